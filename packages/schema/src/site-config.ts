@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { CHANNELS } from './touch.js';
+
+// The one site-config schema. The server and CLI validate with it; the SDK uses only its types
+// (type imports vanish from the bundle), and the JSON Schema for editors is generated from it.
+
+const id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "-" and "_" only');
+
+/** "/pattern/flags" is a regex; anything else is an exact, case-insensitive value. */
+const REGEX_LITERAL = /^\/(.+)\/([gimsuy]*)$/s;
+
+const matchValue = z
+  .string()
+  .min(1)
+  .max(200)
+  .superRefine((value, ctx) => {
+    const m = REGEX_LITERAL.exec(value);
+    if (!m) return;
+    try {
+      new RegExp(m[1] ?? '', m[2]);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `invalid regex ${value}: ${(e as Error).message}` });
+    }
+  });
+
+/** An exact value, a list of values (any matches), or "/regex/i". */
+export const matcherSchema = z.union([matchValue, z.array(matchValue).min(1).max(50)]);
+export type Matcher = z.infer<typeof matcherSchema>;
+
+const channelMatcher = z.union([
+  z.enum(CHANNELS),
+  z.array(z.enum(CHANNELS)).min(1),
+  matchValue.refine((v) => REGEX_LITERAL.test(v), 'a channel is one of GA4\'s channel names, or "/regex/"'),
+]);
+
+/** A URL path glob: `*` matches within a segment, `**` across segments. */
+const pathGlob = z.string().min(1).max(300).startsWith('/', 'a path glob starts with "/"');
+
+/** http(s) or relative only: `javascript:` and `data:` URLs are refused. */
+export const safeUrlSchema = z
+  .string()
+  .max(2000)
+  .refine((u) => isSafeUrl(u), 'only http(s) or relative URLs are allowed');
+
+export function isSafeUrl(url: string): boolean {
+  // Strip what browsers ignore before the scheme (controls, whitespace) before judging it.
+  const s = url.replace(/[\u0000-\u0020\u007f-\u009f]/g, '');
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s);
+  return !scheme || /^https?$/i.test(scheme[1] ?? '');
+}
+
+export const slotActionSchema = z
+  .object({
+    text: z.string().max(2000).optional(),
+    src: safeUrlSchema.optional(),
+    srcset: z
+      .string()
+      .max(4000)
+      .refine((s) => s.split(',').every((c) => isSafeUrl(c.trim().split(/\s+/)[0] ?? '')), 'srcset URLs must be http(s) or relative')
+      .optional(),
+    alt: z.string().max(500).optional(),
+    href: safeUrlSchema.optional(),
+    hidden: z.boolean().optional(),
+    addClass: z.union([z.string().regex(/^[\w-]+$/), z.array(z.string().regex(/^[\w-]+$/)).max(10)]).optional(),
+  })
+  .strict();
+export type SlotAction = z.infer<typeof slotActionSchema>;
+
+export const variantWhenSchema = z
+  .object({
+    channel: channelMatcher.optional(),
+    source: matcherSchema.optional(),
+    medium: matcherSchema.optional(),
+    campaign: matcherSchema.optional(),
+    content: matcherSchema.optional(),
+    /** Which touch the conditions read: this visit's (default), the first ever, or the last non-direct. */
+    touch: z.enum(['current', 'first', 'last']).default('current'),
+    device: z.enum(['mobile', 'desktop']).optional(),
+    path: pathGlob.optional(),
+  })
+  .strict();
+
+export const variantSchema = z
+  .object({
+    id,
+    name: z.string().min(1).max(200),
+    when: variantWhenSchema.default({ touch: 'current' }),
+    slots: z.record(id, slotActionSchema).refine((s) => Object.keys(s).length > 0, 'a variant changes at least one slot'),
+    /** Higher wins when several variants match. Ties go to the one declared first. */
+    priority: z.number().int().min(-1000).max(1000).default(0),
+  })
+  .strict();
+export type Variant = z.infer<typeof variantSchema>;
+
+export const promptContentSchema = z
+  .object({
+    title: z.string().min(1).max(200),
+    body: z.string().max(1000).optional(),
+    cta: z.string().min(1).max(80),
+    /** Shown beside the opt-in form and stored with the opt-in as the consent proof. */
+    consent: z.string().max(1000).optional(),
+    loginUrl: safeUrlSchema.optional(),
+    providers: z.array(z.object({ name: z.string().min(1).max(40), url: safeUrlSchema }).strict()).max(6).optional(),
+    /** BCP 47 tag for the prompt's `lang`. */
+    locale: z.string().max(35).optional(),
+    success: z.string().max(300).optional(),
+    error: z.string().max(300).optional(),
+    placeholder: z.string().max(100).optional(),
+    dismiss: z.string().max(40).optional(),
+  })
+  .strict();
+export type PromptContent = z.infer<typeof promptContentSchema>;
+
+export const promptSchema = z
+  .object({
+    id,
+    kind: z.enum(['account', 'optin']),
+    trigger: z
+      .object({
+        afterPages: z.number().int().min(1).max(100).default(3),
+        scope: z.enum(['session', 'lifetime']).default('session'),
+      })
+      .strict()
+      .default({ afterPages: 3, scope: 'session' }),
+    audience: z
+      .object({
+        identified: z.boolean().default(false),
+        optedIn: z.boolean().default(false),
+        channels: z.array(z.enum(CHANNELS)).optional(),
+        sources: z.array(z.string().min(1).max(100)).optional(),
+        includePaths: z.array(pathGlob).optional(),
+        excludePaths: z.array(pathGlob).default(['/cart', '/cart/**', '/checkout', '/checkout/**']),
+      })
+      .strict()
+      .default({ identified: false, optedIn: false, excludePaths: ['/cart', '/cart/**', '/checkout', '/checkout/**'] }),
+    display: z
+      .object({
+        desktop: z.enum(['popin', 'inline']).default('popin'),
+        /** Mobile never gets an overlay. */
+        mobile: z.literal('inline').default('inline'),
+      })
+      .strict()
+      .default({ desktop: 'popin', mobile: 'inline' }),
+    /** Where the inline prompt goes; else `[data-cairn-inline]`, else the end of `<main>`. */
+    inlineAnchor: z.string().min(1).max(200).optional(),
+    snoozeDays: z.number().min(0).max(365).default(7),
+    content: promptContentSchema,
+    /** Content overrides by touch source or channel, e.g. `{ "pinterest": { "title": "…" } }`. */
+    contentBySource: z.record(z.string().min(1).max(100), promptContentSchema.partial()).optional(),
+  })
+  .strict();
+export type Prompt = z.infer<typeof promptSchema>;
+
+export const siteConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** The site id, as in `data-site` and `?site=`. */
+    site: id,
+    /** Origins allowed to call the sync server from a browser (CORS). */
+    origins: z.array(z.url({ protocol: /^https?$/ })).max(50).default([]),
+    /** Hosts whose referrers are internal navigation. Default: the page's registrable domain. */
+    siteHosts: z.array(z.string().min(1).max(253)).max(50).optional(),
+    /** Media query for the desktop form factor; everything else is mobile. */
+    desktopQuery: z.string().max(200).default('(min-width: 768px) and (pointer: fine)'),
+    consent: z
+      .object({
+        default: z.enum(['granted', 'denied', 'pending']).default('granted'),
+        /** Treat `navigator.globalPrivacyControl` as a denial. */
+        respectGpc: z.boolean().default(true),
+      })
+      .strict()
+      .default({ default: 'granted', respectGpc: true }),
+    variants: z.array(variantSchema).max(200).default([]),
+    prompts: z.array(promptSchema).max(50).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    for (const [key, list] of [['variants', cfg.variants], ['prompts', cfg.prompts]] as const) {
+      const seen = new Set<string>();
+      list.forEach((item, i) => {
+        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id "${item.id}"` });
+        seen.add(item.id);
+      });
+    }
+  });
+
+/** A validated config, with every default filled in: what the server serves. */
+export type SiteConfig = z.output<typeof siteConfigSchema>;
+/** What a marketer writes: defaults may be left out. */
+export type SiteConfigInput = z.input<typeof siteConfigSchema>;
+
+export type ConfigIssue = { path: string; message: string };
+
+/** Validates a config; issues carry a dotted path such as `variants.2.slots.hero-title.href`. */
+export function validateSiteConfig(input: unknown): { ok: true; config: SiteConfig } | { ok: false; issues: ConfigIssue[] } {
+  const r = siteConfigSchema.safeParse(input);
+  if (r.success) return { ok: true, config: r.data };
+  return {
+    ok: false,
+    issues: r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })),
+  };
+}

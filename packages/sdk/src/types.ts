@@ -1,0 +1,65 @@
+// Types shared by the SDK's modules. Wire and config types come from @cairn/schema as type-only
+// imports, so zod never reaches the bundle.
+import type { Touch, SiteConfig, Profile, DeviceKind } from '@cairn/schema';
+
+export type { Touch, Channel, SiteConfig, SiteConfigInput, Variant, Prompt, PromptContent, SlotAction, Matcher, Profile, DeviceKind, CairnEvent } from '@cairn/schema';
+
+export type Consent = 'granted' | 'denied' | 'pending';
+
+/** The touches the SDK keeps synchronously, so variants can be decided before first paint. */
+export interface Touches {
+  /** The first touch ever seen on this device. */
+  first: Touch | null;
+  /** The last touch that was not Direct. */
+  last: Touch | null;
+  /** The touch of this visit (session). */
+  current: Touch | null;
+}
+
+export interface PageView {
+  id: string;
+  path: string;
+  title: string;
+  at: number;
+  session: string;
+  product?: string;
+  category?: string;
+  /** The form factor it was seen on; set on page views merged from other devices too. */
+  device?: DeviceKind;
+}
+
+export interface Session {
+  id: string;
+  start: number;
+  last: number;
+  pages: number;
+  touch: Touch | null;
+}
+
+export interface History {
+  sessions: Session[];
+  /** Newest first. Includes page views merged from linked devices. */
+  pageViews: PageView[];
+  /** Product SKUs viewed, newest first, unique. */
+  products: string[];
+  /** Category slugs viewed, newest first, unique. */
+  categories: string[];
+  /** The multi-touch journey, oldest first. */
+  touches: Touch[];
+}
+
+/**
+ * Key-value storage with an atomic read-modify-write. IndexedDB (idb-keyval) when it is there,
+ * else localStorage, else memory; consent decides whether anything persists at all.
+ */
+export interface Kv {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  /** Atomic across tabs: `fn` sees the latest value and nothing else writes in between. Resolves to what was written. */
+  update<T>(key: string, fn: (old: T | undefined) => T): Promise<T>;
+  del(key: string): Promise<void>;
+}
+
+/** Emits an event through the SDK: recorded, sent to the sync server, and passed to `cairn.on` listeners. */
+export type Emit = (type: string, props?: Record<string, unknown>) => void;
+
