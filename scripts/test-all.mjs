@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Runs every test suite in order, unit first, then end-to-end, and prints one closing line.
+// Each suite runs even if an earlier one failed, so one red run shows everything that is broken.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const reports = mkdtempSync(join(tmpdir(), 'cairn-test-'));
+
+const suites = [
+  { name: '@cairn/schema', cwd: 'packages/schema', kind: 'vitest' },
+  { name: '@cairn/sdk', cwd: 'packages/sdk', kind: 'vitest' },
+  { name: '@cairn/server', cwd: 'packages/server', kind: 'vitest' },
+  { name: 'e2e (Chromium)', cwd: 'e2e', kind: 'playwright' },
+];
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failedSuites = [];
+
+for (const s of suites) {
+  const cwd = join(root, s.cwd);
+  const out = join(reports, s.name.replace(/\W+/g, '_') + '.json');
+  console.log(`\n=== ${s.name} ===`);
+  const [cmd, args, env] =
+    s.kind === 'vitest'
+      ? ['npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], {}]
+      : ['npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out }];
+  const r = spawnSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
+  const counts = existsSync(out) ? count(s.kind, JSON.parse(readFileSync(out, 'utf8'))) : null;
+  if (counts) {
+    passed += counts.passed;
+    failed += counts.failed;
+    skipped += counts.skipped;
+  }
+  if (r.status !== 0 || !counts || counts.passed === 0) {
+    failedSuites.push(s.name);
+    if (!counts || counts.failed === 0) failed += 1; // a suite that crashed or ran nothing counts as a failure
+  }
+}
+rmSync(reports, { recursive: true, force: true });
+
+if (failedSuites.length) console.log(`\nFailed suites: ${failedSuites.join(', ')}`);
+console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failedSuites.length ? 1 : 0);
+
+function count(kind, report) {
+  if (kind === 'vitest') {
+    return {
+      passed: report.numPassedTests ?? 0,
+      failed: report.numFailedTests ?? 0,
+      skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
+    };
+  }
+  const st = report.stats ?? {};
+  return { passed: st.expected ?? 0, failed: (st.unexpected ?? 0) + (st.flaky ?? 0), skipped: st.skipped ?? 0 };
+}
