@@ -29,21 +29,24 @@ const propValue = z.union([z.string().max(2000), z.number().finite(), z.boolean(
  * - `touch`: `touch` (a Touch).
  * Other props are flat scalars, or one level of arrays/objects of scalars (e.g. purchase `items`).
  */
-export const eventSchema = z
-  .object({
-    id: eventIdSchema,
-    type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_]*$/, 'snake_case event names'),
-    at: z.number().int().nonnegative(),
-    path: z.string().max(2000).optional(),
-    title: z.string().max(500).optional(),
-    product: z.string().max(100).optional(),
-    category: z.string().max(100).optional(),
-    session: z.string().max(64).optional(),
-    device: deviceKindSchema.optional(),
-    touch: touchSchema.optional(),
-  })
-  .catchall(z.union([propValue, z.array(z.union([propValue, z.record(z.string().max(64), propValue)])).max(100), z.record(z.string().max(64), propValue)]));
-export type CairnEvent = z.infer<typeof eventSchema>;
+const eventBaseSchema = z.object({
+  id: eventIdSchema,
+  type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_]*$/, 'snake_case event names'),
+  at: z.number().int().nonnegative(),
+  path: z.string().max(2000).optional(),
+  title: z.string().max(500).optional(),
+  product: z.string().max(100).optional(),
+  category: z.string().max(100).optional(),
+  session: z.string().max(64).optional(),
+  device: deviceKindSchema.optional(),
+  touch: touchSchema.optional(),
+});
+
+export const eventSchema = eventBaseSchema.catchall(
+  z.union([propValue, z.array(z.union([propValue, z.record(z.string().max(64), propValue)])).max(100), z.record(z.string().max(64), propValue)]),
+);
+/** The catch-all props are typed loosely: the known fields (e.g. the nested `touch`) could not satisfy a strict index signature. */
+export type CairnEvent = z.infer<typeof eventBaseSchema> & { [prop: string]: unknown };
 
 export const collectBodySchema = z.object({
   site: siteIdSchema,
