@@ -1,0 +1,68 @@
+import type { SlotAction } from '../types';
+
+// Applies a variant's slot actions to `[data-cairn-slot]` elements. No raw HTML ever: text goes
+// through textContent, URLs only when http(s) or relative.
+
+export const APPLIED = 'data-cairn-applied';
+const SLOT = '[data-cairn-slot]';
+
+/**
+ * http(s) or relative only: a compact copy of @cairn/schema's isSafeUrl (no runtime import from
+ * there), and stricter. It splits at every control, space and comma (browsers drop tabs and
+ * newlines inside URLs; srcset lists several), and each piece must start with exactly http(s): or
+ * have no `:` nor `&` (entity tricks) before its first / ? #.
+ */
+export const isSafeUrl = (url: unknown): boolean =>
+  String(url)
+    .split(/[\0- ,\x7f-\x9f]+/)
+    .every((p) => /^(https?:|[^:&/?#]*)([/?#]|$)/i.test(p));
+
+/**
+ * Applies `slots` to the slot elements under `root`, and marks them with data-cairn-applied.
+ * Every action is idempotent, so applying again only repairs what the parser appended since.
+ * Returns the names of the slots applied for the first time by this call.
+ */
+export function applySlots(root: Document | Element, slots: Record<string, SlotAction>): string[] {
+  const done: string[] = [];
+  root.querySelectorAll(SLOT).forEach((el) => {
+    const n = el.getAttribute('data-cairn-slot')!;
+    // Own keys only: a slot named "constructor" must not reach Object.prototype.
+    const a = Object.hasOwn(slots, n) && slots[n];
+    if (!a) return;
+    // Compare first: setting the same text again would wake the MutationObserver forever.
+    if (a.text != null && el.textContent != a.text) el.textContent = a.text;
+    for (const k of ['src', 'srcset', 'href', 'alt'] as const) {
+      const x = a[k];
+      // Only when it changes, so re-applying never restarts an image load.
+      if (x != null && (k == 'alt' || isSafeUrl(x)) && el.getAttribute(k) != x) {
+        el.setAttribute(k, x);
+        // A default srcset would win over the variant's src.
+        if (k == 'src' && a.srcset == null) el.removeAttribute('srcset');
+      }
+    }
+    if (a.hidden != null) el.toggleAttribute('hidden', !!a.hidden);
+    if (a.addClass) el.classList.add(...[a.addClass].flat().filter((c) => /^[\w-]+$/.test(c)));
+    if (!el.hasAttribute(APPLIED)) done.push(n), el.setAttribute(APPLIED, '');
+  });
+  return done;
+}
+
+/**
+ * For a late config (async script, config from the network): hides the slots not applied yet until
+ * `release()`, or `ms` at most. Never the whole page. A constructable stylesheet passes a strict CSP
+ * without 'unsafe-inline'; where there is none (Safari < 16.4), nothing is hidden.
+ */
+export function hideSlots(doc: Document, ms = 300): () => void {
+  let release = () => {};
+  try {
+    const s = new CSSStyleSheet();
+    s.replaceSync(SLOT + `:not([${APPLIED}]){visibility:hidden!important}`);
+    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, s];
+    const t = setTimeout(() => release(), ms);
+    release = () => {
+      clearTimeout(t);
+      doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((x) => x != s);
+    };
+  } catch {}
+  return () => release();
+}

@@ -1,0 +1,61 @@
+import type { VariantContext } from '../types';
+import { showDebug } from './debug';
+import { globMatch, matchVariant } from './match';
+import { applySlots } from './slots';
+
+/** Runs `fn` without ever letting an error reach the host page. */
+const guard =
+  <A extends unknown[]>(fn: (...a: A) => void) =>
+  (...a: A) => {
+    try {
+      fn(...a);
+    } catch {}
+  };
+
+/**
+ * Decides the variant synchronously and applies it before first paint: slots already parsed right
+ * away, later ones as the parser inserts them (a MutationObserver until DOMContentLoaded). Emits
+ * `variant_applied` once the page is parsed, when at least one slot got the variant.
+ *
+ * Sticky for the visit: the variant kept is re-applied on later pages where its path matches;
+ * elsewhere this page's own match applies. "None" is kept only when no variant could match on any
+ * page, so landing on a product page does not cost the visitor the home page's variant.
+ * A preview (`?cairn_variant=<id>`) overrides and is not kept.
+ */
+export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantContext) => {
+  const { touches, device, url, doc, sticky } = ctx;
+  const q = url.searchParams;
+  const preview = q.get('cairn_variant');
+  const path = url.pathname;
+  const vs = ctx.config?.variants || [];
+  const m = matchVariant(vs, { touches, device, path, preview });
+  let v = m.variant;
+  let note = ' (preview)';
+  if (!v || v.id != preview) {
+    note = '';
+    const s = sticky.get();
+    const kept = s && vs.find((x) => x?.id == s);
+    if (s === null) v = null;
+    else if (kept) {
+      if (!kept.when?.path || globMatch(kept.when.path, path)) (v = kept), (note = ' (sticky)');
+    } else if (v) sticky.set(v.id);
+    else if (!matchVariant(vs, { touches, device }).variant) sticky.set(null);
+  }
+  const loading = doc.readyState == 'loading';
+  const onReady = (fn: () => void) => (loading ? doc.addEventListener('DOMContentLoaded', guard(fn)) : fn());
+  if (q.get('cairn_debug') == '1') onReady(() => showDebug(doc, touches, v ? v.id + note : 'none', m.misses.filter((x) => x.id != v?.id)));
+  if (!v) return;
+  const { id, slots } = v;
+  const names = new Set<string>();
+  const run = guard(() => applySlots(doc, slots).forEach((n) => names.add(n)));
+  run();
+  // Its callbacks run as microtasks, before the next paint: a slot never shows its default content.
+  // characterData too: Chromium's parser appends a slot's late text into the variant's text node.
+  const mo = loading ? new MutationObserver(run) : null;
+  mo?.observe(doc.documentElement, { childList: true, subtree: true, characterData: true });
+  onReady(() => {
+    mo?.disconnect();
+    run();
+    if (names.size) ctx.emit('variant_applied', { variant: id, slots: [...names] });
+  });
+});
