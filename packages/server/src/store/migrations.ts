@@ -1,0 +1,160 @@
+// Versioned schema changes, one list per dialect. Append new steps; never edit an applied one.
+// Each store's migrate() applies the missing versions in one transaction and records them in
+// schema_migrations, under a lock so that two instances starting together apply each step once.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+// STRICT tables make SQLite refuse a wrongly typed value instead of storing it, as Postgres does.
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial tables',
+    sql: `
+CREATE TABLE devices (
+  site TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  user_id TEXT,
+  kind TEXT CHECK (kind IN ('mobile', 'desktop')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (site, device_id)
+) STRICT;
+CREATE INDEX devices_user ON devices (site, user_id) WHERE user_id IS NOT NULL;
+
+CREATE TABLE events (
+  site TEXT NOT NULL,
+  id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  at INTEGER NOT NULL CHECK (at >= 0),
+  product TEXT,
+  category TEXT,
+  channel TEXT,
+  device TEXT,
+  body TEXT NOT NULL CHECK (json_valid(body)),
+  PRIMARY KEY (site, id)
+) STRICT;
+CREATE INDEX events_device_type_at ON events (site, device_id, type, at DESC);
+-- Covering: the product and category lists are read from the index alone.
+CREATE INDEX events_product ON events (site, device_id, at DESC, product, device, id) WHERE product IS NOT NULL;
+CREATE INDEX events_category ON events (site, device_id, at DESC, category, device, id) WHERE category IS NOT NULL;
+CREATE INDEX events_campaign ON events (site, device_id, at DESC) WHERE type = 'touch' AND channel <> 'Direct';
+
+CREATE TABLE links (
+  seq INTEGER PRIMARY KEY,
+  site TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('linked', 'conflict'))
+) STRICT;
+CREATE INDEX links_user ON links (site, user_id);
+
+CREATE TABLE users (
+  site TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (site, user_id)
+) STRICT;
+
+CREATE TABLE configs (
+  site TEXT PRIMARY KEY,
+  json TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE optins (
+  site TEXT NOT NULL,
+  id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  consent_text TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  prompt_id TEXT,
+  touch TEXT CHECK (touch IS NULL OR json_valid(touch)),
+  PRIMARY KEY (site, id)
+) STRICT;
+CREATE INDEX optins_device ON optins (site, device_id);
+`,
+  },
+];
+
+export const pgMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial tables',
+    sql: `
+CREATE TABLE devices (
+  site text NOT NULL,
+  device_id text NOT NULL,
+  token_hash text NOT NULL,
+  user_id text,
+  kind text CHECK (kind IN ('mobile', 'desktop')),
+  created_at bigint NOT NULL,
+  PRIMARY KEY (site, device_id)
+);
+CREATE INDEX devices_user ON devices (site, user_id) WHERE user_id IS NOT NULL;
+
+CREATE TABLE events (
+  site text NOT NULL,
+  id text NOT NULL,
+  device_id text NOT NULL,
+  type text NOT NULL,
+  at bigint NOT NULL CHECK (at >= 0),
+  product text,
+  category text,
+  channel text,
+  device text,
+  body jsonb NOT NULL,
+  PRIMARY KEY (site, id)
+);
+CREATE INDEX events_device_type_at ON events (site, device_id, type, at DESC);
+-- Covering: the product and category lists can be read from the index alone.
+CREATE INDEX events_product ON events (site, device_id, at DESC) INCLUDE (product, device, id) WHERE product IS NOT NULL;
+CREATE INDEX events_category ON events (site, device_id, at DESC) INCLUDE (category, device, id) WHERE category IS NOT NULL;
+CREATE INDEX events_campaign ON events (site, device_id, at DESC) WHERE type = 'touch' AND channel <> 'Direct';
+
+CREATE TABLE links (
+  seq bigserial PRIMARY KEY,
+  site text NOT NULL,
+  device_id text NOT NULL,
+  user_id text NOT NULL,
+  at bigint NOT NULL,
+  action text NOT NULL CHECK (action IN ('linked', 'conflict'))
+);
+CREATE INDEX links_user ON links (site, user_id);
+
+CREATE TABLE users (
+  site text NOT NULL,
+  user_id text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (site, user_id)
+);
+
+CREATE TABLE configs (
+  site text PRIMARY KEY,
+  json text NOT NULL,
+  etag text NOT NULL,
+  updated_at bigint NOT NULL
+);
+
+CREATE TABLE optins (
+  site text NOT NULL,
+  id text NOT NULL,
+  device_id text NOT NULL,
+  email text NOT NULL,
+  consent_text text NOT NULL,
+  at bigint NOT NULL,
+  prompt_id text,
+  touch jsonb,
+  PRIMARY KEY (site, id)
+);
+CREATE INDEX optins_device ON optins (site, device_id);
+`,
+  },
+];

@@ -1,0 +1,285 @@
+import postgres from 'postgres';
+import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
+import { buildProfile, emptyProfile, type ItemRow, type TouchRow } from '../profile.js';
+import { StoreError } from './errors.js';
+import { pgMigrations } from './migrations.js';
+import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, type OptinRow } from './rows.js';
+import type { DeviceRecord, IngestResult, LinkResult, Store, StoredConfig, UserExport } from './types.js';
+
+// Times are epoch milliseconds in bigint columns: well inside Number's safe range, so read them as numbers.
+const bigintAsNumber = { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) };
+type Types = { bigint: number };
+type Sql = postgres.Sql<Types>;
+type Tx = postgres.TransactionSql<Types>;
+
+interface DeviceRow {
+  site: string;
+  device_id: string;
+  token_hash: string;
+  user_id: string | null;
+  kind: string | null;
+  created_at: number;
+}
+
+/** Connects (and checks the connection) to PostgreSQL; `schema` keeps the tables in their own schema. */
+export async function openPostgres(url: string, schema?: string): Promise<Store> {
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new StoreError('unavailable', `invalid PostgreSQL schema name "${schema}"`);
+  }
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    throw new StoreError('unavailable', 'invalid DATABASE_URL: expected postgres://user:password@host:port/database');
+  }
+  let sql: Sql;
+  try {
+    sql = postgres(url, {
+      types: { bigint: bigintAsNumber },
+      connect_timeout: 10,
+      // CREATE … IF NOT EXISTS notices would otherwise go to stdout, which carries the JSON logs.
+      onnotice: () => undefined,
+      ...(schema ? { connection: { search_path: schema } } : {}),
+    });
+  } catch (e) {
+    throw new StoreError('unavailable', `invalid DATABASE_URL: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    await sql`SELECT 1`;
+  } catch (e) {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+    throw new StoreError('unavailable', `cannot connect to PostgreSQL at ${safeUrl(url)}: ${(e as Error).message}`, { cause: e });
+  }
+  return new PgStore(sql, schema);
+}
+
+/** The URL without its password, for error messages. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+class PgStore implements Store {
+  readonly kind = 'postgres' as const;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly schema: string | undefined,
+  ) {}
+
+  async migrate(): Promise<void> {
+    const schema = this.schema;
+    await this.sql.begin(async (tx) => {
+      // Held until commit: a second instance waits here, then finds every step already recorded.
+      await tx`SELECT pg_advisory_xact_lock(hashtext(${'cairn:migrate:' + (schema ?? '')}))`;
+      if (schema) {
+        // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE right even when the schema exists.
+        const [exists] = await tx`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`;
+        if (!exists) await tx`CREATE SCHEMA ${tx(schema)}`;
+        await tx`SELECT set_config('search_path', ${schema}, true)`;
+      }
+      await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`;
+      const done = new Set((await tx<{ version: number }[]>`SELECT version FROM schema_migrations`).map((r) => r.version));
+      for (const m of pgMigrations) {
+        if (done.has(m.version)) continue;
+        await tx.unsafe(m.sql).simple();
+        await tx`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, ${m.name}, ${Date.now()})`;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+
+  async ping(): Promise<void> {
+    await this.sql`SELECT 1`;
+  }
+
+  async ingest(site: string, deviceId: string, events: CairnEvent[], tokenHash: string, kind?: DeviceKind): Promise<IngestResult> {
+    // Serialised before the transaction: an event that cannot be stored fails the batch before any write.
+    const rows = uniqueById(events.map(eventCols));
+    return this.sql.begin(async (tx): Promise<IngestResult> => {
+      const newDevice = await upsertDevice(tx, site, deviceId, tokenHash, kind);
+      // One statement for the batch. Rows go in id order (uniqueById) so overlapping concurrent batches
+      // take their row locks in the same order; ON CONFLICT DO NOTHING waits for the other transaction
+      // and then counts its rows as duplicates.
+      const inserted = rows.length
+        ? await tx`
+          INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body)
+          SELECT ${site}, u.id, ${deviceId}, u.type, u.at, u.product, u.category, u.channel, u.device, u.body::jsonb
+          FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.at)}::bigint[],
+                      ${rows.map((r) => r.product)}::text[], ${rows.map((r) => r.category)}::text[],
+                      ${rows.map((r) => r.channel)}::text[], ${rows.map((r) => r.device)}::text[], ${rows.map((r) => r.body)}::text[])
+               WITH ORDINALITY AS u(id, type, at, product, category, channel, device, body, n)
+          ORDER BY u.n
+          ON CONFLICT (site, id) DO NOTHING
+          RETURNING 1`
+        : [];
+      return { accepted: inserted.length, duplicates: events.length - inserted.length, newDevice };
+    });
+  }
+
+  async getDevice(site: string, deviceId: string): Promise<DeviceRecord | null> {
+    const [r] = await this.sql<DeviceRow[]>`SELECT * FROM devices WHERE site = ${site} AND device_id = ${deviceId}`;
+    return r ? deviceRecord(r) : null;
+  }
+
+  async ensureDevice(site: string, deviceId: string, tokenHash: string, kind?: DeviceKind): Promise<boolean> {
+    return this.sql.begin((tx) => upsertDevice(tx, site, deviceId, tokenHash, kind));
+  }
+
+  async profile(site: string, deviceId: string): Promise<Profile> {
+    // REPEATABLE READ: every list below reads the same snapshot.
+    return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<Profile> => {
+      const devices = await tx<Pick<DeviceRow, 'device_id' | 'kind' | 'user_id'>[]>`
+        SELECT device_id, kind, user_id FROM devices WHERE site = ${site} AND (device_id = ${deviceId} OR user_id =
+          (SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId}))`;
+      const me = devices.find((d) => d.device_id === deviceId);
+      if (!me) return emptyProfile();
+      const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
+      // Per device, the newest N rows through the (site, device_id, …, at) indexes: the read stays flat
+      // however long the history is.
+      const perDevice = (cols: postgres.PendingQuery<postgres.Row[]>, where: postgres.PendingQuery<postgres.Row[]>, order: 'ASC' | 'DESC', limit: number) => tx<postgres.Row[]>`
+        SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
+        CROSS JOIN LATERAL (
+          SELECT ${cols} FROM events
+          WHERE site = ${site} AND device_id = d.id AND ${where}
+          ORDER BY at ${order === 'ASC' ? tx`ASC` : tx`DESC`} LIMIT ${limit}
+        ) e`;
+      const touchCols = tx`id, at, body->'touch' AS touch`;
+      const [pages, products, categories, touches, firsts, lasts, opted] = await Promise.all([
+        perDevice(tx`id, at, body`, tx`type = 'page'`, 'DESC', LIMITS.pageViews),
+        perDevice(tx`id, product AS value, at, device`, tx`product IS NOT NULL`, 'DESC', ITEM_SCAN),
+        perDevice(tx`id, category AS value, at, device`, tx`category IS NOT NULL`, 'DESC', ITEM_SCAN),
+        perDevice(touchCols, tx`type = 'touch'`, 'DESC', LIMITS.touches),
+        perDevice(touchCols, tx`type = 'touch'`, 'ASC', 1),
+        perDevice(touchCols, tx`type = 'touch' AND channel <> 'Direct'`, 'DESC', 1),
+        tx`SELECT 1 FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) LIMIT 1`,
+      ]);
+      const item = (r: postgres.Row): ItemRow => ({ id: r.id as string, value: r.value as string, at: r.at as number, deviceId: r.device_id as string, device: r.device });
+      const touch = (r: postgres.Row): TouchRow => ({ id: r.id as string, at: r.at as number, touch: r.touch });
+      return buildProfile({
+        userId: me.user_id,
+        kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
+        pages: pages.map((r) => ({ id: r.id as string, at: r.at as number, deviceId: r.device_id as string, body: r.body as Record<string, unknown> })),
+        products: products.map(item),
+        categories: categories.map(item),
+        touches: touches.map(touch),
+        firstTouches: firsts.map(touch),
+        lastTouches: lasts.map(touch),
+        optedIn: opted.length > 0,
+      });
+    });
+  }
+
+  async link(site: string, deviceId: string, userId: string, at: number): Promise<LinkResult> {
+    return this.sql.begin(async (tx): Promise<LinkResult> => {
+      // FOR UPDATE: two instances linking one device at once decide one after the other.
+      const [d] = await tx<{ user_id: string | null }[]>`
+        SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId} FOR UPDATE`;
+      if (!d) throw new StoreError('unknown_device', `unknown device ${deviceId}`);
+      if (d.user_id === userId) return 'already';
+      if (d.user_id !== null) {
+        await tx`INSERT INTO links (site, device_id, user_id, at, action) VALUES (${site}, ${deviceId}, ${userId}, ${at}, 'conflict')`;
+        return 'conflict';
+      }
+      await tx`UPDATE devices SET user_id = ${userId} WHERE site = ${site} AND device_id = ${deviceId}`;
+      await tx`INSERT INTO users (site, user_id, created_at) VALUES (${site}, ${userId}, ${Date.now()}) ON CONFLICT DO NOTHING`;
+      await tx`INSERT INTO links (site, device_id, user_id, at, action) VALUES (${site}, ${deviceId}, ${userId}, ${at}, 'linked')`;
+      return 'linked';
+    });
+  }
+
+  async getConfig(site: string): Promise<StoredConfig | null> {
+    const [r] = await this.sql<{ json: string; etag: string; updated_at: number }[]>`
+      SELECT json, etag, updated_at FROM configs WHERE site = ${site}`;
+    return r ? configFromRow(r.json, r.etag, r.updated_at) : null;
+  }
+
+  async putConfig(site: string, config: SiteConfig, ifMatch?: string): Promise<StoredConfig | 'conflict'> {
+    const json = JSON.stringify(config);
+    const etag = etagOf(json);
+    const now = Date.now();
+    if (ifMatch === undefined) {
+      await this.sql`
+        INSERT INTO configs (site, json, etag, updated_at) VALUES (${site}, ${json}, ${etag}, ${now})
+        ON CONFLICT (site) DO UPDATE SET json = excluded.json, etag = excluded.etag, updated_at = excluded.updated_at`;
+      return configFromRow(json, etag, now);
+    }
+    return this.sql.begin(async (tx): Promise<StoredConfig | 'conflict'> => {
+      // Compare-and-swap under the row lock: of two writers holding the same ETag, one wins.
+      const [cur] = await tx<{ etag: string }[]>`SELECT etag FROM configs WHERE site = ${site} FOR UPDATE`;
+      if (!cur || !etagMatches(ifMatch, cur.etag)) return 'conflict';
+      await tx`UPDATE configs SET json = ${json}, etag = ${etag}, updated_at = ${now} WHERE site = ${site}`;
+      return configFromRow(json, etag, now);
+    });
+  }
+
+  async addOptin(o: OptinBody): Promise<'created' | 'duplicate'> {
+    const touch = o.touch ? JSON.stringify(o.touch) : null;
+    const r = await this.sql`
+      INSERT INTO optins (site, id, device_id, email, consent_text, at, prompt_id, touch)
+      VALUES (${o.site}, ${o.id}, ${o.deviceId}, ${o.email}, ${o.consentText}, ${o.at}, ${o.promptId ?? null}, ${touch}::jsonb)
+      ON CONFLICT (site, id) DO NOTHING`;
+    return r.count === 1 ? 'created' : 'duplicate';
+  }
+
+  async exportUser(site: string, userId: string): Promise<UserExport | null> {
+    return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<UserExport | null> => {
+      const [u] = await tx`SELECT 1 FROM users WHERE site = ${site} AND user_id = ${userId}`;
+      if (!u) return null;
+      const devices = await tx<DeviceRow[]>`
+        SELECT device_id, kind, created_at FROM devices WHERE site = ${site} AND user_id = ${userId} ORDER BY created_at, device_id`;
+      const ids = devices.map((d) => d.device_id);
+      const [events, optins, links] = await Promise.all([
+        tx<{ id: string; device_id: string; type: string; at: number; body: unknown }[]>`
+          SELECT id, device_id, type, at, body FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[]) ORDER BY at, id`,
+        tx<OptinRow[]>`SELECT * FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) ORDER BY at, id`,
+        tx<{ device_id: string; at: number }[]>`
+          SELECT device_id, at FROM links WHERE site = ${site} AND user_id = ${userId} AND action = 'linked' ORDER BY at, seq`,
+      ]);
+      return {
+        site,
+        userId,
+        links: links.map((l) => ({ deviceId: l.device_id, at: l.at })),
+        devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), createdAt: d.created_at })),
+        events: events.map((e) => eventFromRow(e.id, e.type, e.at, e.body, e.device_id)),
+        optins: optins.map(optinFromRow),
+      };
+    });
+  }
+
+  async deleteUser(site: string, userId: string): Promise<boolean> {
+    return this.sql.begin(async (tx): Promise<boolean> => {
+      // Lock the user's devices first so a concurrent link or ingest cannot slip rows in between.
+      const ids = (await tx<{ device_id: string }[]>`
+        SELECT device_id FROM devices WHERE site = ${site} AND user_id = ${userId} FOR UPDATE`).map((r) => r.device_id);
+      const counts = [
+        await tx`DELETE FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
+        await tx`DELETE FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
+        await tx`UPDATE devices SET user_id = NULL WHERE site = ${site} AND user_id = ${userId}`,
+        await tx`DELETE FROM links WHERE site = ${site} AND user_id = ${userId}`,
+        await tx`DELETE FROM users WHERE site = ${site} AND user_id = ${userId}`,
+      ];
+      return counts.some((r) => r.count > 0);
+    });
+  }
+}
+
+/** Inserts the device if missing (true), else refreshes its kind. Runs inside the caller's transaction. */
+async function upsertDevice(tx: Tx, site: string, deviceId: string, tokenHash: string, kind?: DeviceKind): Promise<boolean> {
+  const created = await tx`
+    INSERT INTO devices (site, device_id, token_hash, kind, created_at)
+    VALUES (${site}, ${deviceId}, ${tokenHash}, ${kind ?? null}, ${Date.now()})
+    ON CONFLICT (site, device_id) DO NOTHING
+    RETURNING 1`;
+  if (created.length === 1) return true;
+  if (kind) await tx`UPDATE devices SET kind = ${kind} WHERE site = ${site} AND device_id = ${deviceId} AND kind IS DISTINCT FROM ${kind}`;
+  return false;
+}
+
+function deviceRecord(r: DeviceRow): DeviceRecord {
+  return { site: r.site, deviceId: r.device_id, tokenHash: r.token_hash, userId: r.user_id, kind: asKind(r.kind), createdAt: r.created_at };
+}

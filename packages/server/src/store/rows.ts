@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import type { CairnEvent, DeviceKind, OptinBody, SiteConfig } from '@cairn/schema';
+import type { StoredConfig } from './types.js';
+
+// Row shaping shared by both stores, so they write and read the same way.
+
+/**
+ * How many recent product (or category) sightings a profile read takes per device to find its
+ * distinct ones: bounded, so the read stays flat however long the history grows.
+ */
+export const ITEM_SCAN = 500;
+
+/** An event split into the columns the profile queries filter on, and the rest of its props as JSON. */
+export interface EventCols {
+  id: string;
+  type: string;
+  at: number;
+  /** Only on page views: the profile's product and category lists come from these indexed columns. */
+  product: string | null;
+  category: string | null;
+  /** Only on touches: lets "last non-Direct touch" use a partial index instead of scanning. */
+  channel: string | null;
+  /** The form factor the event says it was seen on, if any. */
+  device: DeviceKind | null;
+  body: string;
+}
+
+export function eventCols(e: CairnEvent): EventCols {
+  const { id, type, at, ...rest } = e;
+  const page = type === 'page';
+  return {
+    id,
+    type,
+    at,
+    product: page && typeof rest.product === 'string' ? rest.product : null,
+    category: page && typeof rest.category === 'string' ? rest.category : null,
+    channel: type === 'touch' && rest.touch && typeof rest.touch.channel === 'string' ? rest.touch.channel : null,
+    device: asKind(rest.device),
+    // Throws on what JSON cannot hold (BigInt, cycles): callers do this inside the transaction or before it.
+    body: JSON.stringify(rest),
+  };
+}
+
+/**
+ * Keeps the first of each event id and sorts by id. The sort gives every concurrent writer the same
+ * lock order on Postgres, so overlapping batches wait for each other instead of deadlocking.
+ */
+export function uniqueById(rows: EventCols[]): EventCols[] {
+  const seen = new Map<string, EventCols>();
+  for (const r of rows) if (!seen.has(r.id)) seen.set(r.id, r);
+  return [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Rebuilds a stored event (for the privacy export) from its columns and JSON body. */
+export function eventFromRow(id: string, type: string, at: number, body: unknown, deviceId: string): CairnEvent & { deviceId: string } {
+  const props = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  return { ...props, id, type, at, deviceId } as CairnEvent & { deviceId: string };
+}
+
+export function asKind(v: unknown): DeviceKind | null {
+  return v === 'mobile' || v === 'desktop' ? v : null;
+}
+
+/** A strong HTTP ETag (quotes included) derived from the config's JSON: the same config, the same ETag. */
+export function etagOf(json: string): string {
+  return `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+}
+
+/** Compares an If-Match value with an ETag, ignoring quotes and a weak `W/` prefix. `*` matches any. */
+export function etagMatches(ifMatch: string, etag: string): boolean {
+  const bare = (s: string) => s.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const m = ifMatch.trim();
+  return m === '*' || m.split(',').some((one) => bare(one) === bare(etag));
+}
+
+export function configFromRow(json: string, etag: string, updatedAt: number): StoredConfig {
+  return { config: JSON.parse(json) as SiteConfig, etag, updatedAt };
+}
+
+export interface OptinRow {
+  site: string;
+  id: string;
+  device_id: string;
+  email: string;
+  consent_text: string;
+  at: number;
+  prompt_id: string | null;
+  touch: unknown;
+}
+
+export function optinFromRow(r: OptinRow): OptinBody {
+  const touch = typeof r.touch === 'string' ? (JSON.parse(r.touch) as unknown) : r.touch;
+  const o: OptinBody = { id: r.id, site: r.site, deviceId: r.device_id, email: r.email, consentText: r.consent_text, at: r.at };
+  if (r.prompt_id !== null) o.promptId = r.prompt_id;
+  if (touch !== null && touch !== undefined) o.touch = touch as OptinBody['touch'];
+  return o;
+}

@@ -1,0 +1,280 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
+import { buildProfile, emptyProfile } from '../profile.js';
+import { StoreError } from './errors.js';
+import { sqliteMigrations } from './migrations.js';
+import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, type OptinRow } from './rows.js';
+import type { DeviceRecord, IngestResult, LinkResult, Store, StoredConfig, UserExport } from './types.js';
+
+interface DeviceRow {
+  site: string;
+  device_id: string;
+  token_hash: string;
+  user_id: string | null;
+  kind: string | null;
+  created_at: number;
+}
+
+/** Opens (creating the file and its directory if needed) the embedded SQLite store. */
+export function openSqlite(path: string): Store {
+  const file = path === ':memory:' ? path : resolve(path);
+  let db: Database.Database | undefined;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file, { timeout: 10_000 });
+    // WAL: readers never block the writer, and a commit is one append to the log.
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode writes every commit to the log file before the call returns, and fsyncs at
+    // checkpoints. A killed process (kill -9) loses nothing acknowledged: the log is in the OS page
+    // cache and recovery replays it. Only a power cut or OS crash can drop the last commits; FULL
+    // would cover that too at the cost of an fsync per batch.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // A read-only file or directory shows up here rather than at the first write.
+    db.exec('BEGIN IMMEDIATE; ROLLBACK');
+  } catch (e) {
+    db?.close();
+    throw new StoreError('unavailable', `cannot open SQLite database ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  return new SqliteStore(db);
+}
+
+type Queries = ReturnType<typeof prepare>;
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly q: () => Queries;
+
+  constructor(private readonly db: Database.Database) {
+    // Prepared lazily: the tables exist only once migrate() ran.
+    this.q = lazy(() => prepare(db));
+  }
+
+  async migrate(): Promise<void> {
+    const db = this.db;
+    // IMMEDIATE takes the write lock before reading schema_migrations: a second instance waits
+    // (busy timeout), then sees the versions the first one applied.
+    db.transaction(() => {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+      const done = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+      const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+      for (const m of sqliteMigrations) {
+        if (done.has(m.version)) continue;
+        db.exec(m.sql);
+        record.run(m.version, m.name, Date.now());
+      }
+    }).immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async ingest(site: string, deviceId: string, events: CairnEvent[], tokenHash: string, kind?: DeviceKind): Promise<IngestResult> {
+    const q = this.q();
+    return this.db
+      .transaction((): IngestResult => {
+        const newDevice = this.upsertDevice(site, deviceId, tokenHash, kind);
+        let accepted = 0;
+        // Serialising inside the transaction: an event that cannot be stored rolls the whole batch back.
+        for (const e of uniqueById(events.map(eventCols))) {
+          accepted += q.insEvent.run(site, e.id, deviceId, e.type, e.at, e.product, e.category, e.channel, e.device, e.body).changes;
+        }
+        return { accepted, duplicates: events.length - accepted, newDevice };
+      })
+      .immediate();
+  }
+
+  async getDevice(site: string, deviceId: string): Promise<DeviceRecord | null> {
+    const r = this.q().device.get(site, deviceId) as DeviceRow | undefined;
+    return r ? deviceRecord(r) : null;
+  }
+
+  async ensureDevice(site: string, deviceId: string, tokenHash: string, kind?: DeviceKind): Promise<boolean> {
+    return this.db.transaction(() => this.upsertDevice(site, deviceId, tokenHash, kind)).immediate();
+  }
+
+  async profile(site: string, deviceId: string): Promise<Profile> {
+    const q = this.q();
+    // One read transaction: every list comes from the same snapshot.
+    return this.db.transaction((): Profile => {
+      const devices = q.profileDevices.all(site, deviceId, site, deviceId) as Pick<DeviceRow, 'device_id' | 'kind' | 'user_id'>[];
+      const me = devices.find((d) => d.device_id === deviceId);
+      if (!me) return emptyProfile();
+      const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
+      const each = <T>(stmt: Database.Statement, map: (r: Record<string, unknown>, deviceId: string) => T, limit?: number): T[] =>
+        ids.flatMap((id) => (stmt.all(...(limit === undefined ? [site, id] : [site, id, limit])) as Record<string, unknown>[]).map((r) => map(r, id)));
+      const item = (r: Record<string, unknown>, id: string) => ({ id: r.id as string, value: r.value as string, at: r.at as number, deviceId: id, device: r.device });
+      const touch = (r: Record<string, unknown>) => ({ id: r.id as string, at: r.at as number, touch: parseJson(r.touch) });
+      return buildProfile({
+        userId: me.user_id,
+        kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
+        pages: each(q.pages, (r, id) => ({ id: r.id as string, at: r.at as number, deviceId: id, body: parseJson(r.body) as Record<string, unknown> }), LIMITS.pageViews),
+        products: each(q.products, item, ITEM_SCAN),
+        categories: each(q.categories, item, ITEM_SCAN),
+        touches: each(q.touches, touch, LIMITS.touches),
+        firstTouches: each(q.firstTouch, touch),
+        lastTouches: each(q.lastTouch, touch),
+        optedIn: ids.some((id) => q.optedIn.get(site, id) !== undefined),
+      });
+    })();
+  }
+
+  async link(site: string, deviceId: string, userId: string, at: number): Promise<LinkResult> {
+    const q = this.q();
+    return this.db
+      .transaction((): LinkResult => {
+        const d = q.device.get(site, deviceId) as DeviceRow | undefined;
+        if (!d) throw new StoreError('unknown_device', `unknown device ${deviceId}`);
+        if (d.user_id === userId) return 'already';
+        if (d.user_id !== null) {
+          q.audit.run(site, deviceId, userId, at, 'conflict');
+          return 'conflict';
+        }
+        q.setUser.run(userId, site, deviceId);
+        q.insUser.run(site, userId, Date.now());
+        q.audit.run(site, deviceId, userId, at, 'linked');
+        return 'linked';
+      })
+      .immediate();
+  }
+
+  async getConfig(site: string): Promise<StoredConfig | null> {
+    const r = this.q().config.get(site) as { json: string; etag: string; updated_at: number } | undefined;
+    return r ? configFromRow(r.json, r.etag, r.updated_at) : null;
+  }
+
+  async putConfig(site: string, config: SiteConfig, ifMatch?: string): Promise<StoredConfig | 'conflict'> {
+    const q = this.q();
+    const json = JSON.stringify(config);
+    const etag = etagOf(json);
+    return this.db
+      .transaction((): StoredConfig | 'conflict' => {
+        if (ifMatch !== undefined) {
+          const cur = q.config.get(site) as { etag: string } | undefined;
+          if (!cur || !etagMatches(ifMatch, cur.etag)) return 'conflict';
+        }
+        const now = Date.now();
+        q.putConfig.run(site, json, etag, now);
+        return configFromRow(json, etag, now);
+      })
+      .immediate();
+  }
+
+  async addOptin(o: OptinBody): Promise<'created' | 'duplicate'> {
+    const touch = o.touch ? JSON.stringify(o.touch) : null;
+    const r = this.q().insOptin.run(o.site, o.id, o.deviceId, o.email, o.consentText, o.at, o.promptId ?? null, touch);
+    return r.changes === 1 ? 'created' : 'duplicate';
+  }
+
+  async exportUser(site: string, userId: string): Promise<UserExport | null> {
+    const db = this.db;
+    return db.transaction((): UserExport | null => {
+      if (!db.prepare('SELECT 1 FROM users WHERE site = ? AND user_id = ?').get(site, userId)) return null;
+      const devices = db
+        .prepare('SELECT device_id, kind, created_at FROM devices WHERE site = ? AND user_id = ? ORDER BY created_at, device_id')
+        .all(site, userId) as DeviceRow[];
+      const linked = 'SELECT device_id FROM devices WHERE site = ? AND user_id = ?';
+      const events = db
+        .prepare(`SELECT id, device_id, type, at, body FROM events WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`)
+        .all(site, site, userId) as { id: string; device_id: string; type: string; at: number; body: string }[];
+      const optins = db.prepare(`SELECT * FROM optins WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`).all(site, site, userId) as OptinRow[];
+      const links = db
+        .prepare("SELECT device_id, at FROM links WHERE site = ? AND user_id = ? AND action = 'linked' ORDER BY at, seq")
+        .all(site, userId) as { device_id: string; at: number }[];
+      return {
+        site,
+        userId,
+        links: links.map((l) => ({ deviceId: l.device_id, at: l.at })),
+        devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), createdAt: d.created_at })),
+        events: events.map((e) => eventFromRow(e.id, e.type, e.at, JSON.parse(e.body), e.device_id)),
+        optins: optins.map(optinFromRow),
+      };
+    })();
+  }
+
+  async deleteUser(site: string, userId: string): Promise<boolean> {
+    const db = this.db;
+    const run = (sql: string, ...args: string[]) => db.prepare(sql).run(...args).changes;
+    const linked = 'SELECT device_id FROM devices WHERE site = ? AND user_id = ?';
+    return db
+      .transaction((): boolean => {
+        // Order matters: events and opt-ins are found through the devices before they are unlinked.
+        const n =
+          run(`DELETE FROM events WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
+          run(`DELETE FROM optins WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
+          run('UPDATE devices SET user_id = NULL WHERE site = ? AND user_id = ?', site, userId) +
+          run('DELETE FROM links WHERE site = ? AND user_id = ?', site, userId) +
+          run('DELETE FROM users WHERE site = ? AND user_id = ?', site, userId);
+        return n > 0;
+      })
+      .immediate();
+  }
+
+  /** Inserts the device if missing (true), else refreshes its kind. Call inside a write transaction. */
+  private upsertDevice(site: string, deviceId: string, tokenHash: string, kind?: DeviceKind): boolean {
+    const q = this.q();
+    const created = q.insDevice.run(site, deviceId, tokenHash, kind ?? null, Date.now()).changes === 1;
+    if (!created && kind) q.setKind.run(kind, site, deviceId, kind);
+    return created;
+  }
+}
+
+function prepare(db: Database.Database) {
+  const perDevice = (where: string, order: string, limit: boolean, cols: string) =>
+    db.prepare(`SELECT ${cols} FROM events WHERE site = ? AND device_id = ? AND ${where} ORDER BY ${order}${limit ? ' LIMIT ?' : ' LIMIT 1'}`);
+  return {
+    device: db.prepare('SELECT * FROM devices WHERE site = ? AND device_id = ?'),
+    insDevice: db.prepare(
+      'INSERT INTO devices (site, device_id, token_hash, kind, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, device_id) DO NOTHING',
+    ),
+    setKind: db.prepare('UPDATE devices SET kind = ? WHERE site = ? AND device_id = ? AND kind IS NOT ?'),
+    setUser: db.prepare('UPDATE devices SET user_id = ? WHERE site = ? AND device_id = ?'),
+    insUser: db.prepare('INSERT INTO users (site, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    audit: db.prepare('INSERT INTO links (site, device_id, user_id, at, action) VALUES (?, ?, ?, ?, ?)'),
+    insEvent: db.prepare(
+      `INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO NOTHING`,
+    ),
+    // The device itself, plus every device linked to the same user.
+    profileDevices: db.prepare(
+      `SELECT device_id, kind, user_id FROM devices WHERE site = ? AND (device_id = ? OR user_id =
+         (SELECT user_id FROM devices WHERE site = ? AND device_id = ?))`,
+    ),
+    pages: perDevice("type = 'page'", 'at DESC', true, 'id, at, body'),
+    products: perDevice('product IS NOT NULL', 'at DESC', true, "id, product AS value, at, device"),
+    categories: perDevice('category IS NOT NULL', 'at DESC', true, "id, category AS value, at, device"),
+    touches: perDevice("type = 'touch'", 'at DESC', true, "id, at, json_extract(body, '$.touch') AS touch"),
+    firstTouch: perDevice("type = 'touch'", 'at ASC', false, "id, at, json_extract(body, '$.touch') AS touch"),
+    lastTouch: perDevice("type = 'touch' AND channel <> 'Direct'", 'at DESC', false, "id, at, json_extract(body, '$.touch') AS touch"),
+    optedIn: db.prepare('SELECT 1 FROM optins WHERE site = ? AND device_id = ? LIMIT 1'),
+    config: db.prepare('SELECT json, etag, updated_at FROM configs WHERE site = ?'),
+    putConfig: db.prepare(
+      `INSERT INTO configs (site, json, etag, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (site) DO UPDATE SET json = excluded.json, etag = excluded.etag, updated_at = excluded.updated_at`,
+    ),
+    insOptin: db.prepare(
+      `INSERT INTO optins (site, id, device_id, email, consent_text, at, prompt_id, touch)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO NOTHING`,
+    ),
+  };
+}
+
+function lazy<T>(make: () => T): () => T {
+  let v: T | undefined;
+  return () => (v ??= make());
+}
+
+function parseJson(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}
+
+function deviceRecord(r: DeviceRow): DeviceRecord {
+  return { site: r.site, deviceId: r.device_id, tokenHash: r.token_hash, userId: r.user_id, kind: asKind(r.kind), createdAt: r.created_at };
+}
