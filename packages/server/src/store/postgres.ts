@@ -4,7 +4,7 @@ import { buildProfile, emptyProfile, type ItemRow, type TouchRow } from '../prof
 import { StoreError } from './errors.js';
 import { pgMigrations } from './migrations.js';
 import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, type OptinRow } from './rows.js';
-import type { DeviceRecord, IngestResult, LinkResult, Store, StoredConfig, UserExport } from './types.js';
+import { REPORT_BODY_TYPES, type DeviceRecord, type IngestResult, type LinkResult, type ReportRows, type Store, type StoredConfig, type UserExport } from './types.js';
 
 // Times are epoch milliseconds in bigint columns: well inside Number's safe range, so read them as numbers.
 const bigintAsNumber = { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) };
@@ -264,6 +264,30 @@ class PgStore implements Store {
         await tx`DELETE FROM users WHERE site = ${site} AND user_id = ${userId}`,
       ];
       return counts.some((r) => r.count > 0);
+    });
+  }
+  async reportRows(site: string, from: number, to: number): Promise<ReportRows> {
+    // REPEATABLE READ: the devices match the events and opt-ins exactly.
+    return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<ReportRows> => {
+      const [events, optins, devices] = await Promise.all([
+        tx<{ id: string; device_id: string; type: string; at: number; device: string | null; body: Record<string, unknown> | null }[]>`
+          SELECT id, device_id, type, at, device, CASE WHEN type = ANY(${[...REPORT_BODY_TYPES]}::text[]) THEN body END AS body
+          FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to} ORDER BY at, id`,
+        tx<{ id: string; device_id: string; at: number; prompt_id: string | null }[]>`
+          SELECT id, device_id, at, prompt_id FROM optins WHERE site = ${site} AND at >= ${from} AND at < ${to} ORDER BY at, id`,
+        tx<{ device_id: string; kind: string | null; user_id: string | null; linked_at: number | null }[]>`
+          SELECT d.device_id, d.kind, d.user_id,
+            (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
+          FROM devices d WHERE d.site = ${site} AND d.device_id IN (
+            SELECT device_id FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to}
+            UNION SELECT device_id FROM optins WHERE site = ${site} AND at >= ${from} AND at < ${to})
+          ORDER BY d.device_id`,
+      ]);
+      return {
+        devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), userId: d.user_id, linkedAt: d.user_id === null ? null : d.linked_at })),
+        events: events.map((e) => ({ id: e.id, deviceId: e.device_id, type: e.type, at: e.at, device: asKind(e.device), props: e.body ?? {} })),
+        optins: optins.map((o) => ({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id })),
+      };
     });
   }
 }

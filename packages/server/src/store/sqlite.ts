@@ -6,7 +6,7 @@ import { buildProfile, emptyProfile } from '../profile.js';
 import { StoreError } from './errors.js';
 import { sqliteMigrations } from './migrations.js';
 import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, type OptinRow } from './rows.js';
-import type { DeviceRecord, IngestResult, LinkResult, Store, StoredConfig, UserExport } from './types.js';
+import { REPORT_BODY_TYPES, type DeviceRecord, type IngestResult, type LinkResult, type ReportRows, type Store, type StoredConfig, type UserExport } from './types.js';
 
 interface DeviceRow {
   site: string;
@@ -215,6 +215,38 @@ class SqliteStore implements Store {
         return n > 0;
       })
       .immediate();
+  }
+
+  async reportRows(site: string, from: number, to: number): Promise<ReportRows> {
+    const db = this.db;
+    const bodyTypes = REPORT_BODY_TYPES.map(() => '?').join(', ');
+    // One read transaction: the devices match the events and opt-ins exactly.
+    return db.transaction((): ReportRows => {
+      const events = db
+        .prepare(
+          `SELECT id, device_id, type, at, device, CASE WHEN type IN (${bodyTypes}) THEN body END AS body
+           FROM events WHERE site = ? AND at >= ? AND at < ? ORDER BY at, id`,
+        )
+        .all(...REPORT_BODY_TYPES, site, from, to) as { id: string; device_id: string; type: string; at: number; device: string | null; body: string | null }[];
+      const optins = db
+        .prepare('SELECT id, device_id, at, prompt_id FROM optins WHERE site = ? AND at >= ? AND at < ? ORDER BY at, id')
+        .all(site, from, to) as { id: string; device_id: string; at: number; prompt_id: string | null }[];
+      const devices = db
+        .prepare(
+          `SELECT d.device_id, d.kind, d.user_id,
+             (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
+           FROM devices d WHERE d.site = ? AND d.device_id IN (
+             SELECT device_id FROM events WHERE site = ? AND at >= ? AND at < ?
+             UNION SELECT device_id FROM optins WHERE site = ? AND at >= ? AND at < ?)
+           ORDER BY d.device_id`,
+        )
+        .all(site, site, from, to, site, from, to) as { device_id: string; kind: string | null; user_id: string | null; linked_at: number | null }[];
+      return {
+        devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), userId: d.user_id, linkedAt: d.user_id === null ? null : d.linked_at })),
+        events: events.map((e) => ({ id: e.id, deviceId: e.device_id, type: e.type, at: e.at, device: asKind(e.device), props: e.body === null ? {} : (JSON.parse(e.body) as Record<string, unknown>) })),
+        optins: optins.map((o) => ({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id })),
+      };
+    })();
   }
 
   /** Inserts the device if missing (true), else refreshes its kind. Call inside a write transaction. */

@@ -42,6 +42,45 @@ export interface UserExport {
   optins: OptinBody[];
 }
 
+/** Event types whose JSON body the reports read; the others come without it (page views are the bulk). */
+export const REPORT_BODY_TYPES = ['touch', 'purchase', 'add_to_cart', 'variant_applied', 'prompt_shown', 'prompt_dismissed', 'prompt_submitted'] as const;
+
+/** A device seen in a report's range, with the user it is linked to and when that link was made. */
+export interface ReportDevice {
+  deviceId: string;
+  kind: DeviceKind | null;
+  userId: string | null;
+  /** When this device was linked to `userId` (epoch ms), null when anonymous. */
+  linkedAt: number | null;
+}
+
+export interface ReportEvent {
+  id: string;
+  deviceId: string;
+  type: string;
+  at: number;
+  /** The form factor the event says it was seen on. */
+  device: DeviceKind | null;
+  /** The event's props for REPORT_BODY_TYPES; `{}` for every other type. */
+  props: Record<string, unknown>;
+}
+
+export interface ReportOptin {
+  id: string;
+  deviceId: string;
+  at: number;
+  promptId: string | null;
+}
+
+/** What the reports are computed from, read from one snapshot. */
+export interface ReportRows {
+  /** Every device with an event or opt-in in the range. */
+  devices: ReportDevice[];
+  /** Ordered by time, then id. */
+  events: ReportEvent[];
+  optins: ReportOptin[];
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending versioned migrations. Safe when several instances start at once. */
@@ -76,4 +115,7 @@ export interface Store {
   exportUser(site: string, userId: string): Promise<UserExport | null>;
   /** Removes the user, their links and every event of their linked devices; the devices stay, anonymous. */
   deleteUser(site: string, userId: string): Promise<boolean>;
+
+  /** The events and opt-ins with `from <= at < to`, and the devices they came from (for the reports). */
+  reportRows(site: string, from: number, to: number): Promise<ReportRows>;
 }

@@ -1,0 +1,173 @@
+import { Hono } from 'hono';
+import type { SiteConfig } from '@cairn/schema';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { HttpError } from './errors.js';
+import { createLogger, silentLog, type Log } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createRateLimiter, type BucketOptions } from './rate-limit.js';
+import { createSdkBundle } from './sdk-bundle.js';
+import { createSiteConfigs, emptyDefault, type DefaultConfig } from './site-configs.js';
+import { originAllowed, type AppCtx, type C, type Env } from './context.js';
+import type { Store } from './store/types.js';
+import { StoreError } from './store/errors.js';
+import { collectRoutes } from './routes/collect.js';
+import { profileRoutes } from './routes/profile.js';
+import { identifyRoutes } from './routes/identify.js';
+import { configRoutes } from './routes/config.js';
+import { optinRoutes } from './routes/optins.js';
+import { userRoutes } from './routes/users.js';
+import { sdkRoutes } from './routes/sdk.js';
+import { metaRoutes } from './routes/meta.js';
+
+export interface AppDeps {
+  store: Store;
+  /** Enables PUT /v1/config and the privacy endpoints. */
+  adminKey?: string;
+  /** Shared with the storefront's backend, which signs identity tokens with it. */
+  identitySecret?: string;
+  /** Browser origins allowed for every site, on top of each site config's `origins`. */
+  origins?: string[];
+  /** The config of a site with none stored; null answers 404. Default: the empty config. */
+  defaultConfig?: DefaultConfig;
+  /** A pino logger or anything with info/warn/error; `false` for none. Default: pino at info on stdout. */
+  logger?: Log | false;
+  now?: () => number;
+  /** Per-IP and per-device token buckets; `false` turns one off. */
+  rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false };
+  /** Take the client IP from X-Forwarded-For (behind a trusted proxy only). */
+  trustProxy?: boolean;
+  /** Where the SDK bundle is; default: @cairn/sdk's dist/cairn.js. */
+  sdkPath?: string;
+  /** How long a site config is cached in memory (ms). */
+  configTtlMs?: number;
+  /**
+   * Configs known at start (startServer passes the seeded ones): their origins pass CORS preflights
+   * that name no site (POSTs without `?site=`) before any request has loaded them.
+   */
+  knownConfigs?: SiteConfig[];
+  metrics?: Metrics;
+}
+
+export const DEFAULT_RATE_LIMITS = {
+  ip: { perSecond: 50, burst: 500 },
+  device: { perSecond: 5, burst: 50 },
+} as const satisfies Record<string, BucketOptions>;
+
+const PREFLIGHT_HEADERS = {
+  'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-None-Match, If-Match',
+  'Access-Control-Max-Age': '600',
+};
+
+/** The metrics/log label: the matched route pattern, never the raw path (bounded cardinality, no ids). */
+function routeLabel(c: C): string {
+  if (c.req.method === 'OPTIONS') return 'preflight';
+  const p = routePath(c, -1);
+  return p.includes('*') ? 'unmatched' : p;
+}
+
+function clientIp(c: C, trustProxy: boolean): string {
+  if (trustProxy) {
+    const fwd = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    if (fwd) return fwd.slice(0, 64);
+  }
+  return c.env?.incoming?.socket?.remoteAddress ?? 'local';
+}
+
+/** Errors the database raises when it is unreachable or busy: worth a retry, so 503 rather than 500. */
+function unavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_|SQLITE_BUSY|SQLITE_LOCKED|57P0|53300|08)/.test(code);
+}
+
+export function createApp(deps: AppDeps): Hono<Env> {
+  const now = deps.now ?? Date.now;
+  const log: Log = deps.logger === false ? silentLog : (deps.logger ?? createLogger());
+  const metrics = deps.metrics ?? createMetrics();
+  const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimit };
+  const ipLimiter = limits.ip ? createRateLimiter(limits.ip, now) : null;
+  const ctx: AppCtx = {
+    store: deps.store,
+    configs: createSiteConfigs(deps.store, now, deps.defaultConfig ?? emptyDefault, deps.configTtlMs),
+    adminKey: deps.adminKey || undefined,
+    identitySecret: deps.identitySecret || undefined,
+    origins: new Set(deps.origins ?? []),
+    log,
+    metrics,
+    now,
+    sdk: createSdkBundle(deps.sdkPath),
+    deviceLimiter: limits.device ? createRateLimiter(limits.device, now) : null,
+  };
+  for (const c of deps.knownConfigs ?? []) for (const o of c.origins) ctx.configs.knownOrigins.add(o);
+
+  const app = new Hono<Env>();
+
+  // One log line and one metric per request.
+  app.use('*', async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    const route = routeLabel(c);
+    const status = c.res.status;
+    metrics.request(route, c.req.method, status);
+    const line = { method: c.req.method, route, status, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    if (status >= 500) log.error(line, 'request');
+    else log.info(line, 'request');
+  });
+
+  app.use('/v1/*', async (c, next) => {
+    const origin = c.req.header('origin');
+    const querySite = c.req.query('site');
+    const site = querySite && /^[A-Za-z0-9_-]{1,64}$/.test(querySite) ? querySite : undefined;
+    const allowed = async (s: string | undefined) => origin !== undefined && (await originAllowed(ctx, origin, s).catch(() => false));
+
+    if (c.req.method === 'OPTIONS') {
+      if (!(await allowed(site))) throw new HttpError(403, 'origin_not_allowed', 'this origin is not allowed; add it to the site config\'s "origins"');
+      return c.body(null, 204, { ...PREFLIGHT_HEADERS, 'Access-Control-Allow-Origin': origin as string, Vary: 'Origin' });
+    }
+
+    const wait = ipLimiter?.take(clientIp(c, deps.trustProxy ?? false)) ?? 0;
+    if (wait > 0) {
+      metrics.rateLimited('ip');
+      throw new HttpError(429, 'rate_limited', 'too many requests from this address; retry later', undefined, undefined, { 'Retry-After': String(wait) });
+    }
+    await next();
+    // Errors carry CORS headers too, so the SDK can read a 4xx instead of seeing a network failure.
+    c.res.headers.append('Vary', 'Origin');
+    if (await allowed(c.get('site') ?? site)) {
+      c.res.headers.set('Access-Control-Allow-Origin', origin as string);
+      c.res.headers.set('Access-Control-Expose-Headers', 'ETag, Retry-After');
+    }
+  });
+
+  collectRoutes(app, ctx);
+  profileRoutes(app, ctx);
+  identifyRoutes(app, ctx);
+  configRoutes(app, ctx);
+  optinRoutes(app, ctx);
+  userRoutes(app, ctx);
+  sdkRoutes(app, ctx);
+  metaRoutes(app, ctx);
+
+  app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return c.json(err.body(), err.status, err.headers);
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json({ error: err.status === 413 ? 'too_large' : 'bad_request', message: err.message || 'bad request' }, err.status);
+    }
+    if (err instanceof StoreError && err.code === 'unknown_device') {
+      return c.json({ error: 'unknown_device', message: 'unknown device' }, 404);
+    }
+    if (unavailable(err) || (err instanceof StoreError && err.code === 'unavailable')) {
+      metrics.error('unavailable');
+      log.error({ route: routeLabel(c), code: (err as { code?: string }).code }, 'database unavailable');
+      return c.json({ error: 'unavailable', message: 'the database is unavailable; retry later' }, 503, { 'Retry-After': '1' });
+    }
+    metrics.error('internal');
+    log.error({ route: routeLabel(c), err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'unhandled error');
+    return c.json({ error: 'internal', message: 'internal error' }, 500);
+  });
+
+  return app;
+}

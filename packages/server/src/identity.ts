@@ -1,0 +1,77 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+// Signed proof of login: `base64url(payload).base64url(HMAC-SHA256(secret, base64url(payload)))`,
+// where payload is the JSON `{"site":…,"user":…,"exp":<epoch seconds>}`. Any language can sign it:
+// base64url-encode the JSON, HMAC that string with the shared secret, base64url the digest, join with ".".
+
+export interface SignIdentityOptions {
+  userId: string;
+  secret: string;
+  site: string;
+  ttlSeconds?: number;
+  /** Epoch milliseconds; defaults to Date.now(). */
+  now?: number;
+}
+
+export interface IdentityClaims {
+  site: string;
+  user: string;
+  /** Expiry, epoch seconds. */
+  exp: number;
+}
+
+export type VerifyFailure = 'malformed' | 'signature' | 'expired' | 'wrong_site' | 'wrong_user';
+export type VerifyResult = { ok: true; claims: IdentityClaims } | { ok: false; reason: VerifyFailure };
+
+export interface VerifyIdentityOptions {
+  secret: string;
+  site: string;
+  /** When given, the token must be for this user. */
+  userId?: string;
+  now?: number;
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+function mac(secret: string, payload: string): Buffer {
+  return createHmac('sha256', secret).update(payload, 'utf8').digest();
+}
+
+export function signIdentity({ userId, secret, site, ttlSeconds = 600, now = Date.now() }: SignIdentityOptions): string {
+  if (!secret) throw new TypeError('signIdentity: a secret is required');
+  if (!userId) throw new TypeError('signIdentity: a userId is required');
+  if (!site) throw new TypeError('signIdentity: a site is required');
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new TypeError('signIdentity: ttlSeconds must be a positive number');
+  const claims: IdentityClaims = { site, user: userId, exp: Math.floor(now / 1000 + ttlSeconds) };
+  const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
+  return `${payload}.${mac(secret, payload).toString('base64url')}`;
+}
+
+/** Checks the signature in constant time, then expiry, site and user. Never throws on bad input. */
+export function verifyIdentity(token: string, { secret, site, userId, now = Date.now() }: VerifyIdentityOptions): VerifyResult {
+  if (!secret || typeof token !== 'string' || token.length > 2000) return { ok: false, reason: 'malformed' };
+  const parts = token.split('.');
+  const [payload, sig] = parts;
+  if (parts.length !== 2 || !payload || !sig || !B64URL.test(payload) || !B64URL.test(sig)) return { ok: false, reason: 'malformed' };
+  const given = Buffer.from(sig, 'base64url');
+  const expected = mac(secret, payload);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
+  // Only a correctly signed payload is parsed.
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (!isClaims(claims)) return { ok: false, reason: 'malformed' };
+  if (claims.exp * 1000 <= now) return { ok: false, reason: 'expired' };
+  if (claims.site !== site) return { ok: false, reason: 'wrong_site' };
+  if (userId !== undefined && claims.user !== userId) return { ok: false, reason: 'wrong_user' };
+  return { ok: true, claims };
+}
+
+function isClaims(v: unknown): v is IdentityClaims {
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.site === 'string' && typeof o.user === 'string' && typeof o.exp === 'number' && Number.isFinite(o.exp);
+}

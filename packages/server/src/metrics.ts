@@ -1,0 +1,48 @@
+// Prometheus counters for this instance, rendered as the text exposition format.
+
+export interface Metrics {
+  request(route: string, method: string, status: number): void;
+  events(accepted: number, duplicates: number): void;
+  error(kind: string): void;
+  rateLimited(scope: string): void;
+  render(): string;
+}
+
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const labels = (l: Record<string, string>) =>
+  '{' + Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',') + '}';
+
+export function createMetrics(): Metrics {
+  const requests = new Map<string, number>();
+  const errors = new Map<string, number>();
+  const limited = new Map<string, number>();
+  let ingested = 0;
+  let duplicates = 0;
+  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  const family = (name: string, help: string, m: Map<string, number>) => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} counter`,
+    ...[...m].map(([k, v]) => `${name}${k} ${v}`),
+  ];
+  return {
+    request: (route, method, status) => bump(requests, labels({ route, method, status: String(status) })),
+    events(a, d) {
+      ingested += a;
+      duplicates += d;
+    },
+    error: (kind) => bump(errors, labels({ kind })),
+    rateLimited: (scope) => bump(limited, labels({ scope })),
+    render: () =>
+      [
+        ...family('cairn_http_requests_total', 'HTTP requests by route, method and status.', requests),
+        '# HELP cairn_events_ingested_total Events stored by /v1/collect.',
+        '# TYPE cairn_events_ingested_total counter',
+        `cairn_events_ingested_total ${ingested}`,
+        '# HELP cairn_events_duplicate_total Events skipped by /v1/collect because their id was already stored.',
+        '# TYPE cairn_events_duplicate_total counter',
+        `cairn_events_duplicate_total ${duplicates}`,
+        ...family('cairn_errors_total', 'Requests that failed on the server side (5xx), by kind.', errors),
+        ...family('cairn_rate_limited_total', 'Requests refused with 429, by limit.', limited),
+      ].join('\n') + '\n',
+  };
+}

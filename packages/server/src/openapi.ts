@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import {
+  collectBodySchema,
+  collectResponseSchema,
+  errorSchema,
+  identifyBodySchema,
+  identifyResponseSchema,
+  optinBodySchema,
+  profileSchema,
+  siteConfigSchema,
+  touchSchema,
+  eventSchema,
+  LIMITS,
+} from '@cairn/schema';
+
+// The OpenAPI 3.1 document: component schemas generated from the zod schemas, paths assembled here.
+
+type Json = Record<string, unknown>;
+
+function schema(s: z.ZodType, io: 'input' | 'output' = 'output'): Json {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Json;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
+const err = (description: string) => ({ description, content: json('Error') });
+const q = (name: string, description: string, required = true) => ({ name, in: 'query', required, description, schema: { type: 'string' } });
+const siteParam = q('site', 'The site id.');
+const bearer = [{ deviceToken: [] }];
+const admin = [{ adminKey: [] }];
+const common = {
+  '400': err('Invalid input; `field` names the first bad field.'),
+  '403': err('Browser origin not allowed for this site.'),
+  '429': { description: 'Rate limited; see Retry-After.', headers: { 'Retry-After': { schema: { type: 'integer' } } }, content: json('Error') },
+};
+const etag = { ETag: { schema: { type: 'string' } }, 'Cache-Control': { schema: { type: 'string' } } };
+
+export function openApiDocument(): Json {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Cairn sync server',
+      version: '1',
+      description:
+        'Device histories, signed identity links, merged profiles, opt-ins and site configs. Errors are JSON `{ error, message, field?, issues? }`. ' +
+        'Browser calls are allowed from the site config\'s `origins` (and the server\'s --origins). Rate limits are per IP and per device, in memory per instance.',
+    },
+    components: {
+      securitySchemes: {
+        deviceToken: { type: 'http', scheme: 'bearer', description: 'The device token from the first collect or identify.' },
+        adminKey: { type: 'http', scheme: 'bearer', description: 'CAIRN_ADMIN_KEY.' },
+      },
+      schemas: {
+        Touch: schema(touchSchema),
+        Event: schema(eventSchema, 'input'),
+        CollectBody: schema(collectBodySchema, 'input'),
+        CollectResponse: schema(collectResponseSchema),
+        Profile: schema(profileSchema),
+        IdentifyBody: schema(identifyBodySchema, 'input'),
+        IdentifyResponse: schema(identifyResponseSchema),
+        OptinBody: schema(optinBodySchema, 'input'),
+        SiteConfigInput: schema(siteConfigSchema, 'input'),
+        SiteConfig: schema(siteConfigSchema, 'output'),
+        Error: schema(errorSchema),
+      },
+    },
+    paths: {
+      '/v1/collect': {
+        post: {
+          summary: `Store a batch of events from one device (≤ ${LIMITS.eventsPerBatch} events, ≤ ${LIMITS.batchBytes} bytes), idempotent by event id, in one transaction.`,
+          description: 'Accepts application/json or text/plain (sendBeacon). A device\'s first collect answers its `deviceToken`; a linked device must send it as Bearer.',
+          parameters: [q('site', 'Optional; must equal the body\'s site. Lets CORS preflight know the site.', false)],
+          requestBody: { required: true, content: json('CollectBody') },
+          responses: {
+            '202': { description: 'Stored.', content: json('CollectResponse') },
+            ...common,
+            '401': err('Wrong device token, or a linked device without one.'),
+            '413': err('Body too large.'),
+          },
+        },
+      },
+      '/v1/profile': {
+        get: {
+          summary: 'The device\'s profile; once linked, the user\'s merged profile.',
+          security: bearer,
+          parameters: [siteParam, q('deviceId', 'The device id.')],
+          responses: { '200': { description: 'The profile.', content: json('Profile') }, ...common, '401': err('Missing or wrong device token.') },
+        },
+      },
+      '/v1/identify': {
+        post: {
+          summary: 'Link the device to a user with a signed identity token; answers the merged profile.',
+          description: 'An existing device must send its device token as Bearer; a new one is created and its `deviceToken` returned.',
+          security: [{}, ...bearer],
+          parameters: [q('site', 'Optional; must equal the body\'s site.', false)],
+          requestBody: { required: true, content: json('IdentifyBody') },
+          responses: {
+            '200': { description: 'Linked (or already linked).', content: json('IdentifyResponse') },
+            ...common,
+            '401': err('Invalid, expired, forged or wrong-site token, or wrong device token.'),
+            '409': err('`device_linked`: the device belongs to another user; start a fresh device and retry.'),
+          },
+        },
+      },
+      '/v1/config': {
+        get: {
+          summary: 'The site config (variants, prompts).',
+          parameters: [siteParam],
+          responses: {
+            '200': { description: 'The config.', headers: etag, content: json('SiteConfig') },
+            '304': { description: 'Not modified (If-None-Match).' },
+            '400': common['400'],
+            '404': err('Unknown site.'),
+          },
+        },
+        put: {
+          summary: 'Replace a site config (admin). Optional If-Match for optimistic concurrency.',
+          security: admin,
+          parameters: [q('site', 'Optional; must equal the config\'s site.', false), { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          requestBody: { required: true, content: json('SiteConfigInput') },
+          responses: {
+            '200': { description: 'Saved.', headers: etag, content: { 'application/json': { schema: { type: 'object', properties: { site: { type: 'string' }, etag: { type: 'string' }, config: ref('SiteConfig') } } } } },
+            '400': err('Invalid config; `issues` lists every problem with its path.'),
+            '401': err('Admin key missing or wrong.'),
+            '403': err('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),
+            '412': err('If-Match does not match the current ETag.'),
+          },
+        },
+      },
+      '/v1/optins': {
+        post: {
+          summary: 'Record an email opt-in with its consent text, time, device and touch. Idempotent by id.',
+          parameters: [q('site', 'Optional; must equal the body\'s site.', false)],
+          requestBody: { required: true, content: json('OptinBody') },
+          responses: {
+            '201': { description: 'Created.' },
+            '200': { description: 'Already recorded (same id).' },
+            ...common,
+          },
+        },
+      },
+      '/v1/users/{id}/export': {
+        get: {
+          summary: 'Everything held about a user (admin).',
+          security: admin,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, siteParam],
+          responses: { '200': { description: 'The user\'s data as JSON.' }, '401': err('Admin key missing or wrong.'), '404': err('Unknown user.') },
+        },
+      },
+      '/v1/users/{id}': {
+        delete: {
+          summary: 'Erase a user: the user, the links and every event of the linked devices (admin). The devices carry on anonymous.',
+          security: admin,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, siteParam],
+          responses: { '200': { description: 'Erased.' }, '401': err('Admin key missing or wrong.'), '404': err('Unknown user.') },
+        },
+      },
+      '/v1/sdk.js': {
+        get: {
+          summary: 'The SDK bundle with the site config embedded.',
+          parameters: [siteParam],
+          responses: {
+            '200': { description: 'JavaScript.', headers: etag, content: { 'application/javascript': { schema: { type: 'string' } } } },
+            '304': { description: 'Not modified.' },
+            '503': err('The SDK bundle is not built.'),
+          },
+        },
+      },
+      '/v1/openapi.json': { get: { summary: 'This document.', responses: { '200': { description: 'OpenAPI 3.1.' } } } },
+      '/healthz': { get: { summary: 'Liveness and database reachability.', responses: { '200': { description: 'OK.' }, '503': { description: 'Database unreachable.' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics for this instance.', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
+    },
+  };
+}

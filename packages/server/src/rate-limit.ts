@@ -1,0 +1,41 @@
+// Token buckets in memory, per instance: each key (an IP, a device) holds up to `burst` tokens,
+// refilled at `perSecond`. Several instances each keep their own buckets.
+
+export interface BucketOptions {
+  /** Sustained requests per second. */
+  perSecond: number;
+  /** Requests allowed at once before the rate applies. */
+  burst: number;
+}
+
+export interface RateLimiter {
+  /** Takes one token: 0 when allowed, else the seconds to wait before retrying. */
+  take(key: string): number;
+}
+
+/** Beyond this many keys the least recently touched are forgotten, so memory stays bounded. */
+const MAX_KEYS = 100_000;
+
+export function createRateLimiter({ perSecond, burst }: BucketOptions, now: () => number = Date.now): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    take(key) {
+      const t = now();
+      const b = buckets.get(key);
+      let tokens = burst;
+      if (b) {
+        tokens = Math.min(burst, b.tokens + (Math.max(0, t - b.at) / 1000) * perSecond);
+        buckets.delete(key); // re-inserted below: Map order is recency
+      } else if (buckets.size >= MAX_KEYS) {
+        const oldest = buckets.keys().next().value;
+        if (oldest !== undefined) buckets.delete(oldest);
+      }
+      if (tokens >= 1) {
+        buckets.set(key, { tokens: tokens - 1, at: t });
+        return 0;
+      }
+      buckets.set(key, { tokens, at: t });
+      return Math.max(1, Math.ceil((1 - tokens) / perSecond));
+    },
+  };
+}

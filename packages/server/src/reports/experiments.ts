@@ -1,0 +1,136 @@
+import type { DeviceKind } from '@cairn/schema';
+import type { ReportRows } from '../store/types.js';
+import { people } from './people.js';
+import { purchases } from './purchases.js';
+
+// Variant and prompt results for [from, to).
+// Variants: a visitor of a variant is a person (a user across devices, or a device) it was applied to
+// in the range; they convert when they opt in, or order, at or after their first exposure to it.
+// The baseline is the people active in the range who got no variant at all, from their first activity.
+// Prompts: shown, dismissed and submitted events, and the opt-ins made through the prompt, by form factor.
+
+type Rate = number | null;
+
+export interface VariantRow {
+  /** Null for the baseline: visitors who got no variant. */
+  variant: string | null;
+  visitors: number;
+  optins: number;
+  purchasers: number;
+  optinRate: Rate;
+  purchaseRate: Rate;
+}
+
+export type DeviceSlot = DeviceKind | 'unknown';
+
+export interface PromptCounts {
+  shown: number;
+  dismissed: number;
+  submitted: number;
+  optins: number;
+  /** submitted / shown */
+  submitRate: Rate;
+  /** dismissed / shown */
+  dismissRate: Rate;
+}
+
+export interface PromptRow {
+  prompt: string;
+  total: PromptCounts;
+  /** desktop and mobile always; unknown when some events said neither. */
+  devices: Partial<Record<DeviceSlot, PromptCounts>> & Record<DeviceKind, PromptCounts>;
+}
+
+export interface ExperimentsReport {
+  from: number;
+  to: number;
+  variants: VariantRow[];
+  baseline: VariantRow;
+  prompts: PromptRow[];
+}
+
+const ratio = (a: number, b: number): Rate => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null);
+const idOf = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 64) : null);
+
+export function experimentsReport(rows: ReportRows, o: { from: number; to: number }): ExperimentsReport {
+  const { from, to } = o;
+  const inRange = (at: number) => at >= from && at < to;
+  const who = people(rows.devices);
+  const kinds = new Map(rows.devices.map((d) => [d.deviceId, d.kind]));
+
+  // Per person: first activity, opt-in times and order times in the range.
+  const firstSeen = new Map<string, number>();
+  const optinsAt = new Map<string, number[]>();
+  const ordersAt = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, at: number) => void (m.get(k) ?? m.set(k, []).get(k)!).push(at);
+  const seen = (k: string, at: number) => {
+    if (!firstSeen.has(k) || at < firstSeen.get(k)!) firstSeen.set(k, at);
+  };
+  for (const e of rows.events) if (inRange(e.at)) seen(who.of(e.deviceId).key, e.at);
+  for (const x of rows.optins) {
+    if (!inRange(x.at)) continue;
+    const k = who.of(x.deviceId).key;
+    seen(k, x.at);
+    push(optinsAt, k, x.at);
+  }
+  for (const p of purchases(rows.events)) if (inRange(p.at)) push(ordersAt, who.of(p.deviceId).key, p.at);
+
+  // First exposure of each person to each variant.
+  const exposures = new Map<string, Map<string, number>>();
+  for (const e of rows.events) {
+    const v = e.type === 'variant_applied' && inRange(e.at) ? idOf(e.props.variant) : null;
+    if (!v) continue;
+    const k = who.of(e.deviceId).key;
+    let m = exposures.get(v);
+    if (!m) exposures.set(v, (m = new Map()));
+    if (!m.has(k) || e.at < m.get(k)!) m.set(k, e.at);
+  }
+  const exposed = new Set([...exposures.values()].flatMap((m) => [...m.keys()]));
+  const variantRow = (variant: string | null, starts: Map<string, number>): VariantRow => {
+    let optins = 0;
+    let purchasers = 0;
+    for (const [k, at] of starts) {
+      if (optinsAt.get(k)?.some((t) => t >= at)) optins++;
+      if (ordersAt.get(k)?.some((t) => t >= at)) purchasers++;
+    }
+    return { variant, visitors: starts.size, optins, purchasers, optinRate: ratio(optins, starts.size), purchaseRate: ratio(purchasers, starts.size) };
+  };
+  const variants = [...exposures]
+    .map(([v, m]) => variantRow(v, m))
+    .sort((a, b) => b.visitors - a.visitors || ((a.variant ?? '') < (b.variant ?? '') ? -1 : 1));
+  const baseline = variantRow(null, new Map([...firstSeen].filter(([k]) => !exposed.has(k))));
+
+  // Prompts, by the form factor the event names, else the device's.
+  const counts = new Map<string, Map<DeviceSlot, Omit<PromptCounts, 'submitRate' | 'dismissRate'>>>();
+  const bump = (prompt: string, slot: DeviceSlot, field: 'shown' | 'dismissed' | 'submitted' | 'optins') => {
+    let byDevice = counts.get(prompt);
+    if (!byDevice) counts.set(prompt, (byDevice = new Map()));
+    const c = byDevice.get(slot) ?? { shown: 0, dismissed: 0, submitted: 0, optins: 0 };
+    c[field]++;
+    byDevice.set(slot, c);
+  };
+  const FIELDS = { prompt_shown: 'shown', prompt_dismissed: 'dismissed', prompt_submitted: 'submitted' } as const;
+  for (const e of rows.events) {
+    const field = FIELDS[e.type as keyof typeof FIELDS];
+    const prompt = field && inRange(e.at) ? idOf(e.props.prompt) : null;
+    if (!prompt || !field) continue;
+    const d = e.props.device;
+    bump(prompt, d === 'mobile' || d === 'desktop' ? d : (e.device ?? kinds.get(e.deviceId) ?? 'unknown'), field);
+  }
+  for (const x of rows.optins) if (x.promptId && inRange(x.at)) bump(x.promptId, kinds.get(x.deviceId) ?? 'unknown', 'optins');
+
+  const finish = (c: Omit<PromptCounts, 'submitRate' | 'dismissRate'>): PromptCounts => ({ ...c, submitRate: ratio(c.submitted, c.shown), dismissRate: ratio(c.dismissed, c.shown) });
+  const zero = { shown: 0, dismissed: 0, submitted: 0, optins: 0 };
+  const prompts = [...counts]
+    .map(([prompt, byDevice]): PromptRow => {
+      const total = { ...zero };
+      for (const c of byDevice.values()) for (const k of Object.keys(zero) as (keyof typeof zero)[]) total[k] += c[k];
+      const devices: PromptRow['devices'] = { desktop: finish(byDevice.get('desktop') ?? zero), mobile: finish(byDevice.get('mobile') ?? zero) };
+      const unknown = byDevice.get('unknown');
+      if (unknown) devices.unknown = finish(unknown);
+      return { prompt, total: finish(total), devices };
+    })
+    .sort((a, b) => b.total.shown - a.total.shown || (a.prompt < b.prompt ? -1 : 1));
+
+  return { from, to, variants, baseline, prompts };
+}

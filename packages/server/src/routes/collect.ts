@@ -1,0 +1,39 @@
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { collectBodySchema, LIMITS, type CollectResponse } from '@cairn/schema';
+import { HttpError, unauthorized } from '../errors.js';
+import { bearer, parse, readJson } from '../request.js';
+import { hashToken, newDeviceToken, tokenMatches } from '../tokens.js';
+import { checkQuerySite, limitDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
+
+export const limit = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new HttpError(413, 'too_large', `the request body exceeds ${maxSize} bytes`);
+    },
+  });
+
+/** POST /v1/collect: one device's batch, stored in one transaction, idempotent by event id. */
+export function collectRoutes(app: Hono<Env>, ctx: AppCtx): void {
+  app.post('/v1/collect', limit(LIMITS.batchBytes), async (c) => {
+    const body = parse(collectBodySchema, await readJson(c));
+    checkQuerySite(c, body.site);
+    await requireOrigin(ctx, c, body.site);
+    limitDevice(ctx, body.site, body.deviceId);
+    const token = bearer(c);
+    const device = await ctx.store.getDevice(body.site, body.deviceId);
+    // The token is the device's read key. Writing to an anonymous device needs none (a client whose first
+    // answer was lost can still deliver), but a wrong one is refused, and a linked device needs its own.
+    if (device && (token !== null ? !tokenMatches(token, device.tokenHash) : device.userId !== null)) {
+      throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
+    }
+    const fresh = newDeviceToken();
+    const kind = body.events.find((e) => e.device)?.device;
+    const r = await ctx.store.ingest(body.site, body.deviceId, body.events, hashToken(fresh), kind);
+    ctx.metrics.events(r.accepted, r.duplicates);
+    const res: CollectResponse = { accepted: r.accepted, duplicates: r.duplicates };
+    if (r.newDevice) res.deviceToken = fresh;
+    return c.json(res, 202, { 'Cache-Control': 'no-store' });
+  });
+}

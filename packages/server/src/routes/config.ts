@@ -1,0 +1,61 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { siteIdSchema, validateSiteConfig } from '@cairn/schema';
+import { HttpError } from '../errors.js';
+import { parseQuery, readJson } from '../request.js';
+import { quote, unquote } from '../site-configs.js';
+import { checkQuerySite, requireAdmin, type AppCtx, type C, type Env } from '../context.js';
+import { limit } from './collect.js';
+
+export const siteQuery = z.object({ site: siteIdSchema });
+export const CONFIG_CACHE = 'public, max-age=60';
+
+/** Whether If-None-Match names this ETag (weak or strong, in a list, or "*"). */
+export function notModified(c: C, etag: string): boolean {
+  const h = c.req.header('if-none-match');
+  if (!h) return false;
+  return h.split(',').some((t) => t.trim() === '*' || unquote(t) === unquote(etag));
+}
+
+/** GET /v1/config (public, cached with ETag) and PUT /v1/config (admin, validated, If-Match). */
+export function configRoutes(app: Hono<Env>, ctx: AppCtx): void {
+  app.get('/v1/config', async (c) => {
+    const { site } = parseQuery(c, siteQuery);
+    c.set('site', site);
+    const loaded = await ctx.configs.get(site);
+    if (!loaded) throw new HttpError(404, 'unknown_site', `no config for site "${site}"`, 'site');
+    const headers = { ETag: quote(loaded.etag), 'Cache-Control': CONFIG_CACHE };
+    if (notModified(c, loaded.etag)) return c.body(null, 304, headers);
+    return c.json(loaded.config, 200, headers);
+  });
+
+  app.put('/v1/config', limit(1024 * 1024), async (c) => {
+    requireAdmin(ctx, c);
+    const input = await readJson(c);
+    const r = validateSiteConfig(input);
+    if (!r.ok) {
+      const first = r.issues[0] ?? { path: '', message: 'invalid config' };
+      const field = first.path === '(root)' ? undefined : first.path;
+      throw new HttpError(400, 'invalid_config', `${first.path}: ${first.message}`, field, r.issues.slice(0, 50));
+    }
+    const site = r.config.site;
+    checkQuerySite(c, site);
+    c.set('site', site);
+    const ifMatch = c.req.header('if-match');
+    let expected: string | undefined;
+    if (ifMatch !== undefined) {
+      const current = await ctx.configs.get(site);
+      if (ifMatch.trim() === '*') {
+        if (!current?.stored) throw new HttpError(412, 'precondition_failed', 'If-Match: * but the site has no stored config');
+        expected = current.etag;
+      } else {
+        expected = unquote(ifMatch);
+      }
+    }
+    const saved = await ctx.configs.put(site, r.config, expected);
+    if (saved === 'conflict') {
+      throw new HttpError(412, 'precondition_failed', 'the config changed since you read it (If-Match does not match the current ETag)');
+    }
+    return c.json({ site, etag: saved.etag, config: saved.config }, 200, { ETag: quote(saved.etag), 'Cache-Control': 'no-store' });
+  });
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { validateSiteConfig } from '@cairn/schema';
+import type { Env } from '../context.js';
+import { limit } from './collect.js';
+import { requireAdminKey } from './reports.js';
+
+// The marketer console: static files (public, they hold no data) under /console/, and the live
+// config check its editor calls (admin). Every page is served with a strict CSP: scripts and styles
+// from this origin only, no inline code, no framing.
+
+export interface ConsoleDeps {
+  adminKey?: string | undefined;
+  /** The console's static files; default @cairn/console's public/ folder. */
+  dir?: string | URL;
+}
+
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Plain names only: no dot-files, no `..`, no backslashes or encoded tricks. */
+const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+export function defaultConsoleDir(): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@cairn/console')), 'public');
+  } catch {
+    // Not a dependency (yet): the monorepo's copy, three levels up from src/routes or dist/routes.
+    return fileURLToPath(new URL('../../../console/public/', import.meta.url));
+  }
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': CONSOLE_CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+};
+
+export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
+  const root = resolve(deps.dir instanceof URL ? fileURLToPath(deps.dir) : (deps.dir ?? defaultConsoleDir()));
+  const app = new Hono<Env>();
+
+  // '/console/*' matches '/console' itself too.
+  app.use('/console/*', async (c, next) => {
+    await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+  });
+
+  app.get('/console', (c) => c.redirect('/console/', 308));
+
+  // The editor's live check: the very schema PUT /v1/config validates with. Always 200 with the issues.
+  app.post('/console/api/validate', limit(1024 * 1024), async (c) => {
+    requireAdminKey(c, deps.adminKey);
+    const text = await c.req.text();
+    let input: unknown;
+    try {
+      input = JSON.parse(text);
+    } catch (e) {
+      return c.json({ ok: false, issues: [{ path: '(json)', message: `not valid JSON: ${(e as Error).message}` }] }, 200, { 'Cache-Control': 'no-store' });
+    }
+    const r = validateSiteConfig(input);
+    return c.json(r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues.slice(0, 100) }, 200, { 'Cache-Control': 'no-store' });
+  });
+
+  app.on(['GET', 'HEAD'], '/console/*', async (c) => {
+    const rel = c.req.path.slice('/console/'.length) || 'index.html';
+    if (!SAFE_PATH.test(rel)) return c.notFound();
+    const file = resolve(root, rel);
+    const type = TYPES[extname(file).toLowerCase()];
+    if (!type || !file.startsWith(root + sep)) return c.notFound();
+    const st = await stat(file).catch(() => null);
+    if (!st?.isFile()) return c.notFound();
+    const etag = `"${createHash('sha256').update(`${file}:${st.mtimeMs}:${st.size}`).digest('base64url').slice(0, 22)}"`;
+    const headers = { 'Content-Type': type, ETag: etag, 'Cache-Control': 'no-cache' };
+    if (c.req.header('if-none-match')?.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
+    if (c.req.method === 'HEAD') return c.body(null, 200, { ...headers, 'Content-Length': String(st.size) });
+    return c.body(await readFile(file), 200, headers);
+  });
+
+  return app;
+}
+

@@ -1,0 +1,47 @@
+import type { Hono } from 'hono';
+import { identifyBodySchema, type IdentifyResponse } from '@cairn/schema';
+import { HttpError, unauthorized } from '../errors.js';
+import { verifyIdentity } from '../identity.js';
+import { bearer, parse, readJson } from '../request.js';
+import { hashToken, newDeviceToken, tokenMatches } from '../tokens.js';
+import { checkQuerySite, limitDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
+import { limit } from './collect.js';
+
+/** POST /v1/identify: links a device to the user a signed login token names, and answers the merged profile. */
+export function identifyRoutes(app: Hono<Env>, ctx: AppCtx): void {
+  app.post('/v1/identify', limit(8 * 1024), async (c) => {
+    const body = parse(identifyBodySchema, await readJson(c));
+    checkQuerySite(c, body.site);
+    await requireOrigin(ctx, c, body.site);
+    limitDevice(ctx, body.site, body.deviceId);
+    if (!ctx.identitySecret) throw unauthorized('identity is not enabled on this server: set CAIRN_IDENTITY_SECRET');
+    const v = verifyIdentity(body.token, { secret: ctx.identitySecret, site: body.site, userId: body.userId, now: ctx.now() });
+    if (!v.ok) {
+      ctx.log.warn({ event: 'identify_refused', reason: v.reason, site: body.site }, 'identity token refused');
+      throw new HttpError(401, 'invalid_identity', `the identity token is invalid (${v.reason.replace('_', ' ')})`, 'token');
+    }
+
+    const token = bearer(c);
+    let deviceToken: string | undefined;
+    const device = await ctx.store.getDevice(body.site, body.deviceId);
+    if (device) {
+      if (token === null || !tokenMatches(token, device.tokenHash)) throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
+    } else {
+      const fresh = newDeviceToken();
+      if (await ctx.store.ensureDevice(body.site, body.deviceId, hashToken(fresh), body.device)) deviceToken = fresh;
+      else {
+        // Created by a concurrent request in between: only its token holder may go on.
+        const now = await ctx.store.getDevice(body.site, body.deviceId);
+        if (!now || token === null || !tokenMatches(token, now.tokenHash)) throw unauthorized('this device needs its device token');
+      }
+    }
+
+    const linked = await ctx.store.link(body.site, body.deviceId, body.userId, ctx.now());
+    if (linked === 'conflict') {
+      throw new HttpError(409, 'device_linked', 'this device is linked to another user: start a fresh device and identify again');
+    }
+    const res: IdentifyResponse = { profile: await ctx.store.profile(body.site, body.deviceId) };
+    if (deviceToken) res.deviceToken = deviceToken;
+    return c.json(res, 200, { 'Cache-Control': 'private, no-store' });
+  });
+}

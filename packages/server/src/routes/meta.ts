@@ -1,0 +1,23 @@
+import type { Hono } from 'hono';
+import { openApiDocument } from '../openapi.js';
+import type { AppCtx, Env } from '../context.js';
+
+/** GET /healthz, GET /metrics, GET /v1/openapi.json. */
+export function metaRoutes(app: Hono<Env>, ctx: AppCtx): void {
+  let doc: string | undefined;
+  app.get('/v1/openapi.json', (c) => {
+    doc ??= JSON.stringify(openApiDocument());
+    return c.body(doc, 200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300' });
+  });
+
+  app.get('/healthz', async (c) => {
+    try {
+      await ctx.store.getConfig('_healthz'); // a cheap read proves the database answers
+      return c.json({ ok: true, store: ctx.store.kind }, 200, { 'Cache-Control': 'no-store' });
+    } catch {
+      return c.json({ ok: false, store: ctx.store.kind }, 503, { 'Cache-Control': 'no-store' });
+    }
+  });
+
+  app.get('/metrics', (c) => c.body(ctx.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }));
+}

@@ -1,0 +1,28 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import { parse, parseQuery } from '../request.js';
+import { requireAdmin, type AppCtx, type Env } from '../context.js';
+import { siteQuery } from './config.js';
+
+const userId = z.string().min(1).max(128);
+
+/** Privacy endpoints (admin): export everything held about a user, and erase it. */
+export function userRoutes(app: Hono<Env>, ctx: AppCtx): void {
+  app.get('/v1/users/:id/export', async (c) => {
+    requireAdmin(ctx, c);
+    const { site } = parseQuery(c, siteQuery);
+    const id = parse(userId, c.req.param('id'), 'id');
+    const data = await ctx.store.exportUser(site, id);
+    if (!data) throw new HttpError(404, 'unknown_user', 'no such user for this site', 'id');
+    return c.json(data, 200, { 'Cache-Control': 'no-store' });
+  });
+
+  app.delete('/v1/users/:id', async (c) => {
+    requireAdmin(ctx, c);
+    const { site } = parseQuery(c, siteQuery);
+    const id = parse(userId, c.req.param('id'), 'id');
+    if (!(await ctx.store.deleteUser(site, id))) throw new HttpError(404, 'unknown_user', 'no such user for this site', 'id');
+    return c.json({ deleted: true }, 200, { 'Cache-Control': 'no-store' });
+  });
+}

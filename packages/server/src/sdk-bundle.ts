@@ -1,0 +1,58 @@
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import type { SiteConfig } from '@cairn/schema';
+
+// Serves @cairn/sdk's dist/cairn.js with a site config embedded in place of its placeholder literal.
+
+export const PLACEHOLDER = '__CAIRN_EMBEDDED_CONFIG__';
+const QUOTED = [`"${PLACEHOLDER}"`, `'${PLACEHOLDER}'`];
+
+/** A JS string literal holding the config's JSON, safe inside an inline <script> too. */
+export function configLiteral(config: SiteConfig): string {
+  return JSON.stringify(JSON.stringify(config))
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+export function embedConfig(bundle: string, config: SiteConfig): string {
+  const lit = configLiteral(config);
+  // split/join, not String.replace: the config may contain "$&" and friends.
+  return QUOTED.reduce((src, q) => src.split(q).join(lit), bundle);
+}
+
+export function resolveSdkPath(): string | null {
+  try {
+    return createRequire(import.meta.url).resolve('@cairn/sdk/cairn.js');
+  } catch {
+    return null;
+  }
+}
+
+export interface SdkBundle {
+  /** The bundle text and a short hash of it, or null when it has not been built. */
+  read(): { text: string; hash: string } | null;
+}
+
+/** Re-reads the file when its mtime or size changes, so a rebuilt SDK is served without a restart. */
+export function createSdkBundle(path?: string): SdkBundle {
+  let cached: { key: string; text: string; hash: string } | null = null;
+  return {
+    read() {
+      const p = path ?? resolveSdkPath();
+      if (!p) return null;
+      try {
+        const st = statSync(p);
+        const key = `${p}:${st.mtimeMs}:${st.size}`;
+        if (cached?.key !== key) {
+          const text = readFileSync(p, 'utf8');
+          cached = { key, text, hash: createHash('sha256').update(text).digest('base64url').slice(0, 16) };
+        }
+        return cached;
+      } catch {
+        return null;
+      }
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { validateSiteConfig, type SiteConfig, type SiteConfigInput } from '@cairn/schema';
+import { createApp, type AppDeps } from './app.js';
+import { createLogger, type Log, type LogLevel } from './log.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+import type { BucketOptions } from './rate-limit.js';
+
+// Starts the HTTP server on a store: loopback by default, with header and request timeouts so slow
+// clients cannot hold connections open.
+
+export interface StartOptions {
+  /** 0 picks a free port. Default 8787. */
+  port?: number;
+  host?: string;
+  /** SQLite file; default ./.cairn/cairn.db. Ignored when databaseUrl is set. */
+  db?: string;
+  databaseUrl?: string;
+  /** PostgreSQL schema to use (tests run each suite in a fresh one). */
+  pgSchema?: string;
+  /** A site-config file (one config or an array), or config objects, seeded into the store at start. */
+  config?: string | SiteConfigInput | SiteConfigInput[];
+  adminKey?: string;
+  identitySecret?: string;
+  origins?: string[];
+  logLevel?: LogLevel;
+  logger?: Log | false;
+  rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false };
+  trustProxy?: boolean;
+  sdkPath?: string;
+  /** Server timeouts in ms. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** A start-up problem worth one line to the operator (bad config, unreachable database…). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+const redactUrl = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+
+/** Reads and validates site configs; every problem is reported with its location. */
+export function loadSiteConfigs(source: string | SiteConfigInput | SiteConfigInput[]): SiteConfig[] {
+  let input: unknown = source;
+  let where = 'config';
+  if (typeof source === 'string') {
+    where = source;
+    let text: string;
+    try {
+      text = readFileSync(source, 'utf8');
+    } catch (e) {
+      throw new StartupError(`cannot read config ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    try {
+      input = JSON.parse(text);
+    } catch (e) {
+      throw new StartupError(`${source}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const list = Array.isArray(input) ? input : [input];
+  if (list.length === 0) throw new StartupError(`${where}: no site config in it`);
+  return list.map((item, i) => {
+    const r = validateSiteConfig(item);
+    if (r.ok) return r.config;
+    const at = list.length > 1 ? `${i}.` : '';
+    const issues = r.issues.map((x) => `${at}${x.path}: ${x.message}`);
+    throw new StartupError(`${where}: invalid site config: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`);
+  });
+}
+
+async function seed(store: Store, configs: SiteConfig[]): Promise<void> {
+  for (const config of configs) {
+    const current = await store.getConfig(config.site);
+    // Unchanged configs are left alone, so their ETag (and every cache) survives a restart.
+    if (current && JSON.stringify(current.config) === JSON.stringify(config)) continue;
+    const r = await store.putConfig(config.site, config);
+    if (r === 'conflict') throw new StartupError(`could not seed the config of site ${config.site}`);
+  }
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const configs = opts.config !== undefined ? loadSiteConfigs(opts.config) : [];
+  let store: Store;
+  const where = opts.databaseUrl ? `PostgreSQL at ${redactUrl(opts.databaseUrl)}` : `SQLite at ${opts.db ?? './.cairn/cairn.db'}`;
+  try {
+    if (opts.databaseUrl) {
+      store = await openStore({ databaseUrl: opts.databaseUrl, ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}) });
+    } else {
+      const sqlitePath = resolve(opts.db ?? './.cairn/cairn.db');
+      mkdirSync(dirname(sqlitePath), { recursive: true });
+      store = await openStore({ sqlitePath });
+    }
+  } catch (e) {
+    throw new StartupError(`cannot open the database (${where}): ${oneLine(e)}`);
+  }
+  try {
+    await seed(store, configs); // openStore has applied the migrations
+  } catch (e) {
+    await store.close().catch(() => {});
+    if (e instanceof StartupError) throw e;
+    throw new StartupError(`cannot prepare the database (${where}): ${oneLine(e)}`);
+  }
+
+  const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
+  const deps: AppDeps = {
+    store,
+    logger,
+    knownConfigs: configs,
+    ...(opts.adminKey ? { adminKey: opts.adminKey } : {}),
+    ...(opts.identitySecret ? { identitySecret: opts.identitySecret } : {}),
+    ...(opts.origins ? { origins: opts.origins } : {}),
+    ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
+    ...(opts.trustProxy ? { trustProxy: true } : {}),
+    ...(opts.sdkPath ? { sdkPath: opts.sdkPath } : {}),
+  };
+  const app = createApp(deps);
+  const host = opts.host ?? '127.0.0.1';
+
+  let server: Server;
+  try {
+    server = await new Promise<Server>((ok, fail) => {
+      const s = serve({
+        fetch: app.fetch,
+        port: opts.port ?? 8787,
+        hostname: host,
+        serverOptions: {
+          headersTimeout: opts.headersTimeoutMs ?? 10_000,
+          requestTimeout: opts.requestTimeoutMs ?? 30_000,
+          keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5_000,
+          // How often the timeouts above are enforced (Node's default is every 30 s).
+          connectionsCheckingInterval: 1_000,
+        },
+      }) as Server;
+      s.once('error', fail);
+      s.once('listening', () => {
+        s.off('error', fail);
+        ok(s);
+      });
+    });
+  } catch (e) {
+    await store.close().catch(() => {});
+    throw new StartupError(`cannot listen on ${host}:${opts.port ?? 8787}: ${oneLine(e)}`);
+  }
+  // Connections are also reaped when they go quiet, whatever the phase.
+  server.timeout = opts.requestTimeoutMs ?? 30_000;
+
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    store,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((ok) => {
+          server.close(() => ok());
+          server.closeAllConnections();
+        });
+        await store.close();
+      })()),
+  };
+}
+
+export function oneLine(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const msg = e.message.split('\n')[0] ?? '';
+    return code && /^[A-Z0-9_]+$/.test(code) && !msg.includes(code) ? `${code} ${msg}`.trim() : msg || code || e.name;
+  }
+  return String(e);
+}

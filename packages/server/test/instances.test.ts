@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CollectResponse, Profile } from '@cairn/schema';
+import { startServer, type RunningServer } from '../src/server.js';
+import { postgresDb } from './helpers/db.js';
+import { config, id, pageEvent, SITE } from './helpers/http.js';
+
+describe('two server instances on one PostgreSQL schema', () => {
+  const db = postgresDb();
+  const servers: RunningServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await db.cleanup();
+  });
+
+  it('ingest overlapping batches for one device without duplicates, and answer the same profile', async () => {
+    const opts = { port: 0, databaseUrl: db.options.databaseUrl as string, pgSchema: db.options.pgSchema as string, config: config(), logger: false as const, rateLimit: { ip: false as const, device: false as const } };
+    // Started together: migrations and config seeding must cope with each other.
+    servers.push(...(await Promise.all([startServer(opts), startServer(opts)])));
+    const [a, b] = servers as [RunningServer, RunningServer];
+    expect(a.port).not.toBe(b.port);
+
+    const deviceId = id();
+    const events = Array.from({ length: 80 }, (_, i) => pageEvent({ at: 1_700_000_000_000 + i, product: `SKU-${i % 7}`, path: `/p/${i}` }));
+    const post = async (s: RunningServer, from: number, to: number, token?: string) => {
+      const res = await fetch(`${s.url}/v1/collect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ site: SITE, deviceId, events: events.slice(from, to) }),
+      });
+      expect(res.status).toBe(202);
+      return (await res.json()) as CollectResponse;
+    };
+
+    const first = await post(a, 0, 10);
+    const token = first.deviceToken as string;
+    expect(token).toBeTruthy();
+    // Overlapping ranges, sent to both instances at once, each range to both.
+    const ranges: [number, number][] = [[0, 30], [20, 50], [40, 70], [60, 80], [5, 65]];
+    const results = await Promise.all(ranges.flatMap(([f, t]) => [post(a, f, t, token), post(b, f, t, token)]));
+    const sent = 10 + ranges.reduce((n, [f, t]) => n + 2 * (t - f), 0);
+    const accepted = first.accepted + results.reduce((n, r) => n + r.accepted, 0);
+    const duplicates = first.duplicates + results.reduce((n, r) => n + r.duplicates, 0);
+    expect(accepted).toBe(80);
+    expect(duplicates).toBe(sent - 80);
+    expect(results.every((r) => r.deviceToken === undefined)).toBe(true);
+
+    const rows = (await db.tables()).events as { device_id: string; id: string }[];
+    expect(rows.filter((r) => r.device_id === deviceId)).toHaveLength(80);
+
+    const read = async (s: RunningServer) => {
+      const res = await fetch(`${s.url}/v1/profile?site=${SITE}&deviceId=${deviceId}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Profile;
+    };
+    const [pa, pb] = await Promise.all([read(a), read(b)]);
+    expect(pa).toEqual(pb);
+    expect(pa.pageViews).toHaveLength(80);
+    expect(new Set(pa.pageViews.map((p) => p.id)).size).toBe(80);
+
+    // Both serve the config they seeded together, with the same ETag.
+    const ca = await fetch(`${a.url}/v1/config?site=${SITE}`);
+    const cb = await fetch(`${b.url}/v1/config?site=${SITE}`);
+    expect(ca.headers.get('etag')).toBe(cb.headers.get('etag'));
+  });
+});

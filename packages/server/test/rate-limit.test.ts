@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRateLimiter } from '../src/rate-limit.js';
+import { sqliteDb } from './helpers/db.js';
+import { harness, id, pageEvent, SITE, type Harness } from './helpers/http.js';
+
+describe('token bucket', () => {
+  it('allows a burst, then refills at the rate', () => {
+    let t = 0;
+    const rl = createRateLimiter({ burst: 3, perSecond: 2 }, () => t);
+    expect([rl.take('a'), rl.take('a'), rl.take('a')]).toEqual([0, 0, 0]);
+    expect(rl.take('a')).toBe(1);
+    expect(rl.take('b')).toBe(0); // keys are independent
+    t += 500; // one token back at 2/s
+    expect(rl.take('a')).toBe(0);
+    expect(rl.take('a')).toBeGreaterThanOrEqual(1);
+    t += 60_000; // never more than the burst
+    expect([rl.take('a'), rl.take('a'), rl.take('a'), rl.take('a')]).toEqual([0, 0, 0, 1]);
+  });
+
+  it('tells how long to wait when the rate is slow', () => {
+    const rl = createRateLimiter({ burst: 1, perSecond: 0.1 }, () => 0);
+    rl.take('k');
+    expect(rl.take('k')).toBe(10);
+  });
+});
+
+describe('rate limits over HTTP', () => {
+  const db = sqliteDb();
+  let h: Harness;
+  let t = 1_000_000;
+  beforeAll(async () => {
+    h = await harness(db, { now: () => t, trustProxy: true, rateLimit: { device: { burst: 2, perSecond: 1 }, ip: { burst: 5, perSecond: 1 } } });
+  });
+  afterAll(() => db.cleanup());
+
+  const collect = (deviceId: string, ip: string) =>
+    h.req('POST', '/v1/collect', { body: { site: SITE, deviceId, events: [pageEvent()] }, headers: { 'x-forwarded-for': ip } });
+
+  it('limits per device: 429 with Retry-After, nothing written, other devices unaffected', async () => {
+    const dev = id();
+    expect((await collect(dev, '10.0.0.1')).status).toBe(202);
+    expect((await collect(dev, '10.0.0.1')).status).toBe(202);
+    const before = await h.snapshot();
+    const res = await collect(dev, '10.0.0.1');
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await h.snapshot()).toEqual(before);
+    expect((await collect(id(), '10.0.0.1')).status).toBe(202);
+    t += 1000;
+    expect((await collect(dev, '10.0.0.1')).status).toBe(202);
+  });
+
+  it('limits per IP across devices', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await collect(id(), '10.0.0.2')).status);
+    expect(codes).toEqual([202, 202, 202, 202, 202, 429]);
+    expect((await collect(id(), '10.0.0.3')).status).toBe(202);
+    const metrics = await (await h.req('GET', '/metrics')).text();
+    expect(metrics).toMatch(/cairn_rate_limited_total\{scope="ip"\} 1/);
+    expect(metrics).toMatch(/cairn_rate_limited_total\{scope="device"\} 1/);
+  });
+});

@@ -1,0 +1,47 @@
+import { runInNewContext } from 'node:vm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateSiteConfig, type SiteConfig } from '@cairn/schema';
+import { configLiteral, embedConfig, PLACEHOLDER, resolveSdkPath } from '../src/sdk-bundle.js';
+import { sqliteDb } from './helpers/db.js';
+import { admin, config, harness, SITE } from './helpers/http.js';
+
+const hostile = (() => {
+  const r = validateSiteConfig(
+    config({ variants: [{ id: 'v', name: 'x', slots: { t: { text: '</script><script>alert(1)</script>\u2028\u2029 $& $1 "quoted" \\ end' } } }] }),
+  );
+  if (!r.ok) throw new Error('fixture');
+  return r.config;
+})();
+
+describe('embedding the config in the bundle', () => {
+  it('makes a JS string literal with no "<" and no raw line separators, that parses back to the config', () => {
+    const lit = configLiteral(hostile);
+    expect(lit).not.toMatch(/[<\u2028\u2029]/);
+    const json = runInNewContext(lit) as string;
+    expect(JSON.parse(json)).toEqual(hostile);
+  });
+
+  it('replaces double- and single-quoted placeholders, and keeps "$" patterns literal', () => {
+    const out = embedConfig(`a("${PLACEHOLDER}");b('${PLACEHOLDER}')`, hostile);
+    expect(out).not.toContain(PLACEHOLDER);
+    const got: string[] = [];
+    runInNewContext(out, { a: (s: string) => got.push(s), b: (s: string) => got.push(s) });
+    expect(got.map((s) => JSON.parse(s) as SiteConfig)).toEqual([hostile, hostile]);
+  });
+});
+
+describe.skipIf(!resolveSdkPath())('GET /v1/sdk.js with the built @cairn/sdk bundle', () => {
+  const db = sqliteDb();
+  afterAll(() => db.cleanup());
+
+  it('serves dist/cairn.js with the site config in place of the placeholder', async () => {
+    const h = await harness(db, { sdkPath: undefined });
+    await h.req('PUT', '/v1/config', { body: hostile, headers: admin });
+    const res = await h.req('GET', `/v1/sdk.js?site=${SITE}`);
+    expect(res.status).toBe(200);
+    const js = await res.text();
+    expect(js).not.toContain(PLACEHOLDER);
+    expect(js).toContain(configLiteral(hostile));
+    expect(js).not.toContain('</script>');
+  });
+});

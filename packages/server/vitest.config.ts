@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    globalSetup: ['test/global-setup.ts'],
+    // CLI, crash and two-instance suites spawn processes and talk to PostgreSQL.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
