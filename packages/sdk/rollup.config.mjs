@@ -25,6 +25,6 @@ export default [
     input: 'src/index.ts',
     output: { dir: 'dist', format: 'es', entryFileNames: 'index.js', sourcemap: true },
     external: ['idb-keyval', 'js-cookie'],
-    plugins: [typescript({ tsconfig: './tsconfig.json', declaration: true, declarationDir: 'dist', outDir: 'dist' })],
+    plugins: [typescript({ tsconfig: './tsconfig.json', declaration: true, declarationDir: 'dist', outDir: 'dist', sourceMap: true })],
   },
 ];

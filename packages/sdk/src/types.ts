@@ -63,3 +63,40 @@ export interface Kv {
 /** Emits an event through the SDK: recorded, sent to the sync server, and passed to `cairn.on` listeners. */
 export type Emit = (type: string, props?: Record<string, unknown>) => void;
 
+
+/** What the core hands to the variants module (src/variants). Everything it needs is synchronous. */
+export interface VariantContext {
+  /** Possibly unvalidated (inline config): read optional and defaulted fields defensively. */
+  config: SiteConfig;
+  touches: Touches;
+  device: DeviceKind;
+  url: URL;
+  doc: Document;
+  /** This visit's sticky choice: the variant id (or null for "none"), undefined when not decided yet. */
+  sticky: { get(): string | null | undefined; set(id: string | null): void };
+  emit: Emit;
+}
+
+/** What the core hands to the prompts module (src/prompts), once this page view is recorded. */
+export interface PromptContext {
+  /** Possibly unvalidated (inline config): read optional and defaulted fields defensively. */
+  config: SiteConfig;
+  doc: Document;
+  win: Window;
+  device: DeviceKind;
+  path: string;
+  touch: Touch | null;
+  sessionId: string;
+  /** This page view's number in the visit and on the device, counted atomically across tabs. */
+  pages: { session: number; lifetime: number };
+  identified: boolean;
+  /** Prompts keep their own state (shown, dismissed, opted in) under the key 'prompts'. */
+  kv: Kv;
+  emit: Emit;
+  /** POST /v1/optins through the core; rejects with an Error when it fails. */
+  submitOptin(o: { email: string; consentText: string; promptId: string }): Promise<void>;
+  /** The storefront's own opt-in handler (option `onOptin`), e.g. to send the address to its email tool. */
+  onOptin?: (o: { email: string; promptId: string }) => void | Promise<void>;
+  /** The URL account prompts send the visitor back to after login. */
+  returnUrl: string;
+}

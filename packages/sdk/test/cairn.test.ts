@@ -1,0 +1,603 @@
+// @vitest-environment happy-dom
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createCairn, type Cairn, type CairnOptions } from '../src/cairn';
+import type { SiteConfigInput } from '../src/types';
+import { freshDevice, idbDump, settle, fakeServer, type FakeServer } from './core-helpers';
+
+const MIN = 60e3;
+let referrer = '';
+Object.defineProperty(document, 'referrer', { configurable: true, get: () => referrer });
+
+/** Navigates to `path` (same origin) from `from`, like a page load. */
+const visit = (path: string, from = '') => {
+  history.replaceState(null, '', path);
+  referrer = from;
+};
+
+let srv: FakeServer;
+const open: Cairn[] = [];
+const start = async (o: CairnOptions = {}) => {
+  const c = createCairn({ site: 'shop', server: 'http://sync.test', ...o });
+  open.push(c);
+  await c.ready;
+  return c;
+};
+const cookieId = () => /(?:^|; )cairn_id=([^;]+)/.exec(document.cookie)?.[1];
+const collected = () => [...srv.events.values()];
+const warnSpy = () => vi.spyOn(console, 'warn').mockImplementation(() => {});
+
+beforeEach(() => {
+  freshDevice();
+  visit('/');
+  document.head.innerHTML = '';
+  document.title = 'Shop';
+  srv = fakeServer();
+  vi.stubGlobal('fetch', srv.fetch);
+});
+afterEach(async () => {
+  // Let every instance finish its storage work before the next test swaps the database.
+  await Promise.all(open.splice(0).map((c) => c.ready));
+  await settle();
+});
+
+describe('touches and sessions', () => {
+  test('a UTM landing is the first, last and current touch; it survives a reload and internal navigation', async () => {
+    visit('/?utm_source=Pinterest&utm_medium=Social&utm_campaign=Spring', 'https://www.pinterest.com/');
+    const c = await start();
+    const t = c.touch();
+    expect(t.current).toMatchObject({ source: 'pinterest', medium: 'social', campaign: 'Spring', channel: 'Organic Social', landingPath: '/' });
+    expect(t.first).toEqual(t.current);
+    expect(t.last).toEqual(t.current);
+    await c.page();
+    visit('/category/shoes', 'http://localhost:3000/?utm_source=Pinterest');
+    await c.page();
+    visit('/product/X1', 'http://localhost:3000/category/shoes');
+    await c.page();
+
+    // A reload: a new instance on the same device, with an internal referrer.
+    const again = await start();
+    expect(again.touch()).toEqual(t);
+    const h = await again.history();
+    expect(h.pageViews.map((p) => p.path)).toEqual(['/product/X1', '/category/shoes', '/']);
+    expect(h.sessions).toHaveLength(1);
+    expect(h.sessions[0]).toMatchObject({ pages: 3, touch: t.current });
+    expect(h.touches).toEqual([t.current]);
+    // The touch went to the server as a `touch` event.
+    await again.flush();
+    expect(collected().filter((e) => e.type == 'touch').map((e) => e.touch.source)).toEqual(['pinterest']);
+  });
+
+  test('31 minutes idle starts a new session; a new non-Direct touch does too; Direct mid-session does not', async () => {
+    const now = vi.spyOn(Date, 'now');
+    const T = Date.UTC(2025, 5, 1);
+    now.mockReturnValue(T);
+    const c = await start();
+    await c.page();
+    now.mockReturnValue(T + 29 * MIN);
+    await c.page();
+    now.mockReturnValue(T + 60 * MIN);
+    await c.page();
+    expect((await c.history()).sessions.map((s) => s.pages)).toEqual([1, 2]);
+
+    now.mockReturnValue(T + 61 * MIN);
+    visit('/', '');
+    const direct = await start();
+    await direct.page();
+    expect((await direct.history()).sessions.map((s) => s.pages)).toEqual([2, 2]);
+
+    now.mockReturnValue(T + 62 * MIN);
+    visit('/?gclid=abc', 'https://www.google.com/');
+    const ad = await start();
+    await ad.page();
+    expect(ad.touch().current).toMatchObject({ source: 'google', medium: 'cpc', channel: 'Paid Search' });
+    expect(ad.touch().first).toMatchObject({ source: '(direct)', channel: 'Direct' });
+    const h = await ad.history();
+    expect(h.sessions.map((s) => s.pages)).toEqual([1, 2, 2]);
+    expect(h.touches.map((t) => t.channel)).toEqual(['Direct', 'Paid Search']);
+  });
+
+  test('page views carry the session, device kind, and the product and category from meta tags or props', async () => {
+    document.head.innerHTML = '<meta name="cairn:product" content="SKU-9"><meta name="cairn:category" content="bags">';
+    document.title = 'Bag';
+    visit('/product/SKU-9');
+    const c = await start();
+    await c.page();
+    await c.page({ product: 'SKU-1', category: 'shoes', path: '/virtual', title: 'Virtual' });
+    const h = await c.history();
+    expect(h.pageViews.map(({ path, title, product, category }) => ({ path, title, product, category }))).toEqual([
+      { path: '/virtual', title: 'Virtual', product: 'SKU-1', category: 'shoes' },
+      { path: '/product/SKU-9', title: 'Bag', product: 'SKU-9', category: 'bags' },
+    ]);
+    expect(h.pageViews[0]!.session).toBe(h.sessions[0]!.id);
+    expect(['mobile', 'desktop']).toContain(h.pageViews[0]!.device);
+    expect(h.products).toEqual(['SKU-1', 'SKU-9']);
+    expect(h.categories).toEqual(['shoes', 'bags']);
+  });
+});
+
+describe('tabs at once', () => {
+  test('three tabs recording ten page views each in parallel lose nothing; counters are exact', async () => {
+    const tabs = await Promise.all([start(), start(), start()]);
+    await Promise.all(tabs.flatMap((t, i) => Array.from({ length: 10 }, (_, j) => t.page({ path: `/t${i}/${j}` }))));
+    const h = await tabs[0]!.history();
+    expect(h.pageViews).toHaveLength(30);
+    expect(new Set(h.pageViews.map((p) => p.path)).size).toBe(30);
+    expect(h.sessions).toHaveLength(1);
+    expect(h.sessions[0]!.pages).toBe(30);
+    // And every page view reaches the server exactly once.
+    await Promise.all(tabs.map((t) => t.flush()));
+    await tabs[0]!.flush();
+    expect(collected().filter((e) => e.type == 'page')).toHaveLength(30);
+  });
+
+  test('prompts get the page counts: the 3rd page across tabs triggers the prompt once', async () => {
+    const config: SiteConfigInput = {
+      site: 'shop',
+      prompts: [{ id: 'join', kind: 'optin', trigger: { afterPages: 3, scope: 'session' }, content: { title: 'Join', cta: 'Go' } }],
+    };
+    const shown: unknown[] = [];
+    const tabs = await Promise.all([start({ config }), start({ config })]);
+    tabs.forEach((t) => t.on('prompt_shown', (e) => shown.push(e)));
+    await tabs[0]!.page();
+    await tabs[1]!.page();
+    expect(shown).toHaveLength(0);
+    await tabs[1]!.page();
+    await settle(10);
+    expect(shown).toHaveLength(1);
+  });
+});
+
+describe('storage fallbacks', () => {
+  test('without IndexedDB: history in localStorage, the page works', async () => {
+    (globalThis as { indexedDB?: unknown }).indexedDB = undefined;
+    const c = await start();
+    await c.page({ path: '/a' });
+    await c.page({ path: '/b' });
+    expect((await c.history()).pageViews.map((p) => p.path)).toEqual(['/b', '/a']);
+    expect(JSON.parse(localStorage.getItem('cairn:h')!).p).toHaveLength(2);
+    expect((await start()).touch()).toEqual(c.touch());
+  });
+
+  test('cookies blocked: a memory id, not written anywhere; everything else works', async () => {
+    Object.defineProperty(document, 'cookie', { configurable: true, get: () => '', set: () => {} });
+    try {
+      const a = await start();
+      await a.page();
+      await a.flush();
+      const b = await start();
+      await b.page();
+      await b.flush();
+      const ids = new Set(collected().map((e) => e.deviceId));
+      expect(ids.size).toBe(2);
+      expect(JSON.parse(localStorage.getItem('cairn')!).d).toBeUndefined();
+      expect((await idbDump())!.id).toBeUndefined();
+      expect((await b.history()).pageViews).toHaveLength(2);
+    } finally {
+      delete (document as { cookie?: string }).cookie;
+    }
+  });
+
+  test('the device id: a cookie, mirrored in storage, so a cleared cookie (and localStorage) comes back', async () => {
+    const a = await start();
+    const id = cookieId();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await idbDump())!.id).toBe(id);
+    document.cookie = 'cairn_id=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+    localStorage.clear();
+    await start();
+    expect(cookieId()).toBe(id);
+    await a.page();
+    await a.flush();
+    expect(collected().every((e) => e.deviceId == id)).toBe(true);
+  });
+
+  test('a tampered id cookie is replaced: the server would refuse every batch', async () => {
+    document.cookie = 'cairn_id=' + encodeURIComponent('<script>') + '; path=/';
+    const c = await start();
+    expect(cookieId()).toMatch(/^[0-9a-f-]{36}$/);
+    await c.page();
+    await c.flush();
+    expect(collected().every((e) => e.deviceId == cookieId())).toBe(true);
+  });
+});
+
+describe('never throws into the page', () => {
+  test('broken storage: page() resolves, history() rejects with a CairnError, one warning', async () => {
+    const warned = warnSpy();
+    // A fresh module: warnings are once per page (per error code).
+    vi.resetModules();
+    const fresh = await import('../src/cairn');
+    const c = fresh.createCairn({ site: 'shop' });
+    open.push(c);
+    await c.ready;
+    const put = IDBObjectStore.prototype.put;
+    const get = IDBObjectStore.prototype.get;
+    IDBObjectStore.prototype.put = () => {
+      throw new DOMException('full', 'QuotaExceededError');
+    };
+    IDBObjectStore.prototype.get = () => {
+      throw new DOMException('broken', 'UnknownError');
+    };
+    try {
+      await expect(c.page()).resolves.toBeUndefined();
+      expect(() => c.track('clicked')).not.toThrow();
+      const e = await c.history().catch((e) => e);
+      expect(e.name).toBe('CairnError');
+      expect(e.code).toBe('internal');
+      await c.page();
+      expect(warned).toHaveBeenCalledTimes(1);
+    } finally {
+      IDBObjectStore.prototype.put = put;
+      IDBObjectStore.prototype.get = get;
+    }
+  });
+
+  test('broken fetch, throwing listeners, bad arguments: nothing throws; Promises reject with a code', async () => {
+    warnSpy();
+    vi.stubGlobal('fetch', () => {
+      throw new Error('no network stack');
+    });
+    const c = await start();
+    c.on('page', () => {
+      throw new Error('listener bug');
+    });
+    const seen: string[] = [];
+    c.on('*', (e) => seen.push(e.type));
+    await expect(c.page()).resolves.toBeUndefined();
+    expect(() => c.track('Not Snake Case')).not.toThrow();
+    expect(() => c.track('circular', (() => { const o: Record<string, unknown> = {}; o.o = o; return o; })())).not.toThrow();
+    expect(() => c.consent('maybe' as never)).not.toThrow();
+    await expect(c.flush()).resolves.toBeUndefined();
+    await expect(c.identify('alice', 'signed:alice')).rejects.toMatchObject({ code: 'network' });
+    await expect(c.identify('', '')).rejects.toMatchObject({ code: 'invalid' });
+    expect(seen).toEqual(['page']);
+    expect((await c.history()).pageViews).toHaveLength(1);
+  });
+});
+
+describe('sync', () => {
+  test('events go in batches of 20 with the device id; the device token is kept and the profile pulled at start', async () => {
+    const c = await start();
+    await c.flush();
+    const before = srv.requests.length;
+    for (let i = 0; i < 25; i++) c.track('clicked', { i, long: 'x'.repeat(3000), fn: () => 1 });
+    await settle();
+    await c.flush();
+    const batches = srv.requests.slice(before).filter((r) => r.path == '/v1/collect');
+    // The 20th event sends at once; the other 5 wait for the next flush (2 s, or here flush()).
+    expect(batches.map((b) => b.body.events.length)).toEqual([20, 5]);
+    expect(batches[0]!.body).toMatchObject({ site: 'shop', deviceId: cookieId() });
+    expect(batches.flatMap((b) => b.body.events.map((e: { i: number }) => e.i))).toEqual([...Array(25).keys()]);
+    const e = batches[0]!.body.events[3];
+    expect(e).toMatchObject({ type: 'clicked', i: 3 });
+    expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(e.long).toHaveLength(2000);
+    expect('fn' in e).toBe(false);
+    expect(JSON.parse(localStorage.getItem('cairn')!).t).toBe('tok-' + cookieId());
+
+    const next = await start();
+    expect(await next.profile()).toMatchObject({ userId: null });
+    const pull = srv.requests.find((r) => r.path.startsWith('/v1/profile'))!;
+    expect(pull.headers.authorization).toBe('Bearer tok-' + cookieId());
+  });
+
+  test('server down: events wait in the outbox with backoff, then arrive exactly once', async () => {
+    const now = vi.spyOn(Date, 'now');
+    const T = Date.now();
+    now.mockReturnValue(T);
+    const c = await start();
+    srv.down = true;
+    for (let i = 0; i < 5; i++) await c.page({ path: '/p' + i });
+    c.track('clicked');
+    await c.flush();
+    expect(srv.events.size).toBe(0);
+    expect((await idbDump())!.o).toMatchObject({ e: { length: 7 } });
+    srv.down = false;
+    // Still backing off: nothing is sent yet.
+    await c.flush();
+    expect(srv.events.size).toBe(0);
+    now.mockReturnValue(T + 61e3);
+    await c.flush();
+    await c.flush();
+    expect(collected().map((e) => e.type)).toEqual(['touch', 'page', 'page', 'page', 'page', 'page', 'clicked']);
+    expect((await idbDump())!.o).toMatchObject({ e: [] });
+  });
+
+  test('429 with Retry-After waits that long; 5xx retries; another 4xx drops the batch with a warning', async () => {
+    const warned = warnSpy();
+    const now = vi.spyOn(Date, 'now');
+    const T = Date.now();
+    now.mockReturnValue(T);
+    const c = await start();
+    await c.flush();
+    srv.events.clear();
+    srv.failNext.push({ status: 429, retryAfter: '120' });
+    c.track('one');
+    await c.flush();
+    now.mockReturnValue(T + 100e3);
+    await c.flush();
+    expect(srv.events.size).toBe(0);
+    now.mockReturnValue(T + 121e3);
+    srv.failNext.push({ status: 503 });
+    await c.flush();
+    expect(srv.events.size).toBe(0);
+    now.mockReturnValue(T + 200e3);
+    await c.flush();
+    expect(collected().map((e) => e.type)).toEqual(['one']);
+
+    srv.failNext.push({ status: 400 });
+    c.track('bad');
+    await c.flush();
+    c.track('good');
+    await c.flush();
+    expect(collected().map((e) => e.type)).toEqual(['one', 'good']);
+    expect(warned).toHaveBeenCalledTimes(1);
+    expect(String(warned.mock.calls[0]![1])).toContain('400');
+  });
+
+  test('the outbox is bounded: the oldest are dropped and counted', { timeout: 30e3 }, async () => {
+    // localStorage backend: the same outbox code, and much faster than fake-indexeddb for 510 writes.
+    (globalThis as { indexedDB?: unknown }).indexedDB = undefined;
+    const c = await start();
+    srv.down = true;
+    for (let i = 0; i < 510; i++) c.track('e', { i });
+    await c.flush();
+    await settle();
+    const o = JSON.parse(localStorage.getItem('cairn:o')!) as { e: { type: string; i: number }[]; d: number };
+    // 511 events: the landing's touch, then e0..e509. The touch and e0..e9 were dropped.
+    expect(o.e).toHaveLength(500);
+    expect(o.e[0]!.i).toBe(10);
+    expect(o.e.at(-1)!.i).toBe(509);
+    expect(o.d).toBe(11);
+  });
+
+  test('on page hide, unsent events go by sendBeacon (once the device has its token), as text', async () => {
+    const beacons: [string, string][] = [];
+    // Earlier tests' instances listen too: keep only the beacons carrying this test's events.
+    vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, body) => (/"(early|late|later)"/.test(String(body)) && beacons.push([String(url), String(body)]), true));
+    // Offline, so no token yet: a beacon's answer (the token) would be lost.
+    vi.stubGlobal('fetch', () => Promise.reject(new TypeError('offline')));
+    const first = await start();
+    await first.flush();
+    first.track('early');
+    window.dispatchEvent(new Event('pagehide'));
+    expect(beacons).toHaveLength(0);
+
+    vi.stubGlobal('fetch', srv.fetch);
+    const c = await start();
+    await c.flush();
+    c.track('late');
+    c.track('later');
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event('pagehide'));
+    window.dispatchEvent(new Event('pagehide'));
+    // Once per event, with this tab's unsent events only. (The first tab may beacon 'early' again,
+    // sent meanwhile by this tab: the server dedupes by id.)
+    const late = beacons.filter((b) => b[1].includes('"late"'));
+    expect(late).toHaveLength(1);
+    expect(late[0]![0]).toBe('http://sync.test/v1/collect');
+    expect(JSON.parse(late[0]![1])).toMatchObject({ site: 'shop', deviceId: cookieId(), events: [{ type: 'late' }, { type: 'later' }] });
+  });
+
+  test('without Web Locks every tab sends; the event ids keep it exact', async () => {
+    vi.stubGlobal('navigator', Object.create(navigator, { locks: { value: undefined } }));
+    const tabs = await Promise.all([start(), start()]);
+    tabs.forEach((t, i) => t.track('tab', { i }));
+    await Promise.all(tabs.map((t) => t.flush()));
+    await Promise.all(tabs.map((t) => t.flush()));
+    expect(collected().filter((e) => e.type == 'tab').map((e) => e.i).sort()).toEqual([0, 1]);
+  });
+});
+
+describe('config and variants', () => {
+  const config = {
+    site: 'shop',
+    variants: [{ id: 'pin', name: 'Pinterest', when: { source: 'pinterest' }, slots: { hero: { text: 'Hello Pinterest' } } }],
+  };
+
+  test('an inline config applies the variant synchronously, with no config request', () => {
+    document.body.innerHTML = `<h1 data-cairn-slot="hero">Default</h1><script type="application/json" id="cairn-config">${JSON.stringify(config)}</script>`;
+    visit('/?utm_source=pinterest&utm_medium=social');
+    open.push(createCairn({ site: 'shop', server: 'http://sync.test' }));
+    expect(document.querySelector('h1')!.textContent).toBe('Hello Pinterest');
+    expect(srv.requests.some((r) => r.path.startsWith('/v1/config'))).toBe(false);
+  });
+
+  test('no config yet: fetched, applied when it lands, cached with its ETag for the next page', async () => {
+    srv.config = config;
+    document.body.innerHTML = '<h1 data-cairn-slot="hero">Default</h1>';
+    visit('/?utm_source=pinterest&utm_medium=social');
+    await start();
+    await settle(10);
+    expect(document.querySelector('h1')!.textContent).toBe('Hello Pinterest');
+    expect(JSON.parse(localStorage.getItem('cairn.cfg')!).c).toEqual(config);
+
+    document.body.innerHTML = '<h1 data-cairn-slot="hero">Default</h1>';
+    open.push(createCairn({ site: 'shop', server: 'http://sync.test' }));
+    // The cached config applies at once, before any network answer.
+    expect(document.querySelector('h1')!.textContent).toBe('Hello Pinterest');
+    await settle(10);
+    const gets = srv.requests.filter((r) => r.path.startsWith('/v1/config'));
+    expect(gets).toHaveLength(2);
+    expect(gets[1]!.headers['if-none-match']).toBeTruthy();
+  });
+});
+
+describe('consent', () => {
+  test('pending: no cookie, storage or request; granting persists and sends what was held', async () => {
+    const c = await start({ consent: 'pending' });
+    await c.page({ path: '/a' });
+    c.track('clicked');
+    await c.flush();
+    await settle();
+    expect(srv.requests).toHaveLength(0);
+    expect(document.cookie).toBe('');
+    expect(localStorage.length).toBe(0);
+    expect(await idbDump()).toBeNull();
+    expect((await c.history()).pageViews).toHaveLength(1);
+
+    c.consent('granted');
+    await c.page({ path: '/b' });
+    await c.flush();
+    await settle();
+    expect(cookieId()).toBeTruthy();
+    expect(JSON.parse(localStorage.getItem('cairn')!).g).toBe(1);
+    expect(collected().map((e) => e.type).sort()).toEqual(['clicked', 'page', 'page', 'touch']);
+    expect(((await idbDump())!.h as { p: unknown[] }).p).toHaveLength(2);
+    // The grant is remembered: the next page starts granted despite the pending default.
+    const next = await start({ consent: 'pending' });
+    expect((await next.history()).pageViews).toHaveLength(2);
+  });
+
+  test('denied after granted wipes cookie, storage and memory; nothing more is sent', async () => {
+    localStorage.setItem('unrelated', 'keep');
+    const c = await start();
+    await c.page();
+    await c.flush();
+    const sent = srv.requests.length;
+    c.consent('denied');
+    await settle(10);
+    expect(cookieId()).toBeUndefined();
+    expect(Object.keys(localStorage)).toEqual(['unrelated']);
+    expect(await idbDump()).toEqual({});
+    c.track('after');
+    await c.page();
+    await c.flush();
+    expect(srv.requests).toHaveLength(sent);
+    expect(localStorage.length).toBe(1);
+  });
+
+  test('Global Privacy Control counts as denied unless the site opts out', async () => {
+    vi.stubGlobal('navigator', Object.create(navigator, { globalPrivacyControl: { value: true } }));
+    const c = await start();
+    await c.page();
+    await c.flush();
+    expect(srv.requests).toHaveLength(0);
+    expect(cookieId()).toBeUndefined();
+    const optedOut = await start({ respectGpc: false });
+    await optedOut.page();
+    await optedOut.flush();
+    expect(collected().length).toBeGreaterThan(0);
+  });
+});
+
+describe('identity', () => {
+  test('a phone and a desktop: the desktop sees the phone products after login; same user again is a no-op', async () => {
+    let now = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => (now += 1000));
+    const phone = await start();
+    await phone.page({ path: '/product/A', product: 'A' });
+    await phone.page({ path: '/product/B', product: 'B' });
+    const pp = await phone.identify('alice', 'signed:alice');
+    expect(pp.userId).toBe('alice');
+    expect(pp.products.map((p) => p.id).sort()).toEqual(['A', 'B']);
+
+    freshDevice();
+    vi.spyOn(Date, 'now').mockImplementation(() => (now += 1000));
+    vi.stubGlobal('fetch', srv.fetch);
+    const desk = await start();
+    await desk.page({ path: '/', title: 'Home' });
+    const dp = await desk.identify('alice', 'signed:alice');
+    expect(dp.pageViews).toHaveLength(3);
+    const h = await desk.history();
+    expect(h.products).toEqual(['B', 'A']);
+    expect(h.pageViews).toHaveLength(3);
+    expect(await desk.profile()).toEqual(dp);
+
+    const before = srv.requests.length;
+    expect(await desk.identify('alice', 'signed:alice')).toEqual(dp);
+    expect(srv.requests).toHaveLength(before);
+
+    // A linked device sends its token with its batches (the server refuses them otherwise).
+    desk.track('after_login');
+    await desk.flush();
+    expect(collected().some((e) => e.type == 'after_login')).toBe(true);
+    expect(srv.requests.at(-1)!.headers.authorization).toMatch(/^Bearer tok-/);
+  });
+
+  test('a device that lost its token (the server knows it): identify goes on as a fresh device', async () => {
+    const c = await start();
+    await c.page();
+    await c.flush();
+    const id = cookieId()!;
+    const state = JSON.parse(localStorage.getItem('cairn')!);
+    delete state.t;
+    localStorage.setItem('cairn', JSON.stringify(state));
+    const again = await start();
+    const p = await again.identify('bob', 'signed:bob');
+    expect(p.userId).toBe('bob');
+    expect(cookieId()).not.toBe(id);
+    expect(srv.links.get(cookieId()!)).toBe('bob');
+  });
+
+  test('a forged token is refused with unauthorized, and nothing is linked', async () => {
+    const c = await start();
+    await expect(c.identify('alice', 'forged-token')).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
+    expect(srv.links.size).toBe(0);
+    expect(JSON.parse(localStorage.getItem('cairn')!).u).toBeUndefined();
+  });
+
+  test('reset wipes every trace and starts a new anonymous device', async () => {
+    const c = await start();
+    const heard: string[] = [];
+    ['profile', 'identify', 'reset'].forEach((e) => c.on(e, () => heard.push(e)));
+    await c.page({ product: 'A' });
+    await c.identify('alice', 'signed:alice');
+    const oldId = cookieId()!;
+    await c.reset();
+    const newId = cookieId()!;
+    expect(newId).toBeTruthy();
+    expect(newId).not.toBe(oldId);
+    const dump = JSON.stringify(await idbDump()) + JSON.stringify({ ...localStorage }) + document.cookie;
+    expect(dump).not.toContain(oldId);
+    expect(dump).not.toContain('alice');
+    expect(dump).not.toContain('"A"');
+    expect(await c.profile()).toBeNull();
+    expect(await c.history()).toMatchObject({ pageViews: [], products: [], touches: [] });
+    expect(c.touch()).toEqual({ first: null, last: null, current: null });
+    expect(heard).toEqual(['identify', 'reset']);
+    // The next events belong to the new device.
+    await c.page();
+    await c.flush();
+    expect(collected().at(-1)!.deviceId).toBe(newId);
+  });
+
+  test('a reset in another tab moves this tab to the new device too', async () => {
+    const a = await start();
+    const b = await start();
+    await a.identify('alice', 'signed:alice');
+    await b.reset();
+    a.track('after_reset');
+    await a.flush();
+    const ev = collected().find((e) => e.type == 'after_reset');
+    expect(ev.deviceId).toBe(cookieId());
+    expect(srv.links.get(ev.deviceId)).toBeUndefined();
+  });
+
+  test('a shared computer: identifying as bob after alice first moves to a fresh device; alice never reaches bob', async () => {
+    const c = await start();
+    await c.page({ product: 'A' });
+    await c.identify('alice', 'signed:alice');
+    const aliceDevice = cookieId()!;
+    const bob = await c.identify('bob', 'signed:bob');
+    expect(bob.userId).toBe('bob');
+    expect(bob.products).toEqual([]);
+    expect(cookieId()).not.toBe(aliceDevice);
+    expect(srv.links.get(aliceDevice)).toBe('alice');
+    expect(srv.links.get(cookieId()!)).toBe('bob');
+    expect((await c.history()).products).toEqual([]);
+  });
+
+  test('409 device_linked (the server knows better): reset, then identify', async () => {
+    const c = await start();
+    await c.page();
+    await c.flush();
+    const id = cookieId()!;
+    srv.links.set(id, 'mallory');
+    const p = await c.identify('bob', 'signed:bob');
+    expect(p.userId).toBe('bob');
+    expect(cookieId()).not.toBe(id);
+    expect(srv.links.get(cookieId()!)).toBe('bob');
+  });
+});

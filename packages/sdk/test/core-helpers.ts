@@ -1,0 +1,149 @@
+// Shared by the core's tests: a clean device per test, and an in-memory sync server behind fetch
+// that behaves like the /v1 API (dedupe by event id, device tokens, Bearer auth, identity links).
+import { IDBFactory } from 'fake-indexeddb';
+import { vi } from 'vitest';
+import type { Touch } from '../src/types';
+
+/** A new empty IndexedDB, localStorage and cookie jar, and real timers/fetch. */
+export function freshDevice(): void {
+  (globalThis as { indexedDB?: IDBFactory }).indexedDB = new IDBFactory();
+  localStorage.clear();
+  for (const c of document.cookie.split('; ')) if (c) document.cookie = c.split('=')[0] + '=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+}
+
+/** Everything an IndexedDB database holds in the store cairn/kv, or null when there is no such database. */
+export async function idbDump(): Promise<Record<string, unknown> | null> {
+  const dbs = await indexedDB.databases();
+  if (!dbs.some((d) => d.name === 'cairn')) return null;
+  const db = await new Promise<IDBDatabase>((ok, no) => {
+    const r = indexedDB.open('cairn');
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => no(r.error);
+  });
+  if (!db.objectStoreNames.contains('kv')) return db.close(), {};
+  const tx = db.transaction('kv', 'readonly').objectStore('kv');
+  const [keys, vals] = await Promise.all(
+    [tx.getAllKeys(), tx.getAll()].map((r) => new Promise<unknown[]>((ok) => (r.onsuccess = () => ok(r.result as unknown[])))),
+  );
+  db.close();
+  return Object.fromEntries(keys!.map((k, i) => [String(k), vals![i]]));
+}
+
+/** Writes straight into cairn/kv, as an earlier page would have, and closes the connection. */
+export async function rawPut(key: string, value: unknown): Promise<void> {
+  const db = await new Promise<IDBDatabase>((ok, no) => {
+    const r = indexedDB.open('cairn');
+    r.onupgradeneeded = () => r.result.createObjectStore('kv');
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => no(r.error);
+  });
+  const tx = db.transaction('kv', 'readwrite');
+  tx.objectStore('kv').put(value, key);
+  await new Promise((ok) => (tx.oncomplete = ok));
+  db.close();
+}
+
+/** Resolves after pending IndexedDB work and timers of 0 ms. */
+export const settle = (n = 5) => new Promise<void>((r) => (function tick(i: number): void { i ? setTimeout(() => tick(i - 1), 0) : r(); })(n));
+
+export interface FakeServer {
+  fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  requests: { method: string; path: string; body: any; headers: Record<string, string> }[];
+  /** Events stored, by id (deduped). */
+  events: Map<string, any>;
+  /** Device id → its token; device id → user id. */
+  tokens: Map<string, string>;
+  links: Map<string, string>;
+  /** Answers the next collects with this status (and Retry-After), once each. */
+  failNext: { status: number; retryAfter?: string }[];
+  down: boolean;
+  config?: unknown;
+}
+
+/**
+ * A fake /v1 sync server with the real one's rules (packages/server/src/routes): a device's first
+ * collect gets a token; a linked device must send it as Bearer on collect, and any known device on
+ * identify and profile. An identity token is valid when it is `signed:<userId>`.
+ */
+export function fakeServer(): FakeServer {
+  const s: FakeServer = {
+    requests: [],
+    events: new Map(),
+    tokens: new Map(),
+    links: new Map(),
+    failNext: [],
+    down: false,
+    fetch: async (input, init = {}) => {
+      const url = new URL(String(input));
+      const headers = Object.fromEntries(new Headers(init.headers).entries());
+      const body = init.body ? JSON.parse(String(init.body)) : undefined;
+      s.requests.push({ method: init.method ?? 'GET', path: url.pathname + url.search, body, headers });
+      if (s.down) throw new TypeError('Failed to fetch');
+      const json = (status: number, b: unknown, h: Record<string, string> = {}) =>
+        new Response(status === 304 ? null : JSON.stringify(b), { status, headers: { 'content-type': 'application/json', ...h } });
+      const auth = (headers.authorization ?? '').replace(/^Bearer /, '');
+      const deviceOf = (tok: string) => [...s.tokens].find(([, t]) => t === tok)?.[0];
+      const profileOf = (device: string) => {
+        const user = s.links.get(device);
+        const devices = user ? [...s.links].filter(([, u]) => u === user).map(([d]) => d) : [device];
+        const evs = [...s.events.values()].filter((e) => devices.includes(e.deviceId)).sort((a, b) => b.at - a.at);
+        const pages = evs.filter((e) => e.type === 'page');
+        const touches: Touch[] = evs.filter((e) => e.type === 'touch').map((e) => e.touch);
+        return {
+          userId: user ?? null,
+          pageViews: pages.map(({ id, path, title, at, product, category, device }) => ({ id, path, title, at, product, category, device })),
+          products: pages.filter((p) => p.product).map((p) => ({ id: p.product, at: p.at, device: p.device })),
+          categories: pages.filter((p) => p.category).map((p) => ({ id: p.category, at: p.at, device: p.device })),
+          touches,
+          firstTouch: touches.at(-1) ?? null,
+          lastTouch: touches[0] ?? null,
+          optedIn: false,
+        };
+      };
+      switch (url.pathname) {
+        case '/v1/collect': {
+          const f = s.failNext.shift();
+          if (f) return json(f.status, { error: 'x', message: 'x' }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+          const known = s.tokens.get(body.deviceId);
+          if (known && (auth ? auth !== known : s.links.has(body.deviceId))) return json(401, { error: 'unauthorized', message: 'device token' });
+          let accepted = 0;
+          let duplicates = 0;
+          for (const e of body.events) {
+            if (s.events.has(e.id)) duplicates++;
+            else accepted++, s.events.set(e.id, { ...e, deviceId: body.deviceId });
+          }
+          let deviceToken: string | undefined;
+          if (!s.tokens.has(body.deviceId)) s.tokens.set(body.deviceId, (deviceToken = 'tok-' + body.deviceId));
+          return json(202, { accepted, duplicates, ...(deviceToken && { deviceToken }) });
+        }
+        case '/v1/profile': {
+          const d = url.searchParams.get('deviceId');
+          if (!d || !url.searchParams.get('site')) return json(400, { error: 'invalid_request', message: 'site and deviceId' });
+          return auth && deviceOf(auth) === d ? json(200, profileOf(d)) : json(401, { error: 'unauthorized', message: 'x' });
+        }
+        case '/v1/identify': {
+          if (body.token !== 'signed:' + body.userId) return json(401, { error: 'invalid_identity', message: 'bad token', field: 'token' });
+          const known = s.tokens.get(body.deviceId);
+          if (known && auth !== known) return json(401, { error: 'unauthorized', message: 'device token' });
+          const linked = s.links.get(body.deviceId);
+          if (linked && linked !== body.userId) return json(409, { error: 'device_linked', message: 'x' });
+          s.links.set(body.deviceId, body.userId);
+          let deviceToken: string | undefined;
+          if (!s.tokens.has(body.deviceId)) s.tokens.set(body.deviceId, (deviceToken = 'tok-' + body.deviceId));
+          return json(200, { profile: profileOf(body.deviceId), ...(deviceToken && { deviceToken }) });
+        }
+        case '/v1/config': {
+          if (!s.config) return json(404, { error: 'not_found', message: 'x' });
+          const etag = '"' + JSON.stringify(s.config).length + '"';
+          return headers['if-none-match'] === etag ? json(304, null, { etag }) : json(200, s.config, { etag });
+        }
+        case '/v1/optins':
+          return json(201, { ok: true });
+      }
+      return json(404, { error: 'not_found', message: 'x' });
+    },
+  };
+  return s;
+}
