@@ -19,6 +19,8 @@ import { optinRoutes } from './routes/optins.js';
 import { userRoutes } from './routes/users.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { metaRoutes } from './routes/meta.js';
+import { reportsRoutes } from './routes/reports.js';
+import { consoleRoutes } from './routes/console.js';
 
 export interface AppDeps {
   store: Store;
@@ -148,6 +150,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   userRoutes(app, ctx);
   sdkRoutes(app, ctx);
   metaRoutes(app, ctx);
+  app.route('/', reportsRoutes({ store: ctx.store, adminKey: ctx.adminKey, now }));
+  app.route('/', consoleRoutes({ adminKey: ctx.adminKey }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

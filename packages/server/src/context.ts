@@ -63,7 +63,12 @@ export function limitDevice(ctx: AppCtx, site: string, deviceId: string): void {
 }
 
 export function requireAdmin(ctx: AppCtx, c: C): void {
-  if (!ctx.adminKey) throw new HttpError(403, 'admin_disabled', 'admin endpoints are disabled: set CAIRN_ADMIN_KEY');
+  requireAdminKey(c, ctx.adminKey);
+}
+
+/** The admin key as Bearer, compared in constant time; 403 when the server has none configured. */
+export function requireAdminKey(c: C, adminKey: string | undefined): void {
+  if (!adminKey) throw new HttpError(403, 'admin_disabled', 'admin endpoints are disabled: set CAIRN_ADMIN_KEY');
   const key = bearer(c);
-  if (key === null || !safeEqual(key, ctx.adminKey)) throw new HttpError(401, 'unauthorized', 'admin key required as "Authorization: Bearer <key>"');
+  if (key === null || !safeEqual(key, adminKey)) throw new HttpError(401, 'unauthorized', 'admin key required as "Authorization: Bearer <key>"');
 }

@@ -12,6 +12,8 @@ import {
   eventSchema,
   LIMITS,
 } from '@cairn/schema';
+import { reportsOpenApiPaths } from './routes/reports.js';
+import { consoleOpenApiPaths } from './routes/console.js';
 
 // The OpenAPI 3.1 document: component schemas generated from the zod schemas, paths assembled here.
 
@@ -66,6 +68,8 @@ export function openApiDocument(): Json {
       },
     },
     paths: {
+      ...reportsOpenApiPaths(),
+      ...consoleOpenApiPaths(),
       '/v1/collect': {
         post: {
           summary: `Store a batch of events from one device (≤ ${LIMITS.eventsPerBatch} events, ≤ ${LIMITS.batchBytes} bytes), idempotent by event id, in one transaction.`,

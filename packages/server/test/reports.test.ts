@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CairnEvent, Channel, DeviceKind } from '@cairn/schema';
 import { createApp } from '../src/app.js';
-import { reportsRoutes } from '../src/routes/reports.js';
+import { reportsOpenApiPaths, reportsRoutes } from '../src/routes/reports.js';
 import type { Store } from '../src/store/types.js';
-import { makeStores, type TestDb } from './helpers/db.js';
+import { makeStores, sqliteDb, type TestDb } from './helpers/db.js';
 import { admin, ADMIN_KEY, bearer, harness, type Harness } from './helpers/http.js';
 
 const D = 86_400_000;
@@ -310,5 +310,19 @@ describe.each(makeStores())('reports API on $name', (db: TestDb) => {
     // From T0-20d: Dan's visit (T0-3d, a newsletter) now counts too.
     expect(body.totals.visitors).toBe(5);
     expect(body.channels.find((c) => c.channel === 'Email')!.visitors).toBe(2);
+  });
+});
+
+describe('the reports in the OpenAPI document', () => {
+  it('documents exactly the routes reportsRoutes serves', async () => {
+    const db = sqliteDb();
+    const store = await db.open();
+    try {
+      const served = reportsRoutes({ store }).routes.map((r) => `${r.method.toLowerCase()} ${r.path}`);
+      const documented = Object.entries(reportsOpenApiPaths()).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m} ${p}`));
+      expect(new Set(documented)).toEqual(new Set(served));
+    } finally {
+      await db.cleanup();
+    }
   });
 });

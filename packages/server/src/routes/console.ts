@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { validateSiteConfig } from '@cairn/schema';
 import type { Env } from '../context.js';
 import { limit } from './collect.js';
-import { requireAdminKey } from './reports.js';
+import { requireAdminKey } from '../context.js';
 
 // The marketer console: static files (public, they hold no data) under /console/, and the live
 // config check its editor calls (admin). Every page is served with a strict CSP: scripts and styles
@@ -80,7 +80,8 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
     return c.json(r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues.slice(0, 100) }, 200, { 'Cache-Control': 'no-store' });
   });
 
-  app.on(['GET', 'HEAD'], '/console/*', async (c) => {
+  // Hono answers HEAD through GET routes, without the body.
+  app.get('/console/*', async (c) => {
     const rel = c.req.path.slice('/console/'.length) || 'index.html';
     if (!SAFE_PATH.test(rel)) return c.notFound();
     const file = resolve(root, rel);
@@ -91,10 +92,38 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
     const etag = `"${createHash('sha256').update(`${file}:${st.mtimeMs}:${st.size}`).digest('base64url').slice(0, 22)}"`;
     const headers = { 'Content-Type': type, ETag: etag, 'Cache-Control': 'no-cache' };
     if (c.req.header('if-none-match')?.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
-    if (c.req.method === 'HEAD') return c.body(null, 200, { ...headers, 'Content-Length': String(st.size) });
     return c.body(await readFile(file), 200, headers);
   });
 
   return app;
 }
 
+/** The console's operations, for the server's OpenAPI document (`paths: { ...consoleOpenApiPaths() }`). */
+export function consoleOpenApiPaths(): Record<string, unknown> {
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  return {
+    '/console': { get: { summary: 'Redirects to /console/.', responses: { '308': { description: 'To /console/.' } } } },
+    '/console/*': {
+      get: {
+        summary: 'The marketer console: static files (no data) under a strict Content-Security-Policy.',
+        responses: { '200': { description: 'A file.' }, '304': { description: 'Not modified.' }, '404': error('No such file.') },
+      },
+    },
+    '/console/api/validate': {
+      post: {
+        summary: 'Checks a site config (the request body, as JSON text) against the schema PUT /v1/config uses (admin). Saves nothing.',
+        security: [{ adminKey: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SiteConfigInput' } } } },
+        responses: {
+          '200': {
+            description: '`{ ok, issues: [{ path, message }] }`; a JSON syntax error is one issue at path `(json)`.',
+            content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } } } },
+          },
+          '401': error('Admin key missing or wrong.'),
+          '403': error('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),
+          '413': error('Larger than 1 MiB.'),
+        },
+      },
+    },
+  };
+}

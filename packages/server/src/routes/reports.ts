@@ -1,10 +1,9 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import { siteIdSchema } from '@cairn/schema';
-import type { Env } from '../context.js';
+import { requireAdminKey, type Env } from '../context.js';
 import { HttpError } from '../errors.js';
-import { bearer, parseQuery } from '../request.js';
-import { safeEqual } from '../tokens.js';
+import { parseQuery } from '../request.js';
 import type { Store } from '../store/types.js';
 import { channelReport, DAY_MS, experimentsReport, LOOKBACK_MS, MODELS } from '../reports/index.js';
 
@@ -47,12 +46,6 @@ export const reportQuery = z.object({
     .optional(),
 });
 
-export function requireAdminKey(c: Context, adminKey: string | undefined): void {
-  if (!adminKey) throw new HttpError(403, 'admin_disabled', 'admin endpoints are disabled: set CAIRN_ADMIN_KEY');
-  const key = bearer(c);
-  if (key === null || !safeEqual(key, adminKey)) throw new HttpError(401, 'unauthorized', 'admin key required as "Authorization: Bearer <key>"');
-}
-
 function range(q: { from?: number | undefined; to?: number | undefined }, now: number): { from: number; to: number } {
   const to = q.to ?? now;
   const from = q.from ?? to - DEFAULT_RANGE_DAYS * DAY_MS;
@@ -85,4 +78,43 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   });
 
   return app;
+}
+
+/** The reports' operations, for the server's OpenAPI document (`paths: { ...reportsOpenApiPaths() }`). */
+export function reportsOpenApiPaths(): Record<string, unknown> {
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }, required = false) => ({ name, in: 'query', required, description, schema });
+  const range = [
+    param('site', 'The site id.', { type: 'string' }, true),
+    param('from', 'Start: YYYY-MM-DD (UTC) or epoch ms. Default: 30 days before `to`.'),
+    param('to', 'End: YYYY-MM-DD (UTC, that day included) or epoch ms (excluded). Default: now. At most 366 days after `from`.'),
+  ];
+  const refusals = {
+    '400': error('Invalid query; `field` names it.'),
+    '401': error('Admin key missing or wrong.'),
+    '403': error('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),
+  };
+  return {
+    '/v1/reports/channels': {
+      get: {
+        summary:
+          'The funnel by channel and by source under one attribution model (admin): visitors, opt-ins, identified users, purchasers, repeat purchasers, orders (deduplicated by orderId), revenue, step rates, revenue per 1,000 visitors, and touches per purchasing journey. A visitor is a person: a user across their devices, or an anonymous device.',
+        security: [{ adminKey: [] }],
+        parameters: [
+          ...range,
+          param('model', 'Attribution model. Default: last.', { type: 'string', enum: [...MODELS] }),
+          param('currency', 'The currency revenue is counted in (ISO 4217). Default: the most frequent among the orders.'),
+        ],
+        responses: { '200': { description: 'The report.' }, ...refusals },
+      },
+    },
+    '/v1/reports/experiments': {
+      get: {
+        summary: 'Variants (visitors, opt-in and purchase rates after first exposure, and a no-variant baseline) and prompts (shown, dismissed, submitted and opt-ins by device kind) (admin).',
+        security: [{ adminKey: [] }],
+        parameters: range,
+        responses: { '200': { description: 'The report.' }, ...refusals },
+      },
+    },
+  };
 }

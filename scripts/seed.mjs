@@ -1,0 +1,298 @@
+#!/usr/bin/env node
+// Seeds a running sync server with a month of simulated shoppers, so the console has something to
+// show: a few thousand visitors from a realistic mix of channels, on phones and laptops, some on
+// both; they browse, get the variant their source matches, see prompts, opt in, create accounts,
+// add to cart, buy (now and then twice, and now and then the same order sent twice) and come back.
+// Everything goes through the real endpoints (POST /v1/collect, /v1/identify, /v1/optins) with
+// events dated over the last 30 days, built as the SDK builds them (resolveTouch, matchVariant).
+//
+//   node scripts/seed.mjs            (the lead's `pnpm demo:seed`)
+//
+// Env: CAIRN_SERVER_URL (http://localhost:8787), CAIRN_SITE (demo), CAIRN_IDENTITY_SECRET (the
+// server's; without it nobody is identified), CAIRN_SEED_VISITORS (3000), CAIRN_SEED (42: the same
+// seed gives the same mix of journeys; ids are always new, so each run adds visitors).
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const MIN = 60_000;
+
+/** A small deterministic PRNG (mulberry32): the same seed, the same journeys. */
+function prng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const r = {
+    next,
+    chance: (p) => next() < p,
+    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: (list) => list[Math.floor(next() * list.length)],
+    /** One of `[item, weight]`. */
+    weighted: (list) => {
+      let x = next() * list.reduce((n, [, w]) => n + w, 0);
+      for (const [item, w] of list) if ((x -= w) < 0) return item;
+      return list[list.length - 1][0];
+    },
+  };
+  return r;
+}
+
+// Where visits come from: a landing URL and referrer as a browser would present them, resolved by the
+// SDK's own resolveTouch. `q` scales the odds of buying (search and email convert better than social).
+const SHOP = 'https://shop.example';
+const SOURCES = [
+  { w: 22, q: 1.2, url: '/', referrer: 'https://www.google.com/' },
+  { w: 11, q: 1.5, url: '/category/bedding?gclid=Cj0KCQiA-demo', referrer: 'https://www.google.com/' },
+  { w: 3, q: 1.0, url: '/', referrer: 'https://www.bing.com/' },
+  { w: 10, q: 0.8, url: '/?utm_source=facebook&utm_medium=paid_social&utm_campaign=first-set-20', referrer: 'https://m.facebook.com/' },
+  { w: 10, q: 0.6, url: '/?utm_source=pinterest&utm_medium=social', referrer: 'https://www.pinterest.com/' },
+  { w: 5, q: 0.5, url: '/', referrer: 'https://l.instagram.com/' },
+  { w: 3, q: 0.7, url: '/?utm_source=tiktok&utm_medium=paid_social&utm_campaign=summer-linen', referrer: '' },
+  { w: 7, q: 1.8, url: '/?utm_source=newsletter&utm_medium=email&utm_campaign=spring', referrer: '' },
+  { w: 4, q: 1.1, url: '/guides/care', referrer: 'https://blog.slowhome.example/linen-review' },
+  { w: 3, q: 1.3, url: '/?utm_source=partner-deals&utm_medium=affiliate&utm_campaign=june', referrer: '' },
+  { w: 2, q: 0.9, url: '/?utm_source=youtube&utm_medium=video', referrer: 'https://www.youtube.com/' },
+  { w: 20, q: 1.0, url: '/', referrer: '' },
+];
+const DIRECT = SOURCES[SOURCES.length - 1];
+const NEWSLETTER = SOURCES.find((x) => x.url.includes('newsletter'));
+
+const FALLBACK_PRODUCTS = [
+  { sku: 'SHEET-OAT', category: 'bedding', price: 149, name: 'Stonewashed sheet set' },
+  { sku: 'DUVET-SAGE', category: 'bedding', price: 179, name: 'Linen duvet cover' },
+  { sku: 'PILLOW-CHALK', category: 'bedding', price: 49, name: 'Pillowcases, pair' },
+  { sku: 'NAPKIN-RUST', category: 'table', price: 36, name: 'Napkins, set of four' },
+  { sku: 'CLOTH-NAVY', category: 'table', price: 89, name: 'Tablecloth' },
+  { sku: 'RUNNER-OAT', category: 'table', price: 45, name: 'Table runner' },
+];
+
+async function loadSdk() {
+  try {
+    const sdk = await import(new URL('../packages/sdk/dist/index.js', import.meta.url).href);
+    const server = await import(new URL('../packages/server/dist/index.js', import.meta.url).href);
+    return { resolveTouch: sdk.resolveTouch, matchVariant: sdk.matchVariant, signIdentity: server.signIdentity };
+  } catch (e) {
+    throw new Error(`cannot load the built SDK and server (run \`pnpm build\` first): ${e.message}`);
+  }
+}
+
+async function loadProducts() {
+  try {
+    const { PRODUCTS } = await import(new URL('../examples/storefront/catalog.mjs', import.meta.url).href);
+    if (Array.isArray(PRODUCTS) && PRODUCTS.length && PRODUCTS.every((p) => p.sku && p.category && p.price > 0)) return PRODUCTS;
+  } catch {}
+  return FALLBACK_PRODUCTS;
+}
+
+/** A small HTTP client that waits out 429s (Retry-After) and counts what it did. */
+function client(base, stats) {
+  return async function call(path, body, token) {
+    for (let attempt = 0; ; attempt++) {
+      const headers = { 'content-type': 'application/json' };
+      if (token) headers.authorization = `Bearer ${token}`;
+      stats.requests++;
+      const res = await fetch(base + path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
+      if (res.status === 429 && attempt < 30) {
+        stats.rateLimited++;
+        await res.body?.cancel();
+        const wait = Number(res.headers.get('retry-after')) || 1;
+        await new Promise((r) => setTimeout(r, wait * 1000));
+        continue;
+      }
+      const json = await res.json().catch(() => null);
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${json?.message ?? ''}`.trim());
+      return json;
+    }
+  };
+}
+
+/**
+ * Simulates `visitors` people over the last `days` days and sends them to the server at `url`.
+ * Resolves to a summary of what was sent.
+ * @param {{ url?: string, site?: string, secret?: string, visitors?: number, days?: number, seed?: number,
+ *   concurrency?: number, now?: number, log?: (line: string) => void }} [options]
+ * @returns {Promise<{ visitors: number, devices: number, events: number, orders: number, optins: number,
+ *   identified: number, requests: number, rateLimited: number }>}
+ */
+export async function seed({
+  url = 'http://localhost:8787',
+  site = 'demo',
+  secret,
+  visitors = 3000,
+  days = 30,
+  seed: seedValue = 42,
+  concurrency = 16,
+  now = Date.now(),
+  log = () => {},
+} = {}) {
+  const { resolveTouch, matchVariant, signIdentity } = await loadSdk();
+  const products = await loadProducts();
+  const base = url.replace(/\/+$/, '');
+  const stats = { visitors: 0, devices: 0, events: 0, orders: 0, optins: 0, identified: 0, requests: 0, rateLimited: 0 };
+  const call = client(base, stats);
+  const config = await call(`/v1/config?site=${encodeURIComponent(site)}`).catch((e) => {
+    throw new Error(`cannot reach the sync server at ${base} (${e.cause?.code ?? e.message}); start it first, or set CAIRN_SERVER_URL`);
+  });
+  const variants = Array.isArray(config?.variants) ? config.variants : [];
+  const prompts = Array.isArray(config?.prompts) ? config.prompts : [];
+  const rnd = prng(seedValue);
+  const end = now - MIN;
+  const start = now - days * DAY;
+
+  /** One person's whole month, as event batches per device plus what to do after (identify, opt-in). */
+  function simulate(n) {
+    const person = { userId: `seed-${seedValue}-${n}-${randomUUID().slice(0, 8)}`, identified: false, optedIn: false, orders: 0 };
+    const twoDevices = rnd.chance(0.22);
+    const firstKind = rnd.chance(0.6) ? 'mobile' : 'desktop';
+    const devices = [{ id: randomUUID(), kind: firstKind, events: [], touches: { first: null, last: null, current: null }, identify: null, optins: [] }];
+    if (twoDevices) devices.push({ id: randomUUID(), kind: firstKind === 'mobile' ? 'desktop' : 'mobile', events: [], touches: { first: null, last: null, current: null }, identify: null, optins: [] });
+    let at = start + rnd.next() * (days - 1) * DAY;
+    const sessions = rnd.weighted([[1, 50], [2, 25], [3, 15], [4, 7], [6, 3]]);
+    // Every session starts at least an hour before now, so no event lands in the future.
+    for (let s = 0; s < sessions && at < end - HOUR; s++) {
+      // Later sessions on the second device are where cross-device journeys come from.
+      const dev = s > 0 && twoDevices && rnd.chance(0.5) ? devices[1] : devices[0];
+      // Returning visitors mostly come back directly, or through the newsletter once subscribed.
+      const src = s === 0 ? rnd.weighted(SOURCES.map((x) => [x, x.w])) : rnd.weighted([[DIRECT, 45], [NEWSLETTER, person.optedIn ? 30 : 5], ...SOURCES.map((x) => [x, x.w / 3])]);
+      session(person, dev, src, at);
+      // Signed in once, a shopper is signed in on every device they use after.
+      if (person.identified && !dev.identify) identify(person, dev, at);
+      at += rnd.next() * 6 * DAY + 2 * HOUR;
+    }
+    return { person, devices };
+  }
+
+  function session(person, dev, src, t0) {
+    const session = randomUUID();
+    let at = Math.floor(t0);
+    const ev = (type, props) => dev.events.push({ id: randomUUID(), type, at: (at += rnd.int(5, 90) * 1000), ...props });
+    const touch = resolveTouch({ url: SHOP + src.url, referrer: src.referrer, now: at });
+    if (touch) {
+      dev.touches.current = touch;
+      dev.touches.first ??= touch;
+      if (touch.channel !== 'Direct') dev.touches.last = touch;
+      dev.events.push({ id: randomUUID(), type: 'touch', at, touch });
+    }
+    const landing = new URL(src.url, SHOP).pathname;
+    const variant = matchVariant(variants, { touches: dev.touches, device: dev.kind, path: landing }).variant;
+    const lift = variant ? 1.25 : 1;
+    const page = (path, extra = {}) => ev('page', { path, title: path, session, device: dev.kind, ...extra });
+    page(landing);
+    if (variant) ev('variant_applied', { variant: variant.id, slots: Object.keys(variant.slots ?? {}) });
+    const views = rnd.weighted([[1, 30], [2, 20], [3, 18], [5, 17], [8, 10], [12, 5]]);
+    const cart = [];
+    for (let i = 1; i < views; i++) {
+      const p = rnd.pick(products);
+      if (rnd.chance(0.3)) page(`/category/${p.category}`, { category: p.category });
+      else page(`/product/${p.sku}`, { product: p.sku, category: p.category });
+      if (i === 2) prompt(person, dev, touch, ev);
+      if (rnd.chance(0.09 * src.q * lift)) {
+        cart.push(p);
+        ev('add_to_cart', { sku: p.sku, value: p.price, currency: 'EUR' });
+      }
+    }
+    // Returning customers buy more readily.
+    if (cart.length && rnd.chance(Math.min(0.9, 0.45 * src.q * (person.orders ? 1.4 : 1)))) {
+      const value = cart.reduce((n, p) => n + p.price, 0);
+      const order = { orderId: `SEED-${randomUUID().slice(0, 13).toUpperCase()}`, value, currency: 'EUR', items: cart.map((p) => ({ sku: p.sku, qty: 1, price: p.price })) };
+      page('/checkout');
+      ev('purchase', order);
+      // A reloaded thank-you page sends the same order again: the reports count it once.
+      if (rnd.chance(0.05)) ev('purchase', order);
+      person.orders++;
+      stats.orders++;
+      // Some buyers create an account at checkout, and sign in on every device they use.
+      if (!person.identified && rnd.chance(0.4)) identify(person, dev, at);
+    }
+  }
+
+  function prompt(person, dev, touch, ev) {
+    const channel = touch?.channel ?? 'Direct';
+    const p = prompts.find(
+      (x) => (!x.audience?.channels || x.audience.channels.includes(channel)) && (x.kind === 'optin' ? !person.optedIn : !person.identified),
+    );
+    if (!p) return;
+    const props = { prompt: p.id, device: dev.kind };
+    ev('prompt_shown', props);
+    const r = rnd.next();
+    if (r < 0.14) {
+      ev('prompt_submitted', props);
+      if (p.kind === 'optin') {
+        person.optedIn = true;
+        const at = dev.events[dev.events.length - 1].at;
+        dev.optins.push({ id: randomUUID(), site, deviceId: dev.id, email: `${person.userId}@example.com`, consentText: p.content?.consent || p.content?.title || 'Email me', at, promptId: p.id, touch: touch ?? null });
+      } else identify(person, dev, dev.events[dev.events.length - 1].at);
+    } else if (r < 0.7) ev('prompt_dismissed', props);
+  }
+
+  function identify(person, dev, at) {
+    person.identified = true;
+    dev.identify = { at };
+  }
+
+  async function send({ person, devices }) {
+    stats.visitors++;
+    for (const dev of devices) {
+      if (!dev.events.length) continue;
+      stats.devices++;
+      let token;
+      for (let i = 0; i < dev.events.length; i += 100) {
+        const r = await call('/v1/collect', { site, deviceId: dev.id, events: dev.events.slice(i, i + 100) }, token);
+        token ??= r.deviceToken;
+        stats.events += r.accepted;
+      }
+      if (dev.identify && secret) {
+        const idToken = signIdentity({ userId: person.userId, secret, site });
+        await call('/v1/identify', { site, deviceId: dev.id, userId: person.userId, token: idToken, device: dev.kind }, token);
+        stats.identified++;
+      }
+      for (const o of dev.optins) {
+        await call('/v1/optins', o);
+        stats.optins++;
+      }
+    }
+  }
+
+  const people = Array.from({ length: visitors }, (_, i) => simulate(i));
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < people.length) {
+      await send(people[next++]);
+      if (++done % 500 === 0) log(`  ${done} / ${people.length} visitors sent`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  return stats;
+}
+
+async function main() {
+  const env = process.env;
+  const url = env.CAIRN_SERVER_URL || 'http://localhost:8787';
+  const visitors = Number(env.CAIRN_SEED_VISITORS || 3000);
+  if (!Number.isInteger(visitors) || visitors < 1 || visitors > 100_000) throw new Error(`CAIRN_SEED_VISITORS must be an integer from 1 to 100000, got "${env.CAIRN_SEED_VISITORS}"`);
+  // The demo's dev secret (examples/storefront/start.mjs) unless the server runs with another.
+  const secret = env.CAIRN_IDENTITY_SECRET || 'cairn-dev-identity-secret';
+  const site = env.CAIRN_SITE || 'demo';
+  console.log(`seed: ${visitors} visitors over the last 30 days -> ${url} (site ${site})`);
+  const t0 = Date.now();
+  const s = await seed({ url, site, secret, visitors, seed: Number(env.CAIRN_SEED || 42), log: console.log });
+  console.log(
+    `seed: done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${s.visitors} visitors, ${s.devices} devices, ${s.events} events, ` +
+      `${s.orders} orders, ${s.optins} opt-ins, ${s.identified} identified devices, ${s.requests} requests.`,
+  );
+  if (s.rateLimited) console.log(`seed: the server rate-limited ${s.rateLimited} requests; start it with CAIRN_RATE_IP=0 to seed faster.`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e) => {
+    console.error(`seed: ${e.message}`);
+    process.exit(1);
+  });
+}
