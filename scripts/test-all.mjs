@@ -14,6 +14,7 @@ const suites = [
   { name: '@cairn/schema', cwd: 'packages/schema', kind: 'vitest' },
   { name: '@cairn/sdk', cwd: 'packages/sdk', kind: 'vitest' },
   { name: '@cairn/server', cwd: 'packages/server', kind: 'vitest' },
+  { name: '@cairn/bench (harness)', cwd: 'bench', kind: 'node' },
   { name: 'e2e (Chromium)', cwd: 'e2e', kind: 'playwright' },
 ];
 
@@ -29,9 +30,11 @@ for (const s of suites) {
   const [cmd, args, env] =
     s.kind === 'vitest'
       ? ['npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], {}]
-      : ['npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out }];
+      : s.kind === 'node'
+        ? ['node', ['--test', '--test-reporter=spec', '--test-reporter=tap', '--test-reporter-destination=stdout', `--test-reporter-destination=${out}`, 'test/'], {}]
+        : ['npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out }];
   const r = spawnSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
-  const counts = existsSync(out) ? count(s.kind, JSON.parse(readFileSync(out, 'utf8'))) : null;
+  const counts = existsSync(out) ? count(s.kind, readFileSync(out, 'utf8')) : null;
   if (counts) {
     passed += counts.passed;
     failed += counts.failed;
@@ -48,7 +51,13 @@ if (failedSuites.length) console.log(`\nFailed suites: ${failedSuites.join(', ')
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failedSuites.length ? 1 : 0);
 
-function count(kind, report) {
+function count(kind, text) {
+  if (kind === 'node') {
+    // node's TAP summary: "# pass N", "# fail N", "# skipped N".
+    const n = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    return { passed: n('pass'), failed: n('fail') + n('cancelled'), skipped: n('skipped') + n('todo') };
+  }
+  const report = JSON.parse(text);
   if (kind === 'vitest') {
     return {
       passed: report.numPassedTests ?? 0,

@@ -35,6 +35,8 @@ export interface AppDeps {
   /** A pino logger or anything with info/warn/error; `false` for none. Default: pino at info on stdout. */
   logger?: Log | false;
   now?: () => number;
+  /** The console's static files; default: @cairn/console's public folder. */
+  consoleDir?: string;
   /** Per-IP and per-device token buckets; `false` turns one off. */
   rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false };
   /** Take the client IP from X-Forwarded-For (behind a trusted proxy only). */
@@ -151,7 +153,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   sdkRoutes(app, ctx);
   metaRoutes(app, ctx);
   app.route('/', reportsRoutes({ store: ctx.store, adminKey: ctx.adminKey, now }));
-  app.route('/', consoleRoutes({ adminKey: ctx.adminKey }));
+  app.route('/', consoleRoutes({ adminKey: ctx.adminKey, dir: deps.consoleDir }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

@@ -24,8 +24,7 @@ describe('console routes', () => {
   beforeAll(async () => {
     db = sqliteDb();
     const store = await db.open();
-    app = createApp({ store, adminKey: ADMIN_KEY, logger: false });
-    app.route('/', consoleRoutes({ adminKey: ADMIN_KEY, dir: join(dir, 'public') }));
+    app = createApp({ store, adminKey: ADMIN_KEY, logger: false, consoleDir: join(dir, 'public') });
   });
   afterAll(() => db.cleanup());
 
