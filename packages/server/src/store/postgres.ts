@@ -3,7 +3,7 @@ import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile,
 import { buildProfile, emptyProfile, type ItemRow, type TouchRow } from '../profile.js';
 import { StoreError } from './errors.js';
 import { pgMigrations } from './migrations.js';
-import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, type OptinRow } from './rows.js';
+import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, deviceRecord, type DeviceRow, type OptinRow } from './rows.js';
 import { REPORT_BODY_TYPES, type DeviceRecord, type IngestResult, type LinkResult, type ReportRows, type Store, type StoredConfig, type UserExport } from './types.js';
 
 // Times are epoch milliseconds in bigint columns: well inside Number's safe range, so read them as numbers.
@@ -11,15 +11,6 @@ const bigintAsNumber = { to: 20, from: [20], serialize: (x: number) => String(x)
 type Types = { bigint: number };
 type Sql = postgres.Sql<Types>;
 type Tx = postgres.TransactionSql<Types>;
-
-interface DeviceRow {
-  site: string;
-  device_id: string;
-  token_hash: string;
-  user_id: string | null;
-  kind: string | null;
-  created_at: number;
-}
 
 /** Connects (and checks the connection) to PostgreSQL; `schema` keeps the tables in their own schema. */
 export async function openPostgres(url: string, schema?: string): Promise<Store> {
@@ -302,8 +293,4 @@ async function upsertDevice(tx: Tx, site: string, deviceId: string, tokenHash: s
   if (created.length === 1) return true;
   if (kind) await tx`UPDATE devices SET kind = ${kind} WHERE site = ${site} AND device_id = ${deviceId} AND kind IS DISTINCT FROM ${kind}`;
   return false;
-}
-
-function deviceRecord(r: DeviceRow): DeviceRecord {
-  return { site: r.site, deviceId: r.device_id, tokenHash: r.token_hash, userId: r.user_id, kind: asKind(r.kind), createdAt: r.created_at };
 }

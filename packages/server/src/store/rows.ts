@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CairnEvent, DeviceKind, OptinBody, SiteConfig } from '@cairn/schema';
-import type { StoredConfig } from './types.js';
+import type { DeviceRecord, StoredConfig } from './types.js';
 
 // Row shaping shared by both stores, so they write and read the same way.
 
@@ -94,4 +94,18 @@ export function optinFromRow(r: OptinRow): OptinBody {
   if (r.prompt_id !== null) o.promptId = r.prompt_id;
   if (touch !== null && touch !== undefined) o.touch = touch as OptinBody['touch'];
   return o;
+}
+
+/** A `devices` row as both databases return it. */
+export interface DeviceRow {
+  site: string;
+  device_id: string;
+  token_hash: string;
+  user_id: string | null;
+  kind: string | null;
+  created_at: number;
+}
+
+export function deviceRecord(r: DeviceRow): DeviceRecord {
+  return { site: r.site, deviceId: r.device_id, tokenHash: r.token_hash, userId: r.user_id, kind: asKind(r.kind), createdAt: r.created_at };
 }

@@ -5,17 +5,8 @@ import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile,
 import { buildProfile, emptyProfile } from '../profile.js';
 import { StoreError } from './errors.js';
 import { sqliteMigrations } from './migrations.js';
-import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, type OptinRow } from './rows.js';
+import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, deviceRecord, type DeviceRow, type OptinRow } from './rows.js';
 import { REPORT_BODY_TYPES, type DeviceRecord, type IngestResult, type LinkResult, type ReportRows, type Store, type StoredConfig, type UserExport } from './types.js';
-
-interface DeviceRow {
-  site: string;
-  device_id: string;
-  token_hash: string;
-  user_id: string | null;
-  kind: string | null;
-  created_at: number;
-}
 
 /** Opens (creating the file and its directory if needed) the embedded SQLite store. */
 export function openSqlite(path: string): Store {
@@ -305,8 +296,4 @@ function lazy<T>(make: () => T): () => T {
 
 function parseJson(v: unknown): unknown {
   return typeof v === 'string' ? JSON.parse(v) : v;
-}
-
-function deviceRecord(r: DeviceRow): DeviceRecord {
-  return { site: r.site, deviceId: r.device_id, tokenHash: r.token_hash, userId: r.user_id, kind: asKind(r.kind), createdAt: r.created_at };
 }
