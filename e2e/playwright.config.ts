@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, devices } from '@playwright/test';
+import { E2E, SHOP } from './tests/support/env';
+
+const launchOptions = {
+  executablePath: process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+};
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  forbidOnly: Boolean(process.env.CI),
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [['list'], ['html', { open: 'never' }]] : 'list',
+  use: {
+    baseURL: SHOP,
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } },
+    { name: 'mobile', use: { ...devices['Pixel 7'], launchOptions } },
+  ],
+  // The demo exactly as `start.mjs` runs it, on test ports, with a fresh SQLite file per run.
+  webServer: {
+    command: 'node start.mjs',
+    cwd: fileURLToPath(new URL('../examples/storefront/', import.meta.url)),
+    url: `${SHOP}/healthz`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      CAIRN_DEMO_PORT: String(E2E.shopPort),
+      CAIRN_SERVER_PORT: String(E2E.serverPort),
+      CAIRN_DB: E2E.db,
+      CAIRN_IDENTITY_SECRET: E2E.identitySecret,
+      CAIRN_ADMIN_KEY: E2E.adminKey,
+      // Every test browser shares 127.0.0.1: lift the per-IP limit, keep the per-device one.
+      CAIRN_RATE_IP: '1000',
+      CAIRN_LOG_LEVEL: 'warn',
+    },
+  },
+});

@@ -1,0 +1,88 @@
+// A private sync server + storefront for tests that stop and restart the server, or need their own
+// database or shop settings. Each stack has its own SQLite file and free ports.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, type RunningServer } from '@cairn/server';
+import { startStorefront } from '@cairn/example-storefront/server.mjs';
+import { E2E } from './env';
+
+export const SITE_CONFIG_PATH = fileURLToPath(new URL('../../../examples/storefront/site-config.json', import.meta.url));
+export const SITE_CONFIG = JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8')) as {
+  site: string;
+  origins: string[];
+  variants: { id: string; name: string; slots: Record<string, { text?: string; src?: string; alt?: string; href?: string }> }[];
+  prompts: { id: string; kind: string; content: { title: string; consent?: string; cta: string; success?: string; providers?: { name: string; url: string }[] } }[];
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Stack {
+  shopUrl: string;
+  syncUrl: string;
+  db: string;
+  stopSync(): Promise<void>;
+  startSync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * - `sdk`: how the shop loads Cairn (see the storefront's options);
+ * - `consent: 'pending'`: the shop starts Cairn without consent and shows its consent banner;
+ * - `prompts: false`: the demo config without its prompts, for tests about something else.
+ */
+export async function startStack(opts: { sdk?: 'server' | 'bundle'; consent?: 'pending'; prompts?: false } = {}): Promise<Stack> {
+  const dir = mkdtempSync(join(E2E.dir, 'stack-'));
+  const db = join(dir, 'cairn.db');
+  const siteConfig = opts.prompts === false ? { ...SITE_CONFIG, prompts: [] } : SITE_CONFIG;
+  const configPath = join(dir, 'site-config.json');
+  writeFileSync(configPath, JSON.stringify(siteConfig));
+  const [shopPort, syncPort] = [await freePort(), await freePort()];
+  const shopOrigins = [`http://localhost:${shopPort}`, `http://127.0.0.1:${shopPort}`];
+  const syncOpts = {
+    port: syncPort,
+    db,
+    config: configPath,
+    origins: shopOrigins,
+    adminKey: E2E.adminKey,
+    identitySecret: E2E.identitySecret,
+    logger: false as const,
+    rateLimit: { ip: false as const },
+  };
+  let sync: RunningServer | null = await startServer(syncOpts);
+  const shop = await startStorefront({
+    port: shopPort,
+    serverUrl: sync.url,
+    identitySecret: E2E.identitySecret,
+    site: SITE_CONFIG.site,
+    sdk: opts.sdk ?? 'server',
+    siteConfig,
+    ...(opts.consent ? { consent: opts.consent } : {}),
+  });
+  const syncUrl = sync.url;
+  return {
+    shopUrl: shop.url,
+    syncUrl,
+    db,
+    async stopSync() {
+      await sync?.close();
+      sync = null;
+    },
+    async startSync() {
+      sync ??= await startServer(syncOpts);
+    },
+    async close() {
+      await Promise.allSettled([shop.close(), sync?.close()]);
+    },
+  };
+}
