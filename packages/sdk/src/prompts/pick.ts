@@ -1,6 +1,8 @@
 // Which prompt, if any, this page view gets. Pure and DOM-free so the rules are unit-testable.
 // The config may be unvalidated inline JSON, so every defaulted field is read defensively.
 import type { DeviceKind, Prompt, PromptContent, Touch } from '../types';
+import { arr } from '../util/arr';
+import { globMatch, same } from '../util/glob';
 
 /** Kept in kv under 'prompts'. Survives reloads and is shared by tabs. */
 export interface PromptState {
@@ -23,14 +25,8 @@ export interface PickInput {
   sessionId: string;
 }
 
-const lc = (x: unknown) => String(x).toLowerCase();
-const some = (list: unknown, f: (x: unknown) => boolean) => Array.isArray(list) && list.some(f);
-const has = (list: unknown, v: unknown) => v != null && some(list, (x) => lc(x) == lc(v));
-
-/** A path glob: `*` matches within a segment, `**` across segments; case-insensitive. */
-export const globMatch = (glob: unknown, path: string): boolean =>
-  new RegExp('^' + String(glob).replace(/[^\w*/-]/g, '\\$&').replace(/\*\*?/g, (m) => (m[1] ? '.*' : '[^/]*')) + '$', 'i').test(path);
-
+const some = (list: unknown, f: (x: unknown) => boolean) => arr(list).some(f);
+const has = (list: unknown, v: unknown) => v != null && some(list, (x) => same(x, v));
 const anyGlob = (list: unknown, path: string) => some(list, (g) => globMatch(g, path));
 
 /** The first prompt whose trigger, audience, snooze and frequency rules all pass; null if none. */
@@ -38,35 +34,34 @@ export function pickPrompt(prompts: readonly Prompt[] | undefined, state: Prompt
   const s = state || {};
   // One prompt per visit at most, whichever it was: two prompts on consecutive pages would be a nag.
   if (Object.values(s.shown || {}).includes(o.sessionId)) return null;
-  for (const p of Array.isArray(prompts) ? prompts : []) {
-    const t: Partial<Prompt['trigger']> = p?.trigger || {};
-    const a: Partial<Prompt['audience']> = p?.audience || {};
-    const d = s.dismissed?.[p?.id];
-    if (
-      p?.id &&
-      p.content &&
-      // From the Nth page on, not only the Nth: a page skipped by the rules below must not lose it.
-      (t.scope == 'lifetime' ? o.pages.lifetime : o.pages.session) >= (t.afterPages ?? 3) &&
-      s.done?.[p.id] == null &&
-      !(o.now - d! < (p.snoozeDays ?? 7) * 864e5) &&
-      // `identified: false` / `optedIn: false` (the defaults) keep those visitors out; `true` lets them in too.
-      (!o.identified || a.identified === true) &&
-      (!s.optedIn || a.optedIn === true) &&
-      (!a.channels || has(a.channels, o.touch?.channel)) &&
-      (!a.sources || has(a.sources, o.touch?.source)) &&
-      (!a.includePaths || anyGlob(a.includePaths, o.path)) &&
-      !anyGlob(a.excludePaths || ['/cart', '/cart/**', '/checkout', '/checkout/**'], o.path)
-    )
-      return p;
-  }
-  return null;
+  return (
+    arr<Prompt>(prompts).find((p) => {
+      const t: Partial<Prompt['trigger']> = p?.trigger || {};
+      const a: Partial<Prompt['audience']> = p?.audience || {};
+      return (
+        p?.id &&
+        p.content &&
+        // From the Nth page on, not only the Nth: a page skipped by the rules below must not lose it.
+        (t.scope == 'lifetime' ? o.pages.lifetime : o.pages.session) >= (t.afterPages ?? 3) &&
+        s.done?.[p.id] == null &&
+        !(o.now - s.dismissed?.[p.id]! < (p.snoozeDays ?? 7) * 864e5) &&
+        // `identified: false` / `optedIn: false` (the defaults) keep those visitors out; `true` lets them in too.
+        (!o.identified || a.identified === true) &&
+        (!s.optedIn || a.optedIn === true) &&
+        (!a.channels || has(a.channels, o.touch?.channel)) &&
+        (!a.sources || has(a.sources, o.touch?.source)) &&
+        (!a.includePaths || anyGlob(a.includePaths, o.path)) &&
+        !anyGlob(a.excludePaths || ['/cart', '/cart/**', '/checkout', '/checkout/**'], o.path)
+      );
+    }) || null
+  );
 }
 
 /** The content for this touch: `contentBySource[source]`, else `[channel]`, over the base content. */
 export function promptContent(p: Prompt, touch: Touch | null): { content: PromptContent; variant: string } {
   const by = p.contentBySource || {};
-  const find = (v: unknown) => Object.keys(by).find((k) => v != null && lc(k) == lc(v));
-  const key = find(touch?.source) || find(touch?.channel);
+  const find = (v: string) => Object.keys(by).find((k) => same(k, v));
+  const key = touch && (find(touch.source) || find(touch.channel));
   return { content: { ...p.content, ...(key && by[key]) }, variant: key || 'default' };
 }
 

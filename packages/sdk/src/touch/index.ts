@@ -1,6 +1,7 @@
 // Acquisition context: where a visit came from (UTMs, ad click ids, referrer), resolved to
 // GA4's default channel group. Pure and DOM-free; it never throws.
 import type { Channel, Touch } from '../types';
+import { arr } from '../util/arr';
 import { CLICK_IDS, EXACT, LABEL, type Cat, type Entry } from './sources';
 
 export interface TouchInput {
@@ -15,47 +16,56 @@ export interface TouchInput {
   now?: number;
 }
 
-const MAX_URL = 4096;
-const MAX_FIELD = 200;
-
 const low = (s: unknown) => (typeof s == 'string' ? s.trim().toLowerCase() : '');
 const noWww = (h: string) => h.replace(/^www\./, '');
 
 // Two-label public suffixes: a common second level under a country TLD (co.uk, com.au, co.jp,
 // ne.jp, gov.br…), and hosting suffixes where every subdomain is a separate site.
 const SUFFIX2 =
-  /^((co|com|net|org|gov|edu|ac|ne|or|go|gob|mil|nom|ltd|plc|sch|gen)\.[a-z]{2}|myshopify\.com|github\.io|vercel\.app|netlify\.app|pages\.dev|herokuapp\.com|web\.app|blogspot\.com)$/;
+  /(^|\.)((co|com|net|org|gov|edu|ac|ne|or|go|gob|mil|nom|ltd|plc|sch|gen)\.[a-z]{2}|myshopify\.com|github\.io|vercel\.app|netlify\.app|pages\.dev|herokuapp\.com|web\.app|blogspot\.com)$/;
 
 /** The registrable domain of a host: www.shop.co.uk → shop.co.uk, a.b.example.com → example.com. IPs come back as they are. */
 export function registrableDomain(host: string): string {
   const h = low(host).replace(/:\d*$|\.+$/g, '');
-  const p = h.split('.');
-  return /^[\d.]*$|^\[/.test(h) ? h : p.slice(SUFFIX2.test(p.slice(-2).join('.')) ? -3 : -2).join('.');
+  return /^[\d.]*$|^\[/.test(h) ? h : h.split('.').slice(SUFFIX2.test(h) ? -3 : -2).join('.');
 }
 
 /** What a host, app package or source value is: its short source name and category. */
 function classify(value: string, app?: boolean): Entry | undefined {
   const h = noWww(value);
-  const x = EXACT[h];
-  if (x) return x;
-  if (app) {
-    // An app's vendor is its package's second segment (com.pinterest, com.facebook.katana).
-    // Restricted vendors (google, yahoo…) ship many apps: only their exact packages count.
-    const e = LABEL[h.split('.')[1]!];
-    return e?.[2] ? undefined : e;
-  }
   const rd = registrableDomain(h);
-  const sub = h.slice(0, -rd.length - 1);
-  const e = LABEL[rd.split('.')[0]!];
-  // Webmail lives on mail./webmail./email. subdomains (mail.yahoo.com, us-mg5.mail.yahoo.com).
-  if (/(^|\.)(web|e)?mail$/.test(sub)) return [e?.[0] ?? h, 'm'];
-  // Restricted domains count only on their bare, www., m. and search hosts: not docs.google.com.
-  return !e?.[2] || /^(|www|m)$|search$|suche$/.test(sub) ? e : undefined;
+  // Apps have no subdomain rules: '-' passes neither test below.
+  const sub = app ? '-' : h.slice(0, -rd.length - 1);
+  // An app's vendor is its package's second segment (com.pinterest, com.facebook.katana).
+  const e = LABEL[(app ? h.split('.')[1] : rd.split('.')[0])!];
+  return (
+    EXACT[h] ||
+    // Webmail lives on mail./webmail./email. subdomains (mail.yahoo.com, us-mg5.mail.yahoo.com).
+    (/(^|\.)(web|e)?mail$/.test(sub)
+      ? [e?.[0] ?? h, 'm']
+      : // Restricted vendors (google, yahoo…) count only on their bare, www., m. and search hosts
+        // (not docs.google.com), and only by their exact app packages.
+        !e?.[2] || /^(|www|m)$|search$|suche$/.test(sub)
+        ? e
+        : undefined)
+  );
 }
 
-const PAID = /^(.*cp.*|ppc|retargeting|paid.*)$/;
-const SHOP_CAMPAIGN = /^(.*(([^a-df-z]|^)shop|shopping).*)$/;
-const EMAIL = /^e[-_ ]?mail$/; // email, e-mail, e_mail, e mail
+// GA4's rules after Direct, Cross-network and the paid ones, in GA4's order: [channel, source
+// category, medium rule, source rule]. A paid medium turns the Organic rows into Paid ones.
+const E = /^e[-_ ]?mail$/; // email, e-mail, e_mail, e mail
+const RULES: [Channel, Cat | '', RegExp, RegExp?][] = [
+  ['Organic Shopping', 'p', /$./],
+  ['Organic Social', 'o', /^(social([- ](network|media))?|sm)$/],
+  ['Organic Video', 'v', /video/],
+  ['Organic Search', 's', /^organic$/],
+  ['Referral', '', /^(referral|app|link)$/],
+  ['Email', '', E, E],
+  ['Affiliates', '', /^affiliate$/],
+  ['Audio', '', /^audio$/],
+  ['SMS', '', /^sms$/, /^sms$/],
+  ['Mobile Push Notifications', '', /push$|mobile|notification/, /^firebase$/],
+];
 
 /**
  * GA4's default channel group, its rules evaluated in GA4's documented order. Case-insensitive;
@@ -65,53 +75,28 @@ export function channelOf(t: { source: string; medium: string; campaign?: string
   const s = low(t?.source);
   const m = low(t?.medium);
   const c = low(t?.campaign);
-  const k = s ? classify(s)?.[1] : undefined;
-  const paid = PAID.test(m);
-  const shop = k == 'p' || SHOP_CAMPAIGN.test(c);
-  return s == '(direct)' && (m == '(none)' || m == '(not set)')
+  // A shopping campaign makes any source a shopping one.
+  const cat = /^(.*(([^a-df-z]|^)shop|shopping).*)$/.test(c) ? 'p' : classify(s)?.[1];
+  const paid = /^(.*cp.*|ppc|retargeting|paid.*)$/.test(m);
+  const p = RULES.find((r) => r[1] == cat);
+  return s == '(direct)' && /^\((none|not set)\)$/.test(m)
     ? 'Direct'
     : c.includes('cross-network')
       ? 'Cross-network'
-      : paid && shop
-        ? 'Paid Shopping'
-        : paid && k == 's'
-          ? 'Paid Search'
-          : paid && k == 'o'
-            ? 'Paid Social'
-            : paid && k == 'v'
-              ? 'Paid Video'
-              : /^(display|banner|expandable|interstitial|cpm)$/.test(m)
-                ? 'Display'
-                : paid
-                  ? 'Paid Other'
-                  : shop
-                    ? 'Organic Shopping'
-                    : k == 'o' || /^(social([- ](network|media))?|sm)$/.test(m)
-                      ? 'Organic Social'
-                      : k == 'v' || m.includes('video')
-                        ? 'Organic Video'
-                        : k == 's' || m == 'organic'
-                          ? 'Organic Search'
-                          : /^(referral|app|link)$/.test(m)
-                            ? 'Referral'
-                            : EMAIL.test(s) || EMAIL.test(m)
-                              ? 'Email'
-                              : m == 'affiliate'
-                                ? 'Affiliates'
-                                : m == 'audio'
-                                  ? 'Audio'
-                                  : s == 'sms' || m == 'sms'
-                                    ? 'SMS'
-                                    : /push$|mobile|notification/.test(m) || s == 'firebase'
-                                      ? 'Mobile Push Notifications'
-                                      : 'Unassigned';
+      : paid && p
+        ? (p[0].replace('Organic', 'Paid') as Channel)
+        : /^(display|banner|expandable|interstitial|cpm)$/.test(m)
+          ? 'Display'
+          : paid
+            ? 'Paid Other'
+            : RULES.find((r) => r[1] == cat || r[2].test(m) || r[3]?.test(s))?.[0] || 'Unassigned';
 }
 
-function parse(s: unknown, base?: string): URL | undefined {
+const parse = (s: unknown, base?: string) => {
   try {
-    return new URL(typeof s == 'string' ? s.slice(0, MAX_URL) : '', base);
+    return new URL(typeof s == 'string' ? s.slice(0, 4096) : '', base);
   } catch {}
-}
+};
 
 const MEDIUM: Record<Cat, string> = { s: 'organic', o: 'social', v: 'video', p: 'referral', m: 'email' };
 
@@ -123,62 +108,53 @@ export function resolveTouch(input: TouchInput): Touch | null {
   try {
     const { url, referrer, siteHosts, now } = input || ({} as TouchInput);
     const u = parse(url, 'http://localhost/');
-    const q = u ? u.searchParams : new URLSearchParams();
-    // Trimmed, without control characters, capped; undefined when empty.
-    const get = (k: string, max = MAX_FIELD) => q.get(k)?.replace(/[\0-\x1f\x7f]/g, '').trim().slice(0, max) || undefined;
+    // Trimmed, without control characters, capped.
+    const get = (k: string, max = 200) => u?.searchParams.get(k)?.replace(/[\0-\x1f\x7f]/g, '').trim().slice(0, max);
 
     // fbclid rides on every outbound Facebook link, organic ones included: it is not paid.
     const ck = CLICK_IDS.find(([p]) => get(p));
-    const clickSource = ck?.[1];
-    const clickMedium = ck && (ck[0] == 'fbclid' ? 'social' : 'cpc');
 
     // The referrer: web pages, and Android apps (android-app://com.pinterest/).
     const r = parse(referrer);
     const app = r?.protocol == 'android-app:';
-    const rh = r && (app || /^https?:$/.test(r.protocol)) ? r.hostname.toLowerCase().replace(/\.+$/, '').slice(0, 253) : '';
+    const rh = app || /^https?:$/.test(r?.protocol!) ? r!.hostname.toLowerCase().replace(/\.+$/, '').slice(0, 253) : '';
     const own = u?.hostname || '';
-    const hosts = (Array.isArray(siteHosts) ? siteHosts : []).map((h) => low(h).replace(/^\.*(www\.)?|\.*(:\d*)?$/g, '')).filter(Boolean);
-    const internal = !app && !!rh && [...(hosts[0] ? hosts : [registrableDomain(own)]), own].some((h) => rh == h || rh.endsWith('.' + h));
+    const hosts = arr(siteHosts).map((h) => low(h).replace(/^\.*(www\.)?|\.*(:\d*)?$/g, '')).filter(Boolean);
+    const internal = !app && !!rh && [...(hosts[0] ? hosts : [registrableDomain(own)]), own].some((h) => ('.' + rh).endsWith('.' + h));
     const outside = rh && !internal;
 
-    const [s0, m0, campaign, term, content, id] = ['source', 'medium', 'campaign', 'term', 'content', 'id'].map((k) => get('utm_' + k));
+    const [s0, m0, campaign, term, content, id] = 'source medium campaign term content id'.split(' ').map((k) => get('utm_' + k));
     const s = low(s0);
     const tagged = s || m0 || campaign || id;
-    let source = '(direct)';
-    let medium = '(none)';
-    let cat: Cat | undefined;
-    if (tagged) {
-      // Explicit UTMs win; any of source, medium, campaign or id tags the visit (term or content
-      // alone do not). A missing source or medium comes from the click id when UTMs name neither
-      // (gclid + utm_campaign is google / cpc), else it is '(not set)' as in GA4.
-      source = s ? (classify(s)?.[0] ?? s) : (clickSource ?? '(not set)');
-      medium = low(m0) || (!s && clickMedium) || '(not set)';
-    } else if (ck && (clickMedium == 'cpc' || !outside)) {
-      // A paid click id; or fbclid without an outside referrer (in-app browsers often send none).
-      source = clickSource!;
-      medium = clickMedium!;
-    } else if (outside) {
-      const e = classify(rh, app);
-      cat = e?.[1];
-      source = e?.[0] ?? noWww(rh);
-      medium = cat ? MEDIUM[cat] : 'referral';
-    } else if (internal) return null;
-    source = source.slice(0, MAX_FIELD);
+    const [source, medium, cat] = tagged
+      ? // Explicit UTMs win; any of source, medium, campaign or id tags the visit (term or content
+        // alone do not). A missing source or medium comes from the click id when UTMs name neither
+        // (gclid + utm_campaign is google / cpc), else it is '(not set)' as in GA4.
+        [s ? (classify(s)?.[0] ?? s) : (ck?.[1] ?? '(not set)'), low(m0) || (!s && ck?.[2]) || '(not set)']
+      : // A paid click id; or fbclid without an outside referrer (in-app browsers often send none).
+        ck && (ck[2] == 'cpc' || !outside)
+        ? ck.slice(1)
+        : outside
+          ? ((e) => [e?.[0] ?? noWww(rh), e ? MEDIUM[e[1]] : 'referral', e?.[1]])(classify(rh, app))
+          : internal
+            ? []
+            : ['(direct)', '(none)'];
+    if (!source) return null;
     const t: Record<string, unknown> = {
-      source,
+      source: source.slice(0, 200),
       medium,
       campaign,
       term: tagged && term,
       content: tagged && content,
       id,
-      // Webmail is our addition to GA4's referrer handling. Its names (yahoo, aol) are on GA4's
-      // search list, so its channel is set here, not looked up.
-      channel: cat == 'm' ? 'Email' : channelOf({ source, medium, campaign }),
       clickId: ck && { param: ck[0], value: get(ck[0], 500) },
       referrerHost: rh,
       landingPath: (u?.pathname || '/').slice(0, 2000),
       at: typeof now == 'number' && now >= 0 && now < 1e15 ? Math.floor(now) : Date.now(),
     };
+    // Webmail is our addition to GA4's referrer handling. Its names (yahoo, aol) are on GA4's
+    // search list, so its channel is set here, not looked up.
+    t.channel = cat == 'm' ? 'Email' : channelOf(t as Touch);
     for (const k in t) if (!t[k] && t[k] !== 0) delete t[k];
     return t as Touch;
   } catch {

@@ -1,4 +1,6 @@
 import type { DeviceKind, Touch, Touches, Variant } from '../types';
+import { arr } from '../util/arr';
+import { globMatch, same } from '../util/glob';
 
 // Pure and DOM-free: which variant a visitor gets, and why each other one did not match.
 
@@ -19,39 +21,23 @@ export interface MatchResult {
   misses: Miss[];
 }
 
-const KEYS = ['channel', 'source', 'medium', 'campaign', 'content'] as const;
-
-/** Regexes and globs compiled once (globs keyed with a leading space); null: a bad regex, never matches. */
-const cache = new Map<string, RegExp | null>();
-
-function rx(key: string, src: string, flags: string): RegExp | null {
-  let r = cache.get(key);
-  if (r === undefined) {
-    try {
-      r = RegExp(src, flags);
-    } catch {
-      r = null;
-    }
-    cache.set(key, r);
-  }
-  return r;
-}
-
-/** "/re/flags" is a regex (g and y dropped: they make test() stateful); anything else an exact, case-insensitive value. */
+/** "/re/flags" is a regex (g and y dropped: they make test() stateful), a bad one never matches; anything else an exact, case-insensitive value. */
 function one(cond: unknown, value: string): boolean {
-  const s = String(cond);
-  const m = /^\/(.+)\/([a-z]*)$/s.exec(s);
-  return m ? !!rx(s, m[1]!, m[2]!.replace(/[gy]/g, ''))?.test(value) : s.toLowerCase() == value.toLowerCase();
+  const m = /^\/(.+)\/([a-z]*)$/s.exec(cond as string);
+  try {
+    return m ? RegExp(m[1]!, m[2]!.replace(/[gy]/g, '')).test(value) : same(cond, value);
+  } catch {
+    return false;
+  }
 }
 
-/** A path glob, case-insensitive like the prompts' one: `*` within a segment, `**` across (`/a/**` does not match `/a`). */
-export const globMatch = (glob: string, path: string): boolean =>
-  !!rx(' ' + glob, '^' + String(glob).replace(/[^\w*/-]/g, '\\$&').replace(/\*\*?/g, (m) => (m[1] ? '.*' : '[^/]*')) + '$', 'i')?.test(path);
+/** The touch fields a variant can match on, also the debug panel's summary of a touch. */
+export const KEYS = ['channel', 'source', 'medium', 'campaign', 'content'] as const;
 
 const miss = (k: string, is: unknown, wants: unknown) => `${k} is ${is}, wants ${wants}`;
 
 /** The first reason `v` does not match, or null when it does. */
-export function whyNot(v: Variant, c: MatchInput): string | null {
+function whyNot(v: Variant, c: MatchInput): string | null {
   const w: Partial<Variant['when']> = v.when || {};
   const t = w.touch || 'current';
   const touch: Touch | null | undefined = c.touches[t];
@@ -63,9 +49,11 @@ export function whyNot(v: Variant, c: MatchInput): string | null {
     // A condition on a field the touch lacks (e.g. no campaign) fails.
     if (val == null || !cond.some((x) => one(x, val))) return miss(k, val ?? 'missing', cond.join(' or '));
   }
-  if (w.device && w.device != c.device) return miss('device', c.device, w.device);
-  if (w.path && c.path != null && !globMatch(w.path, c.path)) return miss('path', c.path, w.path);
-  return null;
+  return w.device && w.device != c.device
+    ? miss('device', c.device, w.device)
+    : w.path && c.path != null && !globMatch(w.path, c.path)
+      ? miss('path', c.path, w.path)
+      : null;
 }
 
 /**
@@ -74,16 +62,13 @@ export function whyNot(v: Variant, c: MatchInput): string | null {
  */
 export function matchVariant(variants: readonly Variant[] | null | undefined, c: MatchInput): MatchResult {
   // The config may be unvalidated (inline): skip anything that is not a variant.
-  const vs = (Array.isArray(variants) ? variants : []).filter((v) => v?.slots);
+  const vs = arr<Variant>(variants).filter((v) => v?.slots);
   const why = vs.map((v) => whyNot(v, c));
-  let best: Variant | null = (c.preview && vs.find((v) => v.id === c.preview)) || null;
-  if (!best)
-    vs.forEach((v, i) => {
-      if (!why[i] && (!best || (v.priority || 0) > (best.priority || 0))) best = v;
-    });
-  const won = best as Variant | null;
+  const best =
+    (c.preview && vs.find((v) => v.id === c.preview)) ||
+    vs.reduce<Variant | null>((b, v, i) => (!why[i] && (!b || (v.priority || 0) > (b.priority || 0)) ? v : b), null);
   return {
-    variant: won,
-    misses: vs.flatMap((v, i) => (v == won ? [] : { id: v.id, reason: why[i] || 'lost to ' + won!.id })),
+    variant: best,
+    misses: vs.flatMap((v, i) => (v == best ? [] : { id: v.id, reason: why[i] || 'lost to ' + best!.id })),
   };
 }

@@ -1,21 +1,12 @@
 import type { SlotAction } from '../types';
+import { adopt } from '../util/dom';
+import { isSafeUrl } from '../util/url';
 
 // Applies a variant's slot actions to `[data-cairn-slot]` elements. No raw HTML ever: text goes
-// through textContent, URLs only when http(s) or relative.
+// through textContent, URLs only when isSafeUrl (http(s) or relative).
 
 export const APPLIED = 'data-cairn-applied';
 const SLOT = '[data-cairn-slot]';
-
-/**
- * http(s) or relative only: a compact copy of @cairn/schema's isSafeUrl (no runtime import from
- * there), and stricter. It splits at every control, space and comma (browsers drop tabs and
- * newlines inside URLs; srcset lists several), and each piece must start with exactly http(s): or
- * have no `:` nor `&` (entity tricks) before its first / ? #.
- */
-export const isSafeUrl = (url: unknown): boolean =>
-  String(url)
-    .split(/[\0- ,\x7f-\x9f]+/)
-    .every((p) => /^(https?:|[^:&/?#]*)([/?#]|$)/i.test(p));
 
 /**
  * Applies `slots` to the slot elements under `root`, and marks them with data-cairn-applied.
@@ -34,8 +25,8 @@ export function applySlots(root: Document | Element, slots: Record<string, SlotA
     for (const k of ['src', 'srcset', 'href', 'alt'] as const) {
       const x = a[k];
       // Only when it changes, so re-applying never restarts an image load.
-      if (x != null && (k == 'alt' || isSafeUrl(x)) && el.getAttribute(k) != x) {
-        el.setAttribute(k, x);
+      if ((k == 'alt' ? x != null : isSafeUrl(x)) && el.getAttribute(k) != x) {
+        el.setAttribute(k, x!);
         // A default srcset would win over the variant's src.
         if (k == 'src' && a.srcset == null) el.removeAttribute('srcset');
       }
@@ -49,20 +40,15 @@ export function applySlots(root: Document | Element, slots: Record<string, SlotA
 
 /**
  * For a late config (async script, config from the network): hides the slots not applied yet until
- * `release()`, or `ms` at most. Never the whole page. A constructable stylesheet passes a strict CSP
- * without 'unsafe-inline'; where there is none (Safari < 16.4), nothing is hidden.
+ * `release()`, or `ms` at most. Never the whole page. Without constructable stylesheets (Safari <
+ * 16.4), nothing is hidden.
  */
 export function hideSlots(doc: Document, ms = 300): () => void {
-  let release = () => {};
-  try {
-    const s = new CSSStyleSheet();
-    s.replaceSync(SLOT + `:not([${APPLIED}]){visibility:hidden!important}`);
-    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, s];
-    const t = setTimeout(() => release(), ms);
-    release = () => {
-      clearTimeout(t);
-      doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((x) => x != s);
-    };
-  } catch {}
-  return () => release();
+  const s = adopt(doc, SLOT + `:not([${APPLIED}]){visibility:hidden!important}`);
+  const release = () => {
+    clearTimeout(t);
+    if (s) doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((x) => x != s);
+  };
+  const t = setTimeout(release, ms);
+  return release;
 }

@@ -1,6 +1,7 @@
 import type { VariantContext } from '../types';
+import { globMatch } from '../util/glob';
 import { showDebug } from './debug';
-import { globMatch, matchVariant } from './match';
+import { matchVariant } from './match';
 import { applySlots } from './slots';
 
 /** Runs `fn` without ever letting an error reach the host page. */
@@ -31,7 +32,7 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
   const m = matchVariant(vs, { touches, device, path, preview });
   let v = m.variant;
   let note = ' (preview)';
-  if (!v || v.id != preview) {
+  if (v?.id !== preview) {
     note = '';
     const s = sticky.get();
     const kept = s && vs.find((x) => x?.id == s);

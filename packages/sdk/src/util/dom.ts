@@ -1,0 +1,30 @@
+// DOM helpers shared by the prompts and the variants' debug panel.
+
+/**
+ * Adopts `css` as a constructable stylesheet: no <style>, so a strict CSP needs no nonce. Returns
+ * it, or nothing where there are none (Safari < 16.4): unstyled, but working.
+ */
+export function adopt(root: DocumentOrShadowRoot, css: string): CSSStyleSheet | undefined {
+  try {
+    const s = new CSSStyleSheet();
+    s.replaceSync(css);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, s];
+    return s;
+  } catch {}
+}
+
+/** A host element with an open shadow root styled by `css`, so the page's CSS does not reach in. */
+export function shadow(doc: Document, tag: string, css: string): [HTMLElement, ShadowRoot] {
+  const host = doc.createElement(tag);
+  const root = host.attachShadow({ mode: 'open' });
+  adopt(root, css);
+  return [host, root];
+}
+
+/** Appends a new element; attribute values and text are set as text, never parsed as HTML. */
+export function el<K extends keyof HTMLElementTagNameMap>(parent: Node, tag: K, text?: unknown, attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
+  const e = parent.appendChild(parent.ownerDocument!.createElement(tag));
+  for (const k in attrs) e.setAttribute(k, attrs[k]!);
+  if (text != null) e.textContent = text as string;
+  return e;
+}
