@@ -1,19 +1,21 @@
-import { cachedConfig, fetchConfig, inlineConfig } from './config/config';
 import { deviceKind } from './device-kind';
 import { CairnError, toError, warn } from './errors';
-import { addPage, addTouch, HISTORY_KEY, migrate, toHistory, type StoredHistory } from './history/history';
+import { addPage, addTouch, migrate, toHistory, type StoredHistory } from './history/history';
+import { lsSet, parse } from './json';
 import { startPrompts } from './prompts';
-import { enter, readState, touchesOf, writeState, type SyncState } from './state/sync-state';
+import { enter, touchesOf, type SyncState } from './state/sync-state';
 import { idCookie } from './storage/device-id';
 import { createKv } from './storage/kv';
-import { createSender, type Ev } from './sync/outbox';
 import { resolveTouch } from './touch';
-import type { Consent, Emit, History, PageView, Profile, PromptContext, SiteConfig, SiteConfigInput, Touch, Touches } from './types';
+import type { CairnEvent, Consent, Emit, History, PageView, Profile, PromptContext, SiteConfig, SiteConfigInput, Touch, Touches } from './types';
 import { uuid } from './uuid';
 import { hideSlots, startVariants } from './variants';
 
 // The SDK core: decides the session and the touches synchronously at start, records page views and
 // events, and wires storage, sync, identity, consent, variants and prompts together.
+//
+// On the device: the sync state in localStorage (`cairn`), the config cache (`cairn.cfg`), and in
+// the Kv the history (`h`), the outbox (`o`), the device id mirror (`id`) and the profile (`pf`).
 
 export interface CairnOptions {
   /** The site id (data-site). Without it nothing is sent. */
@@ -34,8 +36,6 @@ export interface CairnOptions {
   onOptin?: PromptContext['onOptin'];
   /** Where account prompts send the visitor back after login. Default: the current URL. */
   returnUrl?: string;
-  /** For tests and iframes; default: the global window. */
-  window?: Window;
 }
 
 export interface PageProps {
@@ -44,6 +44,9 @@ export interface PageProps {
   product?: string;
   category?: string;
 }
+
+/** What an `on` listener gets: the profile for `profile` and `identify`, nothing for `reset`, else the recorded event. */
+export type CairnEventData<K extends string> = K extends 'profile' | 'identify' ? Profile : K extends 'reset' ? undefined : string extends K ? unknown : CairnEvent;
 
 export interface Cairn {
   /** Records a page view. Title, product and category default to the page's (<meta name="cairn:product|category">). */
@@ -64,56 +67,75 @@ export interface Cairn {
    * variants' and prompts' events) get the event; `profile` (pulled at start) and `identify` get the
    * profile; `reset` gets nothing. Returns the unsubscribe.
    */
-  on(event: string, fn: (data: any) => void): () => void;
+  on<K extends string>(event: K, fn: (data: CairnEventData<K>) => void): () => void;
   /** Sends the outbox now. */
   flush(): Promise<void>;
   /** Resolves once storage is open and the device id settled. Never rejects. */
   ready: Promise<void>;
 }
 
+/** The outbox (Kv key `o`): events in send order; `d` counts the oldest dropped because it was full. */
+interface Outbox {
+  e: CairnEvent[];
+  d: number;
+}
+
 const noop = () => {};
 const valid = (c: unknown) => (/^(granted|denied|pending)$/.test(c as string) ? (c as Consent) : undefined);
 const cut = (s: unknown, n: number) => (s ? String(s).slice(0, n) : undefined);
+/** Only an object counts as a config. */
+const obj = (c: unknown) => (c?.constructor == Object ? (c as SiteConfig) : undefined);
+/** localStorage, parsed; undefined when it is unavailable or the value is bad. */
+const read = (k: string) => {
+  try {
+    return parse(localStorage.getItem(k));
+  } catch {}
+};
+/** The sync state, unless it is of another version. */
+const readState = (): SyncState | undefined => {
+  const s = read('cairn');
+  if (s?.v == 1) return s;
+};
 
 export function createCairn(o: CairnOptions = {}): Cairn {
-  const w = o.window || window;
-  const doc = w.document;
-  const loc = w.location;
+  const doc = document;
+  const loc = location;
   const site = o.site || '';
   const server = (o.server || '').replace(/\/+$/, '');
   /** The sync server is usable: there is one, a site, and consent. */
   const net = () => ok && server && site;
-  let ls: Storage | undefined;
-  try {
-    ls = w.localStorage;
-  } catch {}
+  const url = (p: string) => server + '/v1/' + p + '?site=' + encodeURIComponent(site);
 
-  let cfg = (o.config || inlineConfig(doc)) as SiteConfig | undefined;
-  /** A config that came with the page (embedded, option, inline) needs no fetch. */
-  const fixed = !!cfg;
-  cfg ||= cachedConfig(ls, site);
+  // The config: the option (or embedded), else inline #cairn-config, else the copy cached from an
+  // earlier GET /v1/config (`{ s: site, e: etag, c: config }`), refreshed in the background.
+  let cfg = obj(o.config) || obj(parse(doc.getElementById('cairn-config')?.textContent));
+  /** A config that came with the page needs no fetch. */
+  const fixed = cfg;
+  let cached = read('cairn.cfg');
+  cached = cached?.s == site && obj(cached.c) && cached;
+  cfg ||= cached?.c;
 
   // Consent: an explicit grant stored earlier, else GPC, else the option, the config, 'granted'.
+  // The synchronous state: in memory, and with consent in localStorage, where other tabs write it
+  // too. `load` takes their changes; a reset in another tab moves this one to the new device.
+  let st: SyncState = readState() || { v: 1 };
   const cc = cfg?.consent;
-  let consent: Consent = readState(ls)?.g
+  let consent: Consent = st.g
     ? 'granted'
-    : (o.respectGpc ?? cc?.respectGpc ?? 1) && (w.navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl
+    : (o.respectGpc ?? cc?.respectGpc ?? 1) && (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl
       ? 'denied'
       : valid(o.consent) || valid(cc?.default) || 'granted';
   let ok = consent == 'granted';
+  if (!ok) st = { v: 1 };
 
-  const store = createKv(w);
-  const kv = store.kv;
-  ok ? store.grant() : store.stop(consent == 'pending');
+  const { kv, grant, stop, wipe: clear } = createKv(window);
+  ok ? grant() : stop(consent == 'pending');
 
-  // The synchronous state: in memory, and with consent in localStorage, where other tabs write it
-  // too. `load` takes their changes; a reset in another tab moves this one to the new device.
-  let st: SyncState = (ok && readState(ls)) || { v: 1 };
-  const save = () => ok && writeState(ls, st);
+  const save = () => ok && lsSet('cairn', st);
   const load = () => {
-    const s = ok && readState(ls);
+    const s = ok && readState();
     if (s) {
-      if (s.d && s.d != dev) (dev = s.d), send.clear();
+      if (s.d && s.d != dev) (dev = s.d), (mine = []);
       st = s;
     }
   };
@@ -127,17 +149,16 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   /** Writes the id cookie, and mirrors the id when the cookie sticks (cookies blocked: memory only). */
   const keepId = () => ok && cookie.set(dev) && (up((s) => (s.d = dev)), kv.set('id', dev).catch(warn));
 
-  const at0 = Date.now();
   let t: Touch | null = null;
   try {
-    t = resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts, now: at0 });
+    t = resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts });
   } catch {}
-  const fresh = enter(st, t, at0);
+  const fresh = enter(st, t, Date.now());
   save();
-  const device = deviceKind(w, cfg?.desktopQuery);
+  const device = deviceKind(window, cfg?.desktopQuery);
 
   const subs: Record<string, ((d: unknown) => void)[]> = {};
-  const fire = (type: string, d: unknown) =>
+  const fire = (type: string, d?: unknown) =>
     [...(subs[type] || []), ...(subs['*'] || [])].map((f) => {
       try {
         f(d);
@@ -146,60 +167,120 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       }
     });
 
-  const send = createSender(
-    kv,
-    () => (net() ? server + '/v1/collect' : null),
-    (events) => ({ site, deviceId: dev, events }),
-    (r) => r?.deviceToken && up((s) => (s.t ||= r.deviceToken)),
-    () => (load(), st.t),
-    () => st.t && !st.u,
-  );
+  /**
+   * Every request to the sync server: JSON, the device token as Bearer (the latest, maybe another
+   * tab's). Rejects with a CairnError: `network` (status 0), or the HTTP status with the Response as `cause`.
+   */
+  const req = async (p: string, body?: object | 0, q = '') => {
+    if (!net()) throw new CairnError(server ? 'consent' : 'no_server');
+    const s = body ? JSON.stringify(body) : undefined;
+    load();
+    let r: Response;
+    try {
+      // keepalive lets a batch finish after the page is gone (up to 64 KB); the timeout keeps a
+      // hanging request from holding the send lock, and so every tab's sending, forever.
+      r = await fetch(url(p) + q, {
+        method: s && 'POST',
+        headers: { 'content-type': 'application/json', ...(st.t && { authorization: 'Bearer ' + st.t }) },
+        body: s,
+        keepalive: !s || s.length < 6e4,
+        signal: AbortSignal.timeout?.(3e4),
+      });
+    } catch (e) {
+      throw new CairnError('network', 0, e);
+    }
+    const c = r.status;
+    if (c > 399) throw new CairnError(c == 401 ? 'unauthorized' : 'http', c, r);
+    return r;
+  };
 
-  /** To `on` listeners and, unless consent is denied, to the outbox. */
-  const record = (ev: Ev) => {
-    fire(ev.type, ev);
-    if (consent != 'denied') send.add(ev).catch(warn);
+  // Delivery to POST /v1/collect. Every event is written to the outbox, shared by the tabs, before it
+  // is sent, and leaves it only once the server acknowledged it (or refused it with a 4xx other than
+  // 429, which would fail forever). One tab sends at a time (Web Locks); without Web Locks every tab
+  // sends, and the server's dedupe by event id keeps that exact.
+  /** This tab's events not yet acknowledged nor beaconed. */
+  let mine: CairnEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | 0 = 0;
+  let fails = 0;
+  let until = 0;
+  let busy: Promise<unknown> | 0 = 0;
+  const batch = (events: CairnEvent[]) => ({ site, deviceId: dev, events });
+  const later = (ms: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ((timer = until = 0), flush()), ms);
+  };
+  const run = async () => {
+    for (let b; (b = ((await kv.get<Outbox>('o'))?.e || []).slice(0, 20))[0] && net(); ) {
+      try {
+        const tk = (await (await req('collect', batch(b))).json().catch(noop))?.deviceToken;
+        tk && up((x) => (x.t ||= tk));
+      } catch (e) {
+        const { status: s, cause } = e as CairnError;
+        if (!s || s > 499 || s == 429) {
+          // Exponential backoff with jitter, or the server's Retry-After (seconds).
+          const ms = +(cause as Response).headers?.get('retry-after')! * 1e3 || Math.min(6e4, 1e3 * 2 ** fails++) * (0.5 + Math.random());
+          until = Date.now() + ms;
+          return later(ms);
+        }
+        // Another 4xx would fail forever: the batch is dropped.
+        warn(e);
+      }
+      fails = 0;
+      const left = (e: CairnEvent) => !b.some((x) => x.id == e.id);
+      mine = mine.filter(left);
+      await kv.update<Outbox | undefined>('o', (o) => o && { ...o, e: o.e.filter(left) });
+    }
+  };
+  /** Sends what the outbox holds. Never rejects. */
+  const flush = () => {
+    const l = navigator.locks;
+    if (!busy && net() && Date.now() >= until)
+      busy = (l ? l.request('cairn-send', { ifAvailable: true }, (x) => x && run()) : run()).catch(warn).finally(() => (busy = 0));
+    return Promise.resolve(busy).then(noop);
+  };
+  /** On page hide: this tab's unsent events by sendBeacon, only for a device that has its token (a
+   * beacon's answer, which would carry it, is lost) and is not linked to a user (a beacon cannot send
+   * the token). A string goes as text/plain: no CORS preflight. They stay in the outbox (the server dedupes). */
+  const beacon = () => {
+    if (net() && st.t && !st.u)
+      for (let b; (b = mine.slice(0, 20))[0] && navigator.sendBeacon?.(url('collect'), JSON.stringify(batch(b))); ) mine = mine.slice(20);
   };
 
   /** Activity at `at` (it may start a new session after 30 minutes idle); returns the session. */
   const act = (at: number) => (up((s) => enter(s, null, at)), st.s!);
 
+  /** Records an event: to `on` listeners and, unless consent is denied, to the outbox. */
+  const record = async (ev: CairnEvent) => {
+    act(ev.at);
+    fire(ev.type, ev);
+    if (consent != 'denied') {
+      // An opt-in's address goes to POST /v1/optins only, never with the events.
+      if (ev.type == 'optin') (ev = { ...ev }), delete ev.email;
+      mine.push(ev);
+      const n = await kv.update<Outbox>('o', (o = { e: [], d: 0 }) => {
+        const over = o.e.push(ev) - 500;
+        if (over > 0) (o.d += over), o.e.splice(0, over);
+        return o;
+      });
+      n.e[19] ? flush() : timer || later(2e3);
+    }
+  };
+
   const emit: Emit = (type, props) => {
-    if (!/^[a-z][a-z0-9_]{0,63}$/.test(type)) throw new CairnError('invalid', 'event name: ' + type);
-    const at = Date.now();
-    act(at);
+    if (!/^[a-z][a-z0-9_]{0,63}$/.test(type)) throw new CairnError('invalid');
     // JSON drops what the server cannot take (functions, undefined); long strings are cut.
-    record({ ...JSON.parse(JSON.stringify(props || {}, (_, v) => (typeof v == 'string' ? v.slice(0, 2e3) : v))), id: uuid(), type, at });
+    record({ ...JSON.parse(JSON.stringify(props || {}, (_, v) => (typeof v == 'string' ? v.slice(0, 2e3) : v))), id: uuid(), type, at: Date.now() }).catch(warn);
   };
 
   // A new touch joins the journey, first of this page's events.
-  if (fresh) record({ id: uuid(), type: 'touch', at: at0, touch: fresh }), kv.update(HISTORY_KEY, (h) => addTouch(h, fresh)).catch(warn);
+  if (fresh) emit('touch', { touch: fresh }), kv.update('h', (h) => addTouch(h, fresh)).catch(warn);
 
   const touches = () => (load(), touchesOf(st));
   const sticky = { get: () => (load(), st.x), set: (x: string | null) => up((s) => (s.x = x)) };
   const variants = () => startVariants({ config: cfg!, touches: touches(), device, url: new URL(loc.href), doc, sticky, emit });
 
-  /** A request to the sync server, with the device token; refused without consent or server. Resolves to any answer < 400, and 401/409 when `raw`. */
-  const api = async (path: string, body?: unknown, raw?: 1) => {
-    if (!net()) throw new CairnError(server ? 'consent' : 'no_server');
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (st.t) headers.authorization = 'Bearer ' + st.t;
-    let r: Response;
-    try {
-      r = await fetch(server + path, body ? { method: 'POST', headers, body: JSON.stringify(body) } : { headers });
-    } catch {
-      throw new CairnError('network', path);
-    }
-    const s = r.status;
-    if (s > 399 && !(raw && (s == 401 || s == 409))) throw new CairnError(s == 401 ? 'unauthorized' : 'http', path + ': ' + s, s);
-    return r;
-  };
-
-  const submitOptin: PromptContext['submitOptin'] = (x) =>
-    api('/v1/optins', { ...x, id: uuid(), site, deviceId: dev, at: Date.now(), touch: st.c || null }).then(noop);
-
   // Prompts run after each page view is recorded, once the DOM is ready and a config is there.
-  let lastPage: PromptContext | undefined;
+  let lastPage: Omit<PromptContext, 'config' | 'identified'> | undefined;
   const prompts = () => cfg && lastPage && startPrompts({ ...lastPage, identified: !!st.u, config: cfg }).catch(noop);
 
   const page = async (p: PageProps = {}) => {
@@ -208,51 +289,55 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     const touch = st.c || null;
     // Synchronous once the DOM is there, so calls are recorded in the order they are made.
     if (doc.readyState == 'loading') await new Promise((r) => doc.addEventListener('DOMContentLoaded', r));
-    const meta = (n: string) => doc.querySelector(`meta[name="cairn:${n}"]`)?.getAttribute('content');
-    const pv: PageView = {
-      id: uuid(),
-      path: cut(p.path || loc.pathname, 2e3)!,
-      title: cut(p.title ?? doc.title, 500) || '',
-      at,
-      session,
-      product: cut(p.product || meta('product'), 100),
-      category: cut(p.category || meta('category'), 100),
+    const meta = (n: 'product' | 'category') => cut(p[n] || doc.querySelector(`meta[name="cairn:${n}"]`)?.getAttribute('content'), 100);
+    const pv: PageView = { id: uuid(), path: cut(p.path || loc.pathname, 2e3)!, title: cut(p.title ?? doc.title, 500) || '', at, session, product: meta('product'), category: meta('category'), device };
+    record({ ...pv, type: 'page' }).catch(warn);
+    const h = await kv.update<StoredHistory>('h', (old) => addPage(old, pv, touch));
+    lastPage = {
+      doc,
+      win: window,
       device,
+      path: pv.path,
+      touch,
+      sessionId: session,
+      pages: { session: h.s.find((s) => s.id == session)!.pages, lifetime: h.n },
+      kv,
+      emit,
+      submitOptin: (x) => req('optins', { ...x, id: uuid(), site, deviceId: dev, at: Date.now(), touch: st.c || null }).then(noop),
+      onOptin: o.onOptin,
+      returnUrl: o.returnUrl || loc.href,
     };
-    record({ ...pv, type: 'page' });
-    const h = await kv.update<StoredHistory>(HISTORY_KEY, (old) => addPage(old, pv, touch));
-    const pages = { session: h.s.find((s) => s.id == session)!.pages, lifetime: h.n };
-    lastPage = { config: cfg!, doc, win: w, device, path: pv.path, touch, sessionId: session, pages, identified: false, kv, emit, submitOptin, onOptin: o.onOptin, returnUrl: o.returnUrl || loc.href };
     prompts();
   };
 
   /** GET /v1/profile with the device token, cached in the Kv so pages render from it at once and offline. */
   const pull = async () => {
     if (st.t) {
-      const r = await api(`/v1/profile?site=${encodeURIComponent(site)}&deviceId=${dev}`).catch((e: CairnError) => {
-        // The server no longer knows this token: forget it; the next collect gets a new one.
-        if (e.status == 401) up((s) => delete s.t), kv.del('pf');
-        throw e;
-      });
-      const j = await r.json();
-      const pf = j?.profile || j;
-      if (pf?.pageViews) await kv.set('pf', pf), fire('profile', pf);
+      const pf = await (
+        await req('profile', 0, '&deviceId=' + dev).catch((e: CairnError) => {
+          // The server no longer knows this token: forget it; the next collect gets a new one.
+          if (e.status == 401) up((s) => delete s.t), kv.del('pf');
+          throw e;
+        })
+      ).json();
+      await kv.set('pf', pf);
+      fire('profile', pf);
     }
   };
 
   let reveal = noop;
   if (cfg) variants();
   // No config yet: hide the slots (300 ms at most) until the fetched one lands.
-  else if (net()) reveal = hideSlots(doc, 300);
+  else if (net()) reveal = hideSlots(doc);
 
   /** Removes every trace of this device: cookie, storage, memory. */
-  const wipe = () => (send.clear(), cookie.remove(), store.wipe());
+  const wipe = () => ((mine = []), cookie.remove(), clear());
 
   // Start: open storage and settle the device id (the Kv mirror brings back a cleared cookie).
   const ready = (async () => {
     if (consent == 'denied') await wipe();
     if (ok) {
-      await store.grant();
+      await grant();
       const mirror = !cookie.get() && !st.d && (await kv.get<string>('id'));
       if (mirror) dev = mirror;
       keepId();
@@ -260,56 +345,61 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   })().catch(warn);
 
   let pulled: Promise<unknown> = ready;
-  const sync = () => {
+  const sync = async () => {
     pulled = ready.then(pull).catch(warn);
-    ready.then(send.flush);
+    ready.then(flush);
+    // GET /v1/config: the fresh config (the cached one on 304), cached with its ETag.
     if (!fixed && net())
-      fetchConfig(server, site, ls)
-        .then((c) => void (cfg || ((cfg = c), variants(), prompts())), warn)
-        .finally(reveal);
+      try {
+        const r = await fetch(url('config'), { headers: cached?.e ? { 'if-none-match': cached.e } : {} });
+        const c = r.status == 304 ? cached?.c : r.ok && obj(await r.json());
+        if (!c) throw Error('config ' + r.status);
+        if (r.ok) lsSet('cairn.cfg', { s: site, e: r.headers.get('etag'), c });
+        cfg || ((cfg = c), variants(), prompts());
+      } catch (e) {
+        warn(e);
+      }
+    reveal();
   };
   sync();
 
-  w.addEventListener('pagehide', send.beacon);
-  doc.addEventListener('visibilitychange', () => doc.visibilityState == 'hidden' && send.beacon());
+  addEventListener('pagehide', beacon);
+  doc.addEventListener('visibilitychange', () => doc.visibilityState == 'hidden' && beacon());
 
   // identify and reset run one at a time, so they never interleave.
   let chain: Promise<unknown> = ready;
-  const serial = <T>(f: () => Promise<T>): Promise<T> => {
-    const p = chain.then(f);
-    chain = p.catch(noop);
-    return p;
-  };
+  const serial = <T>(f: () => Promise<T>): Promise<T> => (chain = chain.catch(noop).then(f)) as Promise<T>;
 
   /** A new anonymous device: what the old one had not sent goes first, then everything is wiped. */
   const restart = async () => {
-    await send.flush();
+    await flush();
     await wipe();
     dev = uuid();
     // Consent is not identity: an explicit grant survives.
     st = { v: 1, g: st.g };
-    enter(st, null, Date.now());
-    save();
+    act(Date.now());
     keepId();
-    fire('reset', 0);
+    fire('reset');
   };
 
   const identify = (userId: string, token: string) =>
     serial(async () => {
-      if (!userId || !token) throw new CairnError('invalid', 'identify(userId, token)');
+      if (!userId || !token) throw new CairnError('invalid');
       load();
       const had = st.u == userId && (await kv.get<Profile>('pf'));
       if (had) return had;
       // A device linked to someone else (a shared computer) first becomes a new device.
       if (st.u && st.u != userId) await restart();
-      await send.flush();
-      const post = () => api('/v1/identify', { site, deviceId: dev, userId, token, device }, 1);
-      let r = await post();
-      // Linked to someone else on the server (409), or the server wants a device token this device
-      // lost (401, not about the identity token): as a fresh device, then again.
-      if (r.status == 409 || (r.status == 401 && (await r.clone().json().catch(noop))?.error != 'invalid_identity')) await restart(), (r = await post());
-      if (r.status > 399) throw new CairnError(r.status == 401 ? 'unauthorized' : 'http', 'identify: ' + r.status, r.status);
-      const j = await r.json();
+      await flush();
+      const post = () => req('identify', { site, deviceId: dev, userId, token, device });
+      const j = await (
+        await post().catch(async (e: CairnError) => {
+          // Linked to someone else on the server (409), or the server wants a device token this
+          // device lost (401, not about the identity token): as a fresh device, then again.
+          if (e.status == 409 || (e.status == 401 && (await (e.cause as Response).json().catch(noop))?.error != 'invalid_identity')) return restart().then(post);
+          throw e;
+        })
+      ).json();
       up((s) => ((s.u = userId), (s.t = j.deviceToken || s.t)));
       await kv.set('pf', j.profile);
       fire('identify', j.profile);
@@ -322,51 +412,53 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     ok = s == 'granted';
     if (ok) {
       // What this page held in memory joins what earlier visits stored; the earliest first touch wins.
-      const old = readState(ls);
+      const old = readState();
       st = { ...old, ...st, f: old?.f || st.f, g: 1 };
       dev = cookie.get() || old?.d || dev;
-      store.grant();
+      grant();
       save();
       keepId();
       sync();
     } else {
-      store.stop(s == 'pending');
+      stop(s == 'pending');
       if (s == 'denied') wipe().catch(warn);
     }
   };
 
-  // Nothing throws into the page. Promises the host awaits for a value reject with a CairnError;
-  // the others resolve anyway.
+  /**
+   * Nothing throws into the page: the one boundary of every public method. A failure is warned
+   * once; then a Promise the host awaits for a value rejects with a CairnError (`quiet`: resolves
+   * anyway), and a plain call returns `fb`. (Every Promise-returning method here is async or
+   * chained: none throws synchronously.)
+   */
   const safe =
-    <A extends unknown[], R>(f: (...a: A) => R, fb?: R) =>
+    <A extends unknown[], R>(f: (...a: A) => R, fb?: R, quiet?: 1) =>
     (...a: A): R => {
       try {
-        return f(...a);
+        const r = f(...a);
+        return r instanceof Promise
+          ? (r.catch((e) => {
+              warn(e);
+              if (!quiet) throw toError(e);
+            }) as R)
+          : r;
       } catch (e) {
         warn(e);
         return fb!;
       }
     };
-  const safeP =
-    <A extends unknown[], R>(f: (...a: A) => Promise<R>, quiet?: 1) =>
-    (...a: A): Promise<R> =>
-      new Promise<R>((r) => r(f(...a))).catch((e) => {
-        warn(e);
-        if (!quiet) throw toError(e);
-        return undefined as R;
-      });
 
   return {
-    page: safeP(page, 1),
+    page: safe(page, 0 as never, 1),
     track: safe(emit),
     touch: safe(touches, touchesOf({ v: 1 })),
-    history: safeP(async () => (await ready, toHistory(migrate(await kv.get(HISTORY_KEY)), await kv.get('pf')))),
-    profile: safeP(async () => (await pulled, (await kv.get<Profile>('pf')) || null)),
-    identify: safeP(identify),
-    reset: safeP(() => serial(restart), 1),
+    history: safe(async () => (await ready, toHistory(migrate(await kv.get('h')), await kv.get<Profile>('pf')))),
+    profile: safe(async () => (await pulled, (await kv.get<Profile>('pf')) || null)),
+    identify: safe(identify),
+    reset: safe(() => serial(restart), 0 as never, 1),
     consent: safe(setConsent),
-    on: safe((type: string, fn: (d: unknown) => void) => ((subs[type] ||= []).push(fn), () => void (subs[type] = subs[type]!.filter((f) => f != fn))), noop),
-    flush: safeP(async () => void (await send.flush()), 1),
+    on: safe((type: string, fn: (d: never) => void) => ((subs[type] ||= []).push(fn as (d: unknown) => void), () => void (subs[type] = subs[type]!.filter((f) => f != fn))), noop),
+    flush: safe(flush, 0 as never, 1),
     ready,
   };
 }

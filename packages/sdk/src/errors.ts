@@ -4,27 +4,23 @@
 export type CairnErrorCode = 'consent' | 'no_server' | 'network' | 'http' | 'unauthorized' | 'invalid' | 'internal';
 
 export class CairnError extends Error {
-  override name = 'CairnError';
-  constructor(
-    readonly code: CairnErrorCode,
-    message: string = code,
-    /** The HTTP status, for `http` and `unauthorized`. */
-    readonly status?: number,
-  ) {
-    super(message);
+  declare readonly code: CairnErrorCode;
+  /** The HTTP status, for `http` and `unauthorized`. */
+  declare readonly status?: number;
+  /** `cause`: what was thrown, or the Response of an HTTP error. */
+  constructor(code: CairnErrorCode, status?: number, cause?: unknown) {
+    super(status ? code + ' ' + status : code, { cause });
+    Object.assign(this, { name: 'CairnError', code, status });
   }
 }
 
 /** Anything thrown, as a CairnError (code `internal` unless it already is one). */
-export const toError = (e: unknown): CairnError => (e instanceof CairnError ? e : new CairnError('internal', String(e)));
+export const toError = (e: unknown): CairnError => (e instanceof CairnError ? e : new CairnError('internal', 0, e));
 
 const warned: Record<string, 1> = {};
 
 /** console.warn once per error code. */
-export function warn(e: unknown): void {
+export const warn = (e: unknown): void => {
   const c = toError(e).code;
-  if (!warned[c]) {
-    warned[c] = 1;
-    console.warn('[cairn]', e);
-  }
-}
+  if (!warned[c]) (warned[c] = 1), console.warn('[cairn]', e);
+};

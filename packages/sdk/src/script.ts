@@ -13,9 +13,9 @@
 //   });
 // A page view is recorded by itself unless the queue already holds a `page` call or
 // data-auto-page="false". Afterwards `window.cairn` is the API, and `cairn.push([...])` still works.
-import { createCairn, type Cairn, type CairnOptions } from './cairn';
-import { parseConfig } from './config/config';
+import { createCairn, type Cairn } from './cairn';
 import { warn } from './errors';
+import { parse } from './json';
 import type { Consent } from './types';
 
 type Call = [keyof Cairn, ...unknown[]];
@@ -24,40 +24,33 @@ type Call = [keyof Cairn, ...unknown[]];
 // literal, e.g. "{\"site\":\"shop\"}". Unreplaced, it is not JSON and there is no embedded config.
 const EMBEDDED = '__CAIRN_EMBEDDED_CONFIG__';
 
-(() => {
-  try {
-    const w = window as Window & { cairn?: unknown };
-    const d = document;
-    const s = (d.currentScript || d.querySelector('script[data-site]')) as HTMLScriptElement | null;
-    const a = (n: string) => s?.getAttribute('data-' + n);
-    let src: URL | undefined;
+try {
+  const w = window as Window & { cairn?: unknown };
+  const d = document;
+  const s = (d.currentScript || d.querySelector('script[data-site]')) as HTMLScriptElement | null;
+  const a = (n: string) => s?.getAttribute('data-' + n);
+  const src = s?.src ? new URL(s.src) : undefined;
+  const q = w.cairn as Call[] | { q?: Call[] } | undefined;
+  const queue: Call[] = (Array.isArray(q) ? q : q?.q) || [];
+  const api = createCairn({
+    site: a('site') || src?.searchParams.get('site'),
+    server: a('server') || (src && /\/v1\/sdk\.js$/.test(src.pathname) ? src.origin : null),
+    consent: a('consent') as Consent | null,
+    cookieDomain: a('cookie-domain'),
+    siteHosts: a('site-hosts')?.split(/[\s,]+/).filter(Boolean),
+    respectGpc: a('respect-gpc') != 'false' && null,
+    config: parse(EMBEDDED),
+  });
+  const call = (c: Call) => {
     try {
-      src = new URL(s!.src);
-    } catch {}
-    const fromServer = src && /\/v1\/sdk\.js$/.test(src.pathname);
-    const q = w.cairn as Call[] | { q?: Call[] } | undefined;
-    const queue: Call[] = (Array.isArray(q) ? q : q?.q) || [];
-    const opts: CairnOptions = {
-      site: a('site') || src?.searchParams.get('site'),
-      server: a('server') || (fromServer ? src!.origin : null),
-      consent: a('consent') as Consent | null,
-      cookieDomain: a('cookie-domain'),
-      siteHosts: a('site-hosts')?.split(/[\s,]+/).filter(Boolean),
-      respectGpc: a('respect-gpc') == 'false' ? false : null,
-      config: parseConfig(EMBEDDED),
-    };
-    const api = createCairn(opts);
-    const call = (c: Call) => {
-      try {
-        (api[c[0]] as (...x: unknown[]) => unknown)(...c.slice(1));
-      } catch (e) {
-        warn(e);
-      }
-    };
-    w.cairn = { ...api, push: (...c: Call[]) => c.forEach(call) };
-    queue.forEach(call);
-    if (a('auto-page') != 'false' && !queue.some((c) => c?.[0] == 'page')) api.page();
-  } catch (e) {
-    warn(e);
-  }
-})();
+      (api[c[0]] as (...x: unknown[]) => unknown)(...c.slice(1));
+    } catch (e) {
+      warn(e);
+    }
+  };
+  w.cairn = { ...api, push: (...c: Call[]) => c.forEach(call) };
+  queue.forEach(call);
+  if (a('auto-page') != 'false' && !queue.some((c) => c?.[0] == 'page')) api.page();
+} catch (e) {
+  warn(e);
+}

@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createCairn, type Cairn, type CairnOptions } from '../src/cairn';
-import type { SiteConfigInput } from '../src/types';
+import type { PromptContext, SiteConfigInput } from '../src/types';
 import { freshDevice, idbDump, settle, fakeServer, type FakeServer } from './core-helpers';
 
 const MIN = 60e3;
@@ -264,7 +264,7 @@ describe('sync', () => {
     for (let i = 0; i < 25; i++) c.track('clicked', { i, long: 'x'.repeat(3000), fn: () => 1 });
     await settle();
     await c.flush();
-    const batches = srv.requests.slice(before).filter((r) => r.path == '/v1/collect');
+    const batches = srv.requests.slice(before).filter((r) => r.path == '/v1/collect?site=shop');
     // The 20th event sends at once; the other 5 wait for the next flush (2 s, or here flush()).
     expect(batches.map((b) => b.body.events.length)).toEqual([20, 5]);
     expect(batches[0]!.body).toMatchObject({ site: 'shop', deviceId: cookieId() });
@@ -376,7 +376,7 @@ describe('sync', () => {
     // sent meanwhile by this tab: the server dedupes by id.)
     const late = beacons.filter((b) => b[1].includes('"late"'));
     expect(late).toHaveLength(1);
-    expect(late[0]![0]).toBe('http://sync.test/v1/collect');
+    expect(late[0]![0]).toBe('http://sync.test/v1/collect?site=shop');
     expect(JSON.parse(late[0]![1])).toMatchObject({ site: 'shop', deviceId: cookieId(), events: [{ type: 'late' }, { type: 'later' }] });
   });
 
@@ -599,5 +599,51 @@ describe('identity', () => {
     expect(p.userId).toBe('bob');
     expect(cookieId()).not.toBe(id);
     expect(srv.links.get(cookieId()!)).toBe('bob');
+  });
+});
+
+describe('opt-ins', () => {
+  test('the address goes to POST /v1/optins?site= only: `optin` listeners get it, /v1/collect never does', async () => {
+    // The prompts module is replaced, to hold the context the core hands it.
+    let ctx: PromptContext | undefined;
+    vi.resetModules();
+    vi.doMock('../src/prompts', () => ({ startPrompts: async (c: PromptContext) => ((ctx = c), null) }));
+    try {
+      const { createCairn: create } = await import('../src/cairn');
+      const c = create({ site: 'shop', server: 'http://sync.test', config: { site: 'shop' } });
+      open.push(c);
+      await c.ready;
+      const heard: unknown[] = [];
+      c.on('optin', (e) => heard.push(e));
+      await c.page();
+      await ctx!.submitOptin({ email: 'ann@example.com', consentText: 'Yes', promptId: 'join' });
+      ctx!.emit('optin', { prompt: 'join', email: 'ann@example.com' });
+      await settle();
+      await c.flush();
+
+      const optins = srv.requests.filter((r) => r.path.startsWith('/v1/optins'));
+      expect(optins.map((r) => [r.method, r.path, r.body.email, r.body.site])).toEqual([['POST', '/v1/optins?site=shop', 'ann@example.com', 'shop']]);
+      expect(heard).toMatchObject([{ type: 'optin', prompt: 'join', email: 'ann@example.com' }]);
+      // The event still goes, without the address; no collect request carries it.
+      expect(collected().find((e) => e.type == 'optin')).toMatchObject({ prompt: 'join' });
+      expect(collected().find((e) => e.type == 'optin')).not.toHaveProperty('email');
+      const toCollect = srv.requests.filter((r) => r.path.startsWith('/v1/collect'));
+      expect(toCollect.length).toBeGreaterThan(0);
+      expect(JSON.stringify(toCollect)).not.toContain('ann@example.com');
+      expect(JSON.stringify(await idbDump())).not.toContain('ann@example.com');
+    } finally {
+      vi.doUnmock('../src/prompts');
+    }
+  });
+
+  test('every POST names its site in the query: collect, identify, opt-ins', async () => {
+    const c = await start();
+    await c.page();
+    await c.identify('alice', 'signed:alice');
+    await c.flush();
+    const posts = srv.requests.filter((r) => r.method == 'POST').map((r) => r.path);
+    expect(posts).toContain('/v1/collect?site=shop');
+    expect(posts).toContain('/v1/identify?site=shop');
+    expect(posts.every((p) => p.endsWith('?site=shop'))).toBe(true);
   });
 });

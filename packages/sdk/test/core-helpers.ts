@@ -81,6 +81,9 @@ export function fakeServer(): FakeServer {
       const body = init.body ? JSON.parse(String(init.body)) : undefined;
       s.requests.push({ method: init.method ?? 'GET', path: url.pathname + url.search, body, headers });
       if (s.down) throw new TypeError('Failed to fetch');
+      // POSTs name their site in the query too, so that a fresh server can answer the CORS
+      // preflight; the real server allows it missing, this one insists, and both want it equal.
+      if (body?.site !== undefined && url.searchParams.get('site') !== body.site) return new Response('{"error":"invalid_request"}', { status: 400 });
       const json = (status: number, b: unknown, h: Record<string, string> = {}) =>
         new Response(status === 304 ? null : JSON.stringify(b), { status, headers: { 'content-type': 'application/json', ...h } });
       const auth = (headers.authorization ?? '').replace(/^Bearer /, '');

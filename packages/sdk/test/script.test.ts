@@ -88,7 +88,7 @@ test('a page view is recorded by itself, unless data-auto-page="false"', async (
 test('loaded from a sync server /v1/sdk.js: server and site default to it', async () => {
   const c = await load({ 'data-src': 'http://sync.test/v1/sdk.js?site=shop' }, true);
   await sentTypes(c);
-  const collect = srv.requests.find((r) => r.path == '/v1/collect')!;
+  const collect = srv.requests.find((r) => r.path == '/v1/collect?site=shop')!;
   expect(collect.body.site).toBe('shop');
 });
 

@@ -1,11 +1,8 @@
 import type { History, PageView, Profile, Session, Touch } from '../types';
-import { uuid } from '../uuid';
 
 // The visit history on the device: one value under the Kv key `h`, changed only through atomic
 // updates, so tabs recording at once lose nothing. Versioned: `v: 1`; older shapes are migrated on
 // read (see `migrate`).
-
-export const HISTORY_KEY = 'h';
 
 /**
  * On-device caps, oldest dropped first. Copied from LIMITS in @cairn/schema (the SDK takes no
@@ -40,29 +37,25 @@ export interface HistoryV0 {
   t?: Touch[];
 }
 
-const empty = (): StoredHistory => ({ v: 1, s: [], p: [], t: [], pr: [], ca: [], n: 0 });
-
 /** Any stored value, of any version (or garbage), to the current shape. v0 gains sessions, products and counts. */
 export function migrate(raw: unknown): StoredHistory {
-  const r = raw as Partial<StoredHistory>;
+  const r = raw as Partial<StoredHistory> | null;
   if (r?.v == 1) return r as StoredHistory;
-  let h = empty();
+  const h: StoredHistory = { v: 1, s: [], p: [], t: [], pr: [], ca: [], n: 0 };
   if (!r?.v && Array.isArray(r?.p)) {
-    for (const p of r.p) h = addPage(h, p, null);
+    for (const p of r.p) addPage(h, p, null);
     h.t = (r.t || []).slice(-CAPS.touches);
   }
   return h;
 }
 
-/** Merges viewed items: unique by id with their latest time, newest first, capped. */
-const top = (a: Item[], b: Item[] = [], cap: number) => {
-  const m: Record<string, number> = {};
-  for (const i of [...a, ...b]) if (i?.id) m[i.id] = Math.max(m[i.id] || 0, i.at);
-  return Object.keys(m)
-    .map((id) => ({ id, at: m[id]! }))
+/** Unique by id, newest first (the stable sort keeps the order given for equal times), capped. */
+const newest = <T extends Item>(a: T[], cap: number) =>
+  a
+    .filter((i) => i?.id)
     .sort((x, y) => y.at - x.at)
+    .filter((i, n, all) => all.findIndex((j) => j.id == i.id) == n)
     .slice(0, cap);
-};
 
 /** Records a page view, in its session (created with `touch` when new). Returns the new value. */
 export function addPage(old: unknown, pv: PageView, touch: Touch | null): StoredHistory {
@@ -74,8 +67,8 @@ export function addPage(old: unknown, pv: PageView, touch: Touch | null): Stored
   s.last = Math.max(s.last, at);
   h.n++;
   h.p = [...h.p, pv].slice(-CAPS.pageViews);
-  h.pr = top([{ id: pv.product!, at }], h.pr, CAPS.products);
-  h.ca = top([{ id: pv.category!, at }], h.ca, CAPS.categories);
+  h.pr = newest([{ id: pv.product!, at }, ...h.pr], CAPS.products);
+  h.ca = newest([{ id: pv.category!, at }, ...h.ca], CAPS.categories);
   return h;
 }
 
@@ -85,21 +78,15 @@ export function addTouch(old: unknown, t: Touch): StoredHistory {
   return h;
 }
 
-const ids = (a: Item[], b: Item[] | undefined, cap: number) => top(a, b, cap).map((i) => i.id);
-
 /** The public History: this device's, with the page views and products of the synced (possibly cross-device) profile. */
 export function toHistory(h: StoredHistory, pf?: Profile | null): History {
-  const pv: Record<string, PageView> = {};
-  // Profile page views lack a session: it is this device's notion.
-  for (const p of [...h.p].reverse().concat((pf?.pageViews || []).map((p) => ({ session: '', ...p })))) pv[p.id] ||= p;
+  const ids = (a: Item[], cap: number) => newest(a, cap).map((i) => i.id);
   return {
     sessions: [...h.s].reverse(),
-    // Newest first; the sort is stable, so page views of the same millisecond stay in the order recorded.
-    pageViews: Object.values(pv)
-      .sort((a, b) => b.at - a.at)
-      .slice(0, CAPS.pageViews),
-    products: ids(h.pr, pf?.products, CAPS.products),
-    categories: ids(h.ca, pf?.categories, CAPS.categories),
+    // This device's first: profile page views lack a session (it is this device's notion).
+    pageViews: newest([...h.p].reverse().concat((pf?.pageViews || []).map((p) => ({ session: '', ...p }))), CAPS.pageViews),
+    products: ids(h.pr.concat(pf?.products || []), CAPS.products),
+    categories: ids(h.ca.concat(pf?.categories || []), CAPS.categories),
     touches: h.t,
   };
 }

@@ -1,11 +1,9 @@
 import type { Touch, Touches } from '../types';
-import { lsGet, lsSet } from '../json';
 import { uuid } from '../uuid';
 
 // The small synchronous state, one versioned JSON value in localStorage under `cairn`. It exists so
 // the session and the touches are decided before first paint, without awaiting IndexedDB.
 
-export const STATE_KEY = 'cairn';
 /** A new session starts after this much inactivity. */
 export const SESSION_MS = 30 * 60e3;
 
@@ -29,14 +27,6 @@ export interface SyncState {
   /** Consent was granted explicitly (cairn.consent('granted')). */
   g?: 1;
 }
-
-/** The stored state, or undefined when there is none (or it is unreadable, or of another version). */
-export function readState(l: Storage | undefined): SyncState | undefined {
-  const s = lsGet(l, STATE_KEY);
-  if (s?.v == 1) return s;
-}
-
-export const writeState = (l: Storage | undefined, s: SyncState) => lsSet(l, STATE_KEY, s);
 
 /** Two touches are the same campaign when source, medium, campaign, term, content and click id agree. */
 const key = (t: Touch | null | undefined) => t && [t.source, t.medium, t.campaign, t.term, t.content, t.clickId?.value].join('\n');

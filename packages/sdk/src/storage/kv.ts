@@ -7,19 +7,18 @@ import type { Kv } from '../types';
 // decides whether anything persists: until it is granted, writes go to memory and are held as a
 // log of updates, replayed on the persistent store when consent comes.
 
-/** What every backend offers: a read, an atomic read-modify-write (undefined deletes), a clear. */
+/** What every backend offers: an atomic read-modify-write (undefined deletes; a read writes back what it read), a clear. */
 export interface Backend {
-  g(k: string): Promise<unknown>;
   u<T>(k: string, f: (old: T | undefined) => T): Promise<T>;
   c(): Promise<unknown>;
 }
 
 type Strings = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+type Update = [string, (old: unknown) => unknown];
+const id = <T>(x: T) => x;
 
 /** Every localStorage key the SDK writes matches this: `cairn` (sync state), `cairn.cfg`, `cairn:*`. */
 export const OURS = /^cairn([:.]|$)/;
-const P = 'cairn:';
-const DB = 'cairn';
 
 /** Memory with the Storage methods; values are its own keys (methods never match OURS). */
 const memory = (): Strings => {
@@ -31,51 +30,41 @@ const memory = (): Strings => {
   return m;
 };
 
-/** localStorage or memory. Values are JSON, so a read never aliases stored data; synchronous, hence atomic in a tab. */
-const strings = (s: Strings): Backend => {
-  const g = (k: string) => parse(s.getItem(P + k));
-  return {
-    g: async (k) => g(k),
-    async u(k, f) {
-      const v = f(g(k));
-      v === undefined ? s.removeItem(P + k) : s.setItem(P + k, JSON.stringify(v));
-      return v;
-    },
-    c: async () => Object.keys(s).map((k) => OURS.test(k) && s.removeItem(k)),
-  };
-};
+/** localStorage or memory, under `cairn:`. Values are JSON, so a read never aliases stored data; synchronous, hence atomic in a tab. */
+const strings = (s: Strings): Backend => ({
+  async u(k, f) {
+    const v = f(parse(s.getItem((k = 'cairn:' + k))));
+    v == null ? s.removeItem(k) : s.setItem(k, JSON.stringify(v));
+    return v;
+  },
+  c: async () => Object.keys(s).map((k) => OURS.test(k) && s.removeItem(k)),
+});
 
 /** idb-keyval's custom store; `u` is one readwrite transaction, so it is atomic across tabs. */
 const idb = (): Backend => {
-  const s = createStore(DB, 'kv');
+  const s = createStore('cairn', 'kv');
   return {
-    g: (k) => s('readonly', (o) => req(o.get(k))),
     u: (k, f) =>
-      s('readwrite', (o) =>
-        req(o.get(k)).then((old) => {
-          const v = f(old);
-          v === undefined ? o.delete(k) : o.put(v, k);
-          return req(o.transaction).then(() => v);
-        }),
-      ),
-    c: () => s('readwrite', (o) => (o.clear(), req(o.transaction))),
+      s('readwrite', async (o) => {
+        const v = f(await req(o.get(k)));
+        v == null ? o.delete(k) : o.put(v, k);
+        await req(o.transaction);
+        return v;
+      }),
+    c: () => s('readwrite', (o) => req(o.clear())),
   };
 };
 
 /** Where data persists. A store that throws or hangs (private modes, disabled storage) falls through to the next. */
 export async function openDisk(w: Window): Promise<Backend> {
-  try {
-    const b = idb();
-    // Some Safari versions never answer the first open: don't wait forever.
-    await Promise.race([b.g(''), new Promise((_, no) => setTimeout(no, 3e3))]);
-    return b;
-  } catch {}
-  try {
-    const l = w.localStorage;
-    l.setItem(P, P);
-    l.removeItem(P);
-    return strings(l);
-  } catch {}
+  // Reading localStorage throws where storage is blocked; some Safari versions never answer the
+  // first IndexedDB open: don't wait forever.
+  for (const f of [idb, () => strings(w.localStorage)])
+    try {
+      const b = f();
+      await Promise.race([b.u('', id), new Promise((_, no) => setTimeout(no, 3e3))]);
+      return b;
+    } catch {}
   return strings(memory());
 }
 
@@ -92,39 +81,34 @@ export interface Store {
 export function createKv(w: Window): Store {
   let mem = strings(memory());
   let disk: Promise<Backend> | undefined;
-  let on = false;
-  let held: [string, (o: unknown) => unknown][] | false = [];
-  const cur = () => (on ? disk! : Promise.resolve(mem));
-  const kv: Kv = {
-    get: (k) => cur().then((b) => b.g(k) as never),
-    update(k, f) {
-      if (!on && held) held.push([k, f as never]);
-      return cur().then((b) => b.u(k, f));
-    },
-    set: (k, v) => kv.update(k, () => v).then(() => {}),
-    del: (k) => kv.update(k, () => undefined).then(() => {}),
-  };
+  /** The persistent store (with the held updates replayed) while consent is granted. */
+  let on: Promise<Backend> | 0 = 0;
+  let held: Update[] | false = [];
+  const update = <T>(k: string, f: (old: T | undefined) => T, read?: 1): Promise<T> => (
+    on || read || !held || held.push([k, f as Update[1]]), (on || Promise.resolve(mem)).then((b) => b.u(k, f))
+  );
+  // A read is an update that changes nothing, and is not held for replay.
+  const kv: Kv = { update, get: (k) => update(k, id, 1) as never, set: (k, v) => update(k, () => v) as never, del: (k) => update(k, () => undefined) };
   return {
     kv,
     grant() {
       if (!on) {
         const h = held || [];
-        on = true;
         held = [];
-        disk = (disk || openDisk(w)).then(async (b) => {
+        on = (disk ||= openDisk(w)).then(async (b) => {
           for (const [k, f] of h) await b.u(k, f).catch(() => {});
           return b;
         });
       }
-      return disk!;
+      return on;
     },
     stop(hold) {
-      on = false;
+      on = 0;
       held = hold && [];
     },
     async wipe() {
       mem = strings(memory());
-      if (held) held = [];
+      held &&= [];
       try {
         await strings(w.localStorage).c();
       } catch {}
@@ -132,7 +116,7 @@ export function createKv(w: Window): Store {
       if (disk) await (await disk).c();
       else
         try {
-          indexedDB.deleteDatabase(DB);
+          indexedDB.deleteDatabase('cairn');
         } catch {}
     },
   };
