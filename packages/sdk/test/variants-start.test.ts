@@ -141,7 +141,7 @@ describe('preview', () => {
     const { c, emit } = ctx({ sticky, touches: t(goo), url: 'https://shop.example/?cairn_variant=mobile' });
     startVariants(c);
     expect(title()).toBe('Mobile title');
-    expect(emit).toHaveBeenCalledWith('variant_applied', { variant: 'mobile', slots: ['title'] });
+    expect(emit).toHaveBeenCalledWith('variant_applied', { variant: 'mobile', slots: ['title'], preview: true });
     expect(sticky.set).not.toHaveBeenCalled();
     expect(sticky.get()).toBe('pin-home');
   });

@@ -118,6 +118,7 @@ describe('experimentsReport', () => {
       { deviceId: 'm', kind: 'mobile', userId: 'u', linkedAt: 1 },
       { deviceId: 'd', kind: 'desktop', userId: 'u', linkedAt: 1 },
       anon('x'),
+      anon('y'),
     ];
     const r = experimentsReport(
       rows(
@@ -127,6 +128,8 @@ describe('experimentsReport', () => {
           e('d', 'purchase', 30, { orderId: 'o', value: 1, currency: 'EUR' }),
           e('x', 'purchase', 5, { orderId: 'p', value: 1, currency: 'EUR' }),
           e('x', 'variant_applied', 6, { variant: 'v' }),
+          // A preview is not an exposure: without this rule 'y' would count as a third visitor.
+          e('y', 'variant_applied', 7, { variant: 'v', preview: true }),
         ],
         devices,
         [{ id: 'o1', deviceId: 'm', at: 5, promptId: null }],
@@ -135,7 +138,8 @@ describe('experimentsReport', () => {
     );
     // u: exposed at 10, opted in at 5 (before), bought at 30 (after). x: bought at 5, before exposure at 6.
     expect(r.variants).toEqual([{ variant: 'v', visitors: 2, optins: 0, purchasers: 1, optinRate: 0, purchaseRate: 0.5 }]);
-    expect(r.baseline.visitors).toBe(0);
+    // 'y' was seen (its preview event) but never exposed: it is the baseline's one visitor.
+    expect(r.baseline.visitors).toBe(1);
     expect(r.prompts).toEqual([]);
   });
 });

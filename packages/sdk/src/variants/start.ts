@@ -57,6 +57,7 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
   onReady(() => {
     mo?.disconnect();
     run();
-    if (names.size) ctx.emit('variant_applied', { variant: id, slots: [...names] });
+    // A marketer's preview is flagged, so the reports leave it out.
+    if (names.size) ctx.emit('variant_applied', id === preview ? { variant: id, slots: [...names], preview: true } : { variant: id, slots: [...names] });
   });
 });

@@ -78,7 +78,8 @@ export function experimentsReport(rows: ReportRows, o: { from: number; to: numbe
   // First exposure of each person to each variant.
   const exposures = new Map<string, Map<string, number>>();
   for (const e of rows.events) {
-    const v = e.type === 'variant_applied' && inRange(e.at) ? idOf(e.props.variant) : null;
+    // A marketer's preview (?cairn_variant=) is not an exposure.
+    const v = e.type === 'variant_applied' && e.props.preview !== true && inRange(e.at) ? idOf(e.props.variant) : null;
     if (!v) continue;
     const k = who.of(e.deviceId).key;
     let m = exposures.get(v);
