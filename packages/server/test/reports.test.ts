@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CairnEvent, Channel, DeviceKind } from '@cairn/schema';
 import { createApp } from '../src/app.js';
 import { reportsOpenApiPaths, reportsRoutes } from '../src/routes/reports.js';
+import type { ChannelRow, FunnelRow } from '../src/reports/channels.js';
 import type { Store } from '../src/store/types.js';
 import { makeStores, sqliteDb, type TestDb } from './helpers/db.js';
 import { admin, ADMIN_KEY, bearer, harness, type Harness } from './helpers/http.js';
@@ -137,18 +138,8 @@ const EXPECTED: Record<'first' | 'last' | 'linear', Expected> = {
   },
 };
 
-interface Row {
-  visitors: number;
-  optins: number;
-  identified: number;
-  purchasers: number;
-  repeatPurchasers: number;
-  orders: number;
-  revenue: number;
-  stepRates: Record<string, number | null>;
-  visitorRates: Record<string, number | null>;
-  revenuePer1000: number | null;
-}
+// The API answers the report types as JSON.
+type Row = FunnelRow;
 interface ChannelsBody {
   site: string;
   model: string;
@@ -156,7 +147,7 @@ interface ChannelsBody {
   to: number;
   currency: string | null;
   totals: Row;
-  channels: (Row & { channel: string; sources: (Row & { source: string })[] })[];
+  channels: ChannelRow[];
   journeys: { touches: number; orders: number }[];
   otherCurrencies: { currency: string; orders: number; revenue: number }[];
 }
