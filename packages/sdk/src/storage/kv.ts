@@ -55,14 +55,17 @@ const idb = (): Backend => {
   };
 };
 
-/** Where data persists. A store that throws or hangs (private modes, disabled storage) falls through to the next. */
+/**
+ * Where data persists: the first store whose probe read works. One that fails (private modes,
+ * disabled storage; reading localStorage throws where storage is blocked) falls through to the next.
+ * A slow IndexedDB is waited for, never timed out: a tab that gave up on it would write to
+ * localStorage while the other tabs write to IndexedDB, and their page views would part ways.
+ */
 export async function openDisk(w: Window): Promise<Backend> {
-  // Reading localStorage throws where storage is blocked; some Safari versions never answer the
-  // first IndexedDB open: don't wait forever.
   for (const f of [idb, () => strings(w.localStorage)])
     try {
       const b = f();
-      await Promise.race([b.u('', id), new Promise((_, no) => setTimeout(no, 3e3))]);
+      await b.u('', id);
       return b;
     } catch {}
   return strings(memory());
