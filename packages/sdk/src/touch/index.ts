@@ -70,13 +70,16 @@ const RULES: [Channel, Cat | '', RegExp, RegExp?][] = [
 /**
  * GA4's default channel group, its rules evaluated in GA4's documented order. Case-insensitive;
  * the source lists match short names, aliases and hosts alike (facebook, fb, l.facebook.com).
+ * Webmail ('m') is our addition: GA4 has no such list, and its names (yahoo, aol) are on GA4's
+ * search list, so a webmail referrer is Email here.
  */
-export function channelOf(t: { source: string; medium: string; campaign?: string }): Channel {
+export function channelOf(t: { source: string; medium: string; campaign?: string }, known?: string): Channel {
   const s = low(t?.source);
   const m = low(t?.medium);
   const c = low(t?.campaign);
-  // A shopping campaign makes any source a shopping one.
-  const cat = /^(.*(([^a-df-z]|^)shop|shopping).*)$/.test(c) ? 'p' : classify(s)?.[1];
+  // A shopping campaign makes any source a shopping one. `known`: the category resolveTouch found
+  // for a referrer ('-' for none): an app's package name is no host to look up again.
+  const cat = /^(.*(([^a-df-z]|^)shop|shopping).*)$/.test(c) ? 'p' : (known ?? classify(s)?.[1]);
   const paid = /^(.*cp.*|ppc|retargeting|paid.*)$/.test(m);
   const p = RULES.find((r) => r[1] == cat);
   return s == '(direct)' && /^\((none|not set)\)$/.test(m)
@@ -126,7 +129,7 @@ export function resolveTouch(input: TouchInput): Touch | null {
     const [s0, m0, campaign, term, content, id] = 'source medium campaign term content id'.split(' ').map((k) => get('utm_' + k));
     const s = low(s0);
     const tagged = s || m0 || campaign || id;
-    const [source, medium, cat] = tagged
+    const [source, medium, cat]: (string | undefined)[] = tagged
       ? // Explicit UTMs win; any of source, medium, campaign or id tags the visit (term or content
         // alone do not). A missing source or medium comes from the click id when UTMs name neither
         // (gclid + utm_campaign is google / cpc), else it is '(not set)' as in GA4.
@@ -135,7 +138,7 @@ export function resolveTouch(input: TouchInput): Touch | null {
         ck && (ck[2] == 'cpc' || !outside)
         ? ck.slice(1)
         : outside
-          ? ((e) => [e?.[0] ?? noWww(rh), e ? MEDIUM[e[1]] : 'referral', e?.[1]])(classify(rh, app))
+          ? ((e) => [e?.[0] ?? noWww(rh), e ? MEDIUM[e[1]] : 'referral', e?.[1] || '-'])(classify(rh, app))
           : internal
             ? []
             : ['(direct)', '(none)'];
@@ -150,11 +153,9 @@ export function resolveTouch(input: TouchInput): Touch | null {
       clickId: ck && { param: ck[0], value: get(ck[0], 500) },
       referrerHost: rh,
       landingPath: (u?.pathname || '/').slice(0, 2000),
-      at: typeof now == 'number' && now >= 0 && now < 1e15 ? Math.floor(now) : Date.now(),
+      at: now! >= 0 && now! < 1e15 ? Math.floor(now!) : Date.now(),
     };
-    // Webmail is our addition to GA4's referrer handling. Its names (yahoo, aol) are on GA4's
-    // search list, so its channel is set here, not looked up.
-    t.channel = cat == 'm' ? 'Email' : channelOf(t as Touch);
+    t.channel = channelOf(t as Touch, cat);
     for (const k in t) if (!t[k] && t[k] !== 0) delete t[k];
     return t as Touch;
   } catch {

@@ -15,11 +15,11 @@ export type Entry = [name: string, cat: Cat, strict?: boolean];
 //   ^key       one exact source value, never a label (ig must not claim ig.com), named the same way
 //   key>name   resolves to the short name `name`; `a.b>` keeps its own name
 const DATA =
-  'S,google,news.google.com,lens.google.com,images.google.com,play.google.com,com.google.android.googlequicksearchbox,com.google.android.apps.searchlite,yahoo,baidu,yandex,ya.ru,naver,seznam,daum,aol,rambler,onet,s,bing,duckduckgo,ecosia,qwant,startpage,brave,sogou,ask,msn,kagi,coccoc,so.com>' +
-  ',o,facebook,fb>facebook,instagram,^ig,twitter,x.com,t.co,linkedin,lnkd.in,pinterest,pin.it,reddit,tiktok,zhiliaoapp>tiktok,snapchat,quora,tumblr,whatsapp,messenger,wechat,weibo,line,kakao,vk,vkontakte>vk,ok.ru>,telegram,t.me,discord,threads,bsky>bluesky,mastodon,xing,yelp,tripadvisor,flickr,medium.com>,news.ycombinator.com>,blog.naver.com>,stackoverflow' +
-  ',v,youtube,youtu.be,com.google.android.youtube,vimeo,twitch,dailymotion,netflix,hulu,ted,wistia,disneyplus,iqiyi,youku' +
-  ',p,amazon,ebay,etsy,walmart,alibaba,mercadolibre,shopify,shop.app>,stripe,^igshopping>,^google shopping>,shopping.google.com' +
-  ',m,mail.google.com>gmail,com.google.android.gm,outlook,outlook.live.com,outlook.office.com,outlook.office365.com,com.microsoft.office.outlook,com.yahoo.mobile.client.android.mail>yahoo,proton,protonmail>proton,gmx';
+  'S,google,news.google.com,lens.google.com,images.google.com,play.google.com,com.google.android.googlequicksearchbox,com.google.android.apps.searchlite,yahoo,baidu,yandex,ya.ru,naver,seznam,daum,aol,rambler,onet,s,bing,googlemybusiness,^rakuten>,duckduckgo,ecosia,qwant,startpage,brave,sogou,ask,msn,kagi,coccoc,so.com>' +
+  ',o,facebook,fb>facebook,instagram,^ig,twitter,x.com,t.co,linkedin,lnkd.in,pinterest,pin.it,reddit,tiktok,zhiliaoapp>tiktok,com.ss.android.ugc.trill,snapchat,quora,tumblr,whatsapp,messenger,wechat,com.tencent.mm,weibo,line,jp.naver.line.android,kakao,vk,vkontakte>vk,ok.ru>,telegram,t.me,discord,threads,bsky>bluesky,mastodon,xing,yelp,tripadvisor,flickr,medium.com>,news.ycombinator.com>,blog.naver.com>,stackoverflow,houzz,buzzfeed,flipboard,getpocket,bit.ly>' +
+  ',v,youtube,youtu.be,com.google.android.youtube,com.google.android.apps.youtube.music,vimeo,twitch,dailymotion,netflix,hulu,ted,wistia,disneyplus,iqiyi,youku' +
+  ',p,amazon,ebay,etsy,walmart,alibaba,mercadolibre,shopify,shop.app>,stripe,^igshopping>,^google shopping>,shopping.google.com,simplycodes,amazon-adsystem' +
+  ',m,mail.google.com>gmail,com.google.android.gm,outlook,outlook.live.com,outlook.office.com,outlook.office365.com,com.microsoft.office.outlook,com.yahoo.mobile.client.android.mail>yahoo,proton,protonmail>proton,gmx,com.samsung.android.email.provider>samsung';
 
 // Prototype-free, so a source like "constructor" or "__proto__" finds nothing.
 /** Exact keys: hosts, app packages and source values. */
