@@ -58,7 +58,10 @@ export type CollectBody = z.infer<typeof collectBodySchema>;
 export const collectResponseSchema = z.object({
   accepted: z.number().int(),
   duplicates: z.number().int(),
-  /** Only on a device's first collect: keep it, it is the device's read key. */
+  /**
+   * Only on a device's first collect, when the client presented no token of its own (as
+   * `Authorization: Bearer`, 32 characters or more): keep it, it is the device's read key.
+   */
   deviceToken: z.string().optional(),
 });
 export type CollectResponse = z.infer<typeof collectResponseSchema>;

@@ -1,13 +1,13 @@
 import { deviceKind } from './device-kind';
-import { CairnError, toError, warn } from './errors';
+import { CairnError, guard, toError, warn } from './errors';
 import { addPage, addTouch, migrate, toHistory, type StoredHistory } from './history/history';
-import { lsSet, parse } from './json';
+import { lsGet, lsSet, parse } from './json';
 import { startPrompts } from './prompts';
 import { enter, touchesOf, type SyncState } from './state/sync-state';
 import { idCookie } from './storage/device-id';
 import { createKv } from './storage/kv';
 import { resolveTouch } from './touch';
-import type { CairnEvent, Consent, Emit, History, PageView, Profile, PromptContext, SiteConfig, SiteConfigInput, Touch, Touches } from './types';
+import type { CairnEvent, Consent, Emit, History, PageView, Profile, PromptContext, SiteConfig, SiteConfigInput, Touches } from './types';
 import { uuid } from './uuid';
 import { hideSlots, startVariants } from './variants';
 
@@ -32,8 +32,6 @@ export interface CairnOptions {
   respectGpc?: boolean | null;
   /** The site config; else inline #cairn-config, else the cached copy, else fetched from the server. */
   config?: SiteConfig | SiteConfigInput | null;
-  /** The storefront's own opt-in handler, e.g. to pass the address to its email tool. */
-  onOptin?: PromptContext['onOptin'];
   /** Where account prompts send the visitor back after login. Default: the current URL. */
   returnUrl?: string;
 }
@@ -85,35 +83,29 @@ const valid = (c: unknown) => (/^(granted|denied|pending)$/.test(c as string) ? 
 const cut = (s: unknown, n: number) => (s ? String(s).slice(0, n) : undefined);
 /** Only an object counts as a config. */
 const obj = (c: unknown) => (c?.constructor == Object ? (c as SiteConfig) : undefined);
-/** localStorage, parsed; undefined when it is unavailable or the value is bad. */
-const read = (k: string) => {
-  try {
-    return parse(localStorage.getItem(k));
-  } catch {}
-};
 /** The sync state, unless it is of another version. */
 const readState = (): SyncState | undefined => {
-  const s = read('cairn');
+  const s = lsGet('cairn');
   if (s?.v == 1) return s;
 };
 
 export function createCairn(o: CairnOptions = {}): Cairn {
   const doc = document;
   const loc = location;
+  const nav = navigator;
   const site = o.site || '';
   const server = (o.server || '').replace(/\/+$/, '');
   /** The sync server is usable: there is one, a site, and consent. */
   const net = () => ok && server && site;
   const url = (p: string) => server + '/v1/' + p + '?site=' + encodeURIComponent(site);
 
-  // The config: the option (or embedded), else inline #cairn-config, else the copy cached from an
-  // earlier GET /v1/config (`{ s: site, e: etag, c: config }`), refreshed in the background.
+  // The config: the option (or embedded), else inline #cairn-config, else the copy of an earlier
+  // GET /v1/config (`{ s: site, c: config }`), refreshed in the background.
   let cfg = obj(o.config) || obj(parse(doc.getElementById('cairn-config')?.textContent));
   /** A config that came with the page needs no fetch. */
   const fixed = cfg;
-  let cached = read('cairn.cfg');
-  cached = cached?.s == site && obj(cached.c) && cached;
-  cfg ||= cached?.c;
+  const cached = lsGet('cairn.cfg');
+  cfg ||= obj(cached?.s == site && cached.c);
 
   // Consent: an explicit grant stored earlier, else GPC, else the option, the config, 'granted'.
   // The synchronous state: in memory, and with consent in localStorage, where other tabs write it
@@ -122,7 +114,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const cc = cfg?.consent;
   let consent: Consent = st.g
     ? 'granted'
-    : (o.respectGpc ?? cc?.respectGpc ?? 1) && (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl
+    : (o.respectGpc ?? cc?.respectGpc ?? 1) && (nav as { globalPrivacyControl?: boolean }).globalPrivacyControl
       ? 'denied'
       : valid(o.consent) || valid(cc?.default) || 'granted';
   let ok = consent == 'granted';
@@ -143,47 +135,42 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const up = (f: (s: SyncState) => unknown) => (load(), f(st), save());
 
   const cookie = idCookie(loc.protocol == 'https:', o.cookieDomain || undefined);
-  let dev = (ok && (cookie.get() || st.d)) || uuid();
+  let dev = (ok && (cookie.get() || st.d)) || '';
   // The token and the user belong to the id they were stored with (cookies blocked: a new id each page).
-  if (st.d != dev) delete st.t, delete st.u;
+  if (st.d != dev) delete st.t, delete st.u, delete st.k;
+  /** A new device brings its own random token, which the server adopts: no answer needs to arrive. */
+  const fresh = () => ((st.t = uuid()), uuid());
+  dev ||= fresh();
   /** Writes the id cookie, and mirrors the id when the cookie sticks (cookies blocked: memory only). */
   const keepId = () => ok && cookie.set(dev) && (up((s) => (s.d = dev)), kv.set('id', dev).catch(warn));
 
-  let t: Touch | null = null;
-  try {
-    t = resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts });
-  } catch {}
-  const fresh = enter(st, t, Date.now());
+  const touch = enter(st, resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts }), Date.now());
   save();
   const device = deviceKind(window, cfg?.desktopQuery);
 
   const subs: Record<string, ((d: unknown) => void)[]> = {};
-  const fire = (type: string, d?: unknown) =>
-    [...(subs[type] || []), ...(subs['*'] || [])].map((f) => {
-      try {
-        f(d);
-      } catch (e) {
-        warn(e);
-      }
-    });
+  const fire = (type: string, d?: unknown) => [...(subs[type] || []), ...(subs['*'] || [])].map((f) => guard(f)(d));
 
   /**
    * Every request to the sync server: JSON, the device token as Bearer (the latest, maybe another
-   * tab's). Rejects with a CairnError: `network` (status 0), or the HTTP status with the Response as `cause`.
+   * tab's). Resolves to the answer's JSON (undefined when it has none). Rejects with a CairnError:
+   * `network` (status 0), or the HTTP status with the Response as `cause`.
    */
-  const req = async (p: string, body?: object | 0, q = '') => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the wire types are checked where used
+  const req = async (p: string, body?: object | 0, q = ''): Promise<any> => {
     if (!net()) throw new CairnError(server ? 'consent' : 'no_server');
     const s = body ? JSON.stringify(body) : undefined;
     load();
     let r: Response;
     try {
-      // keepalive lets a batch finish after the page is gone (up to 64 KB); the timeout keeps a
-      // hanging request from holding the send lock, and so every tab's sending, forever.
+      // keepalive lets a request finish after the page is gone, up to 64 KB: 2e4 UTF-16 units are
+      // at most 6e4 bytes. The timeout keeps a hanging request from holding the send lock (and so
+      // every tab's sending) forever.
       r = await fetch(url(p) + q, {
         method: s && 'POST',
         headers: { 'content-type': 'application/json', ...(st.t && { authorization: 'Bearer ' + st.t }) },
         body: s,
-        keepalive: !s || s.length < 6e4,
+        keepalive: !s?.[2e4],
         signal: AbortSignal.timeout?.(3e4),
       });
     } catch (e) {
@@ -191,7 +178,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     }
     const c = r.status;
     if (c > 399) throw new CairnError(c == 401 ? 'unauthorized' : 'http', c, r);
-    return r;
+    return r.json().catch(noop);
   };
 
   // Delivery to POST /v1/collect. Every event is written to the outbox, shared by the tabs, before it
@@ -212,8 +199,8 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const run = async () => {
     for (let b; (b = ((await kv.get<Outbox>('o'))?.e || []).slice(0, 20))[0] && net(); ) {
       try {
-        const tk = (await (await req('collect', batch(b))).json().catch(noop))?.deviceToken;
-        tk && up((x) => (x.t ||= tk));
+        const tk = (await req('collect', batch(b)))?.deviceToken;
+        up((x) => (x.t ||= tk) && (x.k = 1));
       } catch (e) {
         const { status: s, cause } = e as CairnError;
         if (!s || s > 499 || s == 429) {
@@ -231,19 +218,20 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       await kv.update<Outbox | undefined>('o', (o) => o && { ...o, e: o.e.filter(left) });
     }
   };
-  /** Sends what the outbox holds. Never rejects. */
-  const flush = () => {
-    const l = navigator.locks;
+  /** Sends what the outbox holds. Never rejects (a lock request only ever rejects its Promise). */
+  const flush = async () => {
+    const l = nav.locks;
     if (!busy && net() && Date.now() >= until)
       busy = (l ? l.request('cairn-send', { ifAvailable: true }, (x) => x && run()) : run()).catch(warn).finally(() => (busy = 0));
-    return Promise.resolve(busy).then(noop);
+    await busy;
   };
-  /** On page hide: this tab's unsent events by sendBeacon, only for a device that has its token (a
-   * beacon's answer, which would carry it, is lost) and is not linked to a user (a beacon cannot send
-   * the token). A string goes as text/plain: no CORS preflight. They stay in the outbox (the server dedupes). */
+  /** On page hide: this tab's unsent events by sendBeacon, only for a device the server already
+   * holds the token of (a beacon cannot carry it: as the first request, it would have the server
+   * make another) and not linked to a user (whose device must show it). A string goes as text/plain:
+   * no CORS preflight. They stay in the outbox (the server dedupes). */
   const beacon = () => {
-    if (net() && st.t && !st.u)
-      for (let b; (b = mine.slice(0, 20))[0] && navigator.sendBeacon?.(url('collect'), JSON.stringify(batch(b))); ) mine = mine.slice(20);
+    if (net() && st.k && !st.u)
+      for (let b; (b = mine.slice(0, 20))[0] && nav.sendBeacon?.(url('collect'), JSON.stringify(batch(b))); ) mine = mine.slice(20);
   };
 
   /** Activity at `at` (it may start a new session after 30 minutes idle); returns the session. */
@@ -273,7 +261,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   };
 
   // A new touch joins the journey, first of this page's events.
-  if (fresh) emit('touch', { touch: fresh }), kv.update('h', (h) => addTouch(h, fresh)).catch(warn);
+  if (touch) emit('touch', { touch }), kv.update('h', (h) => addTouch(h, touch)).catch(warn);
 
   const touches = () => (load(), touchesOf(st));
   const sticky = { get: () => (load(), st.x), set: (x: string | null) => up((s) => (s.x = x)) };
@@ -281,7 +269,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
 
   // Prompts run after each page view is recorded, once the DOM is ready and a config is there.
   let lastPage: Omit<PromptContext, 'config' | 'identified'> | undefined;
-  const prompts = () => cfg && lastPage && startPrompts({ ...lastPage, identified: !!st.u, config: cfg }).catch(noop);
+  const prompts = () => cfg && lastPage && startPrompts({ ...lastPage, identified: !!st.u, config: cfg });
 
   const page = async (p: PageProps = {}) => {
     const at = Date.now();
@@ -295,7 +283,6 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     const h = await kv.update<StoredHistory>('h', (old) => addPage(old, pv, touch));
     lastPage = {
       doc,
-      win: window,
       device,
       path: pv.path,
       touch,
@@ -303,8 +290,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       pages: { session: h.s.find((s) => s.id == session)!.pages, lifetime: h.n },
       kv,
       emit,
-      submitOptin: (x) => req('optins', { ...x, id: uuid(), site, deviceId: dev, at: Date.now(), touch: st.c || null }).then(noop),
-      onOptin: o.onOptin,
+      submitOptin: (x) => req('optins', { ...x, id: uuid(), site, deviceId: dev, at: Date.now(), touch }),
       returnUrl: o.returnUrl || loc.href,
     };
     prompts();
@@ -312,14 +298,12 @@ export function createCairn(o: CairnOptions = {}): Cairn {
 
   /** GET /v1/profile with the device token, cached in the Kv so pages render from it at once and offline. */
   const pull = async () => {
-    if (st.t) {
-      const pf = await (
-        await req('profile', 0, '&deviceId=' + dev).catch((e: CairnError) => {
-          // The server no longer knows this token: forget it; the next collect gets a new one.
-          if (e.status == 401) up((s) => delete s.t), kv.del('pf');
-          throw e;
-        })
-      ).json();
+    if (st.k) {
+      const pf = await req('profile', 0, '&deviceId=' + dev).catch((e: CairnError) => {
+        // The server no longer knows this token: forget it; the next collect gets a new one.
+        if (e.status == 401) up((s) => (delete s.t, delete s.k)), kv.del('pf');
+        throw e;
+      });
       await kv.set('pf', pf);
       fire('profile', pf);
     }
@@ -339,7 +323,8 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     if (ok) {
       await grant();
       const mirror = !cookie.get() && !st.d && (await kv.get<string>('id'));
-      if (mirror) dev = mirror;
+      // The mirror keeps the id only: the token made for a new id is not this one's.
+      if (mirror) (dev = mirror), up((s) => delete s.t);
       keepId();
     }
   })().catch(warn);
@@ -348,13 +333,14 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const sync = async () => {
     pulled = ready.then(pull).catch(warn);
     ready.then(flush);
-    // GET /v1/config: the fresh config (the cached one on 304), cached with its ETag.
+    // GET /v1/config, kept for the next page. Its ETag is the browser's business: the HTTP cache
+    // revalidates it (Cache-Control: max-age=60, then If-None-Match).
     if (!fixed && net())
       try {
-        const r = await fetch(url('config'), { headers: cached?.e ? { 'if-none-match': cached.e } : {} });
-        const c = r.status == 304 ? cached?.c : r.ok && obj(await r.json());
+        const r = await fetch(url('config'));
+        const c = r.ok && obj(await r.json());
         if (!c) throw Error('config ' + r.status);
-        if (r.ok) lsSet('cairn.cfg', { s: site, e: r.headers.get('etag'), c });
+        lsSet('cairn.cfg', { s: site, c });
         cfg || ((cfg = c), variants(), prompts());
       } catch (e) {
         warn(e);
@@ -374,16 +360,16 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const restart = async () => {
     await flush();
     await wipe();
-    dev = uuid();
     // Consent is not identity: an explicit grant survives.
     st = { v: 1, g: st.g };
+    dev = fresh();
     act(Date.now());
     keepId();
     fire('reset');
   };
 
   const identify = (userId: string, token: string) =>
-    serial(async () => {
+    serial(async (): Promise<Profile> => {
       if (!userId || !token) throw new CairnError('invalid');
       load();
       const had = st.u == userId && (await kv.get<Profile>('pf'));
@@ -392,18 +378,16 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       if (st.u && st.u != userId) await restart();
       await flush();
       const post = () => req('identify', { site, deviceId: dev, userId, token, device });
-      const j = await (
-        await post().catch(async (e: CairnError) => {
-          // Linked to someone else on the server (409), or the server wants a device token this
-          // device lost (401, not about the identity token): as a fresh device, then again.
-          if (e.status == 409 || (e.status == 401 && (await (e.cause as Response).json().catch(noop))?.error != 'invalid_identity')) return restart().then(post);
-          throw e;
-        })
-      ).json();
-      up((s) => ((s.u = userId), (s.t = j.deviceToken || s.t)));
+      const j = await post().catch(async (e: CairnError) => {
+        // Linked to someone else on the server (409), or the server wants a device token this
+        // device lost (401, not about the identity token): as a fresh device, then again.
+        if (e.status == 409 || (e.status == 401 && (await (e.cause as Response).json().catch(noop))?.error != 'invalid_identity')) return restart().then(post);
+        throw e;
+      });
+      up((s) => ((s.u = userId), (s.t = j.deviceToken || s.t), (s.k = 1)));
       await kv.set('pf', j.profile);
       fire('identify', j.profile);
-      return j.profile as Profile;
+      return j.profile;
     });
 
   const setConsent = (s: Consent) => {
@@ -411,10 +395,13 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     consent = s;
     ok = s == 'granted';
     if (ok) {
-      // What this page held in memory joins what earlier visits stored; the earliest first touch wins.
+      // What this page held in memory joins what earlier visits stored; the earliest first touch
+      // wins, and an earlier visit's device keeps its id, token and user.
       const old = readState();
+      const mine = dev;
       st = { ...old, ...st, f: old?.f || st.f, g: 1 };
       dev = cookie.get() || old?.d || dev;
+      if (dev != mine) ({ t: st.t, k: st.k, u: st.u } = dev == old?.d ? old : ({} as SyncState));
       grant();
       save();
       keepId();
@@ -426,39 +413,29 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   };
 
   /**
-   * Nothing throws into the page: the one boundary of every public method. A failure is warned
-   * once; then a Promise the host awaits for a value rejects with a CairnError (`quiet`: resolves
-   * anyway), and a plain call returns `fb`. (Every Promise-returning method here is async or
-   * chained: none throws synchronously.)
+   * Nothing throws into the page: the boundary of every public method that could fail. A failure
+   * is warned once per code; then a Promise the host awaits for a value rejects with a CairnError,
+   * and the others (`quiet`) resolve anyway. touch() and on() cannot fail.
    */
   const safe =
-    <A extends unknown[], R>(f: (...a: A) => R, fb?: R, quiet?: 1) =>
-    (...a: A): R => {
-      try {
-        const r = f(...a);
-        return r instanceof Promise
-          ? (r.catch((e) => {
-              warn(e);
-              if (!quiet) throw toError(e);
-            }) as R)
-          : r;
-      } catch (e) {
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>, quiet?: 1) =>
+    (...a: A) =>
+      f(...a).catch((e) => {
         warn(e);
-        return fb!;
-      }
-    };
+        if (!quiet) throw toError(e);
+      }) as Promise<R>;
 
   return {
-    page: safe(page, 0 as never, 1),
-    track: safe(emit),
-    touch: safe(touches, touchesOf({ v: 1 })),
+    page: safe(page, 1),
+    track: guard(emit),
+    touch: touches,
     history: safe(async () => (await ready, toHistory(migrate(await kv.get('h')), await kv.get<Profile>('pf')))),
     profile: safe(async () => (await pulled, (await kv.get<Profile>('pf')) || null)),
     identify: safe(identify),
-    reset: safe(() => serial(restart), 0 as never, 1),
-    consent: safe(setConsent),
-    on: safe((type: string, fn: (d: never) => void) => ((subs[type] ||= []).push(fn as (d: unknown) => void), () => void (subs[type] = subs[type]!.filter((f) => f != fn))), noop),
-    flush: safe(flush, 0 as never, 1),
+    reset: safe(() => serial(restart), 1),
+    consent: guard(setConsent),
+    on: (type: string, fn: (d: never) => void) => ((subs[type] ||= []).push(fn as (d: unknown) => void), () => void (subs[type] = subs[type]!.filter((f) => f != fn))),
+    flush: safe(flush, 1),
     ready,
   };
 }

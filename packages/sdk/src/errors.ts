@@ -24,3 +24,14 @@ export const warn = (e: unknown): void => {
   const c = toError(e).code;
   if (!warned[c]) (warned[c] = 1), console.warn('[cairn]', e);
 };
+
+/** `fn`, except that what it throws is warned, never thrown into the host page. */
+export const guard =
+  <A extends unknown[]>(fn: (...a: A) => void) =>
+  (...a: A): void => {
+    try {
+      fn(...a);
+    } catch (e) {
+      warn(e);
+    }
+  };

@@ -5,6 +5,13 @@ export const parse = <T = any>(s: string | null | undefined): T | undefined => {
   } catch {}
 };
 
+/** localStorage, parsed; undefined when storage is unavailable or the value is bad. */
+export const lsGet = (k: string) => {
+  try {
+    return parse(localStorage.getItem(k));
+  } catch {}
+};
+
 /** localStorage.setItem of JSON; quietly nothing when storage is unavailable or full. */
 export const lsSet = (k: string, v: unknown): void => {
   try {

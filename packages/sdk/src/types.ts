@@ -82,7 +82,6 @@ export interface PromptContext {
   /** Possibly unvalidated (inline config): read optional and defaulted fields defensively. */
   config: SiteConfig;
   doc: Document;
-  win: Window;
   device: DeviceKind;
   path: string;
   touch: Touch | null;
@@ -95,8 +94,6 @@ export interface PromptContext {
   emit: Emit;
   /** POST /v1/optins through the core; rejects with an Error when it fails. */
   submitOptin(o: { email: string; consentText: string; promptId: string }): Promise<void>;
-  /** The storefront's own opt-in handler (option `onOptin`), e.g. to send the address to its email tool. */
-  onOptin?: (o: { email: string; promptId: string }) => void | Promise<void>;
   /** The URL account prompts send the visitor back to after login. */
   returnUrl: string;
 }

@@ -274,12 +274,16 @@ describe('sync', () => {
     expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(e.long).toHaveLength(2000);
     expect('fn' in e).toBe(false);
-    expect(JSON.parse(localStorage.getItem('cairn')!).t).toBe('tok-' + cookieId());
+    // The device made its own token, which the server adopted: nothing had to come back.
+    const token = JSON.parse(localStorage.getItem('cairn')!).t;
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(srv.tokens.get(cookieId()!)).toBe(token);
+    expect(batches[0]!.headers.authorization).toBe('Bearer ' + token);
 
     const next = await start();
     expect(await next.profile()).toMatchObject({ userId: null });
     const pull = srv.requests.find((r) => r.path.startsWith('/v1/profile'))!;
-    expect(pull.headers.authorization).toBe('Bearer tok-' + cookieId());
+    expect(pull.headers.authorization).toBe('Bearer ' + token);
   });
 
   test('server down: events wait in the outbox with backoff, then arrive exactly once', async () => {
@@ -404,7 +408,7 @@ describe('config and variants', () => {
     expect(srv.requests.some((r) => r.path.startsWith('/v1/config'))).toBe(false);
   });
 
-  test('no config yet: fetched, applied when it lands, cached with its ETag for the next page', async () => {
+  test('no config yet: fetched, applied when it lands, kept for the next page and refreshed there', async () => {
     srv.config = config;
     document.body.innerHTML = '<h1 data-cairn-slot="hero">Default</h1>';
     visit('/?utm_source=pinterest&utm_medium=social');
@@ -413,14 +417,20 @@ describe('config and variants', () => {
     expect(document.querySelector('h1')!.textContent).toBe('Hello Pinterest');
     expect(JSON.parse(localStorage.getItem('cairn.cfg')!).c).toEqual(config);
 
+    // The marketer changes the config meanwhile.
+    const changed = { ...config, variants: [{ ...config.variants[0]!, slots: { hero: { text: 'Hello again' } } }] };
+    srv.config = changed;
     document.body.innerHTML = '<h1 data-cairn-slot="hero">Default</h1>';
     open.push(createCairn({ site: 'shop', server: 'http://sync.test' }));
     // The cached config applies at once, before any network answer.
     expect(document.querySelector('h1')!.textContent).toBe('Hello Pinterest');
+    // Refreshed in the background for the next page (revalidating with the ETag is the browser's
+    // HTTP cache's job).
     await settle(10);
-    const gets = srv.requests.filter((r) => r.path.startsWith('/v1/config'));
-    expect(gets).toHaveLength(2);
-    expect(gets[1]!.headers['if-none-match']).toBeTruthy();
+    expect(srv.requests.filter((r) => r.path.startsWith('/v1/config'))).toHaveLength(2);
+    expect(JSON.parse(localStorage.getItem('cairn.cfg')!).c).toEqual(changed);
+    // The page keeps the variant it started with: no flicker mid-page.
+    expect(document.querySelector('h1')!.textContent).toBe('Hello Pinterest');
   });
 });
 
@@ -513,7 +523,26 @@ describe('identity', () => {
     desk.track('after_login');
     await desk.flush();
     expect(collected().some((e) => e.type == 'after_login')).toBe(true);
-    expect(srv.requests.at(-1)!.headers.authorization).toMatch(/^Bearer tok-/);
+    expect(srv.requests.at(-1)!.headers.authorization).toBe('Bearer ' + srv.tokens.get(cookieId()!));
+  });
+
+  test('the first answer lost with the page: the next page still links the same device, history and all', async () => {
+    // The visitor leaves while the first batches are in flight: the server stores them, nobody
+    // reads the answers.
+    srv.loseAnswers = true;
+    const c = await start();
+    await c.page({ path: '/product/A', product: 'A' });
+    await c.flush();
+    await settle();
+    srv.loseAnswers = false;
+    // The server made the device from the first batch; the page knows none of that.
+    const id = cookieId();
+    expect(srv.tokens.has(id!)).toBe(true);
+    const next = await start();
+    const p = await next.identify('alice', 'signed:alice');
+    expect(cookieId()).toBe(id);
+    expect(srv.links.get(id!)).toBe('alice');
+    expect(p.products.map((x) => x.id)).toEqual(['A']);
   });
 
   test('a device that lost its token (the server knows it): identify goes on as a fresh device', async () => {

@@ -59,13 +59,16 @@ export interface FakeServer {
   /** Answers the next collects with this status (and Retry-After), once each. */
   failNext: { status: number; retryAfter?: string }[];
   down: boolean;
+  /** Handles requests, then fails them on the client's side, as when the page is left meanwhile. */
+  loseAnswers: boolean;
   config?: unknown;
 }
 
 /**
  * A fake /v1 sync server with the real one's rules (packages/server/src/routes): a device's first
- * collect gets a token; a linked device must send it as Bearer on collect, and any known device on
- * identify and profile. An identity token is valid when it is `signed:<userId>`.
+ * collect keeps the token its client presents, else gets one; a linked device must send it as
+ * Bearer on collect, and any known device on identify and profile. An identity token is valid when
+ * it is `signed:<userId>`.
  */
 export function fakeServer(): FakeServer {
   const s: FakeServer = {
@@ -75,78 +78,88 @@ export function fakeServer(): FakeServer {
     links: new Map(),
     failNext: [],
     down: false,
+    loseAnswers: false,
     fetch: async (input, init = {}) => {
-      const url = new URL(String(input));
-      const headers = Object.fromEntries(new Headers(init.headers).entries());
-      const body = init.body ? JSON.parse(String(init.body)) : undefined;
-      s.requests.push({ method: init.method ?? 'GET', path: url.pathname + url.search, body, headers });
-      if (s.down) throw new TypeError('Failed to fetch');
-      // POSTs name their site in the query too, so that a fresh server can answer the CORS
-      // preflight; the real server allows it missing, this one insists, and both want it equal.
-      if (body?.site !== undefined && url.searchParams.get('site') !== body.site) return new Response('{"error":"invalid_request"}', { status: 400 });
-      const json = (status: number, b: unknown, h: Record<string, string> = {}) =>
-        new Response(status === 304 ? null : JSON.stringify(b), { status, headers: { 'content-type': 'application/json', ...h } });
-      const auth = (headers.authorization ?? '').replace(/^Bearer /, '');
-      const deviceOf = (tok: string) => [...s.tokens].find(([, t]) => t === tok)?.[0];
-      const profileOf = (device: string) => {
-        const user = s.links.get(device);
-        const devices = user ? [...s.links].filter(([, u]) => u === user).map(([d]) => d) : [device];
-        const evs = [...s.events.values()].filter((e) => devices.includes(e.deviceId)).sort((a, b) => b.at - a.at);
-        const pages = evs.filter((e) => e.type === 'page');
-        const touches: Touch[] = evs.filter((e) => e.type === 'touch').map((e) => e.touch);
-        return {
-          userId: user ?? null,
-          pageViews: pages.map(({ id, path, title, at, product, category, device }) => ({ id, path, title, at, product, category, device })),
-          products: pages.filter((p) => p.product).map((p) => ({ id: p.product, at: p.at, device: p.device })),
-          categories: pages.filter((p) => p.category).map((p) => ({ id: p.category, at: p.at, device: p.device })),
-          touches,
-          firstTouch: touches.at(-1) ?? null,
-          lastTouch: touches[0] ?? null,
-          optedIn: false,
-        };
-      };
-      switch (url.pathname) {
-        case '/v1/collect': {
-          const f = s.failNext.shift();
-          if (f) return json(f.status, { error: 'x', message: 'x' }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
-          const known = s.tokens.get(body.deviceId);
-          if (known && (auth ? auth !== known : s.links.has(body.deviceId))) return json(401, { error: 'unauthorized', message: 'device token' });
-          let accepted = 0;
-          let duplicates = 0;
-          for (const e of body.events) {
-            if (s.events.has(e.id)) duplicates++;
-            else accepted++, s.events.set(e.id, { ...e, deviceId: body.deviceId });
-          }
-          let deviceToken: string | undefined;
-          if (!s.tokens.has(body.deviceId)) s.tokens.set(body.deviceId, (deviceToken = 'tok-' + body.deviceId));
-          return json(202, { accepted, duplicates, ...(deviceToken && { deviceToken }) });
-        }
-        case '/v1/profile': {
-          const d = url.searchParams.get('deviceId');
-          if (!d || !url.searchParams.get('site')) return json(400, { error: 'invalid_request', message: 'site and deviceId' });
-          return auth && deviceOf(auth) === d ? json(200, profileOf(d)) : json(401, { error: 'unauthorized', message: 'x' });
-        }
-        case '/v1/identify': {
-          if (body.token !== 'signed:' + body.userId) return json(401, { error: 'invalid_identity', message: 'bad token', field: 'token' });
-          const known = s.tokens.get(body.deviceId);
-          if (known && auth !== known) return json(401, { error: 'unauthorized', message: 'device token' });
-          const linked = s.links.get(body.deviceId);
-          if (linked && linked !== body.userId) return json(409, { error: 'device_linked', message: 'x' });
-          s.links.set(body.deviceId, body.userId);
-          let deviceToken: string | undefined;
-          if (!s.tokens.has(body.deviceId)) s.tokens.set(body.deviceId, (deviceToken = 'tok-' + body.deviceId));
-          return json(200, { profile: profileOf(body.deviceId), ...(deviceToken && { deviceToken }) });
-        }
-        case '/v1/config': {
-          if (!s.config) return json(404, { error: 'not_found', message: 'x' });
-          const etag = '"' + JSON.stringify(s.config).length + '"';
-          return headers['if-none-match'] === etag ? json(304, null, { etag }) : json(200, s.config, { etag });
-        }
-        case '/v1/optins':
-          return json(201, { ok: true });
-      }
-      return json(404, { error: 'not_found', message: 'x' });
+      const res = await handle(input, init);
+      if (s.loseAnswers) throw new TypeError('Failed to fetch');
+      return res;
     },
+  };
+  const handle = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(String(input));
+    const headers = Object.fromEntries(new Headers(init.headers).entries());
+    const body = init.body ? JSON.parse(String(init.body)) : undefined;
+    s.requests.push({ method: init.method ?? 'GET', path: url.pathname + url.search, body, headers });
+    if (s.down) throw new TypeError('Failed to fetch');
+    // POSTs name their site in the query too, so that a fresh server can answer the CORS
+    // preflight; the real server allows it missing, this one insists, and both want it equal.
+    if (body?.site !== undefined && url.searchParams.get('site') !== body.site) return new Response('{"error":"invalid_request"}', { status: 400 });
+    const json = (status: number, b: unknown, h: Record<string, string> = {}) =>
+      new Response(status === 304 ? null : JSON.stringify(b), { status, headers: { 'content-type': 'application/json', ...h } });
+    const auth = (headers.authorization ?? '').replace(/^Bearer /, '');
+    // A device seen for the first time keeps the token its client presents (32+ characters), else
+    // gets one made here, answered once.
+    const newDevice = (device: string, presented: string) => {
+      if (s.tokens.has(device)) return {};
+      const adopt = presented.length >= 32;
+      s.tokens.set(device, adopt ? presented : 'tok-' + device);
+      return adopt ? {} : { deviceToken: 'tok-' + device };
+    };
+    const deviceOf = (tok: string) => [...s.tokens].find(([, t]) => t === tok)?.[0];
+    const profileOf = (device: string) => {
+      const user = s.links.get(device);
+      const devices = user ? [...s.links].filter(([, u]) => u === user).map(([d]) => d) : [device];
+      const evs = [...s.events.values()].filter((e) => devices.includes(e.deviceId)).sort((a, b) => b.at - a.at);
+      const pages = evs.filter((e) => e.type === 'page');
+      const touches: Touch[] = evs.filter((e) => e.type === 'touch').map((e) => e.touch);
+      return {
+        userId: user ?? null,
+        pageViews: pages.map(({ id, path, title, at, product, category, device }) => ({ id, path, title, at, product, category, device })),
+        products: pages.filter((p) => p.product).map((p) => ({ id: p.product, at: p.at, device: p.device })),
+        categories: pages.filter((p) => p.category).map((p) => ({ id: p.category, at: p.at, device: p.device })),
+        touches,
+        firstTouch: touches.at(-1) ?? null,
+        lastTouch: touches[0] ?? null,
+        optedIn: false,
+      };
+    };
+    switch (url.pathname) {
+      case '/v1/collect': {
+        const f = s.failNext.shift();
+        if (f) return json(f.status, { error: 'x', message: 'x' }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+        const known = s.tokens.get(body.deviceId);
+        if (known && (auth ? auth !== known : s.links.has(body.deviceId))) return json(401, { error: 'unauthorized', message: 'device token' });
+        let accepted = 0;
+        let duplicates = 0;
+        for (const e of body.events) {
+          if (s.events.has(e.id)) duplicates++;
+          else accepted++, s.events.set(e.id, { ...e, deviceId: body.deviceId });
+        }
+        return json(202, { accepted, duplicates, ...newDevice(body.deviceId, auth) });
+      }
+      case '/v1/profile': {
+        const d = url.searchParams.get('deviceId');
+        if (!d || !url.searchParams.get('site')) return json(400, { error: 'invalid_request', message: 'site and deviceId' });
+        return auth && deviceOf(auth) === d ? json(200, profileOf(d)) : json(401, { error: 'unauthorized', message: 'x' });
+      }
+      case '/v1/identify': {
+        if (body.token !== 'signed:' + body.userId) return json(401, { error: 'invalid_identity', message: 'bad token', field: 'token' });
+        const known = s.tokens.get(body.deviceId);
+        if (known && auth !== known) return json(401, { error: 'unauthorized', message: 'device token' });
+        const linked = s.links.get(body.deviceId);
+        if (linked && linked !== body.userId) return json(409, { error: 'device_linked', message: 'x' });
+        s.links.set(body.deviceId, body.userId);
+        return json(200, { profile: profileOf(body.deviceId), ...newDevice(body.deviceId, auth) });
+      }
+      case '/v1/config': {
+        if (!s.config) return json(404, { error: 'not_found', message: 'x' });
+        const etag = '"' + JSON.stringify(s.config).length + '"';
+        return headers['if-none-match'] === etag ? json(304, null, { etag }) : json(200, s.config, { etag });
+      }
+      case '/v1/optins':
+        return json(201, { ok: true });
+    }
+    return json(404, { error: 'not_found', message: 'x' });
   };
   return s;
 }

@@ -164,7 +164,7 @@ describe('migration', () => {
     expect(migrate(structuredClone(h))).toEqual(h);
   });
 
-  test('v0 (page views and journey, no version) becomes v1 with sessions, products and counts', () => {
+  test('v0 (page views and journey, no version) becomes v1 with sessions and counts', () => {
     const v0: HistoryV0 = {
       p: [
         { id: 'a', path: '/', title: 'Home', at: T0, session: 'old1' },
@@ -191,7 +191,7 @@ describe('migration', () => {
   test('unknown versions and garbage start empty', () => {
     for (const raw of [undefined, null, 42, 'x', { v: 99, p: [pv(1)] }, { p: 'nope' }]) {
       const h = migrate(raw);
-      expect(h).toEqual({ v: 1, s: [], p: [], t: [], pr: [], ca: [], n: 0 });
+      expect(h).toEqual({ v: 1, s: [], p: [], t: [], n: 0 });
     }
   });
 });

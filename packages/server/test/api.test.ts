@@ -34,6 +34,31 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       expect((t.events as Record<string, unknown>[]).filter((e) => e.device_id === dev)).toHaveLength(3);
     });
 
+    it('a new device keeps the token its client presents, so a first answer lost with the page costs nothing', async () => {
+      const dev = id();
+      const mine = `sdk-made-${id()}-${id()}`;
+      const res = await collect(dev, [pageEvent()], bearer(mine));
+      expect(res.status).toBe(202);
+      expect(((await res.json()) as { deviceToken?: string }).deviceToken).toBeUndefined();
+      const device = ((await h.snapshot()).devices as Record<string, unknown>[]).find((d) => d.device_id === dev);
+      expect(device?.token_hash).toBe(createHash('sha256').update(mine).digest('hex'));
+      // The answer was never read: the next page's requests already hold the right token.
+      expect((await collect(dev, [pageEvent()], bearer(mine))).status).toBe(202);
+      expect((await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(mine) })).status).toBe(200);
+      // Someone else's token for it is refused.
+      expect((await collect(dev, [pageEvent()], bearer(`other-${id()}-${id()}`))).status).toBe(401);
+    });
+
+    it('a token too short to be random is not adopted: the server makes one', async () => {
+      const dev = id();
+      const res = await collect(dev, [pageEvent()], bearer('short'));
+      expect(res.status).toBe(202);
+      const made = ((await res.json()) as { deviceToken?: string }).deviceToken;
+      expect(made).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      expect((await collect(dev, [pageEvent()], bearer('short'))).status).toBe(401);
+      expect((await collect(dev, [pageEvent()], bearer(made!))).status).toBe(202);
+    });
+
     it('is idempotent by event id: a retried or overlapping batch adds nothing twice', async () => {
       const dev = id();
       const a = [pageEvent(), pageEvent()];

@@ -102,6 +102,15 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
     expect(body.deviceToken).toBeTruthy();
     const p = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${fresh}`, { headers: bearer(body.deviceToken as string) });
     expect(((await p.json()) as { userId: string }).userId).toBe('carol');
+
+    // A device first seen at identify keeps the token its client presents.
+    const other = id();
+    const mine = `sdk-made-${id()}-${id()}`;
+    const r2 = await identify(other, 'carol', sign('carol'), bearer(mine));
+    expect(r2.status).toBe(200);
+    expect(((await r2.json()) as IdentifyResponse).deviceToken).toBeUndefined();
+    const p2 = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${other}`, { headers: bearer(mine) });
+    expect(((await p2.json()) as { userId: string }).userId).toBe('carol');
   });
 
   it('merges a phone\'s history into the desktop\'s profile once both log in', async () => {

@@ -2,19 +2,14 @@ import type { History, PageView, Profile, Session, Touch } from '../types';
 
 // The visit history on the device: one value under the Kv key `h`, changed only through atomic
 // updates, so tabs recording at once lose nothing. Versioned: `v: 1`; older shapes are migrated on
-// read (see `migrate`).
+// read (see `migrate`). Products and categories are read off the page views (and the synced
+// profile's), so they are never out of step with them.
 
 /**
  * On-device caps, oldest dropped first. Copied from LIMITS in @cairn/schema (the SDK takes no
  * runtime values from it); sessions are the SDK's own.
  */
 export const CAPS = { pageViews: 200, touches: 50, products: 50, categories: 30, sessions: 50 };
-
-/** A product or category viewed, with when it was last viewed. */
-export interface Item {
-  id: string;
-  at: number;
-}
 
 export interface StoredHistory {
   v: 1;
@@ -24,9 +19,6 @@ export interface StoredHistory {
   p: PageView[];
   /** The touch journey, oldest first. */
   t: Touch[];
-  /** Products and categories, newest first, unique. */
-  pr: Item[];
-  ca: Item[];
   /** Page views ever recorded on this device (not capped). */
   n: number;
 }
@@ -37,11 +29,11 @@ export interface HistoryV0 {
   t?: Touch[];
 }
 
-/** Any stored value, of any version (or garbage), to the current shape. v0 gains sessions, products and counts. */
+/** Any stored value, of any version (or garbage), to the current shape. v0 gains sessions and counts. */
 export function migrate(raw: unknown): StoredHistory {
   const r = raw as Partial<StoredHistory> | null;
   if (r?.v == 1) return r as StoredHistory;
-  const h: StoredHistory = { v: 1, s: [], p: [], t: [], pr: [], ca: [], n: 0 };
+  const h: StoredHistory = { v: 1, s: [], p: [], t: [], n: 0 };
   if (!r?.v && Array.isArray(r?.p)) {
     for (const p of r.p) addPage(h, p, null);
     h.t = (r.t || []).slice(-CAPS.touches);
@@ -50,7 +42,7 @@ export function migrate(raw: unknown): StoredHistory {
 }
 
 /** Unique by id, newest first (the stable sort keeps the order given for equal times), capped. */
-const newest = <T extends Item>(a: T[], cap: number) =>
+const newest = <T extends { id?: string; at: number }>(a: T[], cap: number) =>
   a
     .filter((i) => i?.id)
     .sort((x, y) => y.at - x.at)
@@ -67,8 +59,6 @@ export function addPage(old: unknown, pv: PageView, touch: Touch | null): Stored
   s.last = Math.max(s.last, at);
   h.n++;
   h.p = [...h.p, pv].slice(-CAPS.pageViews);
-  h.pr = newest([{ id: pv.product!, at }, ...h.pr], CAPS.products);
-  h.ca = newest([{ id: pv.category!, at }, ...h.ca], CAPS.categories);
   return h;
 }
 
@@ -80,13 +70,15 @@ export function addTouch(old: unknown, t: Touch): StoredHistory {
 
 /** The public History: this device's, with the page views and products of the synced (possibly cross-device) profile. */
 export function toHistory(h: StoredHistory, pf?: Profile | null): History {
-  const ids = (a: Item[], cap: number) => newest(a, cap).map((i) => i.id);
+  // This device's first: profile page views lack a session (it is this device's notion).
+  const pageViews = newest([...h.p].reverse().concat((pf?.pageViews || []).map((p) => ({ session: '', ...p }))), CAPS.pageViews);
+  const ids = (k: 'product' | 'category', more: { id: string; at: number }[] = [], cap: number) =>
+    newest(pageViews.map((p) => ({ id: p[k], at: p.at })).concat(more), cap).map((i) => i.id!);
   return {
     sessions: [...h.s].reverse(),
-    // This device's first: profile page views lack a session (it is this device's notion).
-    pageViews: newest([...h.p].reverse().concat((pf?.pageViews || []).map((p) => ({ session: '', ...p }))), CAPS.pageViews),
-    products: ids(h.pr.concat(pf?.products || []), CAPS.products),
-    categories: ids(h.ca.concat(pf?.categories || []), CAPS.categories),
+    pageViews,
+    products: ids('product', pf?.products, CAPS.products),
+    categories: ids('category', pf?.categories, CAPS.categories),
     touches: h.t,
   };
 }

@@ -11,19 +11,16 @@ export { isSafeUrl } from '../util/url';
 
 const KEY = 'prompts';
 
-/** Runs once per page view, after the core has recorded it and the DOM is ready. Resolves to the prompt shown, or null. */
+/**
+ * Runs once per page view, after the core has recorded it and the DOM is ready. Resolves to the
+ * prompt shown, or null. The decision is made inside one atomic update of the prompts' state, so
+ * only the tab whose write claims the prompt shows it; a page with nothing to show changes nothing.
+ */
 export async function startPrompts(ctx: PromptContext): Promise<Prompt | null> {
+  let p: Prompt | null = null;
   try {
-    const { kv } = ctx;
-    const list = ctx.config?.prompts;
     const o: PickInput = { ...ctx, now: Date.now() };
-    // A plain read first, so page views with nothing to show never take the cross-tab lock.
-    if (!pickPrompt(list, await kv.get(KEY), o)) return null;
-    let p = null as Prompt | null;
-    await kv.update<PromptState>(KEY, (s = {}) =>
-      // Decided again on the freshest state: only the tab whose write claims it shows it.
-      (p = pickPrompt(list, s, o)) ? { ...s, shown: { ...s.shown, [p.id]: ctx.sessionId } } : s,
-    );
+    await ctx.kv.update<PromptState | undefined>(KEY, (s) => ((p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s));
     if (p) showPrompt(ctx, p, KEY);
     return p;
   } catch {

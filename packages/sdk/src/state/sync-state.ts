@@ -20,8 +20,10 @@ export interface SyncState {
   a?: number;
   /** This session's sticky variant: an id, null for "none", absent when not decided. */
   x?: string | null;
-  /** Device token from the sync server. */
+  /** The device's token: made here with a new device id (the server adopts it), or the server's. */
   t?: string;
+  /** The sync server holds the token: a request carrying it succeeded. */
+  k?: 1;
   /** The identified user id. */
   u?: string;
   /** Consent was granted explicitly (cairn.consent('granted')). */

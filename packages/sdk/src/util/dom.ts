@@ -1,14 +1,16 @@
-// DOM helpers shared by the prompts and the variants' debug panel.
+// DOM helpers shared by the core, the prompts and the variants.
+import { guard } from '../errors';
 
 /**
  * Adopts `css` as a constructable stylesheet: no <style>, so a strict CSP needs no nonce. Returns
- * it, or nothing where there are none (Safari < 16.4): unstyled, but working.
+ * it, or nothing where there are none, or adoptedStyleSheets is not yet a mutable array (Safari <
+ * 16.4, Chromium < 99): unstyled, but working.
  */
 export function adopt(root: DocumentOrShadowRoot, css: string): CSSStyleSheet | undefined {
   try {
     const s = new CSSStyleSheet();
     s.replaceSync(css);
-    root.adoptedStyleSheets = [...root.adoptedStyleSheets, s];
+    root.adoptedStyleSheets.push(s);
     return s;
   } catch {}
 }
@@ -28,3 +30,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(parent: Node, tag: K, 
   if (text != null) e.textContent = text as string;
   return e;
 }
+
+/** Runs `fn` once the document is parsed: now, or at DOMContentLoaded (guarded: never throws into the page). */
+export const onReady = (doc: Document, fn: () => void): void =>
+  doc.readyState == 'loading' ? doc.addEventListener('DOMContentLoaded', guard(fn)) : fn();

@@ -1,17 +1,10 @@
+import { guard } from '../errors';
 import type { VariantContext } from '../types';
+import { onReady } from '../util/dom';
 import { globMatch } from '../util/glob';
 import { showDebug } from './debug';
 import { matchVariant } from './match';
 import { applySlots } from './slots';
-
-/** Runs `fn` without ever letting an error reach the host page. */
-const guard =
-  <A extends unknown[]>(fn: (...a: A) => void) =>
-  (...a: A) => {
-    try {
-      fn(...a);
-    } catch {}
-  };
 
 /**
  * Decides the variant synchronously and applies it before first paint: slots already parsed right
@@ -42,9 +35,7 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
     } else if (v) sticky.set(v.id);
     else if (!matchVariant(vs, { touches, device }).variant) sticky.set(null);
   }
-  const loading = doc.readyState == 'loading';
-  const onReady = (fn: () => void) => (loading ? doc.addEventListener('DOMContentLoaded', guard(fn)) : fn());
-  if (q.get('cairn_debug') == '1') onReady(() => showDebug(doc, touches, v ? v.id + note : 'none', m.misses.filter((x) => x.id != v?.id)));
+  if (q.get('cairn_debug') == '1') onReady(doc, () => showDebug(doc, touches, v ? v.id + note : 'none', m.misses.filter((x) => x.id != v?.id)));
   if (!v) return;
   const { id, slots } = v;
   const names = new Set<string>();
@@ -52,12 +43,12 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
   run();
   // Its callbacks run as microtasks, before the next paint: a slot never shows its default content.
   // characterData too: Chromium's parser appends a slot's late text into the variant's text node.
-  const mo = loading ? new MutationObserver(run) : null;
+  const mo = doc.readyState == 'loading' ? new MutationObserver(run) : null;
   mo?.observe(doc.documentElement, { childList: true, subtree: true, characterData: true });
-  onReady(() => {
+  onReady(doc, () => {
     mo?.disconnect();
     run();
     // A marketer's preview is flagged, so the reports leave it out.
-    if (names.size) ctx.emit('variant_applied', id === preview ? { variant: id, slots: [...names], preview: true } : { variant: id, slots: [...names] });
+    if (names.size) ctx.emit('variant_applied', { variant: id, slots: [...names], ...(id === preview && { preview: true }) });
   });
 });

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { collectBodySchema, LIMITS, type CollectResponse } from '@cairn/schema';
 import { HttpError, unauthorized } from '../errors.js';
 import { bearer, parse, readJson } from '../request.js';
-import { hashToken, newDeviceToken, tokenMatches } from '../tokens.js';
+import { hashToken, tokenForNewDevice, tokenMatches } from '../tokens.js';
 import { checkQuerySite, limitDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
 
 export const limit = (maxSize: number) =>
@@ -28,12 +28,13 @@ export function collectRoutes(app: Hono<Env>, ctx: AppCtx): void {
     if (device && (token !== null ? !tokenMatches(token, device.tokenHash) : device.userId !== null)) {
       throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
     }
-    const fresh = newDeviceToken();
+    // A device seen for the first time keeps the token its client presents, else gets a new one.
+    const fresh = tokenForNewDevice(token);
     const kind = body.events.find((e) => e.device)?.device;
-    const r = await ctx.store.ingest(body.site, body.deviceId, body.events, hashToken(fresh), kind);
+    const r = await ctx.store.ingest(body.site, body.deviceId, body.events, hashToken(fresh.token), kind);
     ctx.metrics.events(r.accepted, r.duplicates);
     const res: CollectResponse = { accepted: r.accepted, duplicates: r.duplicates };
-    if (r.newDevice) res.deviceToken = fresh;
+    if (r.newDevice && fresh.made) res.deviceToken = fresh.token;
     return c.json(res, 202, { 'Cache-Control': 'no-store' });
   });
 }

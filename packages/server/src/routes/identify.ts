@@ -3,7 +3,7 @@ import { identifyBodySchema, type IdentifyResponse } from '@cairn/schema';
 import { HttpError, unauthorized } from '../errors.js';
 import { verifyIdentity } from '../identity.js';
 import { bearer, parse, readJson } from '../request.js';
-import { hashToken, newDeviceToken, tokenMatches } from '../tokens.js';
+import { hashToken, tokenForNewDevice, tokenMatches } from '../tokens.js';
 import { checkQuerySite, limitDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
 import { limit } from './collect.js';
 
@@ -27,9 +27,11 @@ export function identifyRoutes(app: Hono<Env>, ctx: AppCtx): void {
     if (device) {
       if (token === null || !tokenMatches(token, device.tokenHash)) throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
     } else {
-      const fresh = newDeviceToken();
-      if (await ctx.store.ensureDevice(body.site, body.deviceId, hashToken(fresh), body.device)) deviceToken = fresh;
-      else {
+      // First seen here: it keeps the token its client presents, else gets a new one.
+      const fresh = tokenForNewDevice(token);
+      if (await ctx.store.ensureDevice(body.site, body.deviceId, hashToken(fresh.token), body.device)) {
+        if (fresh.made) deviceToken = fresh.token;
+      } else {
         // Created by a concurrent request in between: only its token holder may go on.
         const now = await ctx.store.getDevice(body.site, body.deviceId);
         if (!now || token === null || !tokenMatches(token, now.tokenHash)) throw unauthorized('this device needs its device token');
