@@ -7,7 +7,7 @@ import { enter, touchesOf, type SyncState } from './state/sync-state';
 import { idCookie } from './storage/device-id';
 import { createKv } from './storage/kv';
 import { resolveTouch } from './touch';
-import type { CairnEvent, Consent, Emit, History, PageView, Profile, PromptContext, SiteConfig, SiteConfigInput, Touches } from './types';
+import type { CairnEvent, Consent, Emit, History, PageView, Profile, PromptContext, SiteConfig, SiteConfigInput, Touches, CollectResponse, IdentifyResponse } from './types';
 import { uuid } from './uuid';
 import { hideSlots, startVariants } from './variants';
 
@@ -138,13 +138,13 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   let dev = (ok && (cookie.get() || st.d)) || '';
   // The token and the user belong to the id they were stored with (cookies blocked: a new id each page).
   if (st.d != dev) delete st.t, delete st.u, delete st.k;
-  /** A new device brings its own random token, which the server adopts: no answer needs to arrive. */
-  const fresh = () => ((st.t = uuid()), uuid());
-  dev ||= fresh();
+  /** A new device id, with its own random token, which the server adopts: no answer needs to arrive. */
+  const newDevice = () => ((st.t = uuid()), uuid());
+  dev ||= newDevice();
   /** Writes the id cookie, and mirrors the id when the cookie sticks (cookies blocked: memory only). */
   const keepId = () => ok && cookie.set(dev) && (up((s) => (s.d = dev)), kv.set('id', dev).catch(warn));
 
-  const touch = enter(st, resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts }), Date.now());
+  const arrived = enter(st, resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts }), Date.now());
   save();
   const device = deviceKind(window, cfg?.desktopQuery);
 
@@ -156,8 +156,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
    * tab's). Resolves to the answer's JSON (undefined when it has none). Rejects with a CairnError:
    * `network` (status 0), or the HTTP status with the Response as `cause`.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the wire types are checked where used
-  const req = async (p: string, body?: object | 0, q = ''): Promise<any> => {
+  const req = async <T>(p: string, body?: object | 0, q = ''): Promise<T> => {
     if (!net()) throw new CairnError(server ? 'consent' : 'no_server');
     const s = body ? JSON.stringify(body) : undefined;
     load();
@@ -199,7 +198,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const run = async () => {
     for (let b; (b = ((await kv.get<Outbox>('o'))?.e || []).slice(0, 20))[0] && net(); ) {
       try {
-        const tk = (await req('collect', batch(b)))?.deviceToken;
+        const tk = (await req<CollectResponse | undefined>('collect', batch(b)))?.deviceToken;
         up((x) => (x.t ||= tk) && (x.k = 1));
       } catch (e) {
         const { status: s, cause } = e as CairnError;
@@ -261,7 +260,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   };
 
   // A new touch joins the journey, first of this page's events.
-  if (touch) emit('touch', { touch }), kv.update('h', (h) => addTouch(h, touch)).catch(warn);
+  if (arrived) emit('touch', { touch: arrived }), kv.update('h', (h) => addTouch(h, arrived)).catch(warn);
 
   const touches = () => (load(), touchesOf(st));
   const sticky = { get: () => (load(), st.x), set: (x: string | null) => up((s) => (s.x = x)) };
@@ -299,7 +298,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   /** GET /v1/profile with the device token, cached in the Kv so pages render from it at once and offline. */
   const pull = async () => {
     if (st.k) {
-      const pf = await req('profile', 0, '&deviceId=' + dev).catch((e: CairnError) => {
+      const pf = await req<Profile>('profile', 0, '&deviceId=' + dev).catch((e: CairnError) => {
         // The server no longer knows this token: forget it; the next collect gets a new one.
         if (e.status == 401) up((s) => (delete s.t, delete s.k)), kv.del('pf');
         throw e;
@@ -362,7 +361,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     await wipe();
     // Consent is not identity: an explicit grant survives.
     st = { v: 1, g: st.g };
-    dev = fresh();
+    dev = newDevice();
     act(Date.now());
     keepId();
     fire('reset');
@@ -377,7 +376,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       // A device linked to someone else (a shared computer) first becomes a new device.
       if (st.u && st.u != userId) await restart();
       await flush();
-      const post = () => req('identify', { site, deviceId: dev, userId, token, device });
+      const post = () => req<IdentifyResponse>('identify', { site, deviceId: dev, userId, token, device });
       const j = await post().catch(async (e: CairnError) => {
         // Linked to someone else on the server (409), or the server wants a device token this
         // device lost (401, not about the identity token): as a fresh device, then again.

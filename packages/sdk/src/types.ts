@@ -2,7 +2,7 @@
 // imports, so zod never reaches the bundle.
 import type { Touch, SiteConfig, Profile, DeviceKind } from '@cairn/schema';
 
-export type { Touch, Channel, SiteConfig, SiteConfigInput, Variant, Prompt, PromptContent, SlotAction, Matcher, Profile, DeviceKind, CairnEvent } from '@cairn/schema';
+export type { Touch, Channel, SiteConfig, SiteConfigInput, Variant, Prompt, PromptContent, SlotAction, Matcher, Profile, DeviceKind, CairnEvent, CollectResponse, IdentifyResponse } from '@cairn/schema';
 
 export type Consent = 'granted' | 'denied' | 'pending';
 

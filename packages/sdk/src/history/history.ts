@@ -72,13 +72,13 @@ export function addTouch(old: unknown, t: Touch): StoredHistory {
 export function toHistory(h: StoredHistory, pf?: Profile | null): History {
   // This device's first: profile page views lack a session (it is this device's notion).
   const pageViews = newest([...h.p].reverse().concat((pf?.pageViews || []).map((p) => ({ session: '', ...p }))), CAPS.pageViews);
-  const ids = (k: 'product' | 'category', more: { id: string; at: number }[] = [], cap: number) =>
+  const ids = (k: 'product' | 'category', cap: number, more: { id: string; at: number }[] = []) =>
     newest(pageViews.map((p) => ({ id: p[k], at: p.at })).concat(more), cap).map((i) => i.id!);
   return {
     sessions: [...h.s].reverse(),
     pageViews,
-    products: ids('product', pf?.products, CAPS.products),
-    categories: ids('category', pf?.categories, CAPS.categories),
+    products: ids('product', CAPS.products, pf?.products),
+    categories: ids('category', CAPS.categories, pf?.categories),
     touches: h.t,
   };
 }
