@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import 'fake-indexeddb/auto';
-import { beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
 import { createKv, openDisk } from '../src/storage/kv';
 import { idCookie } from '../src/storage/device-id';
 import { freshDevice, idbDump, rawPut, settle } from './core-helpers';
@@ -59,6 +59,37 @@ describe('backends', () => {
       expect(localStorage.getItem('cairn:k')).toBe('5');
     } finally {
       indexedDB.open = saved;
+    }
+  });
+
+  test('a slow IndexedDB is waited for, never given up for localStorage (tabs would write to different stores)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const open = indexedDB.open.bind(indexedDB);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // An open request that only starts once released, as on a busy machine.
+    indexedDB.open = ((name: string) => {
+      const slow = {} as IDBOpenDBRequest & Record<string, unknown>;
+      void gate.then(() => {
+        const r = open(name);
+        r.onupgradeneeded = (e) => (Object.assign(slow, { result: r.result }), slow.onupgradeneeded?.call(r, e));
+        r.onsuccess = (e) => (Object.assign(slow, { result: r.result }), slow.onsuccess?.call(r, e));
+        r.onerror = (e) => (Object.assign(slow, { error: r.error }), slow.onerror?.call(r, e));
+      });
+      return slow;
+    }) as typeof indexedDB.open;
+    try {
+      const disk = openDisk(window);
+      // Far longer than any time-out would allow.
+      await vi.advanceTimersByTimeAsync(60_000);
+      release();
+      const b = await disk;
+      await b.u('k', () => 1);
+      expect(await idbDump()).toEqual({ k: 1 });
+      expect(localStorage.length).toBe(0);
+    } finally {
+      indexedDB.open = open;
+      vi.useRealTimers();
     }
   });
 
