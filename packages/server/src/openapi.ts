@@ -50,7 +50,7 @@ export function openApiDocument(): Json {
     },
     components: {
       securitySchemes: {
-        deviceToken: { type: 'http', scheme: 'bearer', description: 'The device token from the first collect or identify.' },
+        deviceToken: { type: 'http', scheme: 'bearer', description: 'The device token: the client\'s own (32+ characters), adopted when the server first sees the device, or the one the first collect or identify answered.' },
         adminKey: { type: 'http', scheme: 'bearer', description: 'CAIRN_ADMIN_KEY.' },
       },
       schemas: {
@@ -73,7 +73,7 @@ export function openApiDocument(): Json {
       '/v1/collect': {
         post: {
           summary: `Store a batch of events from one device (≤ ${LIMITS.eventsPerBatch} events, ≤ ${LIMITS.batchBytes} bytes), idempotent by event id, in one transaction.`,
-          description: 'Accepts application/json or text/plain (sendBeacon). A device\'s first collect answers its `deviceToken`; a linked device must send it as Bearer.',
+          description: 'Accepts application/json or text/plain (sendBeacon). A device seen for the first time keeps the Bearer token its client presents (32+ characters); without one, its first collect answers a `deviceToken`. A linked device must send its token as Bearer.',
           parameters: [q('site', 'Optional; must equal the body\'s site. Lets CORS preflight know the site.', false)],
           requestBody: { required: true, content: json('CollectBody') },
           responses: {
@@ -95,7 +95,7 @@ export function openApiDocument(): Json {
       '/v1/identify': {
         post: {
           summary: 'Link the device to a user with a signed identity token; answers the merged profile.',
-          description: 'An existing device must send its device token as Bearer; a new one is created and its `deviceToken` returned.',
+          description: 'An existing device must send its device token as Bearer; a new one is created with the token its client presents (32+ characters), else its `deviceToken` is returned.',
           security: [{}, ...bearer],
           parameters: [q('site', 'Optional; must equal the body\'s site.', false)],
           requestBody: { required: true, content: json('IdentifyBody') },
