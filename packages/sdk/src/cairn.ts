@@ -397,10 +397,10 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       // What this page held in memory joins what earlier visits stored; the earliest first touch
       // wins, and an earlier visit's device keeps its id, token and user.
       const old = readState();
-      const mine = dev;
+      const was = dev;
       st = { ...old, ...st, f: old?.f || st.f, g: 1 };
       dev = cookie.get() || old?.d || dev;
-      if (dev != mine) ({ t: st.t, k: st.k, u: st.u } = dev == old?.d ? old : ({} as SyncState));
+      if (dev != was) ({ t: st.t, k: st.k, u: st.u } = dev == old?.d ? old : ({} as SyncState));
       grant();
       save();
       keepId();

@@ -1,5 +1,5 @@
-/**
- * A random v4 UUID. crypto.randomUUID exists in secure contexts only; on a plain-http page a blob
- * URL ends in one the browser made (blob:http://shop.test/<uuid>).
- */
-export const uuid = (): string => crypto.randomUUID?.() || URL.createObjectURL(new Blob()).slice(-36);
+/** The UUID a blob URL ends in (blob:http://shop.test/<uuid>), released at once: nothing is kept. */
+const fromBlobUrl = (u: string) => (URL.revokeObjectURL(u), u.slice(-36));
+
+/** A random v4 UUID. crypto.randomUUID exists in secure contexts only; plain-http pages get the browser's own from a blob URL. */
+export const uuid = (): string => crypto.randomUUID?.() || fromBlobUrl(URL.createObjectURL(new Blob()));

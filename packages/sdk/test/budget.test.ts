@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 
 // The target (issue 2): the whole script-tag bundle, every feature together, under 8 KB gzip -9.
-// It is not met: the bundle is 10,665 B. Until it is, CEILING is a ratchet that fails on any
+// It is not met: the bundle is 10,680 B. Until it is, CEILING is a ratchet that fails on any
 // growth; lower it with every cut and end at BUDGET. Bytes are deterministic: build first
 // (`npx rollup -c`); a missing build fails here rather than passing.
 const BUDGET = 8192;
