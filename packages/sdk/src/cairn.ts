@@ -279,14 +279,17 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     const meta = (n: 'product' | 'category') => cut(p[n] || doc.querySelector(`meta[name="cairn:${n}"]`)?.getAttribute('content'), 100);
     const pv: PageView = { id: uuid(), path: cut(p.path || loc.pathname, 2e3)!, title: cut(p.title ?? doc.title, 500) || '', at, session, product: meta('product'), category: meta('category'), device };
     record({ ...pv, type: 'page' }).catch(warn);
-    const h = await kv.update<StoredHistory>('h', (old) => addPage(old, pv, touch));
+    const h = await kv.update<StoredHistory>('h', (old) => addPage(old, pv, touch, 1));
+    // The session another tab started at the same instant, when addPage joined it: this tab's too.
+    const sid = h.p[h.p.length - 1]!.session;
+    if (sid != session) up((s) => s.s == session && (s.s = sid));
     lastPage = {
       doc,
       device,
       path: pv.path,
       touch,
-      sessionId: session,
-      pages: { session: h.s.find((s) => s.id == session)!.pages, lifetime: h.n },
+      sessionId: sid,
+      pages: { session: h.s.find((s) => s.id == sid)!.pages, lifetime: h.n },
       kv,
       emit,
       submitOptin: (x) => req('optins', { ...x, id: uuid(), site, deviceId: dev, at: Date.now(), touch }),

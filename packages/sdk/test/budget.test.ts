@@ -3,11 +3,13 @@ import { gzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 
 // The target (issue 2): the whole script-tag bundle, every feature together, under 8 KB gzip -9.
-// It is not met: the bundle is 10,680 B. Until it is, CEILING is a ratchet that fails on any
-// growth; lower it with every cut and end at BUDGET. Bytes are deterministic: build first
+// It is not met: the bundle is 10,928 B. Until it is, CEILING is a ratchet that fails on any
+// growth; lower it with every cut and end at BUDGET. (Raised from 10,700 B for two fixes: GA4's
+// source lists matched more closely, +166 B, and one session for tabs that start one at the same
+// instant, +85 B.) Bytes are deterministic: build first
 // (`npx rollup -c`); a missing build fails here rather than passing.
 const BUDGET = 8192;
-const CEILING = 10_700;
+const CEILING = 10_950;
 const bundle = () => readFileSync(new URL('../dist/cairn.js', import.meta.url));
 
 test('dist/cairn.js does not grow past its ratchet on the way to the 8 KB gzip -9 budget', () => {

@@ -131,6 +131,31 @@ describe('tabs at once', () => {
     expect(collected().filter((e) => e.type == 'page')).toHaveLength(30);
   });
 
+  test('two tabs that start a session at the same instant share it: the per-session count stays exact', async () => {
+    const now = vi.spyOn(Date, 'now');
+    const T = Date.UTC(2025, 5, 1);
+    now.mockReturnValue(T);
+    await (await start()).page();
+    now.mockReturnValue(T + 31 * MIN);
+    // localStorage is not atomic across processes: tab B reads the sync state before tab A's write
+    // lands, and A records its page before B's write lands. Each starts its own session.
+    const before = localStorage.getItem('cairn')!;
+    const a = createCairn({ site: 'shop', server: 'http://sync.test' });
+    const pageA = a.page();
+    localStorage.setItem('cairn', before);
+    const b = createCairn({ site: 'shop', server: 'http://sync.test' });
+    const pageB = b.page();
+    open.push(a, b);
+    await Promise.all([pageA, pageB]);
+    await a.page();
+    const h = await b.history();
+    expect(h.sessions.map((s) => s.pages)).toEqual([3, 1]);
+    expect(new Set(h.pageViews.slice(0, 3).map((p) => p.session))).toEqual(new Set([h.sessions[0]!.id]));
+    // And the tabs go on in that session.
+    await b.page();
+    expect((await a.history()).sessions.map((s) => s.pages)).toEqual([4, 1]);
+  });
+
   test('prompts get the page counts: the 3rd page across tabs triggers the prompt once', async () => {
     const config: SiteConfigInput = {
       site: 'shop',

@@ -104,6 +104,23 @@ describe('history', () => {
     expect(h.n).toBe(3);
   });
 
+  test('join: a session another tab started at the same instant is joined, unless the page brings another campaign or the latest session is idle', () => {
+    let h = addPage(undefined, pv(1, 'a'), pin(), 1);
+    // Other tabs decided 'b', 'c' and 'd' at the same instant, with the same campaign, Direct or none.
+    h = addPage(h, pv(2, 'b'), pin(), 1);
+    h = addPage(h, pv(3, 'c'), direct(), 1);
+    h = addPage(h, pv(4, 'd'), null, 1);
+    expect(h.s.map((s) => [s.id, s.pages])).toEqual([['a', 4]]);
+    expect(h.p.map((p) => p.session)).toEqual(['a', 'a', 'a', 'a']);
+    // Another campaign is another session; so is a page 30 minutes after the latest session's last.
+    const ad = touch('google', 'cpc', 'Paid Search');
+    h = addPage(h, pv(5, 'e'), ad, 1);
+    h = addPage(h, { ...pv(6, 'f'), at: T0 + 5 + SESSION_MS }, ad, 1);
+    expect(h.s.map((s) => [s.id, s.pages])).toEqual([['a', 4], ['e', 1], ['f', 1]]);
+    // Without `join` (migration) sessions are taken as they were recorded.
+    expect(addPage(h, pv(7, 'g'), null).s.map((s) => s.id)).toEqual(['a', 'e', 'f', 'g']);
+  });
+
   test('caps: 200 page views and 50 touches, oldest dropped first; the lifetime count goes on', () => {
     let h = migrate(undefined);
     for (let i = 0; i < 230; i++) h = addPage(h, pv(i), null);

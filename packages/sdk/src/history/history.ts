@@ -1,3 +1,4 @@
+import { key, SESSION_MS } from '../state/sync-state';
 import type { History, PageView, Profile, Session, Touch } from '../types';
 
 // The visit history on the device: one value under the Kv key `h`, changed only through atomic
@@ -49,16 +50,27 @@ const newest = <T extends { id?: string; at: number }>(a: T[], cap: number) =>
     .filter((i, n, all) => all.findIndex((j) => j.id == i.id) == n)
     .slice(0, cap);
 
-/** Records a page view, in its session (created with `touch` when new). Returns the new value. */
-export function addPage(old: unknown, pv: PageView, touch: Touch | null): StoredHistory {
+/**
+ * Records a page view in its session (created with `touch` when new); returns the new value, whose
+ * last page view is this one.
+ *
+ * `join`: the session was decided in the sync state, which is not atomic across tabs, so tabs that
+ * start a session at the same instant (a first visit, a link opened in several tabs after 30 idle
+ * minutes) each make one. Here, inside the one atomic update, a session the history does not know
+ * joins the latest one when that is still active and this page brings no other campaign.
+ */
+export function addPage(old: unknown, pv: PageView, touch: Touch | null, join?: 1): StoredHistory {
   const h = migrate(old);
   const at = pv.at;
-  let s = h.s.find((x) => x.id == pv.session);
+  const l = h.s[h.s.length - 1];
+  let s =
+    h.s.find((x) => x.id == pv.session) ||
+    (join && l && at - l.last < SESSION_MS && (!touch || touch.channel == 'Direct' || key(touch) == key(l.touch)) ? l : undefined);
   if (!s) h.s = [...h.s, (s = { id: pv.session, start: at, last: at, pages: 0, touch })].slice(-CAPS.sessions);
   s.pages++;
   s.last = Math.max(s.last, at);
   h.n++;
-  h.p = [...h.p, pv].slice(-CAPS.pageViews);
+  h.p = [...h.p, { ...pv, session: s.id }].slice(-CAPS.pageViews);
   return h;
 }
 

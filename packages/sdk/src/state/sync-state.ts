@@ -31,7 +31,7 @@ export interface SyncState {
 }
 
 /** Two touches are the same campaign when source, medium, campaign, term, content and click id agree. */
-const key = (t: Touch | null | undefined) => t && [t.source, t.medium, t.campaign, t.term, t.content, t.clickId?.value].join('\n');
+export const key = (t: Touch | null | undefined) => t && [t.source, t.medium, t.campaign, t.term, t.content, t.clickId?.value].join('\n');
 
 /**
  * Enters a page (or any activity) at `now`, with the touch resolved for it (null: internal

@@ -1,6 +1,10 @@
 // Source data for resolveTouch and channelOf, kept as one compact string because it ships in the
-// script-tag bundle. Curated from GA4's source-category list (SOURCE_CATEGORY_SEARCH / SOCIAL /
-// VIDEO / SHOPPING), Snowplow's referer-parser and Matomo's search-engine and social lists.
+// script-tag bundle. Every search, social, video and shopping entry is a source on GA4's
+// source-category list (SOURCE_CATEGORY_SEARCH / SOCIAL / VIDEO / SHOPPING), or another host or
+// app of one (x.com for twitter, app package names), so our channels match the numbers marketers
+// see in GA4: a site GA4 does not list (discord.com, search.brave.com, youtu.be) is a
+// Referral there, and so here. It is a curated subset: the sites that still send traffic, not
+// GA4's long tail of defunct networks. Webmail ('m') is ours: webmail referrers get medium email.
 
 /** s search, o social, v video, p shopping, m webmail / mail app. */
 export type Cat = 's' | 'o' | 'v' | 'p' | 'm';
@@ -15,10 +19,11 @@ export type Entry = [name: string, cat: Cat, strict?: boolean];
 //   ^key       one exact source value, never a label (ig must not claim ig.com), named the same way
 //   key>name   resolves to the short name `name`; `a.b>` keeps its own name
 const DATA =
-  'S,google,news.google.com,lens.google.com,images.google.com,play.google.com,com.google.android.googlequicksearchbox,com.google.android.apps.searchlite,yahoo,baidu,yandex,ya.ru,naver,seznam,daum,aol,rambler,onet,s,bing,googlemybusiness,^rakuten>,duckduckgo,ecosia,qwant,startpage,brave,sogou,ask,msn,kagi,coccoc,so.com>' +
-  ',o,facebook,fb>facebook,instagram,^ig,twitter,x.com,t.co,linkedin,lnkd.in,pinterest,pin.it,reddit,tiktok,zhiliaoapp>tiktok,com.ss.android.ugc.trill,snapchat,quora,tumblr,whatsapp,messenger,wechat,com.tencent.mm,weibo,line,jp.naver.line.android,kakao,vk,vkontakte>vk,ok.ru>,telegram,t.me,discord,threads,bsky>bluesky,mastodon,xing,yelp,tripadvisor,flickr,medium.com>,news.ycombinator.com>,blog.naver.com>,stackoverflow,houzz,buzzfeed,flipboard,getpocket,bit.ly>' +
-  ',v,youtube,youtu.be,com.google.android.youtube,com.google.android.apps.youtube.music,vimeo,twitch,dailymotion,netflix,hulu,ted,wistia,disneyplus,iqiyi,youku' +
-  ',p,amazon,ebay,etsy,walmart,alibaba,mercadolibre,shopify,shop.app>,stripe,^igshopping>,^google shopping>,shopping.google.com,simplycodes,amazon-adsystem' +
+  'S,google,news.google.com,lens.google.com,images.google.com,play.google.com,com.google.android.googlequicksearchbox,com.google.android.apps.searchlite,yahoo,baidu,yandex,zen.yandex.ru,ya.ru,naver,seznam,daum,aol,rambler,onet,search.smt.docomo.ne.jp>,go.mail.ru>' +
+  ',s,bing,googlemybusiness,^rakuten>,rakuten.co.jp,duckduckgo,ecosia,qwant,sogou,ask,msn,so.com>,dogpile,excite,lycos,centrum,ukr,virgilio' +
+  ',o,facebook,fb>facebook,fb.me,instagram,^ig,twitter,x.com,t.co,linkedin,lnkd.in,pinterest,reddit,tiktok,zhiliaoapp>tiktok,com.ss.android.ugc.trill,snapchat,quora,tumblr,whatsapp,messenger,wechat,com.tencent.mm,weibo,line,jp.naver.line.android,kakao,vk,vkontakte>vk,t.me>telegram,xing,yelp,tripadvisor,flickr,medium.com>,news.ycombinator.com>,blog.naver.com>,cafe.naver.com>,stackoverflow,houzz,buzzfeed,flipboard,getpocket,bit.ly>,tinyurl,goo.gl>,deviantart,disqus,digg,goodreads,meetup,myspace,slideshare,scribd,douban,qzone.qq.com>,mixi,pixiv,wattpad,wikihow,sites.google.com>,groups.google.com>,smartnews,glassdoor,ameblo,zalo' +
+  ',v,youtube,com.google.android.youtube,com.google.android.apps.youtube.music,vimeo,twitch,dailymotion,netflix,hulu,ted,wistia,disneyplus,iqiyi,youku,crackle,curiositystream' +
+  ',p,amazon,ebay,etsy,walmart,alibaba,mercadolibre,shopify,shop.app>,stripe,^igshopping>,^google shopping>,shopping.google.com,simplycodes,amazon-adsystem,shopzilla,shopping.naver.com>,shopping.yahoo.co.jp>' +
   ',m,mail.google.com>gmail,com.google.android.gm,outlook,outlook.live.com,outlook.office.com,outlook.office365.com,com.microsoft.office.outlook,com.yahoo.mobile.client.android.mail>yahoo,proton,protonmail>proton,gmx,com.samsung.android.email.provider>samsung';
 
 // Prototype-free, so a source like "constructor" or "__proto__" finds nothing.
