@@ -121,9 +121,10 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   if (!ok) st = { v: 1 };
 
   const { kv, grant, stop, wipe: clear } = createKv(window);
+  const cookie = idCookie(loc.protocol == 'https:', o.cookieDomain || undefined);
   ok ? grant() : stop(consent == 'pending');
 
-  const save = () => ok && lsSet('cairn', st);
+  const save = () => ok && (lsSet('cairn', st), o.cookieDomain && st.d && cookie.set(st.d, st.t));
   const load = () => {
     const s = ok && readState();
     if (s) {
@@ -134,15 +135,15 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   /** Changes the state on top of the latest stored one, so no tab's write is lost. */
   const up = (f: (s: SyncState) => unknown) => (load(), f(st), save());
 
-  const cookie = idCookie(loc.protocol == 'https:', o.cookieDomain || undefined);
   let dev = (ok && (cookie.get() || st.d)) || '';
-  // The token and the user belong to the id they were stored with (cookies blocked: a new id each page).
-  if (st.d != dev) delete st.t, delete st.u, delete st.k;
+  // The token and the user belong to the id they were stored with (cookies blocked: a new id each
+  // page). An id another subdomain wrote brings its token along (with a cookie domain).
+  if (st.d != dev) (st.t = cookie.token()), delete st.u, delete st.k;
   /** A new device id, with its own random token, which the server adopts: no answer needs to arrive. */
   const newDevice = () => ((st.t = uuid()), uuid());
   dev ||= newDevice();
   /** Writes the id cookie, and mirrors the id when the cookie sticks (cookies blocked: memory only). */
-  const keepId = () => ok && cookie.set(dev) && (up((s) => (s.d = dev)), kv.set('id', dev).catch(warn));
+  const keepId = () => ok && cookie.set(dev, st.t) && (up((s) => (s.d = dev)), kv.set('id', dev).catch(warn));
 
   const arrived = enter(st, resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts }), Date.now());
   save();
@@ -398,12 +399,13 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     ok = s == 'granted';
     if (ok) {
       // What this page held in memory joins what earlier visits stored; the earliest first touch
-      // wins, and an earlier visit's device keeps its id, token and user.
+      // wins, and an earlier visit's device keeps its id, token and user (an id another subdomain
+      // wrote, its token: with a cookie domain the cookie carries it).
       const old = readState();
       const was = dev;
       st = { ...old, ...st, f: old?.f || st.f, g: 1 };
       dev = cookie.get() || old?.d || dev;
-      if (dev != was) ({ t: st.t, k: st.k, u: st.u } = dev == old?.d ? old : ({} as SyncState));
+      if (dev != was) ({ t: st.t, k: st.k, u: st.u } = dev == old?.d ? old! : ({ t: cookie.token() } as SyncState));
       grant();
       save();
       keepId();

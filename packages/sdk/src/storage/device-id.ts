@@ -10,8 +10,15 @@ export const COOKIE = 'cairn_id';
 
 export interface IdCookie {
   get(): string | undefined;
-  /** Writes the id; false when cookies are blocked (it did not stick). */
-  set(id: string): boolean;
+  /** The device token kept beside the id (`<id>.<token>`), with a cookie domain only. */
+  token(): string | undefined;
+  /**
+   * Writes the id; false when cookies are blocked (it did not stick). With a cookie domain the
+   * token goes along: each subdomain has its own localStorage, and without the token a subdomain
+   * could neither read the profile nor write to a linked device. Without one, the token stays out
+   * of the cookie, which travels with every request to the shop.
+   */
+  set(id: string, token?: string): boolean;
   remove(): void;
 }
 
@@ -23,11 +30,12 @@ export function idCookie(https: boolean, domain?: string): IdCookie {
         `${COOKIE}=${v}; path=/; expires=${new Date(Date.now() + 864e5 * days).toUTCString()}; sameSite=Lax` + (domain ? '; domain=' + domain : '') + (https ? '; secure' : '');
     } catch {}
   };
-  const get = () => {
+  const read = () => {
     try {
       // Only an id the server accepts: a tampered cookie would get every batch refused.
-      return /(?:^|; )cairn_id=([\w-]{8,64})(;|$)/.exec(document.cookie)?.[1];
+      return /(?:^|; )cairn_id=([\w-]{8,64})(?:\.([\w-]{32,64}))?(;|$)/.exec(document.cookie) || undefined;
     } catch {}
   };
-  return { get, set: (id) => (put(id, 396), get() == id), remove: () => put('', -1) };
+  const get = () => read()?.[1];
+  return { get, token: () => read()?.[2], set: (id, t) => (put(domain && t ? id + '.' + t : id, 396), get() == id), remove: () => put('', -1) };
 }
