@@ -1,7 +1,8 @@
 // Issue 9: the marketer console in Chromium, on its own sync server and storefront seeded with
 // simulated shoppers through the real endpoints (scripts/seed.mjs). It signs in, draws the funnel
 // charts from the reports API, refuses an invalid config without saving it, saves a valid edit that
-// the server and the storefront then serve, and refuses a save made on top of someone else's.
+// the server and the storefront then serve, and refuses a save made on top of someone else's, a
+// first save of a new site's config included.
 import { expect, test, type Page } from '@playwright/test';
 import { E2E } from './support/env';
 import { startStack, type Stack } from './support/stack';
@@ -228,4 +229,29 @@ test('a save on top of someone else’s is refused with a clear message', async 
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(message).toContainText('Saved');
   expect((await served(page)).config.variants[0]!.name).toBe('Renamed by me, after reading theirs');
+});
+
+test('the first save of a new site’s config is refused when a colleague saved one first', async ({ page }) => {
+  const site = `new-${Date.now()}`;
+  await signIn(page);
+  await page.locator('#site').fill(site);
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(page.locator('#config-etag')).toHaveText('not saved yet');
+  const mine = await editorConfig(page);
+  expect(mine.site).toBe(site);
+
+  // A colleague creates the config first.
+  const theirs = { site, variants: [{ id: 'theirs', name: 'Created by a colleague', when: { source: 'pinterest' }, slots: { 'hero-title': { text: 'Theirs' } } }] };
+  const put = await page.request.put(`${stack.syncUrl}/v1/config?site=${site}`, {
+    headers: { ...ADMIN, 'content-type': 'application/json', 'if-none-match': '*' },
+    data: JSON.stringify(theirs),
+  });
+  expect(put.status()).toBe(200);
+
+  await page.locator('#config-text').fill(JSON.stringify({ ...mine, variants: [] }, null, 2));
+  await expect(page.locator('#config-valid')).toContainText('Valid');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#config-message')).toContainText('someone else saved this config after you loaded it');
+  const r = await page.request.get(`${stack.syncUrl}/v1/config?site=${site}`, { headers: { 'cache-control': 'no-cache' } });
+  expect(((await r.json()) as Config).variants.map((v) => v.id)).toEqual(['theirs']);
 });

@@ -119,16 +119,20 @@ export function openApiDocument(): Json {
           },
         },
         put: {
-          summary: 'Replace a site config (admin). Optional If-Match for optimistic concurrency.',
+          summary: 'Replace a site config (admin). Optional If-Match for optimistic concurrency, or If-None-Match: * to create only.',
           security: admin,
-          parameters: [q('site', 'Optional; must equal the config\'s site.', false), { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          parameters: [
+            q('site', 'Optional; must equal the config\'s site.', false),
+            { name: 'If-Match', in: 'header', required: false, description: 'Saves only over this ETag (`*`: over any stored config).', schema: { type: 'string' } },
+            { name: 'If-None-Match', in: 'header', required: false, description: '`*` only: saves only when the site has no stored config yet.', schema: { type: 'string', enum: ['*'] } },
+          ],
           requestBody: { required: true, content: json('SiteConfigInput') },
           responses: {
             '200': { description: 'Saved.', headers: etag, content: { 'application/json': { schema: { type: 'object', properties: { site: { type: 'string' }, etag: { type: 'string' }, config: ref('SiteConfig') } } } } },
             '400': err('Invalid config; `issues` lists every problem with its path.'),
             '401': err('Admin key missing or wrong.'),
             '403': err('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),
-            '412': err('If-Match does not match the current ETag.'),
+            '412': err('If-Match does not match the current ETag, or If-None-Match: * and a config is stored.'),
           },
         },
       },

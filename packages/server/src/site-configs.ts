@@ -26,7 +26,7 @@ export const quote = (etag: string) => `"${unquote(etag)}"`;
 
 export interface SiteConfigs {
   get(site: string): Promise<LoadedConfig | null>;
-  put(site: string, config: SiteConfig, ifMatch?: string): Promise<LoadedConfig | 'conflict'>;
+  put(site: string, config: SiteConfig, ifMatch?: string | null): Promise<LoadedConfig | 'conflict'>;
   /** Every origin named by a config this instance has loaded: for requests whose site is not known yet. */
   knownOrigins: Set<string>;
 }

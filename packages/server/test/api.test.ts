@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Profile, SiteConfig } from '@cairn/schema';
+import type { Profile, SiteConfig, SiteConfigInput } from '@cairn/schema';
 import { makeStores, type TestDb } from './helpers/db.js';
 import { admin, ADMIN_KEY, bearer, config, harness, id, pageEvent, SECRET, SITE, touch, type Harness } from './helpers/http.js';
 import { signIdentity } from '../src/identity.js';
@@ -167,6 +167,26 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       const now = await h.req('GET', `/v1/config?site=${SITE}`);
       expect(now.headers.get('etag')).toBe(etag2);
       expect(((await now.json()) as SiteConfig).variants).toEqual([]);
+    });
+
+    it('PUT with If-None-Match: * saves only a first config: a second create-only save gets 412', async () => {
+      // A site of its own: the other tests here store SITE's config.
+      const site = 'first-save';
+      const cfg = (over: Partial<SiteConfigInput> = {}) => config({ site, ...over });
+      const url = `/v1/config?site=${site}`;
+      const first = await h.req('PUT', url, { body: cfg(), headers: { ...admin, 'if-none-match': '*' } });
+      expect(first.status).toBe(200);
+      const etag = first.headers.get('etag');
+      const again = await h.req('PUT', url, { body: cfg({ variants: [] }), headers: { ...admin, 'if-none-match': '*' } });
+      expect(again.status).toBe(412);
+      expect(((await again.json()) as { message: string }).message).toMatch(/If-None-Match/);
+      expect((await h.req('GET', url)).headers.get('etag')).toBe(etag);
+      // Only "*" means create-only on a PUT, and not together with If-Match.
+      for (const headers of [{ 'if-none-match': etag! }, { 'if-none-match': '*', 'if-match': etag! }] as Record<string, string>[]) {
+        const bad = await h.req('PUT', url, { body: cfg({ variants: [] }), headers: { ...admin, ...headers } });
+        expect(bad.status).toBe(400);
+      }
+      expect((await h.req('GET', url)).headers.get('etag')).toBe(etag);
     });
 
     it('PUT answers 400 with located zod issues, and stores nothing', async () => {

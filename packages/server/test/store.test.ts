@@ -355,6 +355,20 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       expect(await store.getConfig(newSite())).toBeNull();
     });
 
+    it('If-None-Match: * (null) creates only: of two first saves, one wins and the other changes nothing', async () => {
+      const other = await db.open();
+      const site = newSite();
+      const a = config(site, { siteHosts: ['a.example'] });
+      const b = config(site, { siteHosts: ['b.example'] });
+      const results = await Promise.all([store.putConfig(site, a, null), other.putConfig(site, b, null)]);
+      expect(results.filter((r) => r === 'conflict')).toHaveLength(1);
+      const won = results[0] === 'conflict' ? b : a;
+      expect((await store.getConfig(site))?.config).toEqual(won);
+      // Once stored, a create-only save is refused, whatever it holds.
+      expect(await store.putConfig(site, won, null)).toBe('conflict');
+      expect((await store.getConfig(site))?.config).toEqual(won);
+    });
+
     it('lets only one of two writers holding the same ETag win', async () => {
       const other = await db.open();
       const site = newSite();

@@ -1,6 +1,7 @@
 // The site-config editor: a JSON textarea checked as you type by the server's own schema
-// (POST /console/api/validate), saved with PUT /v1/config and If-Match, so a save made on top of
-// someone else's is refused (412) instead of silently overwriting it.
+// (POST /console/api/validate), saved with PUT /v1/config and If-Match (If-None-Match: * for a
+// site's first config), so a save made on top of someone else's is refused (412) instead of
+// silently overwriting it.
 import { api, problem } from './api.js';
 import { $, el, say } from './dom.js';
 
@@ -109,7 +110,8 @@ export async function loadConfig(site) {
   }
   const etag = r.headers.get('ETag');
   state.etag = etag;
-  // A site with no stored config is served a default (ETag "d-…"): the first save goes without If-Match.
+  // A site with no stored config is served a default (ETag "d-…"): the first save is create-only
+  // (If-None-Match: *), so of two marketers saving a new site's first config, the second is refused.
   state.stored = !!etag && !/^(W\/)?"d-/.test(etag);
   state.saved = JSON.stringify(r.body, null, 2);
   text().value = state.saved;
@@ -131,6 +133,7 @@ async function save() {
   try {
     const headers = { 'Content-Type': 'application/json' };
     if (state.stored && state.etag) headers['If-Match'] = state.etag;
+    else headers['If-None-Match'] = '*';
     const body = text().value;
     const r = await api(`/v1/config?site=${encodeURIComponent(state.site)}`, { method: 'PUT', body, headers });
     if (r.ok) {

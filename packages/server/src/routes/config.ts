@@ -17,7 +17,7 @@ export function notModified(c: C, etag: string): boolean {
   return h.split(',').some((t) => t.trim() === '*' || unquote(t) === unquote(etag));
 }
 
-/** GET /v1/config (public, cached with ETag) and PUT /v1/config (admin, validated, If-Match). */
+/** GET /v1/config (public, cached with ETag) and PUT /v1/config (admin, validated, If-Match or If-None-Match: *). */
 export function configRoutes(app: Hono<Env>, ctx: AppCtx): void {
   app.get('/v1/config', async (c) => {
     const { site } = parseQuery(c, siteQuery);
@@ -42,8 +42,14 @@ export function configRoutes(app: Hono<Env>, ctx: AppCtx): void {
     checkQuerySite(c, site);
     c.set('site', site);
     const ifMatch = c.req.header('if-match');
-    let expected: string | undefined;
-    if (ifMatch !== undefined) {
+    const ifNoneMatch = c.req.header('if-none-match');
+    // undefined: save over anything; a string: only over that ETag; null: only where none is stored.
+    let expected: string | null | undefined;
+    if (ifNoneMatch !== undefined) {
+      if (ifNoneMatch.trim() !== '*' || ifMatch !== undefined)
+        throw new HttpError(400, 'invalid_request', 'If-None-Match on PUT must be "*" (create only), without If-Match', 'If-None-Match');
+      expected = null;
+    } else if (ifMatch !== undefined) {
       const current = await ctx.configs.get(site);
       if (ifMatch.trim() === '*') {
         if (!current?.stored) throw new HttpError(412, 'precondition_failed', 'If-Match: * but the site has no stored config');
@@ -54,7 +60,11 @@ export function configRoutes(app: Hono<Env>, ctx: AppCtx): void {
     }
     const saved = await ctx.configs.put(site, r.config, expected);
     if (saved === 'conflict') {
-      throw new HttpError(412, 'precondition_failed', 'the config changed since you read it (If-Match does not match the current ETag)');
+      throw new HttpError(
+        412,
+        'precondition_failed',
+        expected === null ? 'If-None-Match: * but the site has a stored config already' : 'the config changed since you read it (If-Match does not match the current ETag)',
+      );
     }
     return c.json({ site, etag: saved.etag, config: saved.config }, 200, { ETag: quote(saved.etag), 'Cache-Control': 'no-store' });
   });

@@ -189,10 +189,17 @@ class PgStore implements Store {
     return r ? configFromRow(r.json, r.etag, r.updated_at) : null;
   }
 
-  async putConfig(site: string, config: SiteConfig, ifMatch?: string): Promise<StoredConfig | 'conflict'> {
+  async putConfig(site: string, config: SiteConfig, ifMatch?: string | null): Promise<StoredConfig | 'conflict'> {
     const json = JSON.stringify(config);
     const etag = etagOf(json);
     const now = Date.now();
+    if (ifMatch === null) {
+      // Only the first writer's row goes in; the primary key decides between concurrent ones.
+      const r = await this.sql`
+        INSERT INTO configs (site, json, etag, updated_at) VALUES (${site}, ${json}, ${etag}, ${now})
+        ON CONFLICT (site) DO NOTHING`;
+      return r.count === 1 ? configFromRow(json, etag, now) : 'conflict';
+    }
     if (ifMatch === undefined) {
       await this.sql`
         INSERT INTO configs (site, json, etag, updated_at) VALUES (${site}, ${json}, ${etag}, ${now})

@@ -141,7 +141,7 @@ class SqliteStore implements Store {
     return r ? configFromRow(r.json, r.etag, r.updated_at) : null;
   }
 
-  async putConfig(site: string, config: SiteConfig, ifMatch?: string): Promise<StoredConfig | 'conflict'> {
+  async putConfig(site: string, config: SiteConfig, ifMatch?: string | null): Promise<StoredConfig | 'conflict'> {
     const q = this.q();
     const json = JSON.stringify(config);
     const etag = etagOf(json);
@@ -149,7 +149,7 @@ class SqliteStore implements Store {
       .transaction((): StoredConfig | 'conflict' => {
         if (ifMatch !== undefined) {
           const cur = q.config.get(site) as { etag: string } | undefined;
-          if (!cur || !etagMatches(ifMatch, cur.etag)) return 'conflict';
+          if (ifMatch === null ? cur : !cur || !etagMatches(ifMatch, cur.etag)) return 'conflict';
         }
         const now = Date.now();
         q.putConfig.run(site, json, etag, now);

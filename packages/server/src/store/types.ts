@@ -105,8 +105,12 @@ export interface Store {
   link(site: string, deviceId: string, userId: string, at: number): Promise<LinkResult>;
 
   getConfig(site: string): Promise<StoredConfig | null>;
-  /** Saves a validated config. With `ifMatch`, refuses ('conflict') unless it is the current ETag. */
-  putConfig(site: string, config: SiteConfig, ifMatch?: string): Promise<StoredConfig | 'conflict'>;
+  /**
+   * Saves a validated config. `ifMatch`: a string refuses ('conflict') unless it is the current
+   * ETag; null (If-None-Match: *) refuses when a config is stored already, so two first saves
+   * cannot both win; undefined saves whatever is there.
+   */
+  putConfig(site: string, config: SiteConfig, ifMatch?: string | null): Promise<StoredConfig | 'conflict'>;
 
   /** Idempotent by `optin.id`. */
   addOptin(optin: OptinBody): Promise<'created' | 'duplicate'>;
