@@ -139,11 +139,24 @@ class PgStore implements Store {
           WHERE site = ${site} AND device_id = d.id AND ${where}
           ORDER BY at ${order === 'ASC' ? tx`ASC` : tx`DESC`} LIMIT ${limit}
         ) e`;
+      // A device's newest distinct products (or categories) among its newest ITEM_SCAN sightings,
+      // made distinct here, so that only the rows the profile can use are sent.
+      const items = (col: 'product' | 'category', cap: number) => tx<postgres.Row[]>`
+        SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
+        CROSS JOIN LATERAL (
+          SELECT * FROM (
+            SELECT DISTINCT ON (value) id, value, at, device FROM (
+              SELECT id, ${tx(col)} AS value, at, device FROM events
+              WHERE site = ${site} AND device_id = d.id AND ${tx(col)} IS NOT NULL
+              ORDER BY at DESC LIMIT ${ITEM_SCAN}
+            ) s ORDER BY value, at DESC, id DESC
+          ) u ORDER BY at DESC, id DESC LIMIT ${cap}
+        ) e`;
       const touchCols = tx`id, at, body->'touch' AS touch`;
       const [pages, products, categories, touches, firsts, lasts, opted] = await Promise.all([
         perDevice(tx`id, at, body`, tx`type = 'page'`, 'DESC', LIMITS.pageViews),
-        perDevice(tx`id, product AS value, at, device`, tx`product IS NOT NULL`, 'DESC', ITEM_SCAN),
-        perDevice(tx`id, category AS value, at, device`, tx`category IS NOT NULL`, 'DESC', ITEM_SCAN),
+        items('product', LIMITS.products),
+        items('category', LIMITS.categories),
         perDevice(touchCols, tx`type = 'touch'`, 'DESC', LIMITS.touches),
         perDevice(touchCols, tx`type = 'touch'`, 'ASC', 1),
         perDevice(touchCols, tx`type = 'touch' AND channel <> 'Direct'`, 'DESC', 1),
