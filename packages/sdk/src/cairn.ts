@@ -2,7 +2,7 @@ import { deviceKind } from './device-kind';
 import { CairnError, guard, toError, warn } from './errors';
 import { addPage, addTouch, migrate, toHistory, type StoredHistory } from './history/history';
 import { lsGet, lsSet, parse } from './json';
-import { startPrompts } from './prompts';
+import { PROMPTS_KEY, startPrompts } from './prompts';
 import { enter, touchesOf, type SyncState } from './state/sync-state';
 import { idCookie } from './storage/device-id';
 import { createKv } from './storage/kv';
@@ -15,7 +15,8 @@ import { hideSlots, startVariants } from './variants';
 // events, and wires storage, sync, identity, consent, variants and prompts together.
 //
 // On the device: the sync state in localStorage (`cairn`), the config cache (`cairn.cfg`), and in
-// the Kv the history (`h`), the outbox (`o`), the device id mirror (`id`) and the profile (`pf`).
+// the Kv the history (`h`), the outbox (`o`), the device id mirror (`id`), the profile (`pf`)
+// and the prompts' state (`prompts`).
 
 export interface CairnOptions {
   /** The site id (data-site). Without it nothing is sent. */
@@ -136,9 +137,13 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const up = (f: (s: SyncState) => unknown) => (load(), f(st), save());
 
   let dev = (ok && (cookie.get() || st.d)) || '';
-  // The token and the user belong to the id they were stored with (cookies blocked: a new id each
-  // page). An id another subdomain wrote brings its token along (with a cookie domain).
-  if (st.d != dev) (st.t = cookie.token()), delete st.u, delete st.k;
+  // The cookie names the device; the token and the user belong to the id they were stored with
+  // (cookies blocked: a new id each page). An id another subdomain wrote brings its token along
+  // (with a cookie domain); a user's logout there wipes what this origin holds of them.
+  if (st.d != dev) {
+    if (st.u && dev) for (const k of ['h', 'o', 'pf', PROMPTS_KEY]) kv.del(k).catch(warn);
+    (st.d = dev || undefined), (st.t = cookie.token()), delete st.u, delete st.k;
+  }
   /** A new device id, with its own random token, which the server adopts: no answer needs to arrive. */
   const newDevice = () => ((st.t = uuid()), uuid());
   dev ||= newDevice();

@@ -17,14 +17,21 @@ const start = async (cookieDomain?: string) => {
   await c.ready;
   return c;
 };
-/** Moves to another subdomain: same cookie jar, empty per-origin storage. */
+/** Each origin's localStorage and IndexedDB, kept while the test is on another one. */
+const origins = new Map<string, { ls: Record<string, string>; idb: IDBFactory }>();
+/** Moves to another subdomain: the same cookie jar, that origin's own storage (empty at first). */
 const moveTo = (host: string) => {
+  const g = globalThis as { indexedDB?: IDBFactory };
+  origins.set(location.host, { ls: { ...localStorage }, idb: g.indexedDB! });
+  const next = origins.get(host) ?? { ls: {}, idb: new IDBFactory() };
   happy.setURL(`https://${host}/`);
   localStorage.clear();
-  (globalThis as { indexedDB?: IDBFactory }).indexedDB = new IDBFactory();
+  for (const [k, v] of Object.entries(next.ls)) localStorage.setItem(k, v);
+  g.indexedDB = next.idb;
 };
 
 beforeEach(() => {
+  origins.clear();
   happy.setURL('https://a.shop.test/');
   freshDevice();
   // freshDevice clears host cookies; a domain cookie is another cookie.
@@ -64,4 +71,46 @@ test('without a cookie domain, the token stays out of cookies (they travel with 
   const [device, token] = [...srv.tokens][0]!;
   expect(document.cookie).toContain(device);
   expect(document.cookie).not.toContain(token);
+});
+
+test('a subdomain whose storage holds an older device moves to the cookie’s device and token, and never writes its old id back', async () => {
+  const a = await start('.shop.test');
+  await a.page();
+  await a.flush();
+  const [device, token] = [...srv.tokens][0]!;
+
+  moveTo('b.shop.test');
+  const old = { v: 1, d: 'old-device-0000-0000-0000-000000000000', t: 'old-token-0000-0000-0000-000000000000' };
+  localStorage.setItem('cairn', JSON.stringify(old));
+  const b = createCairn({ site: 'shop', server: 'http://sync.test', cookieDomain: '.shop.test' });
+  open.push(b);
+  expect(document.cookie).toContain(`cairn_id=${device}.${token}`);
+  expect(document.cookie).not.toContain(old.d);
+  await b.ready;
+  await b.page();
+  await b.flush();
+  const last = srv.requests.filter((r) => r.path.startsWith('/v1/collect')).at(-1)!;
+  expect(last.body.deviceId).toBe(device);
+  expect(last.headers.authorization).toBe('Bearer ' + token);
+  expect(JSON.parse(localStorage.getItem('cairn')!)).toMatchObject({ d: device, t: token });
+});
+
+test('a logout on one subdomain wipes what another holds of that user, at its next page', async () => {
+  const a = await start('.shop.test');
+  await a.page();
+  await a.identify('u1', 'signed:u1');
+  moveTo('b.shop.test');
+  const b = await start('.shop.test');
+  await b.page();
+  await b.identify('u1', 'signed:u1');
+  expect((await b.history()).pageViews.length).toBeGreaterThan(0);
+  await Promise.all([a.flush(), b.flush()]);
+
+  moveTo('a.shop.test');
+  await (await start('.shop.test')).reset();
+  moveTo('b.shop.test');
+  const after = await start('.shop.test');
+  expect(await after.profile()).toBeNull();
+  expect((await after.history()).pageViews).toEqual([]);
+  expect(after.touch().current).not.toBeNull();
 });

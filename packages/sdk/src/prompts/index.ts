@@ -9,7 +9,8 @@ export { validEmail, withReturn } from './ui';
 export { globMatch } from '../util/glob';
 export { isSafeUrl } from '../util/url';
 
-const KEY = 'prompts';
+/** The prompts' state in the Kv. */
+export const PROMPTS_KEY = 'prompts';
 
 /**
  * Runs once per page view, after the core has recorded it and the DOM is ready. Resolves to the
@@ -20,8 +21,8 @@ export async function startPrompts(ctx: PromptContext): Promise<Prompt | null> {
   let p: Prompt | null = null;
   try {
     const o: PickInput = { ...ctx, now: Date.now() };
-    await ctx.kv.update<PromptState | undefined>(KEY, (s) => ((p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s));
-    if (p) showPrompt(ctx, p, KEY);
+    await ctx.kv.update<PromptState | undefined>(PROMPTS_KEY, (s) => ((p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s));
+    if (p) showPrompt(ctx, p, PROMPTS_KEY);
     return p;
   } catch {
     return null;
