@@ -1,21 +1,12 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, devices } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
 import { E2E, SHOP } from './tests/support/env';
 
 const launchOptions = {
-  executablePath: process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-quic',
-    '--no-first-run',
-    // Subdomains of one shop for the cookie-domain test (subdomains.spec.ts), all on loopback.
-    '--host-resolver-rules=MAP *.shop.test 127.0.0.1',
-  ],
+  executablePath: CHROMIUM_PATH,
+  // Subdomains of one shop for the cookie-domain test (subdomains.spec.ts), all on loopback.
+  args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP *.shop.test 127.0.0.1'],
 };
 
 export default defineConfig({

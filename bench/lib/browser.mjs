@@ -1,17 +1,9 @@
 // Chromium through Playwright, one fresh context per load (a first visit: empty cache, cookies and
 // storage), with the CPU slowed down through CDP as on a mid-range phone.
 import { existsSync } from 'node:fs';
+import { CHROMIUM_ARGS } from '../../scripts/chromium.mjs';
 import { CHROMIUM } from './paths.mjs';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 export const THROTTLE = 4;
 
 export async function launch() {
