@@ -1,15 +1,15 @@
-import { deviceKind } from './device-kind';
-import { CairnError, guard, toError, warn } from './errors';
-import { addPage, addTouch, migrate, toHistory, type StoredHistory } from './history/history';
-import { lsGet, lsSet, parse } from './json';
-import { PROMPTS_KEY, startPrompts } from './prompts';
-import { enter, touchesOf, type SyncState } from './state/sync-state';
-import { idCookie } from './storage/device-id';
-import { createKv } from './storage/kv';
-import { resolveTouch } from './touch';
-import type { CairnEvent, Consent, Emit, History, PageView, Profile, PromptContext, SiteConfig, SiteConfigInput, Touches, CollectResponse, IdentifyResponse } from './types';
-import { uuid } from './uuid';
-import { hideSlots, startVariants } from './variants';
+import { deviceKind } from './device-kind.js';
+import { CairnError, guard, toError, warn } from './errors.js';
+import { addPage, addTouch, migrate, toHistory, type StoredHistory } from './history/history.js';
+import { lsGet, lsSet, parse } from './json.js';
+import { PROMPTS_KEY, startPrompts } from './prompts/index.js';
+import { enter, touchesOf, type SyncState } from './state/sync-state.js';
+import { idCookie } from './storage/device-id.js';
+import { createKv } from './storage/kv.js';
+import { resolveTouch } from './touch/index.js';
+import type { CairnEvent, Consent, Emit, History, PageView, Profile, PromptContext, SiteConfig, SiteConfigInput, Touches, CollectResponse, IdentifyResponse } from './types.js';
+import { uuid } from './uuid.js';
+import { hideSlots, startVariants } from './variants/index.js';
 
 // The SDK core: decides the session and the touches synchronously at start, records page views and
 // events, and wires storage, sync, identity, consent, variants and prompts together.

@@ -1,4 +1,4 @@
-import type { DeviceKind } from './types';
+import type { DeviceKind } from './types.js';
 
 export const DEFAULT_DESKTOP_QUERY = '(min-width: 768px) and (pointer: fine)';
 

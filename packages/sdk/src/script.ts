@@ -13,10 +13,10 @@
 //   });
 // A page view is recorded by itself unless the queue already holds a `page` call or
 // data-auto-page="false". Afterwards `window.cairn` is the API, and `cairn.push([...])` still works.
-import { createCairn, type Cairn } from './cairn';
-import { warn } from './errors';
-import { parse } from './json';
-import type { Consent } from './types';
+import { createCairn, type Cairn } from './cairn.js';
+import { warn } from './errors.js';
+import { parse } from './json.js';
+import type { Consent } from './types.js';
 
 type Call = [keyof Cairn, ...unknown[]];
 

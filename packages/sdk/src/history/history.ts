@@ -1,5 +1,5 @@
-import { key, SESSION_MS } from '../state/sync-state';
-import type { History, PageView, Profile, Session, Touch } from '../types';
+import { key, SESSION_MS } from '../state/sync-state.js';
+import type { History, PageView, Profile, Session, Touch } from '../types.js';
 
 // The visit history on the device: one value under the Kv key `h`, changed only through atomic
 // updates, so tabs recording at once lose nothing. Versioned: `v: 1`; older shapes are migrated on

@@ -1,13 +1,13 @@
 // Account and opt-in prompts: decides with pickPrompt, claims the right to show atomically in kv
 // (so two tabs never both show it), then renders. Never throws into the host page.
-import type { Prompt, PromptContext } from '../types';
-import { pickPrompt, type PickInput, type PromptState } from './pick';
-import { showPrompt } from './ui';
+import type { Prompt, PromptContext } from '../types.js';
+import { pickPrompt, type PickInput, type PromptState } from './pick.js';
+import { showPrompt } from './ui.js';
 
-export { displayMode, pickPrompt, promptContent, type PickInput, type PromptState } from './pick';
-export { validEmail, withReturn } from './ui';
-export { globMatch } from '../util/glob';
-export { isSafeUrl } from '../util/url';
+export { displayMode, pickPrompt, promptContent, type PickInput, type PromptState } from './pick.js';
+export { validEmail, withReturn } from './ui.js';
+export { globMatch } from '../util/glob.js';
+export { isSafeUrl } from '../util/url.js';
 
 /** The prompts' state in the Kv. */
 export const PROMPTS_KEY = 'prompts';

@@ -1,8 +1,8 @@
 // Which prompt, if any, this page view gets. Pure and DOM-free so the rules are unit-testable.
 // The config may be unvalidated inline JSON, so every defaulted field is read defensively.
-import type { DeviceKind, Prompt, PromptContent, Touch } from '../types';
-import { arr } from '../util/arr';
-import { globMatch, same } from '../util/glob';
+import type { DeviceKind, Prompt, PromptContent, Touch } from '../types.js';
+import { arr } from '../util/arr.js';
+import { globMatch, same } from '../util/glob.js';
 
 /** Kept in kv under 'prompts'. Survives reloads and is shared by tabs. */
 export interface PromptState {

@@ -1,11 +1,11 @@
 // The prompt's DOM: a modal <dialog> pop-in, or an in-flow block, in a shadow root, and what its
 // controls do. Config text is only ever set as text; links pass isSafeUrl.
-import type { Prompt, PromptContext } from '../types';
-import { arr } from '../util/arr';
-import { el, shadow } from '../util/dom';
-import { isSafeUrl } from '../util/url';
-import { CSS } from './css';
-import { displayMode, promptContent, type PromptState } from './pick';
+import type { Prompt, PromptContext } from '../types.js';
+import { arr } from '../util/arr.js';
+import { el, shadow } from '../util/dom.js';
+import { isSafeUrl } from '../util/url.js';
+import { CSS } from './css.js';
+import { displayMode, promptContent, type PromptState } from './pick.js';
 
 /** Close to the server's rule (zod's email); the server has the last word. */
 export const validEmail = (v: string): boolean => v.length < 255 && /^[\w.'+-]+@([\w-]+\.)+[a-z]{2,}$/i.test(v);

@@ -1,5 +1,5 @@
-import type { Touch, Touches } from '../types';
-import { uuid } from '../uuid';
+import type { Touch, Touches } from '../types.js';
+import { uuid } from '../uuid.js';
 
 // The small synchronous state, one versioned JSON value in localStorage under `cairn`. It exists so
 // the session and the touches are decided before first paint, without awaiting IndexedDB.

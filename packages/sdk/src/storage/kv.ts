@@ -1,6 +1,6 @@
 import { createStore, promisifyRequest as req } from 'idb-keyval';
-import { parse } from '../json';
-import type { Kv } from '../types';
+import { parse } from '../json.js';
+import type { Kv } from '../types.js';
 
 // One key-value store for everything the SDK keeps on the device. Where it lives is decided once,
 // at start: IndexedDB (idb-keyval, custom store cairn/kv), else localStorage, else memory. Consent

@@ -1,8 +1,8 @@
 // Acquisition context: where a visit came from (UTMs, ad click ids, referrer), resolved to
 // GA4's default channel group. Pure and DOM-free; it never throws.
-import type { Channel, Touch } from '../types';
-import { arr } from '../util/arr';
-import { CLICK_IDS, EXACT, LABEL, type Cat, type Entry } from './sources';
+import type { Channel, Touch } from '../types.js';
+import { arr } from '../util/arr.js';
+import { CLICK_IDS, EXACT, LABEL, type Cat, type Entry } from './sources.js';
 
 export interface TouchInput {
   url: string;

@@ -1,5 +1,5 @@
 // DOM helpers shared by the core, the prompts and the variants.
-import { guard } from '../errors';
+import { guard } from '../errors.js';
 
 /**
  * Adopts `css` as a constructable stylesheet: no <style>, so a strict CSP needs no nonce. Returns

@@ -1,6 +1,6 @@
-import type { Touches } from '../types';
-import { el, shadow } from '../util/dom';
-import { KEYS, type Miss } from './match';
+import type { Touches } from '../types.js';
+import { el, shadow } from '../util/dom.js';
+import { KEYS, type Miss } from './match.js';
 
 // `?cairn_debug=1`: a small closable panel for marketers, in a shadow root so the page's CSS does
 // not reach it. Every string (UTMs are attacker-controlled) goes in as textContent.

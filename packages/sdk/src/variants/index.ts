@@ -1,6 +1,6 @@
 // Landing content by source (issue 6): decided synchronously, applied before first paint.
-export { matchVariant, type MatchInput, type MatchResult, type Miss } from './match';
-export { applySlots, hideSlots } from './slots';
-export { startVariants } from './start';
-export { globMatch } from '../util/glob';
-export { isSafeUrl } from '../util/url';
+export { matchVariant, type MatchInput, type MatchResult, type Miss } from './match.js';
+export { applySlots, hideSlots } from './slots.js';
+export { startVariants } from './start.js';
+export { globMatch } from '../util/glob.js';
+export { isSafeUrl } from '../util/url.js';

@@ -1,6 +1,6 @@
-import type { DeviceKind, Touch, Touches, Variant } from '../types';
-import { arr } from '../util/arr';
-import { globMatch, same } from '../util/glob';
+import type { DeviceKind, Touch, Touches, Variant } from '../types.js';
+import { arr } from '../util/arr.js';
+import { globMatch, same } from '../util/glob.js';
 
 // Pure and DOM-free: which variant a visitor gets, and why each other one did not match.
 

@@ -1,6 +1,6 @@
-import type { SlotAction } from '../types';
-import { adopt } from '../util/dom';
-import { isSafeUrl } from '../util/url';
+import type { SlotAction } from '../types.js';
+import { adopt } from '../util/dom.js';
+import { isSafeUrl } from '../util/url.js';
 
 // Applies a variant's slot actions to `[data-cairn-slot]` elements. No raw HTML ever: text goes
 // through textContent, URLs only when isSafeUrl (http(s) or relative).

@@ -1,10 +1,10 @@
-import { guard } from '../errors';
-import type { VariantContext } from '../types';
-import { onReady } from '../util/dom';
-import { globMatch } from '../util/glob';
-import { showDebug } from './debug';
-import { matchVariant } from './match';
-import { applySlots } from './slots';
+import { guard } from '../errors.js';
+import type { VariantContext } from '../types.js';
+import { onReady } from '../util/dom.js';
+import { globMatch } from '../util/glob.js';
+import { showDebug } from './debug.js';
+import { matchVariant } from './match.js';
+import { applySlots } from './slots.js';
 
 /**
  * Decides the variant synchronously and applies it before first paint: slots already parsed right
