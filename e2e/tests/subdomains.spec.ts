@@ -13,7 +13,13 @@ import { events } from './support/db';
 import { E2E, SYNC } from './support/env';
 
 const BUNDLE = fileURLToPath(new URL('../../packages/sdk/dist/cairn.js', import.meta.url));
-type Api = { identify(u: string, t: string): Promise<{ userId: string }>; flush(): Promise<void> };
+type Api = {
+  identify(u: string, t: string): Promise<{ userId: string }>;
+  flush(): Promise<void>;
+  reset(): Promise<void>;
+  profile(): Promise<{ userId: string | null } | null>;
+  history(): Promise<{ pageViews: { path: string }[] }>;
+};
 
 let server: Server;
 let port = 0;
@@ -45,9 +51,12 @@ test('with data-cookie-domain, a second subdomain is the same device: after logi
   const profile = await page.evaluate(([u, t]) => (window as unknown as { cairn: Api }).cairn.identify(u!, t!), ['ann', token]);
   expect(profile.userId).toBe('ann');
 
-  const cookie = (await context.cookies(`${b}/`)).find((c) => c.name === 'cairn_id');
+  const cookies = await context.cookies(`${b}/`);
+  const cookie = cookies.find((c) => c.name === 'cairn_id');
   expect(cookie?.domain).toBe('.shop.test');
-  const device = cookie!.value.split('.')[0]!;
+  // The token has a cookie of its own, on the same domain: the id cookie stays what every version reads.
+  expect(cookies.find((c) => c.name === 'cairn_tk')?.domain).toBe('.shop.test');
+  const device = cookie!.value;
 
   // The other subdomain: the device is linked now, so its collects need its token, which this
   // origin's storage never held.
@@ -59,4 +68,20 @@ test('with data-cookie-domain, a second subdomain is the same device: after logi
   await expect
     .poll(() => events(E2E.db, site).filter((e) => e.deviceId === device && e.type === 'page').length, { message: 'both subdomains’ page views stored' })
     .toBe(2);
+  // b's next page pulls the merged profile.
+  await page.reload();
+  await cairnReady(page);
+  expect(await page.evaluate(() => (window as unknown as { cairn: Api }).cairn.profile())).toMatchObject({ userId: 'ann' });
+
+  // A logout on a: b's next page is the new anonymous device, with nothing left of ann's profile.
+  await page.goto(`${a}/?site=${site}`);
+  await cairnReady(page);
+  await page.evaluate(() => (window as unknown as { cairn: Api }).cairn.reset());
+  await page.goto(`${b}/?site=${site}`);
+  await cairnReady(page);
+  const after = (await context.cookies(`${b}/`)).find((c) => c.name === 'cairn_id')!.value;
+  expect(after).not.toBe(device);
+  expect(await page.evaluate(() => (window as unknown as { cairn: Api }).cairn.profile())).toBeNull();
+  const h = await page.evaluate(() => (window as unknown as { cairn: Api }).cairn.history());
+  expect(h.pageViews.map((p) => p.path)).toEqual(['/']);
 });

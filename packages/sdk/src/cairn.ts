@@ -125,25 +125,43 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const cookie = idCookie(loc.protocol == 'https:', o.cookieDomain || undefined);
   ok ? grant() : stop(consent == 'pending');
 
+  /** This tab's events not yet acknowledged nor beaconed. */
+  let mine: CairnEvent[] = [];
+  let dev = (ok && st.d) || '';
+  // With a cookie domain, subdomains share the cookies but not their storage: the cookies carry
+  // the token beside the id, and follow every change of either.
   const save = () => ok && (lsSet('cairn', st), o.cookieDomain && st.d && cookie.set(st.d, st.t));
+  /**
+   * The cookie names the device (cookies blocked: a new id each page). Another id there, this page
+   * moves to it, with its token; the user stays with the id they were stored with. With a cookie
+   * domain another subdomain moved it (a reset there, whose storage is its own): what this origin
+   * held of the old device goes, as reset() wipes it where it runs.
+   */
+  const follow = () => {
+    const c = ok && cookie.get();
+    if (c) {
+      if (c != dev) {
+        if (o.cookieDomain && st.d) {
+          for (const k of ['h', 'o', 'pf', PROMPTS_KEY]) kv.del(k).catch(warn);
+          st = { v: 1, g: st.g };
+        }
+        (st.d = dev = c), delete st.t, delete st.u, delete st.k, (mine = []);
+      }
+      st.t ||= cookie.token();
+    }
+  };
   const load = () => {
     const s = ok && readState();
     if (s) {
       if (s.d && s.d != dev) (dev = s.d), (mine = []);
       st = s;
     }
+    if (o.cookieDomain) follow();
   };
   /** Changes the state on top of the latest stored one, so no tab's write is lost. */
   const up = (f: (s: SyncState) => unknown) => (load(), f(st), save());
 
-  let dev = (ok && (cookie.get() || st.d)) || '';
-  // The cookie names the device; the token and the user belong to the id they were stored with
-  // (cookies blocked: a new id each page). An id another subdomain wrote brings its token along
-  // (with a cookie domain); a user's logout there wipes what this origin holds of them.
-  if (st.d != dev) {
-    if (st.u && dev) for (const k of ['h', 'o', 'pf', PROMPTS_KEY]) kv.del(k).catch(warn);
-    (st.d = dev || undefined), (st.t = cookie.token()), delete st.u, delete st.k;
-  }
+  follow();
   /** A new device id, with its own random token, which the server adopts: no answer needs to arrive. */
   const newDevice = () => ((st.t = uuid()), uuid());
   dev ||= newDevice();
@@ -190,8 +208,6 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   // is sent, and leaves it only once the server acknowledged it (or refused it with a 4xx other than
   // 429, which would fail forever). One tab sends at a time (Web Locks); without Web Locks every tab
   // sends, and the server's dedupe by event id keeps that exact.
-  /** This tab's events not yet acknowledged nor beaconed. */
-  let mine: CairnEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | 0 = 0;
   let fails = 0;
   let until = 0;
@@ -404,13 +420,12 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     ok = s == 'granted';
     if (ok) {
       // What this page held in memory joins what earlier visits stored; the earliest first touch
-      // wins, and an earlier visit's device keeps its id, token and user (an id another subdomain
-      // wrote, its token: with a cookie domain the cookie carries it).
+      // wins, and an earlier visit's device comes back with its token and user, unless the cookie
+      // names another (follow).
       const old = readState();
-      const was = dev;
       st = { ...old, ...st, f: old?.f || st.f, g: 1 };
-      dev = cookie.get() || old?.d || dev;
-      if (dev != was) ({ t: st.t, k: st.k, u: st.u } = dev == old?.d ? old! : ({ t: cookie.token() } as SyncState));
+      if (old?.d) ({ d: st.d, t: st.t, k: st.k, u: st.u } = old), (dev = old.d);
+      follow();
       grant();
       save();
       keepId();

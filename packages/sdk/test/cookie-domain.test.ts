@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { createCairn, type Cairn } from '../src/cairn';
+import { createCairn, type Cairn, type CairnOptions } from '../src/cairn';
 import { fakeServer, freshDevice, settle, type FakeServer } from './core-helpers';
 
 // A cookie domain lets subdomains share the device id (shop.example.com, www.example.com). Each
@@ -11,12 +11,33 @@ import { fakeServer, freshDevice, settle, type FakeServer } from './core-helpers
 const happy = (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM;
 let srv: FakeServer;
 const open: Cairn[] = [];
-const start = async (cookieDomain?: string) => {
-  const c = createCairn({ site: 'shop', server: 'http://sync.test', cookieDomain });
+const DOMAIN = '.shop.test';
+const make = (o: CairnOptions = {}) => {
+  const c = createCairn({ site: 'shop', server: 'http://sync.test', cookieDomain: DOMAIN, ...o });
   open.push(c);
+  return c;
+};
+const start = async (o: CairnOptions = {}) => {
+  const c = make(o);
   await c.ready;
   return c;
 };
+const collects = () => srv.requests.filter((r) => r.path.startsWith('/v1/collect'));
+const pageDevices = () => [...srv.events.values()].filter((e) => e.type == 'page').map((e) => e.deviceId as string);
+/** Identifies on a, and has b (another origin) browse the linked device and pull its profile. */
+async function linkedOnAandB(): Promise<{ device: string; token: string }> {
+  const a = await start();
+  await a.page();
+  await a.identify('u1', 'signed:u1');
+  const [device, token] = [...srv.tokens][0]!;
+  moveTo('b.shop.test');
+  const b = await start();
+  await b.page();
+  await b.flush();
+  // The next page on b pulls the merged profile.
+  expect((await (await start()).profile())?.userId).toBe('u1');
+  return { device, token };
+}
 /** Each origin's localStorage and IndexedDB, kept while the test is on another one. */
 const origins = new Map<string, { ls: Record<string, string>; idb: IDBFactory }>();
 /** Moves to another subdomain: the same cookie jar, that origin's own storage (empty at first). */
@@ -35,7 +56,7 @@ beforeEach(() => {
   happy.setURL('https://a.shop.test/');
   freshDevice();
   // freshDevice clears host cookies; a domain cookie is another cookie.
-  document.cookie = 'cairn_id=; path=/; domain=.shop.test; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+  for (const c of ['cairn_id', 'cairn_tk']) document.cookie = `${c}=; path=/; domain=.shop.test; expires=Thu, 01 Jan 1970 00:00:00 GMT`;
   srv = fakeServer();
   vi.stubGlobal('fetch', srv.fetch);
 });
@@ -45,27 +66,17 @@ afterEach(async () => {
 });
 
 test('with a cookie domain, another subdomain is the same device, with its token: its events still count once the device is linked', async () => {
-  const a = await start('.shop.test');
-  await a.page();
-  await a.flush();
-  const [device, token] = [...srv.tokens][0]!;
-  await a.identify('u1', 'signed:u1');
-
-  moveTo('b.shop.test');
-  const b = await start('.shop.test');
-  await b.page();
-  await b.flush();
+  const { device, token } = await linkedOnAandB();
   // A linked device's collects need its token: without it the server refuses them (401).
-  const pages = [...srv.events.values()].filter((e) => e.type == 'page');
-  expect(pages.map((e) => e.deviceId)).toEqual([device, device]);
-  expect(srv.requests.filter((r) => r.path.startsWith('/v1/collect')).at(-1)!.headers.authorization).toBe('Bearer ' + token);
-  // The next page on b has the merged profile.
-  const again = await start('.shop.test');
-  expect((await again.profile())?.userId).toBe('u1');
+  expect(pageDevices()).toEqual([device, device]);
+  expect(collects().at(-1)!.headers.authorization).toBe('Bearer ' + token);
+  // The id cookie is the bare id that every SDK version reads; the token has a cookie of its own.
+  expect(document.cookie).toContain(`cairn_id=${device}`);
+  expect(document.cookie).toContain(`cairn_tk=${token}`);
 });
 
 test('without a cookie domain, the token stays out of cookies (they travel with every request to the shop)', async () => {
-  const a = await start();
+  const a = await start({ cookieDomain: null });
   await a.page();
   await a.flush();
   const [device, token] = [...srv.tokens][0]!;
@@ -74,7 +85,7 @@ test('without a cookie domain, the token stays out of cookies (they travel with 
 });
 
 test('a subdomain whose storage holds an older device moves to the cookie’s device and token, and never writes its old id back', async () => {
-  const a = await start('.shop.test');
+  const a = await start();
   await a.page();
   await a.flush();
   const [device, token] = [...srv.tokens][0]!;
@@ -82,35 +93,76 @@ test('a subdomain whose storage holds an older device moves to the cookie’s de
   moveTo('b.shop.test');
   const old = { v: 1, d: 'old-device-0000-0000-0000-000000000000', t: 'old-token-0000-0000-0000-000000000000' };
   localStorage.setItem('cairn', JSON.stringify(old));
-  const b = createCairn({ site: 'shop', server: 'http://sync.test', cookieDomain: '.shop.test' });
-  open.push(b);
-  expect(document.cookie).toContain(`cairn_id=${device}.${token}`);
+  const b = make();
+  expect(document.cookie).toContain(`cairn_id=${device}`);
   expect(document.cookie).not.toContain(old.d);
   await b.ready;
   await b.page();
   await b.flush();
-  const last = srv.requests.filter((r) => r.path.startsWith('/v1/collect')).at(-1)!;
-  expect(last.body.deviceId).toBe(device);
-  expect(last.headers.authorization).toBe('Bearer ' + token);
+  expect(collects().at(-1)!.body.deviceId).toBe(device);
+  expect(collects().at(-1)!.headers.authorization).toBe('Bearer ' + token);
   expect(JSON.parse(localStorage.getItem('cairn')!)).toMatchObject({ d: device, t: token });
 });
 
-test('a logout on one subdomain wipes what another holds of that user, at its next page', async () => {
-  const a = await start('.shop.test');
+test('a subdomain that lost the token of the same device takes it from the cookie', async () => {
+  const a = await start();
   await a.page();
-  await a.identify('u1', 'signed:u1');
+  await a.flush();
+  const [device, token] = [...srv.tokens][0]!;
   moveTo('b.shop.test');
-  const b = await start('.shop.test');
+  localStorage.setItem('cairn', JSON.stringify({ v: 1, d: device }));
+  const b = await start();
   await b.page();
-  await b.identify('u1', 'signed:u1');
-  expect((await b.history()).pageViews.length).toBeGreaterThan(0);
-  await Promise.all([a.flush(), b.flush()]);
+  await b.flush();
+  expect(collects().at(-1)!.headers.authorization).toBe('Bearer ' + token);
+});
 
+test('a logout on one subdomain wipes what another holds of that user at its next page, identified there or not', async () => {
+  await linkedOnAandB();
   moveTo('a.shop.test');
-  await (await start('.shop.test')).reset();
+  await (await start()).reset();
   moveTo('b.shop.test');
-  const after = await start('.shop.test');
+  const after = await start();
   expect(await after.profile()).toBeNull();
   expect((await after.history()).pageViews).toEqual([]);
-  expect(after.touch().current).not.toBeNull();
+  expect(after.touch().first).toMatchObject({ channel: 'Direct' });
+});
+
+test('a tab left open on another subdomain follows a logout there instead of undoing it', async () => {
+  await linkedOnAandB();
+  const b = open.at(-1)!;
+  moveTo('a.shop.test');
+  await (await start()).reset();
+  const fresh = /(?:^|; )cairn_id=([^;]+)/.exec(document.cookie)![1]!;
+  moveTo('b.shop.test');
+  // The b tab, open all along, records an event: it moves to the new device, never back.
+  b.track('still_here');
+  await b.flush();
+  expect(/(?:^|; )cairn_id=([^;]+)/.exec(document.cookie)![1]).toBe(fresh);
+  expect(collects().at(-1)!.body.deviceId).toBe(fresh);
+  expect(await b.profile()).toBeNull();
+  expect((await b.history()).pageViews).toEqual([]);
+  // And a's next page is still the new anonymous device.
+  moveTo('a.shop.test');
+  const a = await start();
+  await a.page();
+  await a.flush();
+  expect(collects().at(-1)!.body.deviceId).toBe(fresh);
+  expect(await a.profile()).toBeNull();
+});
+
+test('granting consent on a subdomain after a logout elsewhere: the cookie’s new device, nothing of the old', async () => {
+  await linkedOnAandB();
+  moveTo('a.shop.test');
+  await (await start()).reset();
+  const fresh = /(?:^|; )cairn_id=([^;]+)/.exec(document.cookie)![1]!;
+  moveTo('b.shop.test');
+  const b = await start({ consent: 'pending' });
+  b.consent('granted');
+  await b.flush();
+  await b.page();
+  await b.flush();
+  expect(collects().at(-1)!.body.deviceId).toBe(fresh);
+  expect(await b.profile()).toBeNull();
+  expect((await b.history()).pageViews.map((p) => p.path)).toEqual(['/']);
 });

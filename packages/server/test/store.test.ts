@@ -176,6 +176,30 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       });
     });
 
+    it('lists products seen in the same millisecond as buildProfile orders them: newest, then greatest event id', async () => {
+      const site = newSite();
+      const dev = newDevice();
+      const at = 1000;
+      await store.ingest(
+        site,
+        dev,
+        [
+          asEvent({ id: 'evt-a1', type: 'page', at, path: '/1', title: '1', product: 'B', device: 'mobile' }),
+          asEvent({ id: 'evt-z1', type: 'page', at, path: '/2', title: '2', product: 'A', device: 'desktop' }),
+          asEvent({ id: 'evt-b2', type: 'page', at, path: '/3', title: '3', product: 'P', device: 'mobile' }),
+          asEvent({ id: 'evt-a2', type: 'page', at, path: '/4', title: '4', product: 'P', device: 'desktop' }),
+        ],
+        'h',
+      );
+      const p = await store.profile(site, dev);
+      // By event id, greatest first: z1 (A), b2 (P, mobile), a2 (P again), a1 (B).
+      expect(p.products.map((x) => [x.id, x.device])).toEqual([
+        ['A', 'desktop'],
+        ['P', 'mobile'],
+        ['B', 'mobile'],
+      ]);
+    });
+
     it("holds the device's own history, newest first, with products, categories and touches", async () => {
       const site = newSite();
       const dev = newDevice();

@@ -7,16 +7,18 @@
 // so it needs no encoding, and a cookie that is not such an id (tampered) reads as none.
 
 export const COOKIE = 'cairn_id';
+/** The device token's cookie, written with a cookie domain only. */
+export const TOKEN_COOKIE = 'cairn_tk';
 
 export interface IdCookie {
   get(): string | undefined;
-  /** The device token kept beside the id (`<id>.<token>`), with a cookie domain only. */
+  /** The device token kept in its own cookie (with a cookie domain), if any. */
   token(): string | undefined;
   /**
    * Writes the id; false when cookies are blocked (it did not stick). With a cookie domain the
-   * token goes along: each subdomain has its own localStorage, and without the token a subdomain
-   * could neither read the profile nor write to a linked device. Without one, the token stays out
-   * of the cookie, which travels with every request to the shop.
+   * token goes in a cookie of its own (no token: that cookie goes): each subdomain has its own
+   * localStorage, and without the token a subdomain could neither read the profile nor write to a
+   * linked device. Without one, the token stays out of cookies, which travel with every request.
    */
   set(id: string, token?: string): boolean;
   remove(): void;
@@ -24,18 +26,23 @@ export interface IdCookie {
 
 export function idCookie(https: boolean, domain?: string): IdCookie {
   // document.cookie throws in sandboxed frames.
-  const put = (v: string, days: number) => {
+  const put = (name: string, v: string, days: number) => {
     try {
       document.cookie =
-        `${COOKIE}=${v}; path=/; expires=${new Date(Date.now() + 864e5 * days).toUTCString()}; sameSite=Lax` + (domain ? '; domain=' + domain : '') + (https ? '; secure' : '');
+        `${name}=${v}; path=/; expires=${new Date(Date.now() + 864e5 * days).toUTCString()}; sameSite=Lax` + (domain ? '; domain=' + domain : '') + (https ? '; secure' : '');
     } catch {}
   };
-  const read = () => {
+  const read = (name: string) => {
     try {
-      // Only an id the server accepts: a tampered cookie would get every batch refused.
-      return /(?:^|; )cairn_id=([\w-]{8,64})(?:\.([\w-]{32,64}))?(;|$)/.exec(document.cookie) || undefined;
+      // Only an id (or token) the server accepts: a tampered cookie would get every batch refused.
+      return new RegExp(`(?:^|; )${name}=([\\w-]{8,64})(;|$)`).exec(document.cookie)?.[1];
     } catch {}
   };
-  const get = () => read()?.[1];
-  return { get, token: () => read()?.[2], set: (id, t) => (put(domain && t ? id + '.' + t : id, 396), get() == id), remove: () => put('', -1) };
+  const get = () => read(COOKIE);
+  return {
+    get,
+    token: () => read(TOKEN_COOKIE),
+    set: (id, t) => (put(COOKIE, id, 396), domain && put(TOKEN_COOKIE, t || '', t ? 396 : -1), get() == id),
+    remove: () => (put(COOKIE, '', -1), put(TOKEN_COOKIE, '', -1)),
+  };
 }

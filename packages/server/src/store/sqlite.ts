@@ -254,13 +254,14 @@ function prepare(db: Database.Database) {
     db.prepare(`SELECT ${cols} FROM events WHERE site = ? AND device_id = ? AND ${where} ORDER BY ${order}${limit ? ' LIMIT ?' : ' LIMIT 1'}`);
   // A device's newest distinct products (or categories) among its newest ITEM_SCAN sightings,
   // made distinct here: only the rows the profile can use reach JS, which turning 2 × 500 rows
-  // into objects made the slowest part of a profile read. With MAX(at), SQLite takes the row's
-  // other columns from the newest sighting of each value.
+  // into objects made the slowest part of a profile read. With MAX(), SQLite takes the row's
+  // other columns from the row holding the maximum: the newest sighting of each value, and of
+  // sightings in the same millisecond the greatest event id, as buildProfile orders them.
   const items = (col: 'product' | 'category') =>
     db.prepare(
-      `SELECT id, value, MAX(at) AS at, device FROM
+      `SELECT id, value, at, device, MAX(printf('%020d', at) || id) FROM
          (SELECT id, ${col} AS value, at, device FROM events WHERE site = ? AND device_id = ? AND ${col} IS NOT NULL ORDER BY at DESC LIMIT ?)
-       GROUP BY value ORDER BY at DESC LIMIT ?`,
+       GROUP BY value ORDER BY at DESC, id DESC LIMIT ?`,
     );
   return {
     device: db.prepare('SELECT * FROM devices WHERE site = ? AND device_id = ?'),
