@@ -39,7 +39,7 @@ export interface AppDeps {
   consoleDir?: string;
   /** Per-IP and per-device token buckets; `false` turns one off. */
   rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false };
-  /** Take the client IP from X-Forwarded-For (behind a trusted proxy only). */
+  /** Take the client IP from X-Forwarded-For, as the one proxy in front appended it (behind a trusted proxy only). */
   trustProxy?: boolean;
   /** Where the SDK bundle is; default: @cairn/sdk's dist/cairn.js. */
   sdkPath?: string;
@@ -71,9 +71,13 @@ function routeLabel(c: C): string {
   return p.includes('*') ? 'unmatched' : p;
 }
 
+/**
+ * The client's address. Behind a trusted proxy, the last X-Forwarded-For entry: the one that proxy
+ * appended. Entries before it come from the client, which can write anything there.
+ */
 function clientIp(c: C, trustProxy: boolean): string {
   if (trustProxy) {
-    const fwd = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    const fwd = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (fwd) return fwd.slice(0, 64);
   }
   return c.env?.incoming?.socket?.remoteAddress ?? 'local';

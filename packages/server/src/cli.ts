@@ -28,7 +28,7 @@ Server options (flag, else environment variable, else default):
                        CAIRN_IDENTITY_SECRET  shared with the storefront backend that signs logins
   --rate-ip <n>        CAIRN_RATE_IP        requests/s per IP, bursts of 10x (${DEFAULT_RATE_LIMITS.ip.perSecond}; 0 = off)
   --rate-device <n>    CAIRN_RATE_DEVICE    requests/s per device, bursts of 10x (${DEFAULT_RATE_LIMITS.device.perSecond}; 0 = off)
-  --trust-proxy        CAIRN_TRUST_PROXY=1  take the client IP from X-Forwarded-For
+  --trust-proxy        CAIRN_TRUST_PROXY=1  take the client IP from X-Forwarded-For (its last entry)
   --log-level <l>      CAIRN_LOG_LEVEL      info (fatal, error, warn, info, debug, silent)
   -h, --help
 `;

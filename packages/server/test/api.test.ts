@@ -210,8 +210,12 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       const first = await collect(dev, [pageEvent()]);
       const token = ((await first.json()) as { deviceToken: string }).deviceToken;
       const optin = { id: id(), site: SITE, deviceId: dev, email: 'ann@example.com', consentText: 'Send me the guide', at: 1_700_000_000_000, promptId: 'guide', touch: touch() };
-      const a = await h.req('POST', '/v1/optins', { body: optin });
-      const b = await h.req('POST', '/v1/optins', { body: optin });
+      // A device the server knows needs its token: an opt-in lands in its (merged) profile and export.
+      const before = await h.snapshot();
+      for (const headers of [{}, bearer('not-the-token-of-this-device-0000')]) expect((await h.req('POST', '/v1/optins', { body: optin, headers })).status).toBe(401);
+      expect(await h.snapshot()).toEqual(before);
+      const a = await h.req('POST', '/v1/optins', { body: optin, headers: bearer(token) });
+      const b = await h.req('POST', '/v1/optins', { body: optin, headers: bearer(token) });
       expect([a.status, b.status]).toEqual([201, 200]);
       expect(await b.json()).toEqual({ id: optin.id, status: 'duplicate' });
       const rows = ((await h.snapshot()).optins as Record<string, unknown>[]).filter((r) => r.id === optin.id);
@@ -264,7 +268,7 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
         const idf = await h.req('POST', '/v1/identify', { body: { site: SITE, deviceId: d, userId: user, token }, headers: bearer(tokens.at(-1) as string) });
         expect(idf.status).toBe(200);
       }
-      await h.req('POST', '/v1/optins', { body: { id: id(), site: SITE, deviceId: devs[0], email: 'erase@example.com', consentText: 'ok', at: 1 } });
+      await h.req('POST', '/v1/optins', { body: { id: id(), site: SITE, deviceId: devs[0], email: 'erase@example.com', consentText: 'ok', at: 1 }, headers: bearer(tokens[0]!) });
       const bystander = id();
       await collect(bystander, [pageEvent()]);
 

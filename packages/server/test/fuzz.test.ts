@@ -74,7 +74,7 @@ describe.each(makeStores())('fuzzing every endpoint on $name', (db: TestDb) => {
     const templates: Record<string, { method: string; path: string; body?: () => unknown; query?: Record<string, string>; auth?: 'device' | 'admin' }> = {
       collect: { method: 'POST', path: '/v1/collect', body: () => ({ site: SITE, deviceId: id(), events: [pageEvent(), { id: id(), type: 'touch', at: 1, touch: touch() }] }) },
       identify: { method: 'POST', path: '/v1/identify', body: () => ({ site: SITE, deviceId: id(), userId: 'alice', token: idToken, device: 'mobile' }) },
-      optins: { method: 'POST', path: '/v1/optins', body: () => ({ id: id(), site: SITE, deviceId: dev, email: 'a@example.com', consentText: 'yes', at: 1, touch: touch() }) },
+      optins: { method: 'POST', path: '/v1/optins', body: () => ({ id: id(), site: SITE, deviceId: dev, email: 'a@example.com', consentText: 'yes', at: 1, touch: touch() }), auth: 'device' },
       putConfig: { method: 'PUT', path: '/v1/config', body: () => config(), auth: 'admin' },
       profile: { method: 'GET', path: '/v1/profile', query: { site: SITE, deviceId: '' }, auth: 'device' },
       getConfig: { method: 'GET', path: '/v1/config', query: { site: SITE } },

@@ -59,4 +59,10 @@ describe('rate limits over HTTP', () => {
     expect(metrics).toMatch(/cairn_rate_limited_total\{scope="ip"\} 1/);
     expect(metrics).toMatch(/cairn_rate_limited_total\{scope="device"\} 1/);
   });
+
+  it('behind the proxy, the address it appended counts: entries the client wrote before it change nothing', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await collect(id(), `192.168.7.${i}, 10.0.0.4`)).status);
+    expect(codes).toEqual([202, 202, 202, 202, 202, 429]);
+  });
 });

@@ -20,7 +20,6 @@ export function collectRoutes(app: Hono<Env>, ctx: AppCtx): void {
     const body = parse(collectBodySchema, await readJson(c));
     checkQuerySite(c, body.site);
     await requireOrigin(ctx, c, body.site);
-    limitDevice(ctx, body.site, body.deviceId);
     const token = bearer(c);
     const device = await ctx.store.getDevice(body.site, body.deviceId);
     // The token is the device's read key. Writing to an anonymous device needs none (a client whose first
@@ -28,6 +27,8 @@ export function collectRoutes(app: Hono<Env>, ctx: AppCtx): void {
     if (device && (token !== null ? !tokenMatches(token, device.tokenHash) : device.userId !== null)) {
       throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
     }
+    // Limited once the caller may write here: a stranger's refused requests use none of the device's allowance.
+    limitDevice(ctx, body.site, body.deviceId);
     // A device seen for the first time keeps the token its client presents, else gets a new one.
     const fresh = tokenForNewDevice(token);
     const kind = body.events.find((e) => e.device)?.device;

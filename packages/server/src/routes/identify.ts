@@ -13,7 +13,6 @@ export function identifyRoutes(app: Hono<Env>, ctx: AppCtx): void {
     const body = parse(identifyBodySchema, await readJson(c));
     checkQuerySite(c, body.site);
     await requireOrigin(ctx, c, body.site);
-    limitDevice(ctx, body.site, body.deviceId);
     if (!ctx.identitySecret) throw unauthorized('identity is not enabled on this server: set CAIRN_IDENTITY_SECRET');
     const v = verifyIdentity(body.token, { secret: ctx.identitySecret, site: body.site, userId: body.userId, now: ctx.now() });
     if (!v.ok) {
@@ -24,9 +23,9 @@ export function identifyRoutes(app: Hono<Env>, ctx: AppCtx): void {
     const token = bearer(c);
     let deviceToken: string | undefined;
     const device = await ctx.store.getDevice(body.site, body.deviceId);
-    if (device) {
-      if (token === null || !tokenMatches(token, device.tokenHash)) throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
-    } else {
+    if (device && (token === null || !tokenMatches(token, device.tokenHash))) throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
+    limitDevice(ctx, body.site, body.deviceId);
+    if (!device) {
       // First seen here: it keeps the token its client presents, else gets a new one.
       const fresh = tokenForNewDevice(token);
       if (await ctx.store.ensureDevice(body.site, body.deviceId, hashToken(fresh.token), body.device)) {

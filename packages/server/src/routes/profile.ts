@@ -13,12 +13,12 @@ export function profileRoutes(app: Hono<Env>, ctx: AppCtx): void {
   app.get('/v1/profile', async (c) => {
     const q = parseQuery(c, deviceQuery);
     await requireOrigin(ctx, c, q.site);
-    limitDevice(ctx, q.site, q.deviceId);
     const token = bearer(c);
     if (token === null) throw unauthorized('the device token is required as "Authorization: Bearer <token>"');
     const device = await ctx.store.getDevice(q.site, q.deviceId);
     // Unknown device and wrong token answer alike, so the answer tells nothing about which devices exist.
     if (!device || !tokenMatches(token, device.tokenHash)) throw unauthorized('wrong device token');
+    limitDevice(ctx, q.site, q.deviceId);
     const profile = await ctx.store.profile(q.site, q.deviceId);
     return c.json(profile, 200, { 'Cache-Control': 'private, no-store' });
   });
