@@ -253,7 +253,7 @@ export async function seed({
         stats.identified++;
       }
       for (const o of dev.optins) {
-        await call('/v1/optins', o);
+        await call('/v1/optins', o, token);
         stats.optins++;
       }
     }

@@ -167,6 +167,14 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   dev ||= newDevice();
   /** Writes the id cookie, and mirrors the id when the cookie sticks (cookies blocked: memory only). */
   const keepId = () => ok && cookie.set(dev, st.t) && (up((s) => (s.d = dev)), kv.set('id', dev).catch(warn));
+  /** Moves this tab, and the stored state first (so that `load` keeps it), to a fresh anonymous device. */
+  const renew = () => {
+    dev = newDevice();
+    delete st.u, delete st.k;
+    st.d = dev;
+    save();
+    keepId();
+  };
 
   const arrived = enter(st, resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts }), Date.now());
   save();
@@ -218,10 +226,14 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     timer = setTimeout(() => ((timer = until = 0), flush()), ms);
   };
   const run = async () => {
-    for (let b; (b = ((await kv.get<Outbox>('o'))?.e || []).slice(0, 20))[0] && net(); ) {
+    let one = 0;
+    let renewed = 0;
+    for (let b; (b = ((await kv.get<Outbox>('o'))?.e || []).slice(0, one ? 1 : 20))[0] && net(); ) {
+      const d = dev;
       try {
         const tk = (await req<CollectResponse | undefined>('collect', batch(b)))?.deviceToken;
-        up((x) => (x.t ||= tk) && (x.k = 1));
+        // Only for the device the batch went to: another tab may have moved to a new one meanwhile.
+        up((x) => dev == d && (x.t ||= tk) && (x.k = 1));
       } catch (e) {
         const { status: s, cause } = e as CairnError;
         if (!s || s > 499 || s == 429) {
@@ -230,7 +242,18 @@ export function createCairn(o: CairnOptions = {}): Cairn {
           until = Date.now() + ms;
           return later(ms);
         }
-        // Another 4xx would fail forever: the batch is dropped.
+        // The server holds another token for this device (restored without its own): what is unsent
+        // goes to a fresh device rather than being refused batch after batch.
+        if (s == 401 && !renewed++) {
+          renew();
+          continue;
+        }
+        // One event the server refuses (400, 413) must not take the others down: one at a time.
+        if (b[1] && (s == 400 || s == 413)) {
+          one = 1;
+          continue;
+        }
+        // Else it would fail forever: the batch is dropped.
         warn(e);
       }
       fails = 0;
@@ -322,12 +345,16 @@ export function createCairn(o: CairnOptions = {}): Cairn {
 
   /** GET /v1/profile with the device token, cached in the Kv so pages render from it at once and offline. */
   const pull = async () => {
+    const d = dev;
     if (st.k) {
-      const pf = await req<Profile>('profile', 0, '&deviceId=' + dev).catch((e: CairnError) => {
+      const pf = await req<Profile>('profile', 0, '&deviceId=' + d).catch((e: CairnError) => {
         // The server no longer knows this token: forget it; the next collect gets a new one.
-        if (e.status == 401) up((s) => (delete s.t, delete s.k)), kv.del('pf');
+        if (e.status == 401 && dev == d) up((s) => (delete s.t, delete s.k)), kv.del('pf');
         throw e;
       });
+      // A logout, or another user on a shared computer, moved this page to a new device meanwhile:
+      // this answer is the old one's profile.
+      if (dev != d) return;
       await kv.set('pf', pf);
       fire('profile', pf);
     }
@@ -364,7 +391,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
         const r = await fetch(url('config'));
         const c = r.ok && obj(await r.json());
         if (!c) throw Error('config ' + r.status);
-        lsSet('cairn.cfg', { s: site, c });
+        ok && lsSet('cairn.cfg', { s: site, c });
         cfg || ((cfg = c), variants(), prompts());
       } catch (e) {
         warn(e);
@@ -432,7 +459,8 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       sync();
     } else {
       stop(s == 'pending');
-      if (s == 'denied') wipe().catch(warn);
+      // Denied: nothing of this visitor stays, in storage or in memory; a later grant is a new device.
+      if (s == 'denied') (st = { v: 1 }), (dev = newDevice()), wipe().catch(warn);
     }
   };
 

@@ -43,7 +43,8 @@ try {
   });
   const call = (c: Call) => {
     try {
-      (api[c[0]] as (...x: unknown[]) => unknown)(...c.slice(1));
+      // A queued call has no caller to take its rejection (identify offline, say): warned, not thrown.
+      (api[c[0]] as (...x: unknown[]) => { catch?: (f: typeof warn) => unknown } | undefined)(...c.slice(1))?.catch?.(warn);
     } catch (e) {
       warn(e);
     }

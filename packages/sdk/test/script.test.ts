@@ -117,3 +117,20 @@ test('a bad queue entry or a broken attribute never throws into the page', async
   expect(await sentTypes(c)).toContain('ok');
   expect(warn).toHaveBeenCalled();
 });
+
+test('a queued call that fails (identify with consent pending) is warned, never an unhandled rejection in the page', async () => {
+  const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const unhandled: unknown[] = [];
+  const onUnhandled = (r: unknown) => unhandled.push(r);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    (window as Win).cairn = [['identify', 'alice', 'signed:alice']];
+    const c = await load({ 'data-site': 'shop', 'data-server': 'http://sync.test', 'data-consent': 'pending' });
+    c.push(['profile'], ['history'], ['identify', 'bob', 'signed:bob']);
+    await settle(20);
+    expect(unhandled).toEqual([]);
+    expect(warned.mock.calls.some((w) => /consent/.test(String(w[1])))).toBe(true);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});

@@ -138,7 +138,8 @@ export function openApiDocument(): Json {
       },
       '/v1/optins': {
         post: {
-          summary: 'Record an email opt-in with its consent text, time, device and touch. Idempotent by id.',
+          summary: 'Record an email opt-in with its consent text, time, device and touch. Idempotent by id. A device the server knows needs its token.',
+          security: [{ deviceToken: [] }, {}],
           parameters: [q('site', 'Optional; must equal the body\'s site.', false)],
           requestBody: { required: true, content: json('OptinBody') },
           responses: {

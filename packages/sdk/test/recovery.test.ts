@@ -1,0 +1,169 @@
+// @vitest-environment happy-dom
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { createCairn, type Cairn, type CairnOptions } from '../src/cairn';
+import { fakeServer, freshDevice, idbDump, settle, type FakeServer } from './core-helpers';
+
+// Answers that land late, and refusals, must not bring a previous visitor back nor lose events:
+// a profile answered after a logout, a collect answered after another tab moved to a new device,
+// a server that no longer accepts the device's token, one event the server refuses, a denial.
+
+let srv: FakeServer;
+const open: Cairn[] = [];
+const make = (o: CairnOptions = {}) => {
+  const c = createCairn({ site: 'shop', server: 'http://sync.test', ...o });
+  open.push(c);
+  return c;
+};
+const start = async (o: CairnOptions = {}) => {
+  const c = make(o);
+  await c.ready;
+  return c;
+};
+const cookieId = () => /(?:^|; )cairn_id=([^;]+)/.exec(document.cookie)?.[1];
+const stored = () => JSON.parse(localStorage.getItem('cairn') || 'null') as Record<string, unknown> | null;
+const collected = () => [...srv.events.values()];
+/** Holds the requests whose URL matches until the returned function is called. */
+function hold(re: RegExp): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const inner = srv.fetch;
+  vi.stubGlobal('fetch', async (i: RequestInfo | URL, init?: RequestInit) => (re.test(String(i)) && (await gate), inner(i, init)));
+  return release;
+}
+
+beforeEach(() => {
+  freshDevice();
+  history.replaceState(null, '', '/');
+  srv = fakeServer();
+  vi.stubGlobal('fetch', srv.fetch);
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.ready));
+  await settle();
+});
+
+async function alice(): Promise<string> {
+  const a = await start();
+  await a.page({ product: 'SKU-A' });
+  await a.identify('alice', 'signed:alice');
+  await a.flush();
+  return cookieId()!;
+}
+
+test('a profile answered after a logout on that page is the old device’s: it is dropped', async () => {
+  const old = await alice();
+  const release = hold(/\/v1\/profile/);
+  const c = make();
+  await c.reset();
+  expect(cookieId()).not.toBe(old);
+  release();
+  await settle(20);
+  expect(JSON.stringify(await idbDump())).not.toContain('alice');
+  expect(await c.profile()).toBeNull();
+  expect((await c.history()).products).toEqual([]);
+});
+
+test('on a shared computer, the previous user’s profile answered late never reaches the next user’s device', async () => {
+  await alice();
+  const release = hold(/\/v1\/profile/);
+  const c = make();
+  expect((await c.identify('bob', 'signed:bob')).userId).toBe('bob');
+  release();
+  await settle(20);
+  expect((await c.profile())?.userId).toBe('bob');
+  expect((await c.history()).products).toEqual([]);
+});
+
+test('a collect answered after another tab moved to a new device does not mark that device as known to the server', async () => {
+  // Web Locks, as browsers have them: one tab sends, the others skip (happy-dom has none).
+  const held = new Set<string>();
+  const locks = {
+    request: async (name: string, _o: unknown, f: (lock: unknown) => unknown) => {
+      if (held.has(name)) return f(null);
+      held.add(name);
+      try {
+        return await f({ name });
+      } finally {
+        held.delete(name);
+      }
+    },
+  };
+  vi.stubGlobal('navigator', Object.create(navigator, { locks: { value: locks } }));
+  const a = await start();
+  await a.flush();
+  a.track('x');
+  await settle();
+  const release = hold(/\/v1\/collect/);
+  const sending = a.flush();
+  await settle();
+  const b = await start();
+  await b.reset();
+  const fresh = cookieId();
+  release();
+  await sending;
+  expect(stored()).toMatchObject({ d: fresh });
+  expect(stored()!.k).toBeUndefined();
+});
+
+test('a device the server holds another token for (restored without its own): unsent events go to a fresh device, not lost', async () => {
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const old = await alice();
+  // Cookie and localStorage cleared, IndexedDB kept: the id comes back from its mirror, without its token.
+  document.cookie = 'cairn_id=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+  localStorage.clear();
+  const c = await start();
+  expect(cookieId()).toBe(old);
+  c.track('after_restore');
+  await c.flush();
+  const ev = collected().find((e) => e.type == 'after_restore');
+  expect(ev).toBeDefined();
+  expect(ev.deviceId).not.toBe(old);
+  expect(cookieId()).toBe(ev.deviceId);
+  expect(srv.links.get(ev.deviceId)).toBeUndefined();
+});
+
+test('one event the server refuses does not take the rest of its batch down', async () => {
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  // As the real server does with props its schema refuses: 400 for the whole batch.
+  const inner = srv.fetch;
+  vi.stubGlobal('fetch', async (i: RequestInfo | URL, init?: RequestInit) =>
+    /\/v1\/collect/.test(String(i)) && String(init?.body).includes('"refused"')
+      ? new Response('{"error":"invalid_request","message":"events.1.product"}', { status: 400 })
+      : inner(i, init),
+  );
+  const c = await start();
+  c.track('first');
+  c.track('bad', { product: 'refused' });
+  c.track('last');
+  await c.flush();
+  expect(collected().map((e) => e.type).filter((t) => t != 'touch').sort()).toEqual(['first', 'last']);
+  await c.flush();
+  expect((await idbDump())!.o).toMatchObject({ e: [] });
+});
+
+test('denied, then granted again: the identified user and their device do not come back', async () => {
+  const old = await alice();
+  const c = await start();
+  c.consent('denied');
+  await settle(10);
+  expect(c.touch().current).toBeNull();
+  c.consent('granted');
+  c.track('after_grant');
+  await c.flush();
+  const ev = collected().find((e) => e.type == 'after_grant');
+  expect(ev.deviceId).not.toBe(old);
+  expect(stored()!.u).toBeUndefined();
+  expect(await c.profile()).toBeNull();
+});
+
+test('a config answered after a denial is not stored', async () => {
+  srv.config = { site: 'shop', variants: [] };
+  const release = hold(/\/v1\/config/);
+  const c = make();
+  await c.ready;
+  c.consent('denied');
+  release();
+  await settle(20);
+  expect(localStorage.getItem('cairn.cfg')).toBeNull();
+});
