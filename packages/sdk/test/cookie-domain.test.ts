@@ -2,26 +2,14 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { createCairn, type Cairn, type CairnOptions } from '../src/cairn';
-import { fakeServer, freshDevice, settle, type FakeServer } from './core-helpers';
+import { fakeServer, freshDevice, instances, settle, type FakeServer } from './core-helpers';
 
 // A cookie domain lets subdomains share the device id (shop.example.com, www.example.com). Each
 // subdomain is its own origin: its own localStorage and IndexedDB, the same cookies.
 
 const happy = (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM;
 let srv: FakeServer;
-const open: Cairn[] = [];
-const DOMAIN = '.shop.test';
-const make = (o: CairnOptions = {}) => {
-  const c = createCairn({ site: 'shop', server: 'http://sync.test', cookieDomain: DOMAIN, ...o });
-  open.push(c);
-  return c;
-};
-const start = async (o: CairnOptions = {}) => {
-  const c = make(o);
-  await c.ready;
-  return c;
-};
+const { open, make, start } = instances({ cookieDomain: '.shop.test' });
 const collects = () => srv.requests.filter((r) => r.path.startsWith('/v1/collect'));
 const pageDevices = () => [...srv.events.values()].filter((e) => e.type == 'page').map((e) => e.deviceId as string);
 /** Identifies on a, and has b (another origin) browse the linked device and pull its profile. */

@@ -2,6 +2,7 @@
 // that behaves like the /v1 API (dedupe by event id, device tokens, Bearer auth, identity links).
 import { IDBFactory } from 'fake-indexeddb';
 import { vi } from 'vitest';
+import { createCairn, type Cairn, type CairnOptions } from '../src/cairn';
 import type { Touch } from '../src/types';
 
 /** A new empty IndexedDB, localStorage and cookie jar, and real timers/fetch. */
@@ -162,4 +163,23 @@ export function fakeServer(): FakeServer {
     return json(404, { error: 'not_found', message: 'x' });
   };
   return s;
+}
+
+/**
+ * SDK instances against the fake server (site `shop` at http://sync.test, then `defaults`), each
+ * kept in `open` so that a test can wait for them all before the next one swaps the storage.
+ */
+export function instances(defaults: CairnOptions = {}) {
+  const open: Cairn[] = [];
+  const make = (o: CairnOptions = {}) => {
+    const c = createCairn({ site: 'shop', server: 'http://sync.test', ...defaults, ...o });
+    open.push(c);
+    return c;
+  };
+  const start = async (o: CairnOptions = {}) => {
+    const c = make(o);
+    await c.ready;
+    return c;
+  };
+  return { open, make, start };
 }

@@ -1,25 +1,14 @@
 // @vitest-environment happy-dom
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { createCairn, type Cairn, type CairnOptions } from '../src/cairn';
-import { fakeServer, freshDevice, idbDump, settle, type FakeServer } from './core-helpers';
+import { fakeServer, freshDevice, idbDump, instances, settle, type FakeServer } from './core-helpers';
 
 // Answers that land late, and refusals, must not bring a previous visitor back nor lose events:
 // a profile answered after a logout, a collect answered after another tab moved to a new device,
 // a server that no longer accepts the device's token, one event the server refuses, a denial.
 
 let srv: FakeServer;
-const open: Cairn[] = [];
-const make = (o: CairnOptions = {}) => {
-  const c = createCairn({ site: 'shop', server: 'http://sync.test', ...o });
-  open.push(c);
-  return c;
-};
-const start = async (o: CairnOptions = {}) => {
-  const c = make(o);
-  await c.ready;
-  return c;
-};
+const { open, make, start } = instances();
 const cookieId = () => /(?:^|; )cairn_id=([^;]+)/.exec(document.cookie)?.[1];
 const stored = () => JSON.parse(localStorage.getItem('cairn') || 'null') as Record<string, unknown> | null;
 const collected = () => [...srv.events.values()];
