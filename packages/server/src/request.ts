@@ -6,7 +6,7 @@ import { fromZod, HttpError } from './errors.js';
 // validated queries, and Bearer credentials.
 
 /** NUL and lone surrogates: valid JSON, but PostgreSQL refuses them, so they are refused here for both stores. */
-const BAD_CHARS = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const BAD_CHARS = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function findBadString(value: unknown, path: string[], depth: number): string[] | null {
   if (typeof value === 'string') return BAD_CHARS.test(value) ? path : null;

@@ -70,6 +70,8 @@ const cases: Case[] = [
   { name: 'export: no site', method: 'GET', path: '/v1/users/alice/export', headers: admin, status: 400, field: 'site' },
   { name: 'delete: wrong admin key', method: 'DELETE', path: `/v1/users/alice?site=${SITE}`, headers: bearer('guess'), status: 401 },
   { name: 'delete: id too long', method: 'DELETE', path: `/v1/users/${'u'.repeat(129)}?site=${SITE}`, headers: admin, status: 400, field: 'id' },
+  { name: 'export: NUL in the id', method: 'GET', path: `/v1/users/%00/export?site=${SITE}`, headers: admin, status: 400, field: 'id' },
+  { name: 'delete: NUL in the id', method: 'DELETE', path: `/v1/users/a%00b?site=${SITE}`, headers: admin, status: 400, field: 'id' },
   // others
   { name: 'sdk.js: no site', method: 'GET', path: '/v1/sdk.js', status: 400, field: 'site' },
   { name: 'unknown route', method: 'POST', path: '/v1/nothing', body: {}, status: 404 },

@@ -200,6 +200,20 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       ]);
     });
 
+    it('picks the first and last touch of the same millisecond by event id, on both stores alike', async () => {
+      const site = newSite();
+      const dev = newDevice();
+      // One batch each, in an order that is neither the ids' nor their reverse.
+      for (const [id, source] of [['m-1', 'pinterest'], ['z-2', 'facebook'], ['a-3', 'google'], ['k-4', 'bing']] as const) {
+        await store.ingest(site, dev, [asEvent({ id, type: 'touch', at: 500, touch: touchOf('Organic Social', source, 500) })], 'h');
+      }
+      const p = await store.profile(site, dev);
+      // buildProfile: the first touch is the oldest, then the smallest id; the last, the newest, then the greatest id.
+      expect(p.firstTouch?.source).toBe('google');
+      expect(p.lastTouch?.source).toBe('facebook');
+      expect(p.touches.map((t) => t.source)).toEqual(['facebook', 'pinterest', 'bing', 'google']);
+    });
+
     it("holds the device's own history, newest first, with products, categories and touches", async () => {
       const site = newSite();
       const dev = newDevice();
@@ -443,9 +457,14 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       expect(x).not.toBeNull();
       expect(x!.site).toBe(site);
       expect(x!.userId).toBe('exp-user');
-      expect(x!.links).toEqual([
-        { deviceId: s.phone, at: 1000 },
-        { deviceId: s.desk, at: 2000 },
+      // A device linked to someone else refused them: that audit record is about them too.
+      const other = await seedUser(site, 'exp-other');
+      expect(await store.link(site, other.phone, 'exp-user', 3000)).toBe('conflict');
+      const x2 = await store.exportUser(site, 'exp-user');
+      expect(x2!.links).toEqual([
+        { deviceId: s.phone, at: 1000, action: 'linked' },
+        { deviceId: s.desk, at: 2000, action: 'linked' },
+        { deviceId: other.phone, at: 3000, action: 'conflict' },
       ]);
       expect(x!.devices.map((d) => [d.deviceId, d.kind]).sort()).toEqual([[s.desk, 'desktop'], [s.phone, 'mobile']].sort());
       expect(x!.events).toHaveLength(4);

@@ -1,11 +1,12 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import { parse, parseQuery } from '../request.js';
+import { BAD_CHARS, parse, parseQuery } from '../request.js';
 import { requireAdmin, type AppCtx, type Env } from '../context.js';
 import { siteQuery } from './config.js';
 
-const userId = z.string().min(1).max(128);
+// As POST /v1/identify takes it; a path parameter is checked for the characters a body may not hold either.
+const userId = z.string().min(1).max(128).refine((v) => !BAD_CHARS.test(v), 'NUL and unpaired surrogate characters are not allowed');
 
 /** Privacy endpoints (admin): export everything held about a user, and erase it. */
 export function userRoutes(app: Hono<Env>, ctx: AppCtx): void {

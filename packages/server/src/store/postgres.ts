@@ -131,13 +131,14 @@ class PgStore implements Store {
       if (!me) return emptyProfile();
       const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
       // Per device, the newest N rows through the (site, device_id, …, at) indexes: the read stays flat
-      // however long the history is.
+      // however long the history is. Rows of the same millisecond in buildProfile's order (event id),
+      // so that both stores pick the same ones.
       const perDevice = (cols: postgres.PendingQuery<postgres.Row[]>, where: postgres.PendingQuery<postgres.Row[]>, order: 'ASC' | 'DESC', limit: number) => tx<postgres.Row[]>`
         SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
         CROSS JOIN LATERAL (
           SELECT ${cols} FROM events
           WHERE site = ${site} AND device_id = d.id AND ${where}
-          ORDER BY at ${order === 'ASC' ? tx`ASC` : tx`DESC`} LIMIT ${limit}
+          ORDER BY ${order === 'ASC' ? tx`at ASC, id ASC` : tx`at DESC, id DESC`} LIMIT ${limit}
         ) e`;
       // A device's newest distinct products (or categories) among its newest ITEM_SCAN sightings,
       // made distinct here, so that only the rows the profile can use are sent.
@@ -248,13 +249,13 @@ class PgStore implements Store {
         tx<{ id: string; device_id: string; type: string; at: number; body: unknown }[]>`
           SELECT id, device_id, type, at, body FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[]) ORDER BY at, id`,
         tx<OptinRow[]>`SELECT * FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) ORDER BY at, id`,
-        tx<{ device_id: string; at: number }[]>`
-          SELECT device_id, at FROM links WHERE site = ${site} AND user_id = ${userId} AND action = 'linked' ORDER BY at, seq`,
+        tx<{ device_id: string; at: number; action: 'linked' | 'conflict' }[]>`
+          SELECT device_id, at, action FROM links WHERE site = ${site} AND user_id = ${userId} ORDER BY at, seq`,
       ]);
       return {
         site,
         userId,
-        links: links.map((l) => ({ deviceId: l.device_id, at: l.at })),
+        links: links.map((l) => ({ deviceId: l.device_id, at: l.at, action: l.action })),
         devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), createdAt: d.created_at })),
         events: events.map((e) => eventFromRow(e.id, e.type, e.at, e.body, e.device_id)),
         optins: optins.map(optinFromRow),

@@ -177,12 +177,12 @@ class SqliteStore implements Store {
         .all(site, site, userId) as { id: string; device_id: string; type: string; at: number; body: string }[];
       const optins = db.prepare(`SELECT * FROM optins WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`).all(site, site, userId) as OptinRow[];
       const links = db
-        .prepare("SELECT device_id, at FROM links WHERE site = ? AND user_id = ? AND action = 'linked' ORDER BY at, seq")
-        .all(site, userId) as { device_id: string; at: number }[];
+        .prepare('SELECT device_id, at, action FROM links WHERE site = ? AND user_id = ? ORDER BY at, seq')
+        .all(site, userId) as { device_id: string; at: number; action: 'linked' | 'conflict' }[];
       return {
         site,
         userId,
-        links: links.map((l) => ({ deviceId: l.device_id, at: l.at })),
+        links: links.map((l) => ({ deviceId: l.device_id, at: l.at, action: l.action })),
         devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), createdAt: d.created_at })),
         events: events.map((e) => eventFromRow(e.id, e.type, e.at, JSON.parse(e.body), e.device_id)),
         optins: optins.map(optinFromRow),
@@ -250,6 +250,7 @@ class SqliteStore implements Store {
 }
 
 function prepare(db: Database.Database) {
+  // `order` breaks ties of the same millisecond by event id, as buildProfile does (and PostgreSQL).
   const perDevice = (where: string, order: string, limit: boolean, cols: string) =>
     db.prepare(`SELECT ${cols} FROM events WHERE site = ? AND device_id = ? AND ${where} ORDER BY ${order}${limit ? ' LIMIT ?' : ' LIMIT 1'}`);
   // A device's newest distinct products (or categories) among its newest ITEM_SCAN sightings,
@@ -281,12 +282,12 @@ function prepare(db: Database.Database) {
       `SELECT device_id, kind, user_id FROM devices WHERE site = ? AND (device_id = ? OR user_id =
          (SELECT user_id FROM devices WHERE site = ? AND device_id = ?))`,
     ),
-    pages: perDevice("type = 'page'", 'at DESC', true, 'id, at, body'),
+    pages: perDevice("type = 'page'", 'at DESC, id DESC', true, 'id, at, body'),
     products: items('product'),
     categories: items('category'),
-    touches: perDevice("type = 'touch'", 'at DESC', true, "id, at, json_extract(body, '$.touch') AS touch"),
-    firstTouch: perDevice("type = 'touch'", 'at ASC', false, "id, at, json_extract(body, '$.touch') AS touch"),
-    lastTouch: perDevice("type = 'touch' AND channel <> 'Direct'", 'at DESC', false, "id, at, json_extract(body, '$.touch') AS touch"),
+    touches: perDevice("type = 'touch'", 'at DESC, id DESC', true, "id, at, json_extract(body, '$.touch') AS touch"),
+    firstTouch: perDevice("type = 'touch'", 'at ASC, id ASC', false, "id, at, json_extract(body, '$.touch') AS touch"),
+    lastTouch: perDevice("type = 'touch' AND channel <> 'Direct'", 'at DESC, id DESC', false, "id, at, json_extract(body, '$.touch') AS touch"),
     optedIn: db.prepare('SELECT 1 FROM optins WHERE site = ? AND device_id = ? LIMIT 1'),
     config: db.prepare('SELECT json, etag, updated_at FROM configs WHERE site = ?'),
     putConfig: db.prepare(

@@ -36,7 +36,8 @@ export interface StoredConfig {
 export interface UserExport {
   site: string;
   userId: string;
-  links: { deviceId: string; at: number }[];
+  /** Every link record about the user: `linked`, and `conflict` when a device linked to someone else refused them. */
+  links: { deviceId: string; at: number; action: 'linked' | 'conflict' }[];
   devices: { deviceId: string; kind: DeviceKind | null; createdAt: number }[];
   events: (CairnEvent & { deviceId: string })[];
   optins: OptinBody[];
