@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CollectResponse, Profile } from '@cairn/schema';
 import { startServer, type RunningServer } from '../src/server.js';
-import { postgresDb } from './helpers/db.js';
+import postgres from 'postgres';
+import { PG_TEST_URL, postgresDb } from './helpers/db.js';
 import { config, id, pageEvent, SITE } from './helpers/http.js';
 
 describe('two server instances on one PostgreSQL schema', () => {
@@ -61,5 +62,64 @@ describe('two server instances on one PostgreSQL schema', () => {
     const ca = await fetch(`${a.url}/v1/config?site=${SITE}`);
     const cb = await fetch(`${b.url}/v1/config?site=${SITE}`);
     expect(ca.headers.get('etag')).toBe(cb.headers.get('etag'));
+  });
+});
+
+describe('two stores on one PostgreSQL schema: an erasure racing a login', () => {
+  const db = postgresDb();
+  afterAll(() => db.cleanup());
+
+  it('a device linked while the user is being erased is either erased with them or stays findable, never orphaned', async () => {
+    const [a, b] = [await db.open(), await db.open()];
+    const site = 'race';
+    const [d1, d2] = [id(), id()];
+    await a.ingest(site, d1, [pageEvent()], 'h1');
+    await a.ingest(site, d2, [pageEvent(), pageEvent()], 'h2');
+    expect(await a.link(site, d1, 'u1', 1)).toBe('linked');
+
+    // Another connection holds a lock on the events table: the erasure stops at its first DELETE,
+    // after it has read the user's devices. Waits are observed in pg_locks, not timed.
+    const sql = postgres(PG_TEST_URL, { max: 2, onnotice: () => undefined, connection: { search_path: db.options.pgSchema as string } });
+    try {
+      let release!: () => void;
+      let locked!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const blocker = sql.begin(async (tx) => {
+        await tx`LOCK TABLE events IN SHARE MODE`;
+        locked();
+        await released;
+      });
+      await isLocked;
+      /** Until some transaction waits for a lock on this schema's events table, or for an advisory lock. */
+      const waiting = async (on: 'events' | 'advisory') => {
+        for (;;) {
+          const [r] =
+            on == 'events'
+              ? await sql<{ n: number }[]>`
+                  SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace s ON s.oid = c.relnamespace
+                  WHERE NOT l.granted AND s.nspname = ${db.options.pgSchema as string} AND c.relname = 'events'`
+              : await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'advisory'`;
+          if (r!.n > 0) return;
+          await new Promise((ok) => setImmediate(ok));
+        }
+      };
+      const erased = a.deleteUser(site, 'u1');
+      await waiting('events');
+      // Meanwhile the user logs in on d2 through the other instance: it waits for the erasure, or
+      // (without the user's lock) links at once.
+      const linked = b.link(site, d2, 'u1', 2);
+      await Promise.race([linked, waiting('advisory')]);
+      release();
+      await blocker;
+      expect(await erased).toBe(true);
+      expect(await linked).toBe('linked');
+    } finally {
+      await sql.end();
+    }
+    // d2's login came after the erasure: it is the user's again, with its events, and can be erased.
+    const x = await a.exportUser(site, 'u1');
+    expect(x?.devices.map((d) => d.deviceId)).toEqual([d2]);
+    expect(x?.events).toHaveLength(2);
   });
 });

@@ -181,6 +181,7 @@ class PgStore implements Store {
 
   async link(site: string, deviceId: string, userId: string, at: number): Promise<LinkResult> {
     return this.sql.begin(async (tx): Promise<LinkResult> => {
+      await lockUser(tx, site, userId);
       // FOR UPDATE: two instances linking one device at once decide one after the other.
       const [d] = await tx<{ user_id: string | null }[]>`
         SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId} FOR UPDATE`;
@@ -265,6 +266,9 @@ class PgStore implements Store {
 
   async deleteUser(site: string, userId: string): Promise<boolean> {
     return this.sql.begin(async (tx): Promise<boolean> => {
+      // The user's lock first, as link() takes it: a login linking another device waits until the
+      // erasure is done, rather than linking a device whose events the erasure then leaves behind.
+      await lockUser(tx, site, userId);
       // Lock the user's devices first so a concurrent link or ingest cannot slip rows in between.
       const ids = (await tx<{ device_id: string }[]>`
         SELECT device_id FROM devices WHERE site = ${site} AND user_id = ${userId} FOR UPDATE`).map((r) => r.device_id);
@@ -302,6 +306,14 @@ class PgStore implements Store {
       };
     });
   }
+}
+
+/**
+ * Serialises the transactions about one user (link, erasure) across instances, until commit: a
+ * transaction-scoped advisory lock on a hash of site and user id (a collision only serialises more).
+ */
+async function lockUser(tx: Tx, site: string, userId: string): Promise<void> {
+  await tx`SELECT pg_advisory_xact_lock(hashtextextended(${site + '\n' + userId}, 0))`;
 }
 
 /** Inserts the device if missing (true), else refreshes its kind. Runs inside the caller's transaction. */
