@@ -156,3 +156,19 @@ test('a config answered after a denial is not stored', async () => {
   await settle(20);
   expect(localStorage.getItem('cairn.cfg')).toBeNull();
 });
+
+test('a tab that starts denied while another holds the database open wipes it without leaving a later grant waiting', async () => {
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const a = await start();
+  await a.page({ product: 'SKU-A' });
+  // Another page, denied from the start: its wipe must not wait for a's connection to close.
+  await start({ consent: 'denied' });
+  await settle(5);
+  expect((await idbDump())!.h).toBeUndefined();
+  // A third page starts denied, then the visitor grants: storage opens and works at once.
+  const c = make({ consent: 'denied' });
+  await c.ready;
+  c.consent('granted');
+  await c.page();
+  expect((await c.history()).pageViews).toHaveLength(1);
+});

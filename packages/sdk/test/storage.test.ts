@@ -183,14 +183,34 @@ describe('consent', () => {
     expect(await s.kv.get('h')).toBeUndefined();
   });
 
-  test('wipe without an open connection deletes the database instead', async () => {
+  test('wipe without an open connection empties the database through one, and creates none', async () => {
+    // A page where consent is denied from the start never opens IndexedDB: no database, none made.
+    const none = createKv(window);
+    none.stop(false);
+    await none.wipe();
+    expect(await idbDump()).toBeNull();
     await rawPut('h', { v: 1 });
     expect(await idbDump()).toEqual({ h: { v: 1 } });
-    // A page where consent is denied from the start never opens IndexedDB.
+    // A delete would wait for other tabs' connections, and this tab's next open behind it: cleared instead.
     const s = createKv(window);
     s.stop(false);
     await s.wipe();
-    await settle();
+    expect(await idbDump()).toEqual({});
+  });
+
+  test('without indexedDB.databases(), a wipe without a connection deletes the database', async () => {
+    await rawPut('h', { v: 1 });
+    const databases = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(indexedDB), 'databases');
+    Object.defineProperty(indexedDB, 'databases', { configurable: true, value: undefined });
+    try {
+      const s = createKv(window);
+      s.stop(false);
+      await s.wipe();
+      await settle();
+    } finally {
+      delete (indexedDB as { databases?: unknown }).databases;
+    }
+    expect(databases).toBeDefined();
     expect(await idbDump()).toBeNull();
   });
 });

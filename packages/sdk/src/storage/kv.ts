@@ -115,11 +115,14 @@ export function createKv(w: Window): Store {
       try {
         await strings(w.localStorage).c();
       } catch {}
-      // Clearing needs an open connection; without one, deleting the database writes nothing.
+      // Clearing needs an open connection. Without one here, it is cleared through one when it
+      // exists: a delete would wait for every other tab to close its connection, and this tab's
+      // next open (a later grant) behind it. Without indexedDB.databases(), it is deleted.
       if (disk) await (await disk).c();
       else
         try {
-          indexedDB.deleteDatabase('cairn');
+          if (!indexedDB.databases) indexedDB.deleteDatabase('cairn');
+          else if ((await indexedDB.databases()).some((d) => d.name == 'cairn')) await idb().c();
         } catch {}
     },
   };
