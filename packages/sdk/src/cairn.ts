@@ -127,7 +127,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
 
   /** This tab's events not yet acknowledged nor beaconed. */
   let mine: CairnEvent[] = [];
-  let dev = (ok && st.d) || '';
+  let dev = (ok && (st.d || st.n)) || '';
   // With a cookie domain, subdomains share the cookies but not their storage: the cookies carry
   // the token beside the id, and follow every change of either.
   const save = () => ok && (lsSet('cairn', st), o.cookieDomain && st.d && cookie.set(st.d, st.t));
@@ -162,11 +162,14 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const up = (f: (s: SyncState) => unknown) => (load(), f(st), save());
 
   follow();
-  /** A new device id, with its own random token, which the server adopts: no answer needs to arrive. */
-  const newDevice = () => ((st.t = uuid()), uuid());
+  /**
+   * A new device id, with its own random token, which the server adopts: no answer needs to arrive.
+   * Stored at once as unsettled (`n`), so that a tab starting before keepId settles it takes it too.
+   */
+  const newDevice = () => ((st.t = uuid()), (st.n = uuid()));
   dev ||= newDevice();
-  /** Writes the id cookie, and mirrors the id when the cookie sticks (cookies blocked: memory only). */
-  const keepId = () => ok && cookie.set(dev, st.t) && (up((s) => (s.d = dev)), kv.set('id', dev).catch(warn));
+  /** Writes the id cookie, and mirrors the id when the cookie sticks (cookies blocked: memory only, nothing settled). */
+  const keepId = () => ok && (cookie.set(dev, st.t) ? (up((s) => ((s.d = dev), delete s.n)), kv.set('id', dev).catch(warn)) : up((s) => delete s.n));
   /** Moves this tab, and the stored state first (so that `load` keeps it), to a fresh anonymous device. */
   const renew = () => {
     dev = newDevice();
@@ -375,7 +378,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       await grant();
       const mirror = !cookie.get() && !st.d && (await kv.get<string>('id'));
       // The mirror keeps the id only: the token made for a new id is not this one's.
-      if (mirror) (dev = mirror), up((s) => delete s.t);
+      if (mirror) (dev = mirror), up((s) => (delete s.t, delete s.n));
       keepId();
     }
   })().catch(warn);

@@ -172,3 +172,23 @@ test('a tab that starts denied while another holds the database open wipes it wi
   await c.page();
   expect((await c.history()).pageViews).toHaveLength(1);
 });
+
+test('two tabs opened at once on a first visit are one device, with one token', async () => {
+  const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  // Both start before either has opened storage and settled its device id.
+  const a = make();
+  const b = make();
+  await Promise.all([a.ready, b.ready]);
+  await Promise.all([a.page({ path: '/a' }), b.page({ path: '/b' })]);
+  await a.flush();
+  await b.flush();
+  const devices = new Set(collected().map((e) => e.deviceId));
+  expect(devices.size).toBe(1);
+  expect(cookieId()).toBe([...devices][0]);
+  expect(stored()).toMatchObject({ d: cookieId() });
+  expect(stored()!.n).toBeUndefined();
+  expect([...srv.tokens.keys()]).toEqual([cookieId()]);
+  expect(warned).not.toHaveBeenCalled();
+  // The first visit's touch, where the visitor came from, is that device's.
+  expect(collected().find((e) => e.type == 'touch')?.deviceId).toBe(cookieId());
+});

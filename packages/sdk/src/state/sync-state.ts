@@ -11,6 +11,11 @@ export interface SyncState {
   v: 1;
   /** Device id (mirror of the cookie). */
   d?: string;
+  /**
+   * A device id a tab made and has not settled yet (storage opens first): a tab starting meanwhile
+   * takes it, with its token, instead of making another (two tabs of a first visit, one device).
+   */
+  n?: string;
   /** First touch ever, last non-Direct touch, this session's touch. */
   f?: Touch | null;
   l?: Touch | null;
