@@ -153,7 +153,9 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const load = () => {
     const s = ok && readState();
     if (s) {
-      if (s.d && s.d != dev) (dev = s.d), (mine = []);
+      // Another tab's device, settled or just made (a reset there): this tab follows it.
+      const id = s.d || s.n;
+      if (id && id != dev) (dev = id), (mine = []);
       st = s;
     }
     if (o.cookieDomain) follow();
@@ -369,7 +371,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   else if (net()) reveal = hideSlots(doc);
 
   /** Removes every trace of this device: cookie, storage, memory. */
-  const wipe = () => ((mine = []), cookie.remove(), clear());
+  const wipe = (keepState?: 1) => ((mine = []), cookie.remove(), clear(keepState));
 
   // Start: open storage and settle the device id (the Kv mirror brings back a cleared cookie).
   const ready = (async () => {
@@ -378,7 +380,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       await grant();
       const mirror = !cookie.get() && !st.d && (await kv.get<string>('id'));
       // The mirror keeps the id only: the token made for a new id is not this one's.
-      if (mirror) (dev = mirror), up((s) => (delete s.t, delete s.n));
+      if (mirror) up((s) => ((dev = mirror), delete s.t, delete s.n));
       keepId();
     }
   })().catch(warn);
@@ -413,10 +415,13 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   /** A new anonymous device: what the old one had not sent goes first, then everything is wiped. */
   const restart = async () => {
     await flush();
-    await wipe();
-    // Consent is not identity: an explicit grant survives.
+    // The new device first, stored as unsettled before the old one is wiped: another tab that writes
+    // meanwhile follows it (load) instead of writing the old device back. Consent is not identity:
+    // an explicit grant survives.
     st = { v: 1, g: st.g };
     dev = newDevice();
+    save();
+    await wipe(1);
     act(Date.now());
     keepId();
     fire('reset');

@@ -192,3 +192,44 @@ test('two tabs opened at once on a first visit are one device, with one token', 
   // The first visit's touch, where the visitor came from, is that device's.
   expect(collected().find((e) => e.type == 'touch')?.deviceId).toBe(cookieId());
 });
+
+test('another tab writing while reset() wipes the old device follows the new one instead of restoring the old', async () => {
+  const a = await start();
+  const b = await start();
+  await a.page({ product: 'SKU-A' });
+  await a.identify('alice', 'signed:alice');
+  const old = cookieId();
+  // Tab b records an event right when a's logout removes the cookie, before the wipe is done.
+  const proto = Object.getPrototypeOf(document);
+  let owner: object = proto;
+  while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner);
+  const desc = Object.getOwnPropertyDescriptor(owner, 'cookie')!;
+  let clicked = false;
+  Object.defineProperty(document, 'cookie', {
+    configurable: true,
+    get: () => desc.get!.call(document),
+    set: (v: string) => {
+      desc.set!.call(document, v);
+      if (!clicked && /^cairn_id=;/.test(v)) (clicked = true), queueMicrotask(() => b.track('click'));
+    },
+  });
+  try {
+    await a.reset();
+    await settle(10);
+  } finally {
+    delete (document as { cookie?: string }).cookie;
+  }
+  expect(clicked).toBe(true);
+  expect(cookieId()).not.toBe(old);
+  expect(stored()).toMatchObject({ d: cookieId() });
+  expect(stored()!.u).toBeUndefined();
+  a.track('after_logout');
+  b.track('after_logout_b');
+  await a.flush();
+  await b.flush();
+  for (const t of ['after_logout', 'after_logout_b']) {
+    const ev = collected().find((e) => e.type == t);
+    expect(ev?.deviceId).toBe(cookieId());
+    expect(srv.links.get(ev.deviceId)).toBeUndefined();
+  }
+});

@@ -10,7 +10,8 @@ import type { Kv } from '../types.js';
 /** What every backend offers: an atomic read-modify-write (undefined deletes; a read writes back what it read), a clear. */
 export interface Backend {
   u<T>(k: string, f: (old: T | undefined) => T): Promise<T>;
-  c(): Promise<unknown>;
+  /** Clears; `keep`: the sync state (`cairn`) stays, as another tab may be reading it. */
+  c(keep?: 1): Promise<unknown>;
 }
 
 type Strings = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
@@ -37,7 +38,7 @@ const strings = (s: Strings): Backend => ({
     v == null ? s.removeItem(k) : s.setItem(k, JSON.stringify(v));
     return v;
   },
-  c: async () => Object.keys(s).map((k) => OURS.test(k) && s.removeItem(k)),
+  c: async (keep) => Object.keys(s).map((k) => OURS.test(k) && !(keep && k == 'cairn') && s.removeItem(k)),
 });
 
 /** idb-keyval's custom store; `u` is one readwrite transaction, so it is atomic across tabs. */
@@ -78,7 +79,7 @@ export interface Store {
   /** Stop persisting. `hold` keeps a log to replay on a later grant (pending); else nothing is kept (denied). */
   stop(hold: boolean): void;
   /** Removes everything the SDK stored on the device (IndexedDB, localStorage) and in memory. */
-  wipe(): Promise<void>;
+  wipe(keepState?: 1): Promise<void>;
 }
 
 export function createKv(w: Window): Store {
@@ -109,11 +110,11 @@ export function createKv(w: Window): Store {
       on = 0;
       held = hold && [];
     },
-    async wipe() {
+    async wipe(keep) {
       mem = strings(memory());
       held &&= [];
       try {
-        await strings(w.localStorage).c();
+        await strings(w.localStorage).c(keep);
       } catch {}
       // Clearing needs an open connection. Without one here, it is cleared through one when it
       // exists: a delete would wait for every other tab to close its connection, and this tab's
