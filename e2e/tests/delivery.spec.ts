@@ -153,3 +153,30 @@ test('consent pending: nothing stored or sent; granting delivers; denying wipes'
   expect(await sdkStorage(page, context)).toEqual({ cookies: [], localStorage: {}, sessionStorage: {}, indexedDB: [] });
   expect(toSync.slice(sent).filter((r) => r.includes('/v1/collect'))).toEqual([]);
 });
+
+test('a denial in one tab stops the other tabs too: nothing sent or stored after it', async ({ context }) => {
+  stack = await startStack({ sdk: 'bundle' });
+  const toSync: string[] = [];
+  context.on('request', (r) => {
+    if (r.url().startsWith(stack.syncUrl)) toSync.push(`${r.method()} ${r.url()}`);
+  });
+  type Api = { consent(s: string): void; track(n: string): void; flush(): Promise<void>; touch(): { current: unknown } };
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await browse(a, `${stack.shopUrl}/`, 1);
+  await browse(b, `${stack.shopUrl}/category/bedding`, 2);
+  await expect.poll(() => pageEvents(stack.db).length, { timeout: 30_000 }).toBe(2);
+
+  await a.evaluate(() => (window as unknown as { cairn: Api }).cairn.consent('denied'));
+  // The other tab hears of it (a storage event) and forgets the visitor too.
+  await expect.poll(() => b.evaluate(() => (window as unknown as { cairn: Api }).cairn.touch().current)).toBeNull();
+  const sent = toSync.length;
+  await b.evaluate(async () => {
+    const c = (window as unknown as { cairn: Api }).cairn;
+    c.track('after_denial');
+    await c.flush();
+  });
+  await settle(b);
+  expect(await sdkStorage(b, context)).toEqual({ cookies: [], localStorage: {}, sessionStorage: {}, indexedDB: [] });
+  expect(toSync.slice(sent).filter((r) => r.includes('/v1/collect'))).toEqual([]);
+  expect(events(stack.db).filter((e) => e.type === 'after_denial')).toEqual([]);
+});

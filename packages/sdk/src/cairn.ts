@@ -406,6 +406,8 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   sync();
 
   addEventListener('pagehide', beacon);
+  // A denial in another tab of this site: this one stops and forgets too.
+  addEventListener('storage', (e) => e.key == 'cairn.denied' && e.newValue && guard(setConsent)('denied'));
   doc.addEventListener('visibilitychange', () => doc.visibilityState == 'hidden' && beacon());
 
   // identify and reset run one at a time, so they never interleave.
@@ -468,7 +470,9 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     } else {
       stop(s == 'pending');
       // Denied: nothing of this visitor stays, in storage or in memory; a later grant is a new device.
-      if (s == 'denied') (st = { v: 1 }), (dev = newDevice()), wipe().catch(warn);
+      // The other tabs are told through a storage event (the key goes with the wipe), so that none
+      // of them writes this visitor back.
+      if (s == 'denied') (st = { v: 1 }), (dev = newDevice()), lsSet('cairn.denied', 1), wipe().catch(warn);
     }
   };
 

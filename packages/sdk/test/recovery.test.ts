@@ -233,3 +233,20 @@ test('another tab writing while reset() wipes the old device follows the new one
     expect(srv.links.get(ev.deviceId)).toBeUndefined();
   }
 });
+
+test('a denial in another tab of the site: this tab stops sending and forgets the visitor', async () => {
+  const a = await start();
+  await a.page();
+  await a.flush();
+  const sent = srv.requests.length;
+  // What another tab's consent('denied') makes the browser deliver here.
+  window.dispatchEvent(new StorageEvent('storage', { key: 'cairn.denied', newValue: '1' }));
+  await settle(5);
+  expect(a.touch().current).toBeNull();
+  a.track('after_denial');
+  await a.flush();
+  await settle(5);
+  expect(srv.requests.slice(sent).filter((r) => r.path.startsWith('/v1/collect'))).toEqual([]);
+  expect(Object.keys(localStorage).filter((k) => k.startsWith('cairn'))).toEqual([]);
+  expect(await idbDump()).toEqual({});
+});
