@@ -12,6 +12,13 @@ let srv: FakeServer;
 const { open, make, start } = instances({ cookieDomain: '.shop.test' });
 const collects = () => srv.requests.filter((r) => r.path.startsWith('/v1/collect'));
 const pageDevices = () => [...srv.events.values()].filter((e) => e.type == 'page').map((e) => e.deviceId as string);
+/** A page on a.shop.test, delivered: its device id and the token the server holds for it. */
+async function firstDevice(o: Parameters<typeof start>[0] = {}): Promise<[string, string]> {
+  const a = await start(o);
+  await a.page();
+  await a.flush();
+  return [...srv.tokens][0]!;
+}
 /** Identifies on a, and has b (another origin) browse the linked device and pull its profile. */
 async function linkedOnAandB(): Promise<{ device: string; token: string }> {
   const a = await start();
@@ -64,19 +71,13 @@ test('with a cookie domain, another subdomain is the same device, with its token
 });
 
 test('without a cookie domain, the token stays out of cookies (they travel with every request to the shop)', async () => {
-  const a = await start({ cookieDomain: null });
-  await a.page();
-  await a.flush();
-  const [device, token] = [...srv.tokens][0]!;
+  const [device, token] = await firstDevice({ cookieDomain: null });
   expect(document.cookie).toContain(device);
   expect(document.cookie).not.toContain(token);
 });
 
 test('a subdomain whose storage holds an older device moves to the cookie’s device and token, and never writes its old id back', async () => {
-  const a = await start();
-  await a.page();
-  await a.flush();
-  const [device, token] = [...srv.tokens][0]!;
+  const [device, token] = await firstDevice();
 
   moveTo('b.shop.test');
   const old = { v: 1, d: 'old-device-0000-0000-0000-000000000000', t: 'old-token-0000-0000-0000-000000000000' };
@@ -93,10 +94,7 @@ test('a subdomain whose storage holds an older device moves to the cookie’s de
 });
 
 test('a subdomain that lost the token of the same device takes it from the cookie', async () => {
-  const a = await start();
-  await a.page();
-  await a.flush();
-  const [device, token] = [...srv.tokens][0]!;
+  const [device, token] = await firstDevice();
   moveTo('b.shop.test');
   localStorage.setItem('cairn', JSON.stringify({ v: 1, d: device }));
   const b = await start();
