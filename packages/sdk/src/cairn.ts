@@ -171,12 +171,11 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const newDevice = () => ((st.t = uuid()), (st.n = uuid()));
   dev ||= newDevice();
   /** Writes the id cookie, and mirrors the id when the cookie sticks (cookies blocked: memory only, nothing settled). */
-  const keepId = () => ok && (cookie.set(dev, st.t) ? (up((s) => ((s.d = dev), delete s.n)), kv.set('id', dev).catch(warn)) : up((s) => delete s.n));
-  /** Moves this tab, and the stored state first (so that `load` keeps it), to a fresh anonymous device. */
+  const keepId = () => ok && (load(), cookie.set(dev, st.t) ? (up((s) => ((s.d = dev), delete s.n)), kv.set('id', dev).catch(warn)) : up((s) => delete s.n));
+  /** Moves this tab, and the stored state first (unsettled, so that `load` follows it), to a fresh anonymous device. */
   const renew = () => {
     dev = newDevice();
-    delete st.u, delete st.k;
-    st.d = dev;
+    delete st.u, delete st.k, delete st.d;
     save();
     keepId();
   };
@@ -233,7 +232,9 @@ export function createCairn(o: CairnOptions = {}): Cairn {
   const run = async () => {
     let one = 0;
     let renewed = 0;
-    for (let b; (b = ((await kv.get<Outbox>('o'))?.e || []).slice(0, one ? 1 : 20))[0] && net(); ) {
+    // The device and its token as other tabs left them, before the batch is read: following
+    // another tab's (or subdomain's) device may have emptied the outbox of the old one's events.
+    for (let b; (load(), (b = ((await kv.get<Outbox>('o'))?.e || []).slice(0, one ? 1 : 20)))[0] && net(); ) {
       const d = dev;
       try {
         const tk = (await req<CollectResponse | undefined>('collect', batch(b)))?.deviceToken;
@@ -249,7 +250,7 @@ export function createCairn(o: CairnOptions = {}): Cairn {
         }
         // The server holds another token for this device (restored without its own): what is unsent
         // goes to a fresh device rather than being refused batch after batch.
-        if (s == 401 && !renewed++) {
+        if (s == 401 && dev == d && !renewed++) {
           renew();
           continue;
         }
@@ -423,7 +424,8 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     st = { v: 1, g: st.g };
     dev = newDevice();
     save();
-    await wipe(1);
+    // Without consent nothing was saved here: the stored state is the old one, and goes too.
+    await wipe(ok ? 1 : undefined);
     act(Date.now());
     keepId();
     fire('reset');
@@ -438,13 +440,18 @@ export function createCairn(o: CairnOptions = {}): Cairn {
       // A device linked to someone else (a shared computer) first becomes a new device.
       if (st.u && st.u != userId) await restart();
       await flush();
-      const post = () => req<IdentifyResponse>('identify', { site, deviceId: dev, userId, token, device });
+      let d = dev;
+      const post = () => req<IdentifyResponse>('identify', { site, deviceId: (d = dev), userId, token, device });
       const j = await post().catch(async (e: CairnError) => {
         // Linked to someone else on the server (409), or the server wants a device token this
         // device lost (401, not about the identity token): as a fresh device, then again.
         if (e.status == 409 || (e.status == 401 && (await (e.cause as Response).json().catch(noop))?.error != 'invalid_identity')) return restart().then(post);
         throw e;
       });
+      // A denial, or a logout in another tab, while it was on its way: the answer is for a device
+      // this page no longer is, and nothing of it is kept.
+      load();
+      if (!ok || dev != d) return j.profile;
       up((s) => ((s.u = userId), (s.t = j.deviceToken || s.t), (s.k = 1)));
       await kv.set('pf', j.profile);
       fire('identify', j.profile);

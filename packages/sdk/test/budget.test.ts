@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 
 // The target (issue 2): the whole script-tag bundle, every feature together, under 8 KB gzip -9.
-// It is not met: the bundle is 11,347 B. Until it is, CEILING is a ratchet that fails on any
+// It is not met: the bundle is 11,372 B. Until it is, CEILING is a ratchet that fails on any
 // growth; lower it with every cut and end at BUDGET. It was raised from 10,700 B for fixes:
 // - GA4's source lists matched more closely: about +220 B;
 // - one session for tabs that start one at the same instant, and one device for the tabs of a
@@ -11,11 +11,11 @@ import { expect, test } from 'vitest';
 // - subdomains on one cookie domain sharing the device's token and following a logout on any of
 //   them: about +130 B;
 // - late answers, refusals, other tabs and blocked storage that could bring a logged-out user
-//   back, lose events or leave calls waiting, and a denial that reaches every tab: about +210 B.
+//   back, lose events or leave calls waiting, and a denial that reaches every tab: about +235 B.
 // Bytes are deterministic: build first (`npx rollup -c`); a missing build fails here rather than
 // passing.
 const BUDGET = 8192;
-const CEILING = 11_360;
+const CEILING = 11_380;
 const bundle = () => readFileSync(new URL('../dist/cairn.js', import.meta.url));
 
 test('dist/cairn.js does not grow past its ratchet on the way to the 8 KB gzip -9 budget', () => {

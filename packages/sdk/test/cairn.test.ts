@@ -3,7 +3,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createCairn, type Cairn, type CairnOptions } from '../src/cairn';
 import type { PromptContext, SiteConfigInput } from '../src/types';
-import { freshDevice, idbDump, settle, fakeServer, type FakeServer } from './core-helpers';
+import { cookiesBlocked, freshDevice, idbDump, settle, fakeServer, type FakeServer } from './core-helpers';
 
 const MIN = 60e3;
 let referrer = '';
@@ -184,9 +184,8 @@ describe('storage fallbacks', () => {
     expect((await start()).touch()).toEqual(c.touch());
   });
 
-  test('cookies blocked: a memory id, not written anywhere; everything else works', async () => {
-    Object.defineProperty(document, 'cookie', { configurable: true, get: () => '', set: () => {} });
-    try {
+  test('cookies blocked: a memory id, not written anywhere; everything else works', () =>
+    cookiesBlocked(async () => {
       const a = await start();
       await a.page();
       await a.flush();
@@ -198,10 +197,7 @@ describe('storage fallbacks', () => {
       expect(JSON.parse(localStorage.getItem('cairn')!).d).toBeUndefined();
       expect((await idbDump())!.id).toBeUndefined();
       expect((await b.history()).pageViews).toHaveLength(2);
-    } finally {
-      delete (document as { cookie?: string }).cookie;
-    }
-  });
+    }));
 
   test('the device id: a cookie, mirrored in storage, so a cleared cookie (and localStorage) comes back', async () => {
     const a = await start();

@@ -152,3 +152,34 @@ test('granting consent on a subdomain after a logout elsewhere: the cookie’s n
   expect(await b.profile()).toBeNull();
   expect((await b.history()).pageViews.map((p) => p.path)).toEqual(['/']);
 });
+
+test('a tab whose device another subdomain logged out of does not renew the shared device: the new login there stands', async () => {
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const a = await start();
+  await a.page();
+  await a.identify('alice', 'signed:alice');
+  await a.flush();
+  // An event of alice's waits in a's outbox for its batch.
+  a.track('alice_unsent');
+  await settle(3);
+  // On b: logout, then bob logs in; bob's click waits in b's outbox.
+  moveTo('b.shop.test');
+  const b = await start();
+  await b.page();
+  await b.flush();
+  await b.reset();
+  await b.identify('bob', 'signed:bob');
+  const bobs = /(?:^|; )cairn_id=([^;]+)/.exec(document.cookie)![1]!;
+  b.track('bob_click');
+  await settle(3);
+  // a sends: it follows bob's device first, and renews nothing.
+  moveTo('a.shop.test');
+  await a.flush();
+  expect(/(?:^|; )cairn_id=([^;]+)/.exec(document.cookie)![1]).toBe(bobs);
+  moveTo('b.shop.test');
+  await b.flush();
+  expect(srv.links.get(bobs)).toBe('bob');
+  expect([...srv.events.values()].find((e) => e.type == 'bob_click')?.deviceId).toBe(bobs);
+  // alice's unsent event went with her device's data on a, never to bob's device.
+  expect([...srv.events.values()].filter((e) => e.type == 'alice_unsent' && e.deviceId == bobs)).toEqual([]);
+});

@@ -183,3 +183,13 @@ export function instances(defaults: CairnOptions = {}) {
   };
   return { open, make, start };
 }
+
+/** Runs `f` with cookies blocked, as a browser setting does: document.cookie reads '' and ignores writes. */
+export async function cookiesBlocked<T>(f: () => Promise<T>): Promise<T> {
+  Object.defineProperty(document, 'cookie', { configurable: true, get: () => '', set: () => {} });
+  try {
+    return await f();
+  } finally {
+    delete (document as { cookie?: string }).cookie;
+  }
+}

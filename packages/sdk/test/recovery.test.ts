@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { fakeServer, freshDevice, idbDump, instances, settle, type FakeServer } from './core-helpers';
+import { cookiesBlocked, fakeServer, freshDevice, idbDump, instances, settle, type FakeServer } from './core-helpers';
 
 // Answers that land late, and refusals, must not bring a previous visitor back nor lose events:
 // a profile answered after a logout, a collect answered after another tab moved to a new device,
@@ -249,4 +249,64 @@ test('a denial in another tab of the site: this tab stops sending and forgets th
   expect(srv.requests.slice(sent).filter((r) => r.path.startsWith('/v1/collect'))).toEqual([]);
   expect(Object.keys(localStorage).filter((k) => k.startsWith('cairn'))).toEqual([]);
   expect(await idbDump()).toEqual({});
+});
+
+test('with cookies blocked, a device renewed after a 401 stays a memory id: nothing settled in storage', () =>
+  cookiesBlocked(async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const a = await start();
+    await a.page();
+    await a.flush();
+    // Another tab: a device of its own, whose token it leaves in the shared state.
+    const b = await start();
+    await b.page();
+    await b.flush();
+    a.track('from_a');
+    await a.flush();
+    expect(stored()!.d).toBeUndefined();
+    expect(stored()!.n).toBeUndefined();
+    expect(collected().some((e) => e.type == 'from_a')).toBe(true);
+  }));
+
+test('an identify answered after a denial on that page: the user is not kept, not even for a later grant', async () => {
+  const c = await start();
+  await c.page();
+  await c.flush();
+  const release = hold(/\/v1\/identify/);
+  const answer = c.identify('alice', 'signed:alice');
+  await settle(5);
+  c.consent('denied');
+  release();
+  await answer;
+  c.consent('granted');
+  await settle(10);
+  expect(stored()!.u).toBeUndefined();
+  expect(await c.profile()).toBeNull();
+});
+
+test('an identify answered after another tab logged out: the new device is not marked as the user', async () => {
+  const a = await start();
+  await a.page();
+  await a.flush();
+  const release = hold(/\/v1\/identify/);
+  const answer = a.identify('alice', 'signed:alice');
+  await settle(5);
+  await (await start()).reset();
+  const fresh = cookieId();
+  release();
+  await answer;
+  await settle(5);
+  expect(stored()).toMatchObject({ d: fresh });
+  expect(stored()!.u).toBeUndefined();
+  expect(stored()!.k).toBeUndefined();
+});
+
+test('a logout on a page where consent is pending forgets the stored identity too: a grant does not bring it back', async () => {
+  const old = await alice();
+  const c = await start({ consent: 'pending' });
+  await c.reset();
+  c.consent('granted');
+  await settle(10);
+  expect(stored()!.u).toBeUndefined();
+  expect(cookieId()).not.toBe(old);
 });
