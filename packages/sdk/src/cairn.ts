@@ -178,6 +178,8 @@ export function createCairn(o: CairnOptions = {}): Cairn {
     delete st.u, delete st.k, delete st.d;
     save();
     keepId();
+    // The old device's (maybe a user's merged) profile is not the fresh one's.
+    kv.del('pf').catch(warn);
   };
 
   const arrived = enter(st, resolveTouch({ url: loc.href, referrer: doc.referrer, siteHosts: o.siteHosts || cfg?.siteHosts }), Date.now());

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 
 // The target (issue 2): the whole script-tag bundle, every feature together, under 8 KB gzip -9.
-// It is not met: the bundle is 11,372 B. Until it is, CEILING is a ratchet that fails on any
+// It is not met: the bundle is 11,378 B. Until it is, CEILING is a ratchet that fails on any
 // growth; lower it with every cut and end at BUDGET. It was raised from 10,700 B for fixes:
 // - GA4's source lists matched more closely: about +220 B;
 // - one session for tabs that start one at the same instant, and one device for the tabs of a

@@ -110,6 +110,9 @@ test('a device the server holds another token for (restored without its own): un
   expect(ev.deviceId).not.toBe(old);
   expect(cookieId()).toBe(ev.deviceId);
   expect(srv.links.get(ev.deviceId)).toBeUndefined();
+  // Nor does the fresh device show alice's cached profile.
+  expect(await c.profile()).toBeNull();
+  expect(JSON.stringify(await idbDump())).not.toContain('alice');
 });
 
 test('one event the server refuses does not take the rest of its batch down', async () => {
