@@ -17,6 +17,19 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
     h.req('POST', '/v1/collect', { body: { site: SITE, deviceId, events }, headers });
 
   describe('POST /v1/collect', () => {
+    it('two first collects of one new device with different tokens: one makes it, the other is refused and writes nothing', async () => {
+      const dev = id();
+      const [ta, tb] = ['a', 'b'].map((x) => x.repeat(40));
+      const [ea, eb] = [pageEvent(), pageEvent()];
+      const [ra, rb] = await Promise.all([collect(dev, [ea], bearer(ta!)), collect(dev, [eb], bearer(tb!))]);
+      expect([ra.status, rb.status].sort()).toEqual([202, 401]);
+      const [won, lost] = ra.status == 202 ? [ta!, eb] : [tb!, ea];
+      // The winner's token reads the device; the refused batch is not in it.
+      const p = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(won) });
+      expect(p.status).toBe(200);
+      expect(((await p.json()) as Profile).pageViews.map((v) => v.id)).not.toContain(lost.id);
+    });
+
     it('stores a batch, hands out a device token once and keeps only its hash', async () => {
       const dev = id();
       const events = [pageEvent(), pageEvent({ product: 'SKU-2' }), { id: id(), type: 'touch', at: 1_700_000_000_000, touch: touch() }];
