@@ -60,6 +60,19 @@ describe('rate limits over HTTP', () => {
     expect(metrics).toMatch(/cairn_rate_limited_total\{scope="device"\} 1/);
   });
 
+  it("a stranger's refused requests use none of a device's allowance: its owner is not blocked", async () => {
+    const dev = id();
+    const first = await collect(dev, '10.0.1.1');
+    const token = ((await first.json()) as { deviceToken: string }).deviceToken;
+    t += 10_000;
+    const profile = (auth: string, ip: string) =>
+      h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: { authorization: `Bearer ${auth}`, 'x-forwarded-for': ip } });
+    const strangers = [];
+    for (let i = 0; i < 4; i++) strangers.push((await profile('not-the-token-of-this-device-000', `10.0.2.${i}`)).status);
+    expect(strangers).toEqual([401, 401, 401, 401]);
+    expect((await profile(token, '10.0.1.1')).status).toBe(200);
+  });
+
   it('behind the proxy, the address it appended counts: entries the client wrote before it change nothing', async () => {
     const codes: number[] = [];
     for (let i = 0; i < 6; i++) codes.push((await collect(id(), `192.168.7.${i}, 10.0.0.4`)).status);
