@@ -1,14 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import type { Store } from './store/types.js';
+import type { DeviceKind } from '@cairn/schema';
+import type { DeviceRecord, Store } from './store/types.js';
 import type { SiteConfigs } from './site-configs.js';
 import type { Log } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { SdkBundle } from './sdk-bundle.js';
 import type { RateLimiter } from './rate-limit.js';
-import { HttpError } from './errors.js';
+import { HttpError, unauthorized } from './errors.js';
 import { bearer } from './request.js';
-import { safeEqual } from './tokens.js';
+import { hashToken, safeEqual, tokenForNewDevice, tokenMatches } from './tokens.js';
 
 // What every route module shares: the dependencies, and the checks several routes make.
 
@@ -52,6 +53,37 @@ export async function requireOrigin(ctx: AppCtx, c: C, site: string): Promise<vo
 export function checkQuerySite(c: C, site: string): void {
   const q = c.req.query('site');
   if (q !== undefined && q !== site) throw new HttpError(400, 'invalid_request', 'site: the query and the body name different sites', 'site');
+}
+
+/**
+ * The device check of the routes that act for one device (collect, identify, opt-ins): the token is
+ * the device's key, so a device the server knows needs its own; `open` lets a token-less request write
+ * to an anonymous one (collect: a client whose first answer was lost can still deliver). Only then is
+ * the request counted against the device's rate limit, so a stranger's refused requests use none of
+ * its allowance. With `create`, a device seen for the first time is made now, keeping the token its
+ * client presents, else a new one (`made`, for the answer); made by a concurrent first request
+ * meanwhile, that one's token decides. Resolves to the device's token hash (unless an unknown device
+ * was not to be made).
+ */
+export async function claimDevice(
+  ctx: AppCtx,
+  site: string,
+  deviceId: string,
+  token: string | null,
+  o: { open?: boolean; create?: { kind?: DeviceKind | undefined } } = {},
+): Promise<{ tokenHash?: string; made?: string }> {
+  const refused = (d: DeviceRecord) => (token === null ? !o.open || d.userId !== null : !tokenMatches(token, d.tokenHash));
+  const no = () => unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
+  const device = await ctx.store.getDevice(site, deviceId);
+  if (device && refused(device)) throw no();
+  limitDevice(ctx, site, deviceId);
+  if (device || !o.create) return { tokenHash: device?.tokenHash };
+  const fresh = tokenForNewDevice(token);
+  const tokenHash = hashToken(fresh.token);
+  if (await ctx.store.ensureDevice(site, deviceId, tokenHash, o.create.kind)) return fresh.made ? { tokenHash, made: fresh.token } : { tokenHash };
+  const now = await ctx.store.getDevice(site, deviceId);
+  if (!now || refused(now)) throw no();
+  return { tokenHash: now.tokenHash };
 }
 
 export function limitDevice(ctx: AppCtx, site: string, deviceId: string): void {

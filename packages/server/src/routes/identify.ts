@@ -3,8 +3,7 @@ import { identifyBodySchema, type IdentifyResponse } from '@cairn/schema';
 import { HttpError, unauthorized } from '../errors.js';
 import { verifyIdentity } from '../identity.js';
 import { bearer, parse, readJson } from '../request.js';
-import { hashToken, tokenForNewDevice, tokenMatches } from '../tokens.js';
-import { checkQuerySite, limitDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
+import { checkQuerySite, claimDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
 import { limit } from './collect.js';
 
 /** POST /v1/identify: links a device to the user a signed login token names, and answers the merged profile. */
@@ -20,29 +19,13 @@ export function identifyRoutes(app: Hono<Env>, ctx: AppCtx): void {
       throw new HttpError(401, 'invalid_identity', `the identity token is invalid (${v.reason.replace('_', ' ')})`, 'token');
     }
 
-    const token = bearer(c);
-    let deviceToken: string | undefined;
-    const device = await ctx.store.getDevice(body.site, body.deviceId);
-    if (device && (token === null || !tokenMatches(token, device.tokenHash))) throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
-    limitDevice(ctx, body.site, body.deviceId);
-    if (!device) {
-      // First seen here: it keeps the token its client presents, else gets a new one.
-      const fresh = tokenForNewDevice(token);
-      if (await ctx.store.ensureDevice(body.site, body.deviceId, hashToken(fresh.token), body.device)) {
-        if (fresh.made) deviceToken = fresh.token;
-      } else {
-        // Created by a concurrent request in between: only its token holder may go on.
-        const now = await ctx.store.getDevice(body.site, body.deviceId);
-        if (!now || token === null || !tokenMatches(token, now.tokenHash)) throw unauthorized('this device needs its device token');
-      }
-    }
-
+    const { made } = await claimDevice(ctx, body.site, body.deviceId, bearer(c), { create: { kind: body.device } });
     const linked = await ctx.store.link(body.site, body.deviceId, body.userId, ctx.now());
     if (linked === 'conflict') {
       throw new HttpError(409, 'device_linked', 'this device is linked to another user: start a fresh device and identify again');
     }
     const res: IdentifyResponse = { profile: await ctx.store.profile(body.site, body.deviceId) };
-    if (deviceToken) res.deviceToken = deviceToken;
+    if (made) res.deviceToken = made;
     return c.json(res, 200, { 'Cache-Control': 'private, no-store' });
   });
 }

@@ -1,9 +1,7 @@
 import type { Hono } from 'hono';
 import { optinBodySchema } from '@cairn/schema';
-import { unauthorized } from '../errors.js';
 import { bearer, parse, readJson } from '../request.js';
-import { tokenMatches } from '../tokens.js';
-import { checkQuerySite, limitDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
+import { checkQuerySite, claimDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
 import { limit } from './collect.js';
 
 /**
@@ -16,12 +14,7 @@ export function optinRoutes(app: Hono<Env>, ctx: AppCtx): void {
     const body = parse(optinBodySchema, await readJson(c));
     checkQuerySite(c, body.site);
     await requireOrigin(ctx, c, body.site);
-    const token = bearer(c);
-    const device = await ctx.store.getDevice(body.site, body.deviceId);
-    if (device && (token === null || !tokenMatches(token, device.tokenHash))) {
-      throw unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
-    }
-    limitDevice(ctx, body.site, body.deviceId);
+    await claimDevice(ctx, body.site, body.deviceId, bearer(c));
     const r = await ctx.store.addOptin(body);
     return c.json({ id: body.id, status: r }, r === 'created' ? 201 : 200, { 'Cache-Control': 'no-store' });
   });
