@@ -50,7 +50,12 @@ const SOURCES = [
   { w: 22, q: 1.2, url: '/', referrer: 'https://www.google.com/' },
   { w: 11, q: 1.5, url: '/category/bedding?gclid=Cj0KCQiA-demo', referrer: 'https://www.google.com/' },
   { w: 3, q: 1.0, url: '/', referrer: 'https://www.bing.com/' },
-  { w: 10, q: 0.8, url: '/?utm_source=facebook&utm_medium=paid_social&utm_campaign=first-set-20', referrer: 'https://m.facebook.com/' },
+  {
+    w: 10,
+    q: 0.8,
+    url: '/?utm_source=facebook&utm_medium=paid_social&utm_campaign=first-set-20',
+    referrer: 'https://m.facebook.com/',
+  },
   { w: 10, q: 0.6, url: '/?utm_source=pinterest&utm_medium=social', referrer: 'https://www.pinterest.com/' },
   { w: 5, q: 0.5, url: '/', referrer: 'https://l.instagram.com/' },
   { w: 3, q: 0.7, url: '/?utm_source=tiktok&utm_medium=paid_social&utm_campaign=summer-linen', referrer: '' },
@@ -78,14 +83,17 @@ async function loadSdk() {
     const server = await import(new URL('../packages/server/dist/index.js', import.meta.url).href);
     return { resolveTouch: sdk.resolveTouch, matchVariant: sdk.matchVariant, signIdentity: server.signIdentity };
   } catch (e) {
-    throw new Error(`cannot load the built SDK and server (run \`pnpm build\` first): ${e.message}`);
+    throw new Error(
+      `cannot load the built SDK and server (run \`pnpm build\` first): ${/** @type {Error} */ (e).message}`,
+    );
   }
 }
 
 async function loadProducts() {
   try {
     const { PRODUCTS } = await import(new URL('../examples/storefront/catalog.mjs', import.meta.url).href);
-    if (Array.isArray(PRODUCTS) && PRODUCTS.length && PRODUCTS.every((p) => p.sku && p.category && p.price > 0)) return PRODUCTS;
+    if (Array.isArray(PRODUCTS) && PRODUCTS.length && PRODUCTS.every((p) => p.sku && p.category && p.price > 0))
+      return PRODUCTS;
   } catch {}
   return FALLBACK_PRODUCTS;
 }
@@ -97,7 +105,10 @@ function client(base, stats) {
       const headers = { 'content-type': 'application/json' };
       if (token) headers.authorization = `Bearer ${token}`;
       stats.requests++;
-      const res = await fetch(base + path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
+      const res = await fetch(
+        base + path,
+        body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) },
+      );
       if (res.status === 429 && attempt < 30) {
         stats.rateLimited++;
         await res.body?.cancel();
@@ -105,6 +116,7 @@ function client(base, stats) {
         await new Promise((r) => setTimeout(r, wait * 1000));
         continue;
       }
+      /** @type {any} The server's JSON body (or null), read as the caller expects it. */
       const json = await res.json().catch(() => null);
       if (!res.ok) throw new Error(`${path}: ${res.status} ${json?.message ?? ''}`.trim());
       return json;
@@ -134,10 +146,21 @@ export async function seed({
   const { resolveTouch, matchVariant, signIdentity } = await loadSdk();
   const products = await loadProducts();
   const base = url.replace(/\/+$/, '');
-  const stats = { visitors: 0, devices: 0, events: 0, orders: 0, optins: 0, identified: 0, requests: 0, rateLimited: 0 };
+  const stats = {
+    visitors: 0,
+    devices: 0,
+    events: 0,
+    orders: 0,
+    optins: 0,
+    identified: 0,
+    requests: 0,
+    rateLimited: 0,
+  };
   const call = client(base, stats);
   const config = await call(`/v1/config?site=${encodeURIComponent(site)}`).catch((e) => {
-    throw new Error(`cannot reach the sync server at ${base} (${e.cause?.code ?? e.message}); start it first, or set CAIRN_SERVER_URL`);
+    throw new Error(
+      `cannot reach the sync server at ${base} (${e.cause?.code ?? e.message}); start it first, or set CAIRN_SERVER_URL`,
+    );
   });
   const variants = Array.isArray(config?.variants) ? config.variants : [];
   const prompts = Array.isArray(config?.prompts) ? config.prompts : [];
@@ -147,19 +170,52 @@ export async function seed({
 
   /** One person's whole month, as event batches per device plus what to do after (identify, opt-in). */
   function simulate(n) {
-    const person = { userId: `seed-${seedValue}-${n}-${randomUUID().slice(0, 8)}`, identified: false, optedIn: false, orders: 0 };
+    const person = {
+      userId: `seed-${seedValue}-${n}-${randomUUID().slice(0, 8)}`,
+      identified: false,
+      optedIn: false,
+      orders: 0,
+    };
     const twoDevices = rnd.chance(0.22);
     const firstKind = rnd.chance(0.6) ? 'mobile' : 'desktop';
-    const devices = [{ id: randomUUID(), kind: firstKind, events: [], touches: { first: null, last: null, current: null }, identify: null, optins: [] }];
-    if (twoDevices) devices.push({ id: randomUUID(), kind: firstKind === 'mobile' ? 'desktop' : 'mobile', events: [], touches: { first: null, last: null, current: null }, identify: null, optins: [] });
+    const devices = [
+      {
+        id: randomUUID(),
+        kind: firstKind,
+        events: [],
+        touches: { first: null, last: null, current: null },
+        identify: null,
+        optins: [],
+      },
+    ];
+    if (twoDevices)
+      devices.push({
+        id: randomUUID(),
+        kind: firstKind === 'mobile' ? 'desktop' : 'mobile',
+        events: [],
+        touches: { first: null, last: null, current: null },
+        identify: null,
+        optins: [],
+      });
     let at = start + rnd.next() * (days - 1) * DAY;
-    const sessions = rnd.weighted([[1, 50], [2, 25], [3, 15], [4, 7], [6, 3]]);
+    const sessions = rnd.weighted([
+      [1, 50],
+      [2, 25],
+      [3, 15],
+      [4, 7],
+      [6, 3],
+    ]);
     // Every session starts at least an hour before now, so no event lands in the future.
     for (let s = 0; s < sessions && at < end - HOUR; s++) {
       // Later sessions on the second device are where cross-device journeys come from.
-      const dev = s > 0 && twoDevices && rnd.chance(0.5) ? devices[1] : devices[0];
+      const dev = /** @type {(typeof devices)[number]} */ (
+        s > 0 && twoDevices && rnd.chance(0.5) ? devices[1] : devices[0]
+      );
       // Returning visitors mostly come back directly, or through the newsletter once subscribed.
-      const src = s === 0 ? rnd.weighted(SOURCES.map((x) => [x, x.w])) : rnd.weighted([[DIRECT, 45], [NEWSLETTER, person.optedIn ? 30 : 5], ...SOURCES.map((x) => [x, x.w / 3])]);
+      const src =
+        s === 0
+          ? rnd.weighted(SOURCES.map((x) => [x, x.w]))
+          : rnd.weighted([[DIRECT, 45], [NEWSLETTER, person.optedIn ? 30 : 5], ...SOURCES.map((x) => [x, x.w / 3])]);
       session(person, dev, src, at);
       // Signed in once, a shopper is signed in on every device they use after.
       if (person.identified && !dev.identify) identify(person, dev, at);
@@ -171,7 +227,8 @@ export async function seed({
   function session(person, dev, src, t0) {
     const session = randomUUID();
     let at = Math.floor(t0);
-    const ev = (type, props) => dev.events.push({ id: randomUUID(), type, at: (at += rnd.int(5, 90) * 1000), ...props });
+    const ev = (type, props) =>
+      dev.events.push({ id: randomUUID(), type, at: (at += rnd.int(5, 90) * 1000), ...props });
     const touch = resolveTouch({ url: SHOP + src.url, referrer: src.referrer, now: at });
     if (touch) {
       dev.touches.current = touch;
@@ -185,7 +242,14 @@ export async function seed({
     const page = (path, extra = {}) => ev('page', { path, title: path, session, device: dev.kind, ...extra });
     page(landing);
     if (variant) ev('variant_applied', { variant: variant.id, slots: Object.keys(variant.slots ?? {}) });
-    const views = rnd.weighted([[1, 30], [2, 20], [3, 18], [5, 17], [8, 10], [12, 5]]);
+    const views = rnd.weighted([
+      [1, 30],
+      [2, 20],
+      [3, 18],
+      [5, 17],
+      [8, 10],
+      [12, 5],
+    ]);
     const cart = [];
     for (let i = 1; i < views; i++) {
       const p = rnd.pick(products);
@@ -200,7 +264,12 @@ export async function seed({
     // Returning customers buy more readily.
     if (cart.length && rnd.chance(Math.min(0.9, 0.45 * src.q * (person.orders ? 1.4 : 1)))) {
       const value = cart.reduce((n, p) => n + p.price, 0);
-      const order = { orderId: `SEED-${randomUUID().slice(0, 13).toUpperCase()}`, value, currency: 'EUR', items: cart.map((p) => ({ sku: p.sku, qty: 1, price: p.price })) };
+      const order = {
+        orderId: `SEED-${randomUUID().slice(0, 13).toUpperCase()}`,
+        value,
+        currency: 'EUR',
+        items: cart.map((p) => ({ sku: p.sku, qty: 1, price: p.price })),
+      };
       page('/checkout');
       ev('purchase', order);
       // A reloaded thank-you page sends the same order again: the reports count it once.
@@ -215,7 +284,9 @@ export async function seed({
   function prompt(person, dev, touch, ev) {
     const channel = touch?.channel ?? 'Direct';
     const p = prompts.find(
-      (x) => (!x.audience?.channels || x.audience.channels.includes(channel)) && (x.kind === 'optin' ? !person.optedIn : !person.identified),
+      (x) =>
+        (!x.audience?.channels || x.audience.channels.includes(channel)) &&
+        (x.kind === 'optin' ? !person.optedIn : !person.identified),
     );
     if (!p) return;
     const props = { prompt: p.id, device: dev.kind };
@@ -226,7 +297,16 @@ export async function seed({
       if (p.kind === 'optin') {
         person.optedIn = true;
         const at = dev.events[dev.events.length - 1].at;
-        dev.optins.push({ id: randomUUID(), site, deviceId: dev.id, email: `${person.userId}@example.com`, consentText: p.content?.consent || p.content?.title || 'Email me', at, promptId: p.id, touch: touch ?? null });
+        dev.optins.push({
+          id: randomUUID(),
+          site,
+          deviceId: dev.id,
+          email: `${person.userId}@example.com`,
+          consentText: p.content?.consent || p.content?.title || 'Email me',
+          at,
+          promptId: p.id,
+          touch: touch ?? null,
+        });
       } else identify(person, dev, dev.events[dev.events.length - 1].at);
     } else if (r < 0.7) ev('prompt_dismissed', props);
   }
@@ -249,7 +329,11 @@ export async function seed({
       }
       if (dev.identify && secret) {
         const idToken = signIdentity({ userId: person.userId, secret, site });
-        await call('/v1/identify', { site, deviceId: dev.id, userId: person.userId, token: idToken, device: dev.kind }, token);
+        await call(
+          '/v1/identify',
+          { site, deviceId: dev.id, userId: person.userId, token: idToken, device: dev.kind },
+          token,
+        );
         stats.identified++;
       }
       for (const o of dev.optins) {
@@ -264,7 +348,7 @@ export async function seed({
   let done = 0;
   const worker = async () => {
     while (next < people.length) {
-      await send(people[next++]);
+      await send(/** @type {(typeof people)[number]} */ (people[next++]));
       if (++done % 500 === 0) log(`  ${done} / ${people.length} visitors sent`);
     }
   };
@@ -276,7 +360,8 @@ async function main() {
   const env = process.env;
   const url = env.CAIRN_SERVER_URL || 'http://localhost:8787';
   const visitors = Number(env.CAIRN_SEED_VISITORS || 3000);
-  if (!Number.isInteger(visitors) || visitors < 1 || visitors > 100_000) throw new Error(`CAIRN_SEED_VISITORS must be an integer from 1 to 100000, got "${env.CAIRN_SEED_VISITORS}"`);
+  if (!Number.isInteger(visitors) || visitors < 1 || visitors > 100_000)
+    throw new Error(`CAIRN_SEED_VISITORS must be an integer from 1 to 100000, got "${env.CAIRN_SEED_VISITORS}"`);
   // The demo's dev secret (examples/storefront/start.mjs) unless the server runs with another.
   const secret = env.CAIRN_IDENTITY_SECRET || 'cairn-dev-identity-secret';
   const site = env.CAIRN_SITE || 'demo';
@@ -287,7 +372,10 @@ async function main() {
     `seed: done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${s.visitors} visitors, ${s.devices} devices, ${s.events} events, ` +
       `${s.orders} orders, ${s.optins} opt-ins, ${s.identified} identified devices, ${s.requests} requests.`,
   );
-  if (s.rateLimited) console.log(`seed: the server rate-limited ${s.rateLimited} requests; start it with CAIRN_RATE_IP=0 to seed faster.`);
+  if (s.rateLimited)
+    console.log(
+      `seed: the server rate-limited ${s.rateLimited} requests; start it with CAIRN_RATE_IP=0 to seed faster.`,
+    );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Runs every test suite in order, unit first, then end-to-end, and prints one closing line.
-// Each suite runs even if an earlier one failed, so one red run shows everything that is broken.
+// Runs the checks and every test suite in order: lint and format check, type check, unit suites, then
+// end-to-end; prints one closing line. Each runs even if an earlier one failed, so one red run shows
+// everything that is broken. A check (lint, typecheck) is no test: it adds nothing to the counts when it
+// passes, and counts as one failed suite when it fails.
+// Names on the command line pick what to run: `node scripts/test-all.mjs lint typecheck`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +13,22 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const reports = mkdtempSync(join(tmpdir(), 'cairn-test-'));
 
-const suites = [
+const all = [
+  // The root package.json's scripts, so `npm run lint` and `npm run typecheck` are the same checks.
+  { name: 'lint', cwd: '.', kind: 'check', args: ['scripts/pnpm.mjs', 'run', 'lint'] },
+  { name: 'typecheck', cwd: '.', kind: 'check', args: ['scripts/pnpm.mjs', 'run', 'typecheck'] },
   { name: '@cairn/schema', cwd: 'packages/schema', kind: 'vitest' },
   { name: '@cairn/sdk', cwd: 'packages/sdk', kind: 'vitest' },
   { name: '@cairn/server', cwd: 'packages/server', kind: 'vitest' },
   { name: '@cairn/bench (harness)', cwd: 'bench', kind: 'node' },
   { name: 'e2e (Chromium)', cwd: 'e2e', kind: 'playwright' },
 ];
+const picked = process.argv.slice(2);
+const suites = picked.length ? all.filter((s) => picked.some((p) => s.name.startsWith(p))) : all;
+if (!suites.length) {
+  console.error(`test-all: nothing matches ${picked.join(', ')}; names: ${all.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
 
 let passed = 0;
 let failed = 0;
@@ -27,11 +39,30 @@ for (const s of suites) {
   const cwd = join(root, s.cwd);
   const out = join(reports, s.name.replace(/\W+/g, '_') + '.json');
   console.log(`\n=== ${s.name} ===`);
+  if (s.kind === 'check') {
+    const r = spawnSync('node', s.args ?? [], { cwd, stdio: 'inherit' });
+    if (r.status !== 0) {
+      failedSuites.push(s.name);
+      failed += 1;
+    }
+    continue;
+  }
   const [cmd, args, env] =
     s.kind === 'vitest'
       ? ['npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], {}]
       : s.kind === 'node'
-        ? ['node', ['--test', '--test-reporter=spec', '--test-reporter=tap', '--test-reporter-destination=stdout', `--test-reporter-destination=${out}`, 'test/'], {}]
+        ? [
+            'node',
+            [
+              '--test',
+              '--test-reporter=spec',
+              '--test-reporter=tap',
+              '--test-reporter-destination=stdout',
+              `--test-reporter-destination=${out}`,
+              'test/',
+            ],
+            {},
+          ]
         : ['npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out }];
   const r = spawnSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
   const counts = existsSync(out) ? count(s.kind, readFileSync(out, 'utf8')) : null;
