@@ -4,8 +4,16 @@
 /** @typedef {{ sku: string, name: string, category: string, price: number, color: string, shade: string, blurb: string, details: string[] }} Product */
 
 export const CATEGORIES = [
-  { slug: 'bedding', name: 'Bedding', intro: 'Stonewashed European flax that softens with every wash and sleeps cool all summer.' },
-  { slug: 'table', name: 'Table linen', intro: 'Napkins, cloths and runners woven for everyday meals and long Sunday lunches.' },
+  {
+    slug: 'bedding',
+    name: 'Bedding',
+    intro: 'Stonewashed European flax that softens with every wash and sleeps cool all summer.',
+  },
+  {
+    slug: 'table',
+    name: 'Table linen',
+    intro: 'Napkins, cloths and runners woven for everyday meals and long Sunday lunches.',
+  },
 ];
 
 /** @type {Product[]} */
@@ -78,7 +86,10 @@ export const GUIDES = [
     title: 'How to care for linen',
     lead: 'Linen is tough. Wash it often, dry it gently and it gets better for years.',
     sections: [
-      ['Washing', 'Machine wash at 40 °C with a mild detergent. Skip bleach and fabric softener: they weaken the fibres.'],
+      [
+        'Washing',
+        'Machine wash at 40 °C with a mild detergent. Skip bleach and fabric softener: they weaken the fibres.',
+      ],
       ['Drying', 'Line dry, or tumble dry on low and take it out while still slightly damp.'],
       ['Ironing', 'Optional. If you like a crisp look, iron on the reverse while damp.'],
     ],

@@ -13,7 +13,8 @@ class Raw {
 const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ENTITIES[c]);
 
-const render = (v) => (v == null || v === false ? '' : v instanceof Raw ? v.s : Array.isArray(v) ? v.map(render).join('') : esc(v));
+const render = (v) =>
+  v == null || v === false ? '' : v instanceof Raw ? v.s : Array.isArray(v) ? v.map(render).join('') : esc(v);
 
 export const raw = (s) => new Raw(s);
 
@@ -26,4 +27,10 @@ export function html(strings, ...values) {
 }
 
 /** JSON for a `<script type="application/json">` block: `<` escaped so the text cannot close the element. */
-export const jsonForScript = (value) => raw(JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'));
+export const jsonForScript = (value) =>
+  raw(
+    JSON.stringify(value)
+      .replace(/</g, '\\u003c')
+      .replace(/\u2028/g, '\\u2028')
+      .replace(/\u2029/g, '\\u2029'),
+  );

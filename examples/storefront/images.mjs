@@ -25,6 +25,8 @@ export function productSvg(color) {
 /** A category banner: the category's products as swatches. */
 export function categorySvg(slug) {
   const colors = PRODUCTS.filter((p) => p.category === slug).map((p) => p.color);
-  const sw = colors.map((c, i) => `<rect x="${70 + i * 120}" y="${60 + (i % 2) * 20}" width="100" height="120" rx="12" fill="${c}"/>`).join('');
+  const sw = colors
+    .map((c, i) => `<rect x="${70 + i * 120}" y="${60 + (i % 2) * 20}" width="100" height="120" rx="12" fill="${c}"/>`)
+    .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 480 240"><rect width="480" height="240" fill="#ece5d8"/>${sw}</svg>`;
 }

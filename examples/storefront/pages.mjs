@@ -21,10 +21,13 @@ export const HERO = {
  */
 function sdkTags(ctx) {
   const { sdk, serverUrl, site, consent, siteConfig, nonce } = ctx;
-  const attrs = (src) => html`<script src="${src}" data-site="${site}" data-server="${serverUrl}"${consent ? html` data-consent="${consent}"` : ''}></script>`;
+  const attrs = (src) =>
+    html`<script src="${src}" data-site="${site}" data-server="${serverUrl}"${consent ? html` data-consent="${consent}"` : ''}></script>`;
   const snippet = html`<script nonce="${nonce}">window.cairn=window.cairn||[];</script>`;
   if (sdk === 'bundle') {
-    const config = consent ? { ...siteConfig, consent: { ...(siteConfig.consent ?? {}), default: consent } } : siteConfig;
+    const config = consent
+      ? { ...siteConfig, consent: { ...(siteConfig.consent ?? {}), default: consent } }
+      : siteConfig;
     return html`<script type="application/json" id="cairn-config">${jsonForScript(config)}</script>
     ${snippet}
     ${attrs('/cairn.js')}`;
@@ -40,7 +43,8 @@ export function layout(ctx, { title, description = '', meta = {}, main, scripts 
     ['/category/table', 'Table linen'],
     ['/guides/care', 'Guides'],
   ];
-  const current = (href) => (href === '/' ? path === '/' : href.startsWith('/guides/') ? path.startsWith('/guides/') : path === href);
+  const current = (href) =>
+    href === '/' ? path === '/' : href.startsWith('/guides/') ? path.startsWith('/guides/') : path === href;
   return html`<!doctype html>
 <html lang="en">
   <head>
@@ -66,9 +70,11 @@ export function layout(ctx, { title, description = '', meta = {}, main, scripts 
         </ul>
       </nav>
       <div class="account">
-        ${ctx.user
-          ? html`<span class="who">Hi, ${ctx.user}</span> <a href="/logout">Sign out</a>`
-          : html`<a href="/login">Sign in</a>`}
+        ${
+          ctx.user
+            ? html`<span class="who">Hi, ${ctx.user}</span> <a href="/logout">Sign out</a>`
+            : html`<a href="/login">Sign in</a>`
+        }
         <a class="cart-link" href="/cart">Cart${ctx.cartCount ? html` <span class="badge">${ctx.cartCount}</span>` : ''}</a>
       </div>
     </header>
@@ -140,11 +146,13 @@ export function homePage(ctx) {
       <section aria-labelledby="cats-title">
         <h2 id="cats-title">Shop by room</h2>
         <ul class="grid two">
-          ${CATEGORIES.map((c) => html`<li><a class="card category" href="/category/${c.slug}">
+          ${CATEGORIES.map(
+            (c) => html`<li><a class="card category" href="/category/${c.slug}">
             <img src="/img/category/${c.slug}.svg" alt="" width="480" height="240" loading="lazy">
             <span class="card-name">${c.name}</span>
             <span class="card-meta">${c.intro}</span>
-          </a></li>`)}
+          </a></li>`,
+          )}
         </ul>
       </section>
       <section aria-labelledby="best-title">
@@ -239,15 +247,17 @@ export function cartPage(ctx, cart) {
     title: 'Cart',
     main: html`
       <h1>Your cart</h1>
-      ${lines.length
-        ? html`<table class="cart">
+      ${
+        lines.length
+          ? html`<table class="cart">
           <caption class="visually-hidden">Items in your cart</caption>
           <thead><tr><th scope="col">Product</th><th scope="col">Quantity</th><th scope="col">Price</th></tr></thead>
           <tbody>${lines.map((l) => html`<tr><td><a href="/product/${l.p.sku}">${l.p.name}, ${l.p.shade}</a></td><td>${l.qty}</td><td>${price(l.p.price * l.qty)}</td></tr>`)}</tbody>
           <tfoot><tr><th scope="row" colspan="2">Total</th><td>${price(total)}</td></tr></tfoot>
         </table>
         <p><a class="button" href="/checkout">Checkout</a></p>`
-        : html`<p>Your cart is empty. <a href="/category/bedding">Start with bedding</a>.</p>`}`,
+          : html`<p>Your cart is empty. <a href="/category/bedding">Start with bedding</a>.</p>`
+      }`,
   });
 }
 

@@ -7,7 +7,18 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { categoryBySlug, guideBySlug, productBySku, PRODUCTS, CATEGORIES } from './catalog.mjs';
-import { categoryPage, cartPage, checkoutPage, guidePage, homePage, loggedOutPage, loginPage, notFoundPage, productPage, signedInPage } from './pages.mjs';
+import {
+  categoryPage,
+  cartPage,
+  checkoutPage,
+  guidePage,
+  homePage,
+  loggedOutPage,
+  loginPage,
+  notFoundPage,
+  productPage,
+  signedInPage,
+} from './pages.mjs';
 import { categorySvg, productSvg } from './images.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -108,7 +119,16 @@ function readBody(req, limit = 16 * 1024) {
  * @param {StorefrontOptions} options
  * @returns {Promise<{ url: string, port: number, close(): Promise<void> }>}
  */
-export async function startStorefront({ port = 3000, host, serverUrl = 'http://127.0.0.1:8787', identitySecret, site = 'demo', sdk = 'server', consent, siteConfig }) {
+export async function startStorefront({
+  port = 3000,
+  host,
+  serverUrl = 'http://127.0.0.1:8787',
+  identitySecret,
+  site = 'demo',
+  sdk = 'server',
+  consent,
+  siteConfig,
+}) {
   if (!identitySecret) throw new Error('startStorefront: identitySecret is required (it signs the login token)');
   const { signIdentity } = await import('@cairn/server');
   const config = siteConfig ?? JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8'));
@@ -130,7 +150,8 @@ export async function startStorefront({ port = 3000, host, serverUrl = 'http://1
     const path = url.pathname;
     const cookies = parseCookies(req.headers.cookie);
     const nonce = randomBytes(16).toString('base64');
-    const consentChoice = consent === 'pending' && ['granted', 'denied'].includes(cookies.demo_consent) ? cookies.demo_consent : consent;
+    const consentChoice =
+      consent === 'pending' && ['granted', 'denied'].includes(cookies.demo_consent) ? cookies.demo_consent : consent;
     const cart = readCart(cookies);
     const ctx = {
       nonce,
@@ -175,14 +196,20 @@ export async function startStorefront({ port = 3000, host, serverUrl = 'http://1
     let m;
 
     if (get && (path === '/' || path === '/plain')) return page(200, homePage(ctx));
-    if (get && (m = /^\/category\/([a-z-]+)$/.exec(path)) && categoryBySlug(m[1])) return page(200, categoryPage(ctx, categoryBySlug(m[1])));
-    if (get && (m = /^\/product\/([A-Z-]+)$/.exec(path)) && productBySku(m[1])) return page(200, productPage(ctx, productBySku(m[1])));
-    if (get && (m = /^\/guides\/([a-z-]+)$/.exec(path)) && guideBySlug(m[1])) return page(200, guidePage(ctx, guideBySlug(m[1])));
+    if (get && (m = /^\/category\/([a-z-]+)$/.exec(path)) && categoryBySlug(m[1]))
+      return page(200, categoryPage(ctx, categoryBySlug(m[1])));
+    if (get && (m = /^\/product\/([A-Z-]+)$/.exec(path)) && productBySku(m[1]))
+      return page(200, productPage(ctx, productBySku(m[1])));
+    if (get && (m = /^\/guides\/([a-z-]+)$/.exec(path)) && guideBySlug(m[1]))
+      return page(200, guidePage(ctx, guideBySlug(m[1])));
     if (get && path === '/cart') return page(200, cartPage(ctx, cart));
     if (get && path === '/checkout') return page(200, checkoutPage(ctx, cart));
     if (get && path === '/login') {
       const back = url.searchParams.get('returnTo') ?? url.searchParams.get('return');
-      return page(200, loginPage(ctx, { provider: url.searchParams.get('provider'), returnTo: safeReturn(back, req.headers.host) }));
+      return page(
+        200,
+        loginPage(ctx, { provider: url.searchParams.get('provider'), returnTo: safeReturn(back, req.headers.host) }),
+      );
     }
     if (get && path === '/logout') {
       return page(200, loggedOutPage({ ...ctx, user: null }), { 'set-cookie': cookie('demo_user', '', { maxAge: 0 }) });
@@ -190,7 +217,8 @@ export async function startStorefront({ port = 3000, host, serverUrl = 'http://1
 
     if (req.method === 'POST' && path === '/cart/add') {
       const sku = (await readBody(req)).get('sku');
-      if (!productBySku(sku ?? '')) return send(400, 'Unknown product', { 'content-type': 'text/plain; charset=utf-8' });
+      if (!productBySku(sku ?? ''))
+        return send(400, 'Unknown product', { 'content-type': 'text/plain; charset=utf-8' });
       const line = cart.find((l) => l.sku === sku);
       if (line) line.qty = Math.min(99, line.qty + 1);
       else cart.push({ sku, qty: 1 });
@@ -198,37 +226,56 @@ export async function startStorefront({ port = 3000, host, serverUrl = 'http://1
     }
     if (req.method === 'POST' && path === '/checkout') {
       await readBody(req);
-      return page(200, checkoutPage({ ...ctx, cartCount: 0 }, [], true), { 'set-cookie': cookie('cart', '', { maxAge: 0 }) });
+      return page(200, checkoutPage({ ...ctx, cartCount: 0 }, [], true), {
+        'set-cookie': cookie('cart', '', { maxAge: 0 }),
+      });
     }
     if (req.method === 'POST' && path === '/login') {
       const form = await readBody(req);
       const user = (form.get('username') ?? '').trim();
       const returnTo = safeReturn(form.get('return'), req.headers.host);
       if (!USERNAME.test(user)) {
-        return page(400, loginPage(ctx, { provider: form.get('provider'), returnTo, error: 'Use 1 to 32 letters, digits, ".", "-" or "_".' }));
+        return page(
+          400,
+          loginPage(ctx, {
+            provider: form.get('provider'),
+            returnTo,
+            error: 'Use 1 to 32 letters, digits, ".", "-" or "_".',
+          }),
+        );
       }
       // The proof of login: signed here, with the secret shared with the sync server, never in the browser.
       const token = await signIdentity({ userId: user, secret: identitySecret, site });
-      return page(200, signedInPage({ ...ctx, user }, { user, token, returnTo }), { 'set-cookie': cookie('demo_user', user) });
+      return page(200, signedInPage({ ...ctx, user }, { user, token, returnTo }), {
+        'set-cookie': cookie('demo_user', user),
+      });
     }
 
     if (get && path === '/catalog.json') {
-      const body = JSON.stringify({ products: PRODUCTS.map(({ sku, name, shade, price, category }) => ({ sku, name, shade, price, category })), categories: CATEGORIES });
+      const body = JSON.stringify({
+        products: PRODUCTS.map(({ sku, name, shade, price, category }) => ({ sku, name, shade, price, category })),
+        categories: CATEGORIES,
+      });
       return send(200, body, { 'content-type': 'application/json', 'cache-control': 'no-cache' });
     }
     if (get && path === '/cairn.js') {
       const js = await readFile(bundlePath).catch(() => null);
-      if (!js) return send(404, 'SDK bundle not built: run the build first', { 'content-type': 'text/plain; charset=utf-8' });
+      if (!js)
+        return send(404, 'SDK bundle not built: run the build first', { 'content-type': 'text/plain; charset=utf-8' });
       return send(200, js, { 'content-type': TYPES['.js'], 'cache-control': 'no-cache' });
     }
     if (get && (m = /^\/img\/product\/([A-Z-]+)\.svg$/.exec(path)) && productBySku(m[1])) {
-      return send(200, productSvg(productBySku(m[1]).color), { 'content-type': TYPES['.svg'], 'cache-control': 'max-age=3600' });
+      return send(200, productSvg(productBySku(m[1]).color), {
+        'content-type': TYPES['.svg'],
+        'cache-control': 'max-age=3600',
+      });
     }
     if (get && (m = /^\/img\/category\/([a-z-]+)\.svg$/.exec(path)) && categoryBySlug(m[1])) {
       return send(200, categorySvg(m[1]), { 'content-type': TYPES['.svg'], 'cache-control': 'max-age=3600' });
     }
     if (get && (path === '/favicon.ico' || path === '/favicon.svg')) return sendFile('img/logo.svg');
-    if (get && (path.startsWith('/static/') || path.startsWith('/img/'))) return sendFile(path.slice(1).replace(/^static\//, ''));
+    if (get && (path.startsWith('/static/') || path.startsWith('/img/')))
+      return sendFile(path.slice(1).replace(/^static\//, ''));
     if (get && path === '/healthz') return send(200, 'ok', { 'content-type': 'text/plain' });
 
     if (!get && req.method !== 'POST') return send(405, 'Method not allowed', { allow: 'GET, HEAD, POST' });
@@ -239,7 +286,11 @@ export async function startStorefront({ port = 3000, host, serverUrl = 'http://1
       if (!file.startsWith(PUBLIC + sep)) return send(404, 'Not found');
       const body = await readFile(file).catch(() => null);
       if (!body) return page(404, notFoundPage(ctx));
-      return send(200, body, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+      return send(200, body, {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+      });
     }
   }
 

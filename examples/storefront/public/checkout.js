@@ -4,10 +4,18 @@
   const form = document.querySelector('[data-checkout]');
   form?.addEventListener('submit', () => {
     const d = form.dataset;
-    const items = (d.items || '').split(',').filter(Boolean).map((l) => {
-      const [sku, qty] = l.split(':');
-      return { sku, qty: Number(qty) || 1 };
+    const items = (d.items || '')
+      .split(',')
+      .filter(Boolean)
+      .map((l) => {
+        const [sku, qty] = l.split(':');
+        return { sku, qty: Number(qty) || 1 };
+      });
+    window.demoCairn?.('track', 'purchase', {
+      orderId: d.orderId,
+      value: Number(d.total) || 0,
+      currency: 'EUR',
+      items,
     });
-    window.demoCairn?.('track', 'purchase', { orderId: d.orderId, value: Number(d.total) || 0, currency: 'EUR', items });
   });
 })();

@@ -22,7 +22,10 @@
     const skus = [];
     const ids = [...(history?.products ?? []), ...(profile?.products ?? []).map((p) => p?.id)];
     for (const sku of ids) if (typeof sku === 'string' && sku !== current && !skus.includes(sku)) skus.push(sku);
-    const items = skus.map((sku) => products.find((p) => p.sku === sku)).filter(Boolean).slice(0, 6);
+    const items = skus
+      .map((sku) => products.find((p) => p.sku === sku))
+      .filter(Boolean)
+      .slice(0, 6);
     for (const list of lists) {
       list.replaceChildren(...items.map(item));
       const empty = list.parentElement?.querySelector('[data-recent-empty]');

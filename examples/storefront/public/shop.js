@@ -18,7 +18,11 @@
     if (!el) return;
     const { product, value } = el.dataset;
     // Commerce props as the reports read them: add_to_cart carries { sku, value, currency }.
-    call('track', el.dataset.track, product ? { product, sku: product, ...(value ? { value: Number(value), currency: 'EUR' } : {}) } : {});
+    call(
+      'track',
+      el.dataset.track,
+      product ? { product, sku: product, ...(value ? { value: Number(value), currency: 'EUR' } : {}) } : {},
+    );
     if (el.hasAttribute('aria-pressed')) {
       const on = el.getAttribute('aria-pressed') !== 'true';
       el.setAttribute('aria-pressed', String(on));

@@ -48,6 +48,7 @@ export const safeUrlSchema = z
 
 export function isSafeUrl(url: string): boolean {
   // Strip what browsers ignore before the scheme (controls, whitespace) before judging it.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   const s = url.replace(/[\u0000-\u0020\u007f-\u009f]/g, '');
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s);
   return !scheme || /^https?$/i.test(scheme[1] ?? '');
@@ -60,7 +61,10 @@ export const slotActionSchema = z
     srcset: z
       .string()
       .max(4000)
-      .refine((s) => s.split(',').every((c) => isSafeUrl(c.trim().split(/\s+/)[0] ?? '')), 'srcset URLs must be http(s) or relative')
+      .refine(
+        (s) => s.split(',').every((c) => isSafeUrl(c.trim().split(/\s+/)[0] ?? '')),
+        'srcset URLs must be http(s) or relative',
+      )
       .optional(),
     alt: z.string().max(500).optional(),
     href: safeUrlSchema.optional(),
@@ -89,7 +93,9 @@ export const variantSchema = z
     id,
     name: z.string().min(1).max(200),
     when: variantWhenSchema.default({ touch: 'current' }),
-    slots: z.record(id, slotActionSchema).refine((s) => Object.keys(s).length > 0, 'a variant changes at least one slot'),
+    slots: z
+      .record(id, slotActionSchema)
+      .refine((s) => Object.keys(s).length > 0, 'a variant changes at least one slot'),
     /** Higher wins when several variants match. Ties go to the one declared first. */
     priority: z.number().int().min(-1000).max(1000).default(0),
   })
@@ -104,7 +110,10 @@ export const promptContentSchema = z
     /** Shown beside the opt-in form and stored with the opt-in as the consent proof. */
     consent: z.string().max(1000).optional(),
     loginUrl: safeUrlSchema.optional(),
-    providers: z.array(z.object({ name: z.string().min(1).max(40), url: safeUrlSchema }).strict()).max(6).optional(),
+    providers: z
+      .array(z.object({ name: z.string().min(1).max(40), url: safeUrlSchema }).strict())
+      .max(6)
+      .optional(),
     /** BCP 47 tag for the prompt's `lang`. */
     locale: z.string().max(35).optional(),
     success: z.string().max(300).optional(),
@@ -161,7 +170,10 @@ export const siteConfigSchema = z
     /** The site id, as in `data-site` and `?site=`. */
     site: id,
     /** Origins allowed to call the sync server from a browser (CORS). */
-    origins: z.array(z.url({ protocol: /^https?$/ })).max(50).default([]),
+    origins: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .max(50)
+      .default([]),
     /** Hosts whose referrers are internal navigation. Default: the page's registrable domain. */
     siteHosts: z.array(z.string().min(1).max(253)).max(50).optional(),
     /** Media query for the desktop form factor; everything else is mobile. */
@@ -179,10 +191,14 @@ export const siteConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    for (const [key, list] of [['variants', cfg.variants], ['prompts', cfg.prompts]] as const) {
+    for (const [key, list] of [
+      ['variants', cfg.variants],
+      ['prompts', cfg.prompts],
+    ] as const) {
       const seen = new Set<string>();
       list.forEach((item, i) => {
-        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id "${item.id}"` });
+        if (seen.has(item.id))
+          ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id "${item.id}"` });
         seen.add(item.id);
       });
     }
@@ -196,7 +212,9 @@ export type SiteConfigInput = z.input<typeof siteConfigSchema>;
 export type ConfigIssue = { path: string; message: string };
 
 /** Validates a config; issues carry a dotted path such as `variants.2.slots.hero-title.href`. */
-export function validateSiteConfig(input: unknown): { ok: true; config: SiteConfig } | { ok: false; issues: ConfigIssue[] } {
+export function validateSiteConfig(
+  input: unknown,
+): { ok: true; config: SiteConfig } | { ok: false; issues: ConfigIssue[] } {
   const r = siteConfigSchema.safeParse(input);
   if (r.success) return { ok: true, config: r.data };
   return {

@@ -36,7 +36,11 @@ describe('validateSiteConfig', () => {
     ['javascript: href', { slots: { cta: { href: 'javascript:alert(1)' } } }, 'variants.0.slots.cta.href'],
     ['data: src', { slots: { img: { src: 'data:text/html,<script>alert(1)</script>' } } }, 'variants.0.slots.img.src'],
     ['obfuscated scheme', { slots: { cta: { href: ' java\tscript:alert(1)' } } }, 'variants.0.slots.cta.href'],
-    ['data: in srcset', { slots: { img: { srcset: '/a.jpg 1x, data:image/png;base64,AA 2x' } } }, 'variants.0.slots.img.srcset'],
+    [
+      'data: in srcset',
+      { slots: { img: { srcset: '/a.jpg 1x, data:image/png;base64,AA 2x' } } },
+      'variants.0.slots.img.srcset',
+    ],
     ['raw html field', { slots: { t: { html: '<b>x</b>' } } }, 'variants.0.slots.t'],
     ['bad regex', { when: { source: '/(/i' } }, 'variants.0.when.source'],
     ['unknown channel', { when: { channel: 'Paid Searhc' } }, 'variants.0.when.channel'],
@@ -58,7 +62,9 @@ describe('validateSiteConfig', () => {
   it('accepts lists, regexes and GA4 channel names', () => {
     const r = validateSiteConfig({
       site: 'demo',
-      variants: [variant({ when: { channel: ['Paid Social', 'Organic Social'], source: '/^(fb|facebook)$/i', touch: 'first' } })],
+      variants: [
+        variant({ when: { channel: ['Paid Social', 'Organic Social'], source: '/^(fb|facebook)$/i', touch: 'first' } }),
+      ],
     });
     expect(r.ok).toBe(true);
   });
@@ -76,12 +82,17 @@ describe('isSafeUrl', () => {
   it.each(['/a', 'a/b', '?x=1', '#top', 'https://x.test/a', 'HTTP://x.test', '//cdn.test/a.png'])('allows %s', (u) => {
     expect(isSafeUrl(u)).toBe(true);
   });
-  it.each(['javascript:alert(1)', 'JaVaScRiPt:x', ' javascript:x', 'java\nscript:x', 'data:text/html,x', 'vbscript:x', 'file:///etc/passwd'])(
-    'refuses %j',
-    (u) => {
-      expect(isSafeUrl(u)).toBe(false);
-    },
-  );
+  it.each([
+    'javascript:alert(1)',
+    'JaVaScRiPt:x',
+    ' javascript:x',
+    'java\nscript:x',
+    'data:text/html,x',
+    'vbscript:x',
+    'file:///etc/passwd',
+  ])('refuses %j', (u) => {
+    expect(isSafeUrl(u)).toBe(false);
+  });
 });
 
 describe('touchSchema', () => {

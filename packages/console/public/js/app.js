@@ -55,7 +55,11 @@ async function refresh() {
 
 function onConfig(config) {
   if (!config) return;
-  names = new Map((Array.isArray(config.variants) ? config.variants : []).filter((v) => v && typeof v.id === 'string').map((v) => [v.id, String(v.name ?? '')]));
+  names = new Map(
+    (Array.isArray(config.variants) ? config.variants : [])
+      .filter((v) => v && typeof v.id === 'string')
+      .map((v) => [v.id, String(v.name ?? '')]),
+  );
   setPreviewVariants(config);
 }
 
@@ -71,7 +75,12 @@ function init() {
     if (!key) return;
     say($('login-error'), 'Checking…');
     // The validation endpoint needs the key and reads nothing: a cheap way to check it.
-    const r = await api('/console/api/validate', { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' }, key }).catch((err) => ({ error: err }));
+    const r = await api('/console/api/validate', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'Content-Type': 'application/json' },
+      key,
+    }).catch((err) => ({ error: err }));
     if (r.error) return say($('login-error'), `Cannot reach the server: ${r.error.message}`);
     if (r.status === 401) return say($('login-error'), 'This key was refused.');
     if (!r.ok) return say($('login-error'), problem(r));

@@ -1,6 +1,17 @@
 // Chart.js (the UMD build, loaded as a classic script from vendor/) behind one small helper.
 
-const PALETTE = ['#2d6a4f', '#3a86ff', '#f4a261', '#e76f51', '#8e7dbe', '#2a9d8f', '#e9c46a', '#577590', '#bc4749', '#6c757d'];
+const PALETTE = [
+  '#2d6a4f',
+  '#3a86ff',
+  '#f4a261',
+  '#e76f51',
+  '#8e7dbe',
+  '#2a9d8f',
+  '#e9c46a',
+  '#577590',
+  '#bc4749',
+  '#6c757d',
+];
 export const color = (i) => PALETTE[i % PALETTE.length];
 
 const quiet = matchMedia('(prefers-reduced-motion: reduce)').matches;

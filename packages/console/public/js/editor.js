@@ -36,7 +36,8 @@ function jsonIssue(e, source) {
 /** What a dotted path points at, in words: `variants.0.slots.x` -> variant "facebook-offer". */
 function where(path, config) {
   const [list, index] = path.split('.');
-  const item = (list === 'variants' || list === 'prompts') && Array.isArray(config?.[list]) ? config[list][Number(index)] : null;
+  const item =
+    (list === 'variants' || list === 'prompts') && Array.isArray(config?.[list]) ? config[list][Number(index)] : null;
   if (!item) return '';
   const kind = list === 'variants' ? 'variant' : 'prompt';
   return typeof item.id === 'string' && item.id ? `in ${kind} "${item.id}"` : `in ${kind} #${Number(index) + 1}`;
@@ -44,7 +45,17 @@ function where(path, config) {
 
 function showIssues(issues, config) {
   $('config-issues').replaceChildren(
-    ...issues.map((i) => el('li', {}, el('code', {}, i.path || '(root)'), ' ', i.message, ' ', el('span', { class: 'where' }, where(i.path, config)))),
+    ...issues.map((i) =>
+      el(
+        'li',
+        {},
+        el('code', {}, i.path || '(root)'),
+        ' ',
+        i.message,
+        ' ',
+        el('span', { class: 'where' }, where(i.path, config)),
+      ),
+    ),
   );
   text().classList.toggle('invalid', issues.length > 0);
   text().setAttribute('aria-invalid', String(issues.length > 0));
@@ -83,14 +94,21 @@ async function check() {
   }
   state.onChange(p.config);
   badge('busy', 'Checking…');
-  const r = await api('/console/api/validate', { method: 'POST', body: text().value, headers: { 'Content-Type': 'application/json' } }).catch(() => null);
+  const r = await api('/console/api/validate', {
+    method: 'POST',
+    body: text().value,
+    headers: { 'Content-Type': 'application/json' },
+  }).catch(() => null);
   if (n !== state.check) return null; // an older check: a newer one is on its way
   if (!r?.ok) {
     badge('bad', r ? problem(r) : 'Cannot reach the server');
     return null;
   }
   showIssues(r.body.issues, p.config);
-  badge(r.body.ok ? 'ok' : 'bad', (r.body.ok ? 'Valid' : `${r.body.issues.length} problem${r.body.issues.length === 1 ? '' : 's'}`) + dirty);
+  badge(
+    r.body.ok ? 'ok' : 'bad',
+    (r.body.ok ? 'Valid' : `${r.body.issues.length} problem${r.body.issues.length === 1 ? '' : 's'}`) + dirty,
+  );
   return r.body.ok;
 }
 
@@ -143,10 +161,17 @@ async function save() {
       $('config-etag').textContent = `version ${String(state.etag).replace(/"/g, '').slice(0, 8)}`;
       showIssues([]);
       badge('ok', 'Valid');
-      message('ok', `Saved at ${new Date().toLocaleTimeString()}. Storefronts pick it up within a minute (their cached copy expires).`);
+      message(
+        'ok',
+        `Saved at ${new Date().toLocaleTimeString()}. Storefronts pick it up within a minute (their cached copy expires).`,
+      );
       state.onChange(r.body?.config ?? p.config);
     } else if (r.status === 412) {
-      message('warn', 'Not saved: someone else saved this config after you loaded it. Your edits are still in the editor; load their version, then make your changes again.', true);
+      message(
+        'warn',
+        'Not saved: someone else saved this config after you loaded it. Your edits are still in the editor; load their version, then make your changes again.',
+        true,
+      );
     } else if (r.status === 400 && Array.isArray(r.body?.issues)) {
       showIssues(r.body.issues, p.config);
       badge('bad', `${r.body.issues.length} problem${r.body.issues.length === 1 ? '' : 's'}`);
@@ -185,7 +210,9 @@ export function setPreviewVariants(config) {
   const select = $('preview-variant');
   const current = select.value;
   const variants = Array.isArray(config?.variants) ? config.variants.filter((v) => typeof v?.id === 'string') : [];
-  select.replaceChildren(...variants.map((v) => el('option', { value: v.id }, typeof v.name === 'string' ? `${v.name} (${v.id})` : v.id)));
+  select.replaceChildren(
+    ...variants.map((v) => el('option', { value: v.id }, typeof v.name === 'string' ? `${v.name} (${v.id})` : v.id)),
+  );
   if (variants.some((v) => v.id === current)) select.value = current;
   $('preview').disabled = variants.length === 0;
 }
@@ -202,6 +229,9 @@ export function initEditor({ onChange }) {
     if (p.config) text().value = JSON.stringify(p.config, null, 2);
     check();
   });
-  $('preview').addEventListener('click', () => $('preview-variant').value && open({ cairn_variant: $('preview-variant').value }));
+  $('preview').addEventListener(
+    'click',
+    () => $('preview-variant').value && open({ cairn_variant: $('preview-variant').value }),
+  );
   $('preview-debug').addEventListener('click', () => open({ cairn_debug: '1' }));
 }

@@ -10,7 +10,12 @@ export const rate = (r) => (r === null || r === undefined ? '–' : pct.format(r
 export function money(n, currency) {
   if (n === null || n === undefined) return '–';
   try {
-    if (currency && /^[A-Z]{3}$/.test(currency)) return new Intl.NumberFormat('en', { style: 'currency', currency, maximumFractionDigits: n >= 100 ? 0 : 2 }).format(n);
+    if (currency && /^[A-Z]{3}$/.test(currency))
+      return new Intl.NumberFormat('en', {
+        style: 'currency',
+        currency,
+        maximumFractionDigits: n >= 100 ? 0 : 2,
+      }).format(n);
   } catch {}
   return counts.format(n);
 }

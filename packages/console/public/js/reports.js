@@ -37,8 +37,18 @@ export function renderReports(data, { model, metric, names = new Map() }) {
   ];
   draw('funnel-chart', {
     type: 'bar',
-    data: { labels, datasets: steps.map(([label, k], i) => ({ label, data: top.map((c) => c.visitorRates[k] ?? 0), backgroundColor: color(i) })) },
-    options: { scales: { y: percentAxis() }, plugins: { tooltip: { callbacks: { label: (x) => `${x.dataset.label}: ${rate(x.raw)}` } } } },
+    data: {
+      labels,
+      datasets: steps.map(([label, k], i) => ({
+        label,
+        data: top.map((c) => c.visitorRates[k] ?? 0),
+        backgroundColor: color(i),
+      })),
+    },
+    options: {
+      scales: { y: percentAxis() },
+      plugins: { tooltip: { callbacks: { label: (x) => `${x.dataset.label}: ${rate(x.raw)}` } } },
+    },
   });
   draw('value-chart', {
     type: 'bar',
@@ -46,20 +56,37 @@ export function renderReports(data, { model, metric, names = new Map() }) {
       labels,
       datasets: [
         { label: 'Visitors', data: top.map((c) => c.visitors), backgroundColor: color(1), yAxisID: 'y' },
-        { type: 'line', label: `Revenue / 1,000 visitors (${r.currency ?? '–'})`, data: top.map((c) => c.revenuePer1000 ?? 0), borderColor: color(3), backgroundColor: color(3), yAxisID: 'y1' },
+        {
+          type: 'line',
+          label: `Revenue / 1,000 visitors (${r.currency ?? '–'})`,
+          data: top.map((c) => c.revenuePer1000 ?? 0),
+          borderColor: color(3),
+          backgroundColor: color(3),
+          yAxisID: 'y1',
+        },
       ],
     },
-    options: { scales: { y: { beginAtZero: true, position: 'left' }, y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } } } },
+    options: {
+      scales: {
+        y: { beginAtZero: true, position: 'left' },
+        y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } },
+      },
+    },
   });
   renderModels(data, metric);
   draw('journeys-chart', {
     type: 'bar',
-    data: { labels: r.journeys.map((j) => `${j.touches} touch${j.touches === 1 ? '' : 'es'}`), datasets: [{ label: 'Orders', data: r.journeys.map((j) => j.orders), backgroundColor: color(4) }] },
+    data: {
+      labels: r.journeys.map((j) => `${j.touches} touch${j.touches === 1 ? '' : 'es'}`),
+      datasets: [{ label: 'Orders', data: r.journeys.map((j) => j.orders), backgroundColor: color(4) }],
+    },
     options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
   channelTable(r);
   const others = r.otherCurrencies.map((o) => `${count(o.orders)} in ${o.currency} (${money(o.revenue, o.currency)})`);
-  $('other-currencies').textContent = others.length ? `Revenue counts ${r.currency} orders only. Also: ${others.join(', ')}.` : '';
+  $('other-currencies').textContent = others.length
+    ? `Revenue counts ${r.currency} orders only. Also: ${others.join(', ')}.`
+    : '';
   experiments(data.experiments, names);
 }
 
@@ -101,7 +128,12 @@ function cells(row, currency) {
   // The share of visitors under each count; the rate over the step before in the tooltip (steps are not
   // nested: a guest checkout buys without an account).
   const withRate = (n, k) =>
-    el('td', { title: `${rate(row.stepRates[k])} of the step before` }, count(n), el('span', { class: 'rate' }, `${rate(row.visitorRates[k])} of visitors`));
+    el(
+      'td',
+      { title: `${rate(row.stepRates[k])} of the step before` },
+      count(n),
+      el('span', { class: 'rate' }, `${rate(row.visitorRates[k])} of visitors`),
+    );
   return [
     el('td', {}, count(row.visitors)),
     withRate(row.optins, 'optin'),
@@ -118,15 +150,35 @@ function channelTable(r) {
   const body = $('channel-table').tBodies[0];
   const rows = [];
   for (const c of r.channels) {
-    const sources = c.sources.map((s) => el('tr', { class: 'source', hidden: true }, el('td', {}, s.source), ...cells(s, r.currency)));
-    const toggle = el('button', { type: 'button', class: 'toggle', 'aria-expanded': 'false', title: 'Show sources' }, '▸');
+    const sources = c.sources.map((s) =>
+      el('tr', { class: 'source', hidden: true }, el('td', {}, s.source), ...cells(s, r.currency)),
+    );
+    const toggle = el(
+      'button',
+      { type: 'button', class: 'toggle', 'aria-expanded': 'false', title: 'Show sources' },
+      '▸',
+    );
     toggle.addEventListener('click', () => {
       const open = toggle.getAttribute('aria-expanded') !== 'true';
       toggle.setAttribute('aria-expanded', String(open));
       toggle.textContent = open ? '▾' : '▸';
       for (const s of sources) s.hidden = !open;
     });
-    rows.push(el('tr', { class: 'channel' }, el('td', {}, toggle, c.channel, el('span', { class: 'rate' }, `${c.sources.length} source${c.sources.length === 1 ? '' : 's'}`)), ...cells(c, r.currency)), ...sources);
+    rows.push(
+      el(
+        'tr',
+        { class: 'channel' },
+        el(
+          'td',
+          {},
+          toggle,
+          c.channel,
+          el('span', { class: 'rate' }, `${c.sources.length} source${c.sources.length === 1 ? '' : 's'}`),
+        ),
+        ...cells(c, r.currency),
+      ),
+      ...sources,
+    );
   }
   rows.push(el('tr', { class: 'total' }, el('td', {}, 'All channels'), ...cells(r.totals, r.currency)));
   if (!r.channels.length) rows.unshift(el('tr', {}, el('td', { colspan: 9 }, 'No visitors in this range.')));
@@ -145,13 +197,27 @@ function experiments(x, names) {
         { label: 'Purchase rate', data: variants.map((v) => v.purchaseRate ?? 0), backgroundColor: color(2) },
       ],
     },
-    options: { scales: { y: percentAxis() }, plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${rate(c.raw)}` } } } },
+    options: {
+      scales: { y: percentAxis() },
+      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${rate(c.raw)}` } } },
+    },
   });
   $('variants-table').tBodies[0].replaceChildren(
-    ...variants.map((v) => el('tr', {}, el('td', {}, label(v.variant)), el('td', {}, count(v.visitors)), el('td', {}, rate(v.optinRate)), el('td', {}, rate(v.purchaseRate)))),
+    ...variants.map((v) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, label(v.variant)),
+        el('td', {}, count(v.visitors)),
+        el('td', {}, rate(v.optinRate)),
+        el('td', {}, rate(v.purchaseRate)),
+      ),
+    ),
   );
 
-  const rows = x.prompts.flatMap((p) => Object.entries(p.devices).map(([device, c]) => ({ prompt: p.prompt, device, c })));
+  const rows = x.prompts.flatMap((p) =>
+    Object.entries(p.devices).map(([device, c]) => ({ prompt: p.prompt, device, c })),
+  );
   draw('prompts-chart', {
     type: 'bar',
     data: {
@@ -167,7 +233,17 @@ function experiments(x, names) {
   const body = $('prompts-table').tBodies[0];
   body.replaceChildren(
     ...rows.map((r) =>
-      el('tr', {}, el('td', {}, r.prompt), el('td', {}, r.device), el('td', {}, count(r.c.shown)), el('td', {}, count(r.c.dismissed)), el('td', {}, count(r.c.submitted)), el('td', {}, count(r.c.optins)), el('td', {}, rate(r.c.submitRate))),
+      el(
+        'tr',
+        {},
+        el('td', {}, r.prompt),
+        el('td', {}, r.device),
+        el('td', {}, count(r.c.shown)),
+        el('td', {}, count(r.c.dismissed)),
+        el('td', {}, count(r.c.submitted)),
+        el('td', {}, count(r.c.optins)),
+        el('td', {}, rate(r.c.submitRate)),
+      ),
     ),
   );
   if (!rows.length) body.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, 'No prompt shown in this range.')));
