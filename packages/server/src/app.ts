@@ -1,16 +1,19 @@
 import { Hono } from 'hono';
 import type { SiteConfig } from '@cairn/schema';
 import { HTTPException } from 'hono/http-exception';
-import { routePath } from 'hono/route';
 import { HttpError } from './errors.js';
 import { createLogger, silentLog, type Log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRateLimiter, type BucketOptions } from './rate-limit.js';
-import { createSdkBundle } from './sdk-bundle.js';
-import { createSiteConfigs, emptyDefault, type DefaultConfig } from './site-configs.js';
-import { originAllowed, type AppCtx, type C, type Env } from './context.js';
+import { createSdkBundle } from './sdk/sdk-bundle.js';
+import { createSiteConfigs, emptyDefault, type DefaultConfig } from './config/site-configs.js';
+import type { AppCtx, Env } from './context.js';
 import type { Store } from './store/types.js';
 import { StoreError } from './store/errors.js';
+import { requestLog, routeLabel } from './middleware/request-log/index.js';
+import { ipRateLimit } from './middleware/ip-rate-limit/index.js';
+import { siteCors } from './middleware/site-cors/index.js';
+import { deviceRateLimit } from './middleware/device-rate-limit/index.js';
 import { collectRoutes } from './routes/collect.js';
 import { profileRoutes } from './routes/profile.js';
 import { identifyRoutes } from './routes/identify.js';
@@ -58,31 +61,6 @@ export const DEFAULT_RATE_LIMITS = {
   device: { perSecond: 5, burst: 50 },
 } as const satisfies Record<string, BucketOptions>;
 
-const PREFLIGHT_HEADERS = {
-  'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-None-Match, If-Match',
-  'Access-Control-Max-Age': '600',
-};
-
-/** The metrics/log label: the matched route pattern, never the raw path (bounded cardinality, no ids). */
-function routeLabel(c: C): string {
-  if (c.req.method === 'OPTIONS') return 'preflight';
-  const p = routePath(c, -1);
-  return p.includes('*') ? 'unmatched' : p;
-}
-
-/**
- * The client's address. Behind a trusted proxy, the last X-Forwarded-For entry: the one that proxy
- * appended. Entries before it come from the client, which can write anything there.
- */
-function clientIp(c: C, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
-    if (fwd) return fwd.slice(0, 64);
-  }
-  return c.env?.incoming?.socket?.remoteAddress ?? 'local';
-}
-
 /** Errors the database raises when it is unreachable or busy: worth a retry, so 503 rather than 500. */
 function unavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -94,7 +72,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const log: Log = deps.logger === false ? silentLog : (deps.logger ?? createLogger());
   const metrics = deps.metrics ?? createMetrics();
   const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimit };
-  const ipLimiter = limits.ip ? createRateLimiter(limits.ip, now) : null;
   const ctx: AppCtx = {
     store: deps.store,
     configs: createSiteConfigs(deps.store, now, deps.defaultConfig ?? emptyDefault, deps.configTtlMs),
@@ -105,57 +82,24 @@ export function createApp(deps: AppDeps): Hono<Env> {
     metrics,
     now,
     sdk: createSdkBundle(deps.sdkPath),
-    deviceLimiter: limits.device ? createRateLimiter(limits.device, now) : null,
   };
   for (const c of deps.knownConfigs ?? []) for (const o of c.origins) ctx.configs.knownOrigins.add(o);
 
   const app = new Hono<Env>();
+  app.use('*', requestLog(log, metrics));
+  // Before CORS: a client over its limit is refused without a CORS decision (preflights pass uncounted).
+  if (limits.ip) app.use('/v1/*', ipRateLimit({ limiter: createRateLimiter(limits.ip, now), metrics, trustProxy: deps.trustProxy ?? false }));
+  app.use('/v1/*', siteCors(ctx));
+  app.use('/v1/*', deviceRateLimit(limits.device ? createRateLimiter(limits.device, now) : null, metrics));
 
-  // One log line and one metric per request.
-  app.use('*', async (c, next) => {
-    const t0 = performance.now();
-    await next();
-    const route = routeLabel(c);
-    const status = c.res.status;
-    metrics.request(route, c.req.method, status);
-    const line = { method: c.req.method, route, status, ms: Math.round((performance.now() - t0) * 10) / 10 };
-    if (status >= 500) log.error(line, 'request');
-    else log.info(line, 'request');
-  });
-
-  app.use('/v1/*', async (c, next) => {
-    const origin = c.req.header('origin');
-    const querySite = c.req.query('site');
-    const site = querySite && /^[A-Za-z0-9_-]{1,64}$/.test(querySite) ? querySite : undefined;
-    const allowed = async (s: string | undefined) => origin !== undefined && (await originAllowed(ctx, origin, s).catch(() => false));
-
-    if (c.req.method === 'OPTIONS') {
-      if (!(await allowed(site))) throw new HttpError(403, 'origin_not_allowed', 'this origin is not allowed; add it to the site config\'s "origins"');
-      return c.body(null, 204, { ...PREFLIGHT_HEADERS, 'Access-Control-Allow-Origin': origin as string, Vary: 'Origin' });
-    }
-
-    const wait = ipLimiter?.take(clientIp(c, deps.trustProxy ?? false)) ?? 0;
-    if (wait > 0) {
-      metrics.rateLimited('ip');
-      throw new HttpError(429, 'rate_limited', 'too many requests from this address; retry later', undefined, undefined, { 'Retry-After': String(wait) });
-    }
-    await next();
-    // Errors carry CORS headers too, so the SDK can read a 4xx instead of seeing a network failure.
-    c.res.headers.append('Vary', 'Origin');
-    if (await allowed(c.get('site') ?? site)) {
-      c.res.headers.set('Access-Control-Allow-Origin', origin as string);
-      c.res.headers.set('Access-Control-Expose-Headers', 'ETag, Retry-After');
-    }
-  });
-
-  collectRoutes(app, ctx);
-  profileRoutes(app, ctx);
-  identifyRoutes(app, ctx);
-  configRoutes(app, ctx);
-  optinRoutes(app, ctx);
-  userRoutes(app, ctx);
-  sdkRoutes(app, ctx);
-  metaRoutes(app, ctx);
+  app.route('/', collectRoutes(ctx));
+  app.route('/', profileRoutes(ctx));
+  app.route('/', identifyRoutes(ctx));
+  app.route('/', configRoutes(ctx));
+  app.route('/', optinRoutes(ctx));
+  app.route('/', userRoutes(ctx));
+  app.route('/', sdkRoutes(ctx));
+  app.route('/', metaRoutes(ctx));
   app.route('/', reportsRoutes({ store: ctx.store, adminKey: ctx.adminKey, now }));
   app.route('/', consoleRoutes({ adminKey: ctx.adminKey, dir: deps.consoleDir }));
 

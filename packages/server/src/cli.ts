@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { validateSiteConfig } from '@cairn/schema';
-import { signIdentity } from './identity.js';
+import { signIdentity } from './identity/identity-token.js';
 import { oneLine, startServer, StartupError } from './server.js';
 import { createLogger, type LogLevel } from './log.js';
 import { DEFAULT_RATE_LIMITS } from './app.js';

@@ -9,7 +9,7 @@ export {
   type VerifyResult,
   type VerifyFailure,
   type IdentityClaims,
-} from './identity.js';
+} from './identity/identity-token.js';
 export { openStore } from './store/index.js';
 export type * from './store/types.js';
 export { createLogger, type Log, type LogLevel } from './log.js';

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { siteIdSchema } from '@cairn/schema';
 import { fromZod, HttpError } from './errors.js';
 
 // Reading what a request carries: JSON bodies (any content type: sendBeacon posts text/plain),
@@ -65,4 +66,13 @@ export function bearer(c: Context): string | null {
   const m = /^Bearer[ \t]+([\x21-\x7e]{1,1024})[ \t]*$/i.exec(h);
   if (!m?.[1]) throw new HttpError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"');
   return m[1];
+}
+
+/** `?site=`, on the GETs that read one site. */
+export const siteQuery = z.object({ site: siteIdSchema });
+
+/** A `?site=` on a request whose body names its site must agree with it. */
+export function checkQuerySite(c: Context, site: string): void {
+  const q = c.req.query('site');
+  if (q !== undefined && q !== site) throw new HttpError(400, 'invalid_request', 'site: the query and the body name different sites', 'site');
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Profile, SiteConfig, SiteConfigInput } from '@cairn/schema';
 import { makeStores, type TestDb } from './helpers/db.js';
 import { admin, ADMIN_KEY, bearer, config, harness, id, pageEvent, SECRET, SITE, touch, type Harness } from './helpers/http.js';
-import { signIdentity } from '../src/identity.js';
+import { signIdentity } from '../src/identity/identity-token.js';
 
 describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
   let h: Harness;

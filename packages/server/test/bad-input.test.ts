@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '@cairn/schema';
-import { signIdentity } from '../src/identity.js';
+import { signIdentity } from '../src/identity/identity-token.js';
 import { makeStores, type TestDb } from './helpers/db.js';
 import { admin, bearer, config, harness, id, pageEvent, SECRET, SITE, type Harness } from './helpers/http.js';
 

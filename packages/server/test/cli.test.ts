@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyIdentity } from '../src/identity.js';
+import { verifyIdentity } from '../src/identity/identity-token.js';
 import { runCli, startCli, type CliResult } from './helpers/cli.js';
 import { sqliteDb } from './helpers/db.js';
 import { config, ORIGIN } from './helpers/http.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { signIdentity } from '../src/identity.js';
+import { signIdentity } from '../src/identity/identity-token.js';
 import { makeStores, type TestDb } from './helpers/db.js';
 import { ADMIN_KEY, config, harness, id, ORIGIN, pageEvent, SECRET, SITE, touch, type Harness } from './helpers/http.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { IdentifyResponse } from '@cairn/schema';
-import { signIdentity, verifyIdentity } from '../src/identity.js';
+import { signIdentity, verifyIdentity } from '../src/identity/identity-token.js';
 import { makeStores, type TestDb } from './helpers/db.js';
 import { bearer, harness, id, pageEvent, SECRET, SITE, type Harness } from './helpers/http.js';
 

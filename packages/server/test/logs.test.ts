@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { signIdentity } from '../src/identity.js';
+import { signIdentity } from '../src/identity/identity-token.js';
 import { sqliteDb } from './helpers/db.js';
 import { ADMIN_KEY, admin, bearer, config, harness, id, pageEvent, SECRET, SITE } from './helpers/http.js';
 

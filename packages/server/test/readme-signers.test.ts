@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { verifyIdentity } from '../src/identity.js';
+import { verifyIdentity } from '../src/identity/identity-token.js';
 
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 const block = (lang: string) => {

@@ -1,7 +1,7 @@
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateSiteConfig, type SiteConfig } from '@cairn/schema';
-import { configLiteral, embedConfig, PLACEHOLDER, resolveSdkPath } from '../src/sdk-bundle.js';
+import { configLiteral, embedConfig, PLACEHOLDER, resolveSdkPath } from '../src/sdk/sdk-bundle.js';
 import { sqliteDb } from './helpers/db.js';
 import { admin, config, harness, SITE } from './helpers/http.js';
 

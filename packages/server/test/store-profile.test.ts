@@ -1,7 +1,7 @@
 // The pure profile builder both stores share: merging, ordering, device kinds and caps.
 import { describe, expect, it } from 'vitest';
 import { LIMITS, profileSchema, type Touch } from '@cairn/schema';
-import { buildProfile, emptyProfile, type ItemRow, type PageRow, type ProfileRows, type TouchRow } from '../src/profile.js';
+import { buildProfile, emptyProfile, type ItemRow, type PageRow, type ProfileRows, type TouchRow } from '../src/store/profile.js';
 
 const t = (channel: Touch['channel'], at: number, source = 'src'): Touch => ({ source, medium: 'm', channel, landingPath: '/', at });
 const rows = (over: Partial<ProfileRows>): ProfileRows => ({

@@ -1,24 +1,18 @@
-import type { Hono } from 'hono';
-import { z } from 'zod';
-import { siteIdSchema, validateSiteConfig } from '@cairn/schema';
+import { Hono } from 'hono';
+import { validateSiteConfig } from '@cairn/schema';
+import type { AppCtx, Env } from '../context.js';
 import { HttpError } from '../errors.js';
-import { parseQuery, readJson } from '../request.js';
-import { quote, unquote } from '../site-configs.js';
-import { checkQuerySite, requireAdmin, type AppCtx, type C, type Env } from '../context.js';
-import { limit } from './collect.js';
+import { notModified, quote, unquote } from '../http-cache.js';
+import { adminOnly } from '../middleware/admin/index.js';
+import { bodyLimit } from '../middleware/body-limit/index.js';
+import { checkQuerySite, parseQuery, readJson, siteQuery } from '../request.js';
 
-export const siteQuery = z.object({ site: siteIdSchema });
+/** How long browsers and CDNs may keep a site's config (and the SDK that embeds it). */
 export const CONFIG_CACHE = 'public, max-age=60';
 
-/** Whether If-None-Match names this ETag (weak or strong, in a list, or "*"). */
-export function notModified(c: C, etag: string): boolean {
-  const h = c.req.header('if-none-match');
-  if (!h) return false;
-  return h.split(',').some((t) => t.trim() === '*' || unquote(t) === unquote(etag));
-}
-
 /** GET /v1/config (public, cached with ETag) and PUT /v1/config (admin, validated, If-Match or If-None-Match: *). */
-export function configRoutes(app: Hono<Env>, ctx: AppCtx): void {
+export function configRoutes(ctx: AppCtx): Hono<Env> {
+  const app = new Hono<Env>();
   app.get('/v1/config', async (c) => {
     const { site } = parseQuery(c, siteQuery);
     c.set('site', site);
@@ -29,8 +23,7 @@ export function configRoutes(app: Hono<Env>, ctx: AppCtx): void {
     return c.json(loaded.config, 200, headers);
   });
 
-  app.put('/v1/config', limit(1024 * 1024), async (c) => {
-    requireAdmin(ctx, c);
+  app.put('/v1/config', bodyLimit(1024 * 1024), adminOnly(ctx.adminKey), async (c) => {
     const input = await readJson(c);
     const r = validateSiteConfig(input);
     if (!r.ok) {
@@ -68,4 +61,5 @@ export function configRoutes(app: Hono<Env>, ctx: AppCtx): void {
     }
     return c.json({ site, etag: saved.etag, config: saved.config }, 200, { ETag: quote(saved.etag), 'Cache-Control': 'no-store' });
   });
+  return app;
 }

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { validateSiteConfig } from '@cairn/schema';
 import type { Env } from '../context.js';
-import { limit } from './collect.js';
-import { requireAdminKey } from '../context.js';
+import { adminOnly } from '../middleware/admin/index.js';
+import { bodyLimit } from '../middleware/body-limit/index.js';
 
 // The marketer console: static files (public, they hold no data) under /console/, and the live
 // config check its editor calls (admin). Every page is served with a strict CSP: scripts and styles
@@ -67,8 +67,7 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
   app.get('/console', (c) => c.redirect('/console/', 308));
 
   // The editor's live check: the very schema PUT /v1/config validates with. Always 200 with the issues.
-  app.post('/console/api/validate', limit(1024 * 1024), async (c) => {
-    requireAdminKey(c, deps.adminKey);
+  app.post('/console/api/validate', bodyLimit(1024 * 1024), adminOnly(deps.adminKey), async (c) => {
     const text = await c.req.text();
     let input: unknown;
     try {

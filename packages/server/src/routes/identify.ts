@@ -1,14 +1,17 @@
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import { identifyBodySchema, type IdentifyResponse } from '@cairn/schema';
+import type { AppCtx, Env } from '../context.js';
 import { HttpError, unauthorized } from '../errors.js';
-import { verifyIdentity } from '../identity.js';
-import { bearer, parse, readJson } from '../request.js';
-import { checkQuerySite, claimDevice, requireOrigin, type AppCtx, type Env } from '../context.js';
-import { limit } from './collect.js';
+import { claimDevice } from '../identity/device-auth.js';
+import { verifyIdentity } from '../identity/identity-token.js';
+import { bodyLimit } from '../middleware/body-limit/index.js';
+import { requireOrigin } from '../middleware/site-cors/index.js';
+import { bearer, checkQuerySite, parse, readJson } from '../request.js';
 
 /** POST /v1/identify: links a device to the user a signed login token names, and answers the merged profile. */
-export function identifyRoutes(app: Hono<Env>, ctx: AppCtx): void {
-  app.post('/v1/identify', limit(8 * 1024), async (c) => {
+export function identifyRoutes(ctx: AppCtx): Hono<Env> {
+  const app = new Hono<Env>();
+  app.post('/v1/identify', bodyLimit(8 * 1024), async (c) => {
     const body = parse(identifyBodySchema, await readJson(c));
     checkQuerySite(c, body.site);
     await requireOrigin(ctx, c, body.site);
@@ -19,7 +22,7 @@ export function identifyRoutes(app: Hono<Env>, ctx: AppCtx): void {
       throw new HttpError(401, 'invalid_identity', `the identity token is invalid (${v.reason.replace('_', ' ')})`, 'token');
     }
 
-    const { made } = await claimDevice(ctx, body.site, body.deviceId, bearer(c), { create: { kind: body.device } });
+    const { made } = await claimDevice(c, ctx.store, body.site, body.deviceId, bearer(c), { create: { kind: body.device } });
     const linked = await ctx.store.link(body.site, body.deviceId, body.userId, ctx.now());
     if (linked === 'conflict') {
       throw new HttpError(409, 'device_linked', 'this device is linked to another user: start a fresh device and identify again');
@@ -28,4 +31,5 @@ export function identifyRoutes(app: Hono<Env>, ctx: AppCtx): void {
     if (made) res.deviceToken = made;
     return c.json(res, 200, { 'Cache-Control': 'private, no-store' });
   });
+  return app;
 }

@@ -1,9 +1,10 @@
-import type { Hono } from 'hono';
-import { openApiDocument } from '../openapi.js';
+import { Hono } from 'hono';
 import type { AppCtx, Env } from '../context.js';
+import { openApiDocument } from '../openapi.js';
 
 /** GET /healthz, GET /metrics, GET /v1/openapi.json. */
-export function metaRoutes(app: Hono<Env>, ctx: AppCtx): void {
+export function metaRoutes(ctx: AppCtx): Hono<Env> {
+  const app = new Hono<Env>();
   let doc: string | undefined;
   app.get('/v1/openapi.json', (c) => {
     doc ??= JSON.stringify(openApiDocument());
@@ -12,7 +13,7 @@ export function metaRoutes(app: Hono<Env>, ctx: AppCtx): void {
 
   app.get('/healthz', async (c) => {
     try {
-      await ctx.store.getConfig('_healthz'); // a cheap read proves the database answers
+      await ctx.store.ping();
       return c.json({ ok: true, store: ctx.store.kind }, 200, { 'Cache-Control': 'no-store' });
     } catch {
       return c.json({ ok: false, store: ctx.store.kind }, 503, { 'Cache-Control': 'no-store' });
@@ -20,4 +21,5 @@ export function metaRoutes(app: Hono<Env>, ctx: AppCtx): void {
   });
 
   app.get('/metrics', (c) => c.body(ctx.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }));
+  return app;
 }

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { siteIdSchema } from '@cairn/schema';
-import { requireAdminKey, type Env } from '../context.js';
+import type { Env } from '../context.js';
 import { HttpError } from '../errors.js';
+import { adminOnly } from '../middleware/admin/index.js';
 import { parseQuery } from '../request.js';
 import type { Store } from '../store/types.js';
 import { channelReport, DAY_MS, experimentsReport, LOOKBACK_MS, MODELS } from '../reports/index.js';
@@ -58,9 +59,9 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   const app = new Hono<Env>();
   const now = deps.now ?? Date.now;
   const NO_STORE = { 'Cache-Control': 'no-store' };
+  const admin = adminOnly(deps.adminKey);
 
-  app.get('/v1/reports/channels', async (c) => {
-    requireAdminKey(c, deps.adminKey);
+  app.get('/v1/reports/channels', admin, async (c) => {
     const q = parseQuery(c, reportQuery);
     const { from, to } = range(q, now());
     // The 30 days before the range too: the touches that started journeys ending in it.
@@ -69,8 +70,7 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
     return c.json({ site: q.site, ...report }, 200, NO_STORE);
   });
 
-  app.get('/v1/reports/experiments', async (c) => {
-    requireAdminKey(c, deps.adminKey);
+  app.get('/v1/reports/experiments', admin, async (c) => {
     const q = parseQuery(c, reportQuery);
     const { from, to } = range(q, now());
     const rows = await deps.store.reportRows(q.site, from, to);

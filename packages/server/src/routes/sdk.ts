@@ -1,14 +1,15 @@
-import type { Hono } from 'hono';
 import { createHash } from 'node:crypto';
-import { HttpError } from '../errors.js';
-import { parseQuery } from '../request.js';
-import { embedConfig } from '../sdk-bundle.js';
-import { quote } from '../site-configs.js';
+import { Hono } from 'hono';
 import type { AppCtx, Env } from '../context.js';
-import { CONFIG_CACHE, notModified, siteQuery } from './config.js';
+import { HttpError } from '../errors.js';
+import { notModified, quote } from '../http-cache.js';
+import { parseQuery, siteQuery } from '../request.js';
+import { embedConfig } from '../sdk/sdk-bundle.js';
+import { CONFIG_CACHE } from './config.js';
 
 /** GET /v1/sdk.js?site=: the SDK bundle with the site's config embedded, so one script tag is enough. */
-export function sdkRoutes(app: Hono<Env>, ctx: AppCtx): void {
+export function sdkRoutes(ctx: AppCtx): Hono<Env> {
+  const app = new Hono<Env>();
   app.get('/v1/sdk.js', async (c) => {
     const { site } = parseQuery(c, siteQuery);
     c.set('site', site);
@@ -28,4 +29,5 @@ export function sdkRoutes(app: Hono<Env>, ctx: AppCtx): void {
     if (notModified(c, etag)) return c.body(null, 304, headers);
     return c.body(embedConfig(bundle.text, loaded.config), 200, headers);
   });
+  return app;
 }

@@ -1,9 +1,9 @@
 import postgres from 'postgres';
 import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
-import { buildProfile, emptyProfile, type ItemRow, type TouchRow } from '../profile.js';
+import { buildProfile, emptyProfile } from './profile.js';
 import { StoreError } from './errors.js';
 import { pgMigrations } from './migrations.js';
-import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, deviceRecord, type DeviceRow, type OptinRow } from './rows.js';
+import { ITEM_SCAN, asKind, configFromRow, deviceRecord, etagMatches, etagOf, eventCols, itemFromRow, pageFromRow, reportRowsFromRows, touchFromRow, uniqueById, userExportFromRows, type ConfigRow, type DeviceRow, type EventRow, type LinkRow, type OptinRow, type ReportRowsRead } from './rows.js';
 import { REPORT_BODY_TYPES, type DeviceRecord, type IngestResult, type LinkResult, type ReportRows, type Store, type StoredConfig, type UserExport } from './types.js';
 
 // Times are epoch milliseconds in bigint columns: well inside Number's safe range, so read them as numbers.
@@ -163,17 +163,17 @@ class PgStore implements Store {
         perDevice(touchCols, tx`type = 'touch' AND channel <> 'Direct'`, 'DESC', 1),
         tx`SELECT 1 FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) LIMIT 1`,
       ]);
-      const item = (r: postgres.Row): ItemRow => ({ id: r.id as string, value: r.value as string, at: r.at as number, deviceId: r.device_id as string, device: r.device });
-      const touch = (r: postgres.Row): TouchRow => ({ id: r.id as string, at: r.at as number, touch: r.touch });
+      // Each row names the device it was read for (`d.id AS device_id`).
+      const forDevice = <T>(map: (r: postgres.Row, deviceId: string) => T) => (r: postgres.Row) => map(r, r.device_id as string);
       return buildProfile({
         userId: me.user_id,
         kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
-        pages: pages.map((r) => ({ id: r.id as string, at: r.at as number, deviceId: r.device_id as string, body: r.body as Record<string, unknown> })),
-        products: products.map(item),
-        categories: categories.map(item),
-        touches: touches.map(touch),
-        firstTouches: firsts.map(touch),
-        lastTouches: lasts.map(touch),
+        pages: pages.map(forDevice(pageFromRow)),
+        products: products.map(forDevice(itemFromRow)),
+        categories: categories.map(forDevice(itemFromRow)),
+        touches: touches.map(touchFromRow),
+        firstTouches: firsts.map(touchFromRow),
+        lastTouches: lasts.map(touchFromRow),
         optedIn: opted.length > 0,
       });
     });
@@ -199,9 +199,8 @@ class PgStore implements Store {
   }
 
   async getConfig(site: string): Promise<StoredConfig | null> {
-    const [r] = await this.sql<{ json: string; etag: string; updated_at: number }[]>`
-      SELECT json, etag, updated_at FROM configs WHERE site = ${site}`;
-    return r ? configFromRow(r.json, r.etag, r.updated_at) : null;
+    const [r] = await this.sql<ConfigRow[]>`SELECT json, etag, updated_at FROM configs WHERE site = ${site}`;
+    return r ? configFromRow(r) : null;
   }
 
   async putConfig(site: string, config: SiteConfig, ifMatch?: string | null): Promise<StoredConfig | 'conflict'> {
@@ -213,20 +212,20 @@ class PgStore implements Store {
       const r = await this.sql`
         INSERT INTO configs (site, json, etag, updated_at) VALUES (${site}, ${json}, ${etag}, ${now})
         ON CONFLICT (site) DO NOTHING`;
-      return r.count === 1 ? configFromRow(json, etag, now) : 'conflict';
+      return r.count === 1 ? configFromRow({ json, etag, updated_at: now }) : 'conflict';
     }
     if (ifMatch === undefined) {
       await this.sql`
         INSERT INTO configs (site, json, etag, updated_at) VALUES (${site}, ${json}, ${etag}, ${now})
         ON CONFLICT (site) DO UPDATE SET json = excluded.json, etag = excluded.etag, updated_at = excluded.updated_at`;
-      return configFromRow(json, etag, now);
+      return configFromRow({ json, etag, updated_at: now });
     }
     return this.sql.begin(async (tx): Promise<StoredConfig | 'conflict'> => {
       // Compare-and-swap under the row lock: of two writers holding the same ETag, one wins.
       const [cur] = await tx<{ etag: string }[]>`SELECT etag FROM configs WHERE site = ${site} FOR UPDATE`;
       if (!cur || !etagMatches(ifMatch, cur.etag)) return 'conflict';
       await tx`UPDATE configs SET json = ${json}, etag = ${etag}, updated_at = ${now} WHERE site = ${site}`;
-      return configFromRow(json, etag, now);
+      return configFromRow({ json, etag, updated_at: now });
     });
   }
 
@@ -247,20 +246,13 @@ class PgStore implements Store {
         SELECT device_id, kind, created_at FROM devices WHERE site = ${site} AND user_id = ${userId} ORDER BY created_at, device_id`;
       const ids = devices.map((d) => d.device_id);
       const [events, optins, links] = await Promise.all([
-        tx<{ id: string; device_id: string; type: string; at: number; body: unknown }[]>`
+        tx<EventRow[]>`
           SELECT id, device_id, type, at, body FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[]) ORDER BY at, id`,
         tx<OptinRow[]>`SELECT * FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) ORDER BY at, id`,
-        tx<{ device_id: string; at: number; action: 'linked' | 'conflict' }[]>`
+        tx<LinkRow[]>`
           SELECT device_id, at, action FROM links WHERE site = ${site} AND user_id = ${userId} ORDER BY at, seq`,
       ]);
-      return {
-        site,
-        userId,
-        links: links.map((l) => ({ deviceId: l.device_id, at: l.at, action: l.action })),
-        devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), createdAt: d.created_at })),
-        events: events.map((e) => eventFromRow(e.id, e.type, e.at, e.body, e.device_id)),
-        optins: optins.map(optinFromRow),
-      };
+      return userExportFromRows(site, userId, { links, devices, events, optins });
     });
   }
 
@@ -286,12 +278,12 @@ class PgStore implements Store {
     // REPEATABLE READ: the devices match the events and opt-ins exactly.
     return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<ReportRows> => {
       const [events, optins, devices] = await Promise.all([
-        tx<{ id: string; device_id: string; type: string; at: number; device: string | null; body: Record<string, unknown> | null }[]>`
+        tx<ReportRowsRead['events']>`
           SELECT id, device_id, type, at, device, CASE WHEN type = ANY(${[...REPORT_BODY_TYPES]}::text[]) THEN body END AS body
           FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to} ORDER BY at, id`,
-        tx<{ id: string; device_id: string; at: number; prompt_id: string | null }[]>`
+        tx<ReportRowsRead['optins']>`
           SELECT id, device_id, at, prompt_id FROM optins WHERE site = ${site} AND at >= ${from} AND at < ${to} ORDER BY at, id`,
-        tx<{ device_id: string; kind: string | null; user_id: string | null; linked_at: number | null }[]>`
+        tx<ReportRowsRead['devices']>`
           SELECT d.device_id, d.kind, d.user_id,
             (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
           FROM devices d WHERE d.site = ${site} AND d.device_id IN (
@@ -299,11 +291,7 @@ class PgStore implements Store {
             UNION SELECT device_id FROM optins WHERE site = ${site} AND at >= ${from} AND at < ${to})
           ORDER BY d.device_id`,
       ]);
-      return {
-        devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), userId: d.user_id, linkedAt: d.user_id === null ? null : d.linked_at })),
-        events: events.map((e) => ({ id: e.id, deviceId: e.device_id, type: e.type, at: e.at, device: asKind(e.device), props: e.body ?? {} })),
-        optins: optins.map((o) => ({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id })),
-      };
+      return reportRowsFromRows({ events, optins, devices });
     });
   }
 }

@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { CairnEvent, DeviceKind, OptinBody, SiteConfig } from '@cairn/schema';
-import type { DeviceRecord, StoredConfig } from './types.js';
+import type { ItemRow, PageRow, TouchRow } from './profile.js';
+import type { DeviceRecord, ReportRows, StoredConfig, UserExport } from './types.js';
 
-// Row shaping shared by both stores, so they write and read the same way.
+// Row shaping shared by both stores, so they write and read the same way: each store keeps only its SQL.
+
+/**
+ * A JSON column's value: SQLite returns the text, PostgreSQL's jsonb the parsed value. Every JSON
+ * column holds an object (or NULL), so a string is always text to parse.
+ */
+export function jsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
 
 /**
  * How many recent product (or category) sightings a profile read takes per device to find its
@@ -51,10 +60,20 @@ export function uniqueById(rows: EventCols[]): EventCols[] {
   return [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** An `events` row as the privacy export reads it. */
+export interface EventRow {
+  id: string;
+  device_id: string;
+  type: string;
+  at: number;
+  body: unknown;
+}
+
 /** Rebuilds a stored event (for the privacy export) from its columns and JSON body. */
-export function eventFromRow(id: string, type: string, at: number, body: unknown, deviceId: string): CairnEvent & { deviceId: string } {
+export function eventFromRow(r: EventRow): CairnEvent & { deviceId: string } {
+  const body = jsonColumn(r.body);
   const props = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
-  return { ...props, id, type, at, deviceId } as CairnEvent & { deviceId: string };
+  return { ...props, id: r.id, type: r.type, at: r.at, deviceId: r.device_id } as CairnEvent & { deviceId: string };
 }
 
 export function asKind(v: unknown): DeviceKind | null {
@@ -73,8 +92,15 @@ export function etagMatches(ifMatch: string, etag: string): boolean {
   return m === '*' || m.split(',').some((one) => bare(one) === bare(etag));
 }
 
-export function configFromRow(json: string, etag: string, updatedAt: number): StoredConfig {
-  return { config: JSON.parse(json) as SiteConfig, etag, updatedAt };
+/** A `configs` row as both databases return it. */
+export interface ConfigRow {
+  json: string;
+  etag: string;
+  updated_at: number;
+}
+
+export function configFromRow(r: ConfigRow): StoredConfig {
+  return { config: JSON.parse(r.json) as SiteConfig, etag: r.etag, updatedAt: r.updated_at };
 }
 
 export interface OptinRow {
@@ -89,7 +115,7 @@ export interface OptinRow {
 }
 
 export function optinFromRow(r: OptinRow): OptinBody {
-  const touch = typeof r.touch === 'string' ? (JSON.parse(r.touch) as unknown) : r.touch;
+  const touch = jsonColumn(r.touch);
   const o: OptinBody = { id: r.id, site: r.site, deviceId: r.device_id, email: r.email, consentText: r.consent_text, at: r.at };
   if (r.prompt_id !== null) o.promptId = r.prompt_id;
   if (touch !== null && touch !== undefined) o.touch = touch as OptinBody['touch'];
@@ -108,4 +134,63 @@ export interface DeviceRow {
 
 export function deviceRecord(r: DeviceRow): DeviceRecord {
   return { site: r.site, deviceId: r.device_id, tokenHash: r.token_hash, userId: r.user_id, kind: asKind(r.kind), createdAt: r.created_at };
+}
+
+/** A `links` row as the privacy export reads it. */
+export interface LinkRow {
+  device_id: string;
+  at: number;
+  action: 'linked' | 'conflict';
+}
+
+/** Everything the privacy export read about a user, from one snapshot, as the export's shape. */
+export function userExportFromRows(
+  site: string,
+  userId: string,
+  rows: { links: LinkRow[]; devices: Pick<DeviceRow, 'device_id' | 'kind' | 'created_at'>[]; events: EventRow[]; optins: OptinRow[] },
+): UserExport {
+  return {
+    site,
+    userId,
+    links: rows.links.map((l) => ({ deviceId: l.device_id, at: l.at, action: l.action })),
+    devices: rows.devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), createdAt: d.created_at })),
+    events: rows.events.map(eventFromRow),
+    optins: rows.optins.map(optinFromRow),
+  };
+}
+
+/** The rows the reports read, as both databases return them. `body` is only there for REPORT_BODY_TYPES. */
+export interface ReportRowsRead {
+  events: { id: string; device_id: string; type: string; at: number; device: string | null; body: unknown }[];
+  optins: { id: string; device_id: string; at: number; prompt_id: string | null }[];
+  devices: { device_id: string; kind: string | null; user_id: string | null; linked_at: number | null }[];
+}
+
+export function reportRowsFromRows(rows: ReportRowsRead): ReportRows {
+  return {
+    devices: rows.devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), userId: d.user_id, linkedAt: d.user_id === null ? null : d.linked_at })),
+    events: rows.events.map((e) => ({
+      id: e.id,
+      deviceId: e.device_id,
+      type: e.type,
+      at: e.at,
+      device: asKind(e.device),
+      props: (jsonColumn(e.body) as Record<string, unknown> | null) ?? {},
+    })),
+    optins: rows.optins.map((o) => ({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id })),
+  };
+}
+
+// The profile's rows: `deviceId` is the device the query read them for.
+
+export function pageFromRow(r: Record<string, unknown>, deviceId: string): PageRow {
+  return { id: r.id as string, at: r.at as number, deviceId, body: jsonColumn(r.body) as Record<string, unknown> };
+}
+
+export function itemFromRow(r: Record<string, unknown>, deviceId: string): ItemRow {
+  return { id: r.id as string, value: r.value as string, at: r.at as number, deviceId, device: r.device };
+}
+
+export function touchFromRow(r: Record<string, unknown>): TouchRow {
+  return { id: r.id as string, at: r.at as number, touch: jsonColumn(r.touch) };
 }

@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
-import { buildProfile, emptyProfile } from '../profile.js';
+import { buildProfile, emptyProfile } from './profile.js';
 import { StoreError } from './errors.js';
 import { sqliteMigrations } from './migrations.js';
-import { ITEM_SCAN, asKind, configFromRow, etagMatches, etagOf, eventCols, eventFromRow, optinFromRow, uniqueById, deviceRecord, type DeviceRow, type OptinRow } from './rows.js';
+import { ITEM_SCAN, asKind, configFromRow, deviceRecord, etagMatches, etagOf, eventCols, itemFromRow, pageFromRow, reportRowsFromRows, touchFromRow, uniqueById, userExportFromRows, type ConfigRow, type DeviceRow, type EventRow, type LinkRow, type OptinRow, type ReportRowsRead } from './rows.js';
 import { REPORT_BODY_TYPES, type DeviceRecord, type IngestResult, type LinkResult, type ReportRows, type Store, type StoredConfig, type UserExport } from './types.js';
 
 /** Opens (creating the file and its directory if needed) the embedded SQLite store. */
@@ -101,17 +101,15 @@ class SqliteStore implements Store {
       const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
       const each = <T>(stmt: Database.Statement, map: (r: Record<string, unknown>, deviceId: string) => T, ...limits: number[]): T[] =>
         ids.flatMap((id) => (stmt.all(site, id, ...limits) as Record<string, unknown>[]).map((r) => map(r, id)));
-      const item = (r: Record<string, unknown>, id: string) => ({ id: r.id as string, value: r.value as string, at: r.at as number, deviceId: id, device: r.device });
-      const touch = (r: Record<string, unknown>) => ({ id: r.id as string, at: r.at as number, touch: parseJson(r.touch) });
       return buildProfile({
         userId: me.user_id,
         kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
-        pages: each(q.pages, (r, id) => ({ id: r.id as string, at: r.at as number, deviceId: id, body: parseJson(r.body) as Record<string, unknown> }), LIMITS.pageViews),
-        products: each(q.products, item, ITEM_SCAN, LIMITS.products),
-        categories: each(q.categories, item, ITEM_SCAN, LIMITS.categories),
-        touches: each(q.touches, touch, LIMITS.touches),
-        firstTouches: each(q.firstTouch, touch),
-        lastTouches: each(q.lastTouch, touch),
+        pages: each(q.pages, pageFromRow, LIMITS.pageViews),
+        products: each(q.products, itemFromRow, ITEM_SCAN, LIMITS.products),
+        categories: each(q.categories, itemFromRow, ITEM_SCAN, LIMITS.categories),
+        touches: each(q.touches, touchFromRow, LIMITS.touches),
+        firstTouches: each(q.firstTouch, touchFromRow),
+        lastTouches: each(q.lastTouch, touchFromRow),
         optedIn: ids.some((id) => q.optedIn.get(site, id) !== undefined),
       });
     })();
@@ -137,8 +135,8 @@ class SqliteStore implements Store {
   }
 
   async getConfig(site: string): Promise<StoredConfig | null> {
-    const r = this.q().config.get(site) as { json: string; etag: string; updated_at: number } | undefined;
-    return r ? configFromRow(r.json, r.etag, r.updated_at) : null;
+    const r = this.q().config.get(site) as ConfigRow | undefined;
+    return r ? configFromRow(r) : null;
   }
 
   async putConfig(site: string, config: SiteConfig, ifMatch?: string | null): Promise<StoredConfig | 'conflict'> {
@@ -153,7 +151,7 @@ class SqliteStore implements Store {
         }
         const now = Date.now();
         q.putConfig.run(site, json, etag, now);
-        return configFromRow(json, etag, now);
+        return configFromRow({ json, etag, updated_at: now });
       })
       .immediate();
   }
@@ -174,19 +172,12 @@ class SqliteStore implements Store {
       const linked = 'SELECT device_id FROM devices WHERE site = ? AND user_id = ?';
       const events = db
         .prepare(`SELECT id, device_id, type, at, body FROM events WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`)
-        .all(site, site, userId) as { id: string; device_id: string; type: string; at: number; body: string }[];
+        .all(site, site, userId) as EventRow[];
       const optins = db.prepare(`SELECT * FROM optins WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`).all(site, site, userId) as OptinRow[];
       const links = db
         .prepare('SELECT device_id, at, action FROM links WHERE site = ? AND user_id = ? ORDER BY at, seq')
-        .all(site, userId) as { device_id: string; at: number; action: 'linked' | 'conflict' }[];
-      return {
-        site,
-        userId,
-        links: links.map((l) => ({ deviceId: l.device_id, at: l.at, action: l.action })),
-        devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), createdAt: d.created_at })),
-        events: events.map((e) => eventFromRow(e.id, e.type, e.at, JSON.parse(e.body), e.device_id)),
-        optins: optins.map(optinFromRow),
-      };
+        .all(site, userId) as LinkRow[];
+      return userExportFromRows(site, userId, { links, devices, events, optins });
     })();
   }
 
@@ -218,10 +209,10 @@ class SqliteStore implements Store {
           `SELECT id, device_id, type, at, device, CASE WHEN type IN (${bodyTypes}) THEN body END AS body
            FROM events WHERE site = ? AND at >= ? AND at < ? ORDER BY at, id`,
         )
-        .all(...REPORT_BODY_TYPES, site, from, to) as { id: string; device_id: string; type: string; at: number; device: string | null; body: string | null }[];
+        .all(...REPORT_BODY_TYPES, site, from, to) as ReportRowsRead['events'];
       const optins = db
         .prepare('SELECT id, device_id, at, prompt_id FROM optins WHERE site = ? AND at >= ? AND at < ? ORDER BY at, id')
-        .all(site, from, to) as { id: string; device_id: string; at: number; prompt_id: string | null }[];
+        .all(site, from, to) as ReportRowsRead['optins'];
       const devices = db
         .prepare(
           `SELECT d.device_id, d.kind, d.user_id,
@@ -231,12 +222,8 @@ class SqliteStore implements Store {
              UNION SELECT device_id FROM optins WHERE site = ? AND at >= ? AND at < ?)
            ORDER BY d.device_id`,
         )
-        .all(site, site, from, to, site, from, to) as { device_id: string; kind: string | null; user_id: string | null; linked_at: number | null }[];
-      return {
-        devices: devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), userId: d.user_id, linkedAt: d.user_id === null ? null : d.linked_at })),
-        events: events.map((e) => ({ id: e.id, deviceId: e.device_id, type: e.type, at: e.at, device: asKind(e.device), props: e.body === null ? {} : (JSON.parse(e.body) as Record<string, unknown>) })),
-        optins: optins.map((o) => ({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id })),
-      };
+        .all(site, site, from, to, site, from, to) as ReportRowsRead['devices'];
+      return reportRowsFromRows({ events, optins, devices });
     })();
   }
 
@@ -304,8 +291,4 @@ function prepare(db: Database.Database) {
 function lazy<T>(make: () => T): () => T {
   let v: T | undefined;
   return () => (v ??= make());
-}
-
-function parseJson(v: unknown): unknown {
-  return typeof v === 'string' ? JSON.parse(v) : v;
 }

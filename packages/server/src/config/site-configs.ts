@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { validateSiteConfig, type SiteConfig } from '@cairn/schema';
-import type { Store } from './store/types.js';
+import type { Store } from '../store/types.js';
+import { unquote } from '../http-cache.js';
 
 // The site configs as the HTTP layer sees them: the stored one, else a default, cached briefly so that
 // CORS checks on every request do not each cost a database read. Writes through this instance refresh
@@ -20,9 +21,6 @@ export const emptyDefault: DefaultConfig = (site) => {
   const r = validateSiteConfig({ site });
   return r.ok ? r.config : null;
 };
-
-export const unquote = (etag: string) => etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
-export const quote = (etag: string) => `"${unquote(etag)}"`;
 
 export interface SiteConfigs {
   get(site: string): Promise<LoadedConfig | null>;

@@ -1,0 +1,44 @@
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import type { Env } from '../../context.js';
+import { HttpError } from '../../errors.js';
+import { createMetrics } from '../../metrics.js';
+import { createRateLimiter } from '../../rate-limit.js';
+import { ipRateLimit } from './index.js';
+
+function app(trustProxy = false) {
+  const metrics = createMetrics();
+  const a = new Hono<Env>();
+  a.onError((err, c) => (err instanceof HttpError ? c.json(err.body(), err.status, err.headers) : c.text('boom', 500)));
+  // A clock that never moves: no refill, so the burst is all there is.
+  a.use('*', ipRateLimit({ limiter: createRateLimiter({ perSecond: 1, burst: 2 }, () => 0), metrics, trustProxy }));
+  a.all('/x', (c) => c.text('ok'));
+  return { a, metrics };
+}
+
+describe('IP rate limit middleware', () => {
+  it('allows the burst, then answers 429 with Retry-After and counts it', async () => {
+    const { a, metrics } = app();
+    expect((await a.request('/x')).status).toBe(200);
+    expect((await a.request('/x')).status).toBe(200);
+    const refused = await a.request('/x');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(metrics.render()).toMatch(/cairn_rate_limited_total\{scope="ip"\} 1/);
+  });
+
+  it('does not count preflights', async () => {
+    const { a } = app();
+    for (let i = 0; i < 5; i++) expect((await a.request('/x', { method: 'OPTIONS' })).status).toBe(200);
+    expect((await a.request('/x')).status).toBe(200);
+  });
+
+  it('behind a trusted proxy, keys on the last X-Forwarded-For entry, not on what the client wrote before it', async () => {
+    const { a } = app(true);
+    const from = (chain: string) => a.request('/x', { headers: { 'x-forwarded-for': chain } });
+    expect((await from('1.1.1.1, 10.0.0.1')).status).toBe(200);
+    expect((await from('2.2.2.2, 10.0.0.1')).status).toBe(200);
+    expect((await from('3.3.3.3, 10.0.0.1')).status).toBe(429);
+    expect((await from('10.0.0.2')).status).toBe(200);
+  });
+});
