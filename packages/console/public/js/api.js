@@ -14,6 +14,9 @@ export const UNAUTHORIZED = 'cairn:unauthorized';
 /**
  * Resolves to `{ status, ok, headers, body }` (body: parsed JSON or null) for any HTTP answer;
  * rejects only when the server cannot be reached.
+ * @param {string} path
+ * @param {{ method?: string, body?: string, headers?: Record<string, string>, key?: string | null }} [options]
+ * @returns {Promise<{ status: number, ok: boolean, headers: Headers, body: any }>}
  */
 export async function api(path, { method = 'GET', body, headers = {}, key = adminKey.get() } = {}) {
   const h = { ...headers };

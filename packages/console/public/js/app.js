@@ -13,7 +13,8 @@ let data = null;
 let names = new Map();
 let loadedSite = '';
 
-const model = () => document.querySelector('input[name="model"]:checked')?.value ?? 'last';
+const model = () =>
+  /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="model"]:checked'))?.value ?? 'last';
 const metric = () => $('models-metric').value;
 
 function showLogin(reason = '') {
@@ -49,7 +50,7 @@ async function refresh() {
     const v = data.channels.last.totals.visitors;
     say(status, `${v} visitor${v === 1 ? '' : 's'} from ${$('from').value} to ${$('to').value} (UTC days).`);
   } catch (e) {
-    say(status, `Cannot load the reports: ${e.message}`, 'bad');
+    say(status, `Cannot load the reports: ${/** @type {Error} */ (e).message}`, 'bad');
   }
 }
 
@@ -81,7 +82,7 @@ function init() {
       headers: { 'Content-Type': 'application/json' },
       key,
     }).catch((err) => ({ error: err }));
-    if (r.error) return say($('login-error'), `Cannot reach the server: ${r.error.message}`);
+    if ('error' in r) return say($('login-error'), `Cannot reach the server: ${r.error.message}`);
     if (r.status === 401) return say($('login-error'), 'This key was refused.');
     if (!r.ok) return say($('login-error'), problem(r));
     adminKey.set(key);

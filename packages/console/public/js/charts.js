@@ -18,7 +18,7 @@ const quiet = matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 /** Draws (or redraws) the chart on canvas `id`. Resolves to the Chart instance, or null without Chart.js. */
 export function draw(id, config) {
-  const Chart = window.Chart;
+  const Chart = /** @type {any} */ (window).Chart;
   const canvas = document.getElementById(id);
   if (!Chart || !canvas) return null;
   Chart.getChart(canvas)?.destroy();

@@ -1,5 +1,9 @@
 // DOM helpers. Text always goes in as textContent: config text, UTMs and sources are attacker-controlled.
 
+/**
+ * The element with that id. Typed `any`: the caller knows whether it is an input, a select or a canvas.
+ * @type {(id: string) => any}
+ */
 export const $ = (id) => document.getElementById(id);
 
 /** `el('td', { class: 'x' }, 'text', otherNode)`: strings become text nodes, never HTML. */

@@ -8,6 +8,10 @@ import { $, el, say } from './dom.js';
 const SHOP_KEY = 'cairn.console.shop';
 const DEFAULT_SHOP = 'http://localhost:3000';
 
+/**
+ * @type {{ site: string, etag: string | null, stored: boolean, saved: string, check: number,
+ *   timer: ReturnType<typeof setTimeout> | number, onChange: (config: unknown) => void }}
+ */
 const state = {
   site: '',
   /** The ETag of the version loaded (quoted), and whether the site has a stored config at all. */
@@ -133,7 +137,9 @@ export async function loadConfig(site) {
   state.stored = !!etag && !/^(W\/)?"d-/.test(etag);
   state.saved = JSON.stringify(r.body, null, 2);
   text().value = state.saved;
-  $('config-etag').textContent = state.stored ? `version ${etag.replace(/"/g, '').slice(0, 8)}` : 'not saved yet';
+  $('config-etag').textContent = state.stored
+    ? `version ${/** @type {string} */ (etag).replace(/"/g, '').slice(0, 8)}`
+    : 'not saved yet';
   await check();
   return r.body;
 }
@@ -180,7 +186,7 @@ async function save() {
       message('bad', `Not saved: ${problem(r)}`);
     }
   } catch (e) {
-    message('bad', `Not saved: ${e.message}`);
+    message('bad', `Not saved: ${/** @type {Error} */ (e).message}`);
   } finally {
     button.disabled = false;
   }

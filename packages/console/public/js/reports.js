@@ -29,6 +29,7 @@ export function renderReports(data, { model, metric, names = new Map() }) {
   kpis(r);
   const top = r.channels.slice(0, TOP);
   const labels = top.map((c) => c.channel);
+  /** @type {[string, string][]} */
   const steps = [
     ['Opt-ins', 'optin'],
     ['Identified', 'identified'],
