@@ -48,10 +48,23 @@ export const eventSchema = eventBaseSchema.catchall(
 /** The catch-all props are typed loosely: the known fields (e.g. the nested `touch`) could not satisfy a strict index signature. */
 export type CairnEvent = z.infer<typeof eventBaseSchema> & { [prop: string]: unknown };
 
+/**
+ * A device token as the server takes it in `Authorization: Bearer <token>`: 1 to 1,024 visible
+ * ASCII characters. The server adopts one for a new device only from 32 characters on.
+ */
+export const deviceTokenSchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,1024}$/, 'a device token is 1 to 1024 visible ASCII characters (no spaces)');
+
 export const collectBodySchema = z.object({
   site: siteIdSchema,
   deviceId: deviceIdSchema,
   events: z.array(eventSchema).min(1).max(LIMITS.eventsPerBatch),
+  /**
+   * The device token, for a client that cannot set headers: `navigator.sendBeacon` posts text/plain
+   * with no Authorization. Used only when the request has no Bearer token; with one, both must agree.
+   */
+  deviceToken: deviceTokenSchema.optional(),
 });
 export type CollectBody = z.infer<typeof collectBodySchema>;
 

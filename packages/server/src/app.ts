@@ -6,11 +6,13 @@ import { createLogger, silentLog, type Log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRateLimiter, type BucketOptions } from './rate-limit.js';
 import { createSdkBundle } from './sdk/sdk-bundle.js';
+import { createSdkChunks } from './sdk/sdk-chunks.js';
 import { createSiteConfigs, emptyDefault, type DefaultConfig } from './config/site-configs.js';
 import type { AppCtx, Env } from './context.js';
 import type { Store } from './store/types.js';
 import { StoreError } from './store/errors.js';
 import { requestLog, routeLabel } from './middleware/request-log/index.js';
+import { compress } from './middleware/compress/index.js';
 import { ipRateLimit } from './middleware/ip-rate-limit/index.js';
 import { siteCors } from './middleware/site-cors/index.js';
 import { deviceRateLimit } from './middleware/device-rate-limit/index.js';
@@ -72,6 +74,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const log: Log = deps.logger === false ? silentLog : (deps.logger ?? createLogger());
   const metrics = deps.metrics ?? createMetrics();
   const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimit };
+  const sdk = createSdkBundle(deps.sdkPath);
   const ctx: AppCtx = {
     store: deps.store,
     configs: createSiteConfigs(deps.store, now, deps.defaultConfig ?? emptyDefault, deps.configTtlMs),
@@ -81,12 +84,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     log,
     metrics,
     now,
-    sdk: createSdkBundle(deps.sdkPath),
+    sdk,
+    sdkChunks: createSdkChunks(() => sdk.path()),
   };
   for (const c of deps.knownConfigs ?? []) for (const o of c.origins) ctx.configs.knownOrigins.add(o);
 
   const app = new Hono<Env>();
   app.use('*', requestLog(log, metrics));
+  app.use('*', compress());
   // Before CORS: a client over its limit is refused without a CORS decision (preflights pass uncounted).
   if (limits.ip) app.use('/v1/*', ipRateLimit({ limiter: createRateLimiter(limits.ip, now), metrics, trustProxy: deps.trustProxy ?? false }));
   app.use('/v1/*', siteCors(ctx));

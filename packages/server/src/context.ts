@@ -5,6 +5,7 @@ import type { SiteConfigs } from './config/site-configs.js';
 import type { Log } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { SdkBundle } from './sdk/sdk-bundle.js';
+import type { SdkChunks } from './sdk/sdk-chunks.js';
 
 // The types every route module and middleware shares: Hono's environment, and the app's dependencies.
 
@@ -33,4 +34,5 @@ export interface AppCtx {
   metrics: Metrics;
   now: () => number;
   sdk: SdkBundle;
+  sdkChunks: SdkChunks;
 }

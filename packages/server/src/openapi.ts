@@ -46,11 +46,16 @@ export function openApiDocument(): Json {
       version: '1',
       description:
         'Device histories, signed identity links, merged profiles, opt-ins and site configs. Errors are JSON `{ error, message, field?, issues? }`. ' +
-        'Browser calls are allowed from the site config\'s `origins` (and the server\'s --origins). Rate limits are per IP and per device, in memory per instance.',
+        'Browser calls are allowed from the site config\'s `origins` (and the server\'s --origins). Rate limits are per IP and per device, in memory per instance. ' +
+        'JSON and JavaScript answers of 1 KB or more are sent with brotli or gzip as Accept-Encoding allows (brotli preferred at equal q), with `Vary: Accept-Encoding`.',
     },
     components: {
       securitySchemes: {
-        deviceToken: { type: 'http', scheme: 'bearer', description: 'The device token: the client\'s own (32+ characters), adopted when the server first sees the device, or the one the first collect or identify answered.' },
+        deviceToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The device token: the client\'s own (32+ characters), adopted when the server first sees the device, or the one the first collect or identify answered. POST /v1/collect also takes it as `deviceToken` in the body.',
+        },
         adminKey: { type: 'http', scheme: 'bearer', description: 'CAIRN_ADMIN_KEY.' },
       },
       schemas: {
@@ -73,12 +78,16 @@ export function openApiDocument(): Json {
       '/v1/collect': {
         post: {
           summary: `Store a batch of events from one device (≤ ${LIMITS.eventsPerBatch} events, ≤ ${LIMITS.batchBytes} bytes), idempotent by event id, in one transaction.`,
-          description: 'Accepts application/json or text/plain (sendBeacon). A device seen for the first time keeps the Bearer token its client presents (32+ characters); without one, its first collect answers a `deviceToken`. A linked device must send its token as Bearer.',
+          description:
+            'Accepts application/json or text/plain (sendBeacon). The device token goes as Bearer, or, from a client that cannot set headers (sendBeacon), as `deviceToken` in the body; with both, they must be the same. ' +
+            'A device seen for the first time keeps the token its client presents (32+ characters, from either place); without one, its first collect answers a `deviceToken`. A linked device must send its token.',
+          security: [{}, ...bearer],
           parameters: [q('site', 'Optional; must equal the body\'s site. Lets CORS preflight know the site.', false)],
           requestBody: { required: true, content: json('CollectBody') },
           responses: {
             '202': { description: 'Stored.', content: json('CollectResponse') },
             ...common,
+            '400': err('Invalid input; `field` names the first bad field (`deviceToken` when it differs from the Bearer token).'),
             '401': err('Wrong device token, or a linked device without one.'),
             '413': err('Body too large.'),
           },
@@ -87,9 +96,15 @@ export function openApiDocument(): Json {
       '/v1/profile': {
         get: {
           summary: 'The device\'s profile; once linked, the user\'s merged profile.',
+          description: 'Sent with a strong ETag of its JSON and `Cache-Control: private, no-cache`. If-None-Match with the current ETag answers 304 with no body, after the token check.',
           security: bearer,
-          parameters: [siteParam, q('deviceId', 'The device id.')],
-          responses: { '200': { description: 'The profile.', content: json('Profile') }, ...common, '401': err('Missing or wrong device token.') },
+          parameters: [siteParam, q('deviceId', 'The device id.'), { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The profile.', headers: etag, content: json('Profile') },
+            '304': { description: 'Not modified (If-None-Match).', headers: etag },
+            ...common,
+            '401': err('Missing or wrong device token.'),
+          },
         },
       },
       '/v1/identify': {
@@ -165,9 +180,22 @@ export function openApiDocument(): Json {
           responses: { '200': { description: 'Erased.' }, '401': err('Admin key missing or wrong.'), '404': err('Unknown user.') },
         },
       },
+      '/v1/{file}': {
+        get: {
+          summary: 'A deferred part of the SDK that /v1/sdk.js loads: `cairn-<name>.<hex content hash>.js`, from beside the built dist/cairn.js.',
+          description: 'Immutable (`Cache-Control: public, max-age=31536000, immutable`), with an ETag and `Cross-Origin-Resource-Policy: cross-origin`.',
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^cairn-[a-z0-9-]+\\.[0-9a-f]{8,64}\\.js$' } }],
+          responses: {
+            '200': { description: 'JavaScript.', headers: etag, content: { 'application/javascript': { schema: { type: 'string' } } } },
+            '304': { description: 'Not modified.' },
+            '404': err('No such chunk.'),
+            '503': err('The SDK bundle is not built.'),
+          },
+        },
+      },
       '/v1/sdk.js': {
         get: {
-          summary: 'The SDK bundle with the site config embedded.',
+          summary: 'The SDK\'s head with the site config embedded; it loads its other parts from /v1/{file}.',
           parameters: [siteParam],
           responses: {
             '200': { description: 'JavaScript.', headers: etag, content: { 'application/javascript': { schema: { type: 'string' } } } },

@@ -124,7 +124,8 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
 
       const ok = await h.req('GET', url, { headers: bearer(token) });
       expect(ok.status).toBe(200);
-      expect(ok.headers.get('cache-control')).toContain('no-store');
+      // Private to the device, and revalidated (by ETag) on every use.
+      expect(ok.headers.get('cache-control')).toBe('private, no-cache');
       const p = (await ok.json()) as Profile;
       expect(p.userId).toBeNull();
       expect(p.pageViews.map((v) => v.product)).toEqual(['SKU-9']);

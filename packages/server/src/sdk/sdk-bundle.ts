@@ -33,12 +33,15 @@ export function resolveSdkPath(): string | null {
 export interface SdkBundle {
   /** The bundle text and a short hash of it, or null when it has not been built. */
   read(): { text: string; hash: string } | null;
+  /** Where the bundle is (its chunks are beside it), or null when it cannot be found. */
+  path(): string | null;
 }
 
 /** Re-reads the file when its mtime or size changes, so a rebuilt SDK is served without a restart. */
 export function createSdkBundle(path?: string): SdkBundle {
   let cached: { key: string; text: string; hash: string } | null = null;
   return {
+    path: () => path ?? resolveSdkPath(),
     read() {
       const p = path ?? resolveSdkPath();
       if (!p) return null;
