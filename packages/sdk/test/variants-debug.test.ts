@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SiteConfig, Touch, Variant, VariantContext } from '../src/types';
 import { startVariants } from '../src/variants';
+import { showDebug } from '../src/variants/debug';
 
 const hostile = '"><img src=x onerror=alert(1)><script>window.__pwned=1</script>';
 const evil: Touch = { source: 'pinterest', medium: 'social', channel: 'Organic Social', campaign: hostile, landingPath: '/', at: 1 };
@@ -12,18 +13,20 @@ const variants: Variant[] = [
   { id: 'mob', name: 'Mobile', when: { touch: 'current', device: 'mobile' }, slots: { title: { text: 'M' } }, priority: 0 },
 ];
 
-function start(url: string, readyState?: string) {
+function start(url: string, readyState?: string, vs = variants) {
   if (readyState) Object.defineProperty(document, 'readyState', { configurable: true, get: () => readyState });
-  const c: VariantContext = {
-    config: { site: 'demo', variants } as SiteConfig,
+  const c = {
+    config: { site: 'demo', variants: vs } as SiteConfig,
     touches: { current: evil, first, last: null },
     device: 'desktop',
     url: new URL(url),
     doc: document,
     sticky: { get: () => undefined, set: vi.fn() },
     emit: vi.fn(),
+    // The panel is the caller's to show (the script tag's deferred part).
+    debug: showDebug,
   };
-  startVariants(c);
+  startVariants(c as VariantContext);
 }
 const panel = () => document.querySelector('cairn-debug');
 const lines = () => [...panel()!.shadowRoot!.querySelectorAll('div')].map((d) => d.textContent);
@@ -58,6 +61,23 @@ describe('?cairn_debug=1 overlay', () => {
     expect(document.querySelectorAll('img, script')).toHaveLength(0);
     expect([...root.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()).sort()).toEqual(['b', 'button', ...Array(6).fill('div')]);
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+
+  it('sets a refused condition apart, as text, with why it was refused', () => {
+    const redos = '/<img src=x onerror=alert(1)>(a+)+$/';
+    const refused: Variant = { id: 'redos', name: 'R', when: { campaign: redos, touch: 'current' }, slots: { title: { text: 'R' } }, priority: 9 };
+    document.body.innerHTML = '<h1 data-cairn-slot="title">Default</h1>';
+    start('https://shop.example/?cairn_debug=1', undefined, [refused, ...variants]);
+    const root = panel()!.shadowRoot!;
+    const line = [...root.querySelectorAll('div')].find((d) => d.textContent!.includes('redos'))!;
+    expect(line.textContent).toBe(`! redos: campaign condition ${redos} refused: nested quantifier`);
+    expect(line.className).toBe('r');
+    // Plain misses stay plain.
+    expect(lines()).toContain('- fb: source is pinterest, wants facebook');
+    expect(root.querySelectorAll('.r')).toHaveLength(1);
+    expect(root.querySelectorAll('img')).toHaveLength(0);
+    const css = [...root.adoptedStyleSheets].map((s) => [...s.cssRules].map((r) => r.cssText).join('')).join('');
+    expect(css).toMatch(/\.r\s*\{[^}]*color/);
   });
 
   it('is fixed and styled from a constructable sheet, and closes', () => {
