@@ -7,5 +7,5 @@ export { deviceKind, DEFAULT_DESKTOP_QUERY } from './device-kind.js';
 export { matchVariant, globMatch } from './variants/index.js';
 export { pickPrompt } from './prompts/index.js';
 export { migrate as migrateHistory, toHistory, CAPS, type StoredHistory, type HistoryV0 } from './history/history.js';
-export { enter as enterSession, SESSION_MS, type SyncState } from './state/sync-state.js';
+export { SESSION_MS } from './state/session.js';
 export type * from './types.js';

@@ -64,7 +64,7 @@ export interface Kv {
 export type Emit = (type: string, props?: Record<string, unknown>) => void;
 
 
-/** What the core hands to the variants module (src/variants). Everything it needs is synchronous. */
+/** What the head hands to the variants module. Everything it needs is synchronous. */
 export interface VariantContext {
   /** Possibly unvalidated (inline config): read optional and defaulted fields defensively. */
   config: SiteConfig;
@@ -75,9 +75,11 @@ export interface VariantContext {
   /** This visit's sticky choice: the variant id (or null for "none"), undefined when not decided yet. */
   sticky: { get(): string | null | undefined; set(id: string | null): void };
   emit: Emit;
+  /** Shows the debug panel (?cairn_debug=1) once the page is parsed: the chosen variant and why each other one missed. */
+  debug?: (doc: Document, touches: Touches, chosen: string, misses: { id: string; reason: string }[]) => void;
 }
 
-/** What the core hands to the prompts module (src/prompts), once this page view is recorded. */
+/** What the core hands to the prompts module, once this page view is recorded. */
 export interface PromptContext {
   /** Possibly unvalidated (inline config): read optional and defaulted fields defensively. */
   config: SiteConfig;

@@ -1,40 +1,73 @@
 // @vitest-environment happy-dom
 import 'fake-indexeddb/auto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, expect, test, vi } from 'vitest';
 import { fakeServer, freshDevice, settle } from './core-helpers';
 
-// The built IIFE, run as a browser would run it, with a config embedded the way the sync server's
-// /v1/sdk.js embeds it: the literal "__CAIRN_EMBEDDED_CONFIG__" replaced by the JSON as a JS string.
-const js = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../dist/cairn.js'), 'utf8');
+// The built IIFEs, run as a browser would run them, with a config embedded the way the sync
+// server's /v1/sdk.js embeds it: the literal "__CAIRN_EMBEDDED_CONFIG__" replaced by the JSON as a
+// JS string. The head runs first; the core it names runs after.
+const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist');
+const head = readFileSync(join(dist, 'cairn.js'), 'utf8');
+const coreFile = readdirSync(dist).find((f) => /^cairn-core\.[0-9a-f]{12}\.js$/.test(f))!;
+const core = readFileSync(join(dist, coreFile), 'utf8');
+
+type Api = { ready: Promise<void>; flush(): Promise<void>; touch(): { current: { source: string } }; history(): Promise<{ pageViews: unknown[] }> };
+const api = () => (window as unknown as { cairn: Api }).cairn;
 
 beforeEach(() => {
   freshDevice();
   delete (window as { cairn?: unknown }).cairn;
+  document.head.innerHTML = '';
 });
 
-test('dist/cairn.js starts by itself, applies the embedded config before first paint, and syncs', async () => {
+test('the head names the core by its content hash, and loads it from beside itself', () => {
+  expect(head.split('"' + coreFile + '"')).toHaveLength(2);
+  document.body.innerHTML = '';
+  const s = document.createElement('script');
+  s.setAttribute('data-site', 'shop');
+  Object.defineProperty(s, 'src', { get: () => 'https://sync.test/v1/sdk.js?site=shop' });
+  document.body.append(s);
+  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
+  try {
+    window.eval(head);
+  } finally {
+    delete (document as { currentScript?: unknown }).currentScript;
+  }
+  const loaded = document.head.querySelector('script');
+  expect(loaded?.getAttribute('src') ?? (loaded as HTMLScriptElement | null)?.src).toBe('https://sync.test/v1/' + coreFile);
+  expect((loaded as HTMLScriptElement).async).toBe(true);
+});
+
+test('dist/cairn.js applies the embedded config before first paint; the core then takes over and syncs', async () => {
   const srv = fakeServer();
   vi.stubGlobal('fetch', srv.fetch);
   history.replaceState(null, '', '/?utm_source=pinterest&utm_medium=social');
   document.body.innerHTML = '<h1 data-cairn-slot="hero">Default</h1>';
   const config = { site: 'shop', variants: [{ id: 'pin', name: 'P', when: { source: 'pinterest' }, slots: { hero: { text: 'From "Pinterest" </script>' } } }] };
-  const served = js.replace('"__CAIRN_EMBEDDED_CONFIG__"', () => JSON.stringify(JSON.stringify(config)));
+  const served = head.replace('"__CAIRN_EMBEDDED_CONFIG__"', () => JSON.stringify(JSON.stringify(config)));
   const s = document.createElement('script');
   s.setAttribute('data-site', 'shop');
   s.setAttribute('data-server', 'http://sync.test');
   document.body.append(s);
   (window as { cairn?: unknown }).cairn = [['track', 'queued']];
+  const requests = srv.requests.length;
+  const writes = localStorage.length;
   window.eval(served);
-  // Synchronously: the variant is applied and the API is there.
+  // Synchronously: the variant is applied, the touch is known, and nothing was stored or sent.
   expect(document.querySelector('h1')!.textContent).toBe('From "Pinterest" </script>');
-  const c = (window as unknown as { cairn: { ready: Promise<void>; flush(): Promise<void>; touch(): { current: { source: string } } } }).cairn;
-  expect(c.touch().current.source).toBe('pinterest');
-  await c.ready;
+  expect(api().touch().current.source).toBe('pinterest');
+  expect(srv.requests.length).toBe(requests);
+  expect(localStorage.length).toBe(writes);
+  // The stub answers once the core has run.
+  const ready = api().ready;
+  window.eval(core);
+  await ready;
+  await api().ready;
   await settle();
-  await c.flush();
+  await api().flush();
   expect([...srv.events.values()].map((e) => e.type)).toEqual(['touch', 'variant_applied', 'queued', 'page']);
   // The embedded config needs no config request.
   expect(srv.requests.some((r) => r.path.startsWith('/v1/config'))).toBe(false);
@@ -43,9 +76,9 @@ test('dist/cairn.js starts by itself, applies the embedded config before first p
 test('unreplaced, the literal is no config: the bundle runs without one', async () => {
   vi.stubGlobal('fetch', fakeServer().fetch);
   document.body.innerHTML = '<script data-site="shop"></script>';
-  window.eval(js);
-  const c = (window as unknown as { cairn: { ready: Promise<void>; history(): Promise<{ pageViews: unknown[] }> } }).cairn;
-  await c.ready;
+  window.eval(head);
+  window.eval(core);
+  await api().ready;
   await settle();
-  expect((await c.history()).pageViews).toHaveLength(1);
+  expect((await api().history()).pageViews).toHaveLength(1);
 });

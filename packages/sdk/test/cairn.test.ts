@@ -278,7 +278,7 @@ describe('never throws into the page', () => {
 });
 
 describe('sync', () => {
-  test('events go in batches of 20 with the device id; the device token is kept and the profile pulled at start', async () => {
+  test('events go in batches of 20 with the device id; the device token is kept; an anonymous device pulls no profile', async () => {
     const c = await start();
     await c.flush();
     const before = srv.requests.length;
@@ -301,10 +301,37 @@ describe('sync', () => {
     expect(srv.tokens.get(cookieId()!)).toBe(token);
     expect(batches[0]!.headers.authorization).toBe('Bearer ' + token);
 
+    // The device holds its own history already: the next page asks for no profile.
     const next = await start();
-    expect(await next.profile()).toMatchObject({ userId: null });
-    const pull = srv.requests.find((r) => r.path.startsWith('/v1/profile'))!;
-    expect(pull.headers.authorization).toBe('Bearer ' + token);
+    expect(await next.profile()).toBeNull();
+    expect(srv.requests.some((r) => r.path.startsWith('/v1/profile'))).toBe(false);
+  });
+
+  test('an identified device pulls its profile with its ETag: unchanged, a 304 keeps the copy it holds', async () => {
+    const c = await start();
+    await c.page({ product: 'SKU-1' });
+    await c.identify('ann', 'signed:ann');
+    const pulls = () => srv.requests.filter((r) => r.path.startsWith('/v1/profile'));
+    // The identify answer carried the profile: the next page pulls it, and keeps its ETag.
+    const second = await start();
+    expect((await second.profile())?.products).toEqual([{ id: 'SKU-1', at: expect.any(Number), device: 'desktop' }]);
+    expect(pulls()).toHaveLength(1);
+    expect(pulls()[0]!.headers['if-none-match']).toBeUndefined();
+    const etag = (await idbDump())!.pe;
+    expect(etag).toMatch(/^"/);
+    // Unchanged: a 304 with no body, and the copy stays.
+    const third = await start();
+    expect((await third.profile())?.products).toHaveLength(1);
+    expect(pulls()).toHaveLength(2);
+    expect(pulls()[1]!.headers['if-none-match']).toBe(etag);
+    expect(srv.profileAnswers.at(-1)).toBe(304);
+    // Changed on another device: a 200 with the new profile and ETag.
+    srv.events.set('other', { id: 'other', type: 'page', path: '/p', title: '', at: Date.now(), product: 'SKU-2', deviceId: 'phone' });
+    srv.links.set('phone', 'ann');
+    const fourth = await start();
+    expect((await fourth.profile())?.products.map((p) => p.id).sort()).toEqual(['SKU-1', 'SKU-2']);
+    expect(srv.profileAnswers.at(-1)).toBe(200);
+    expect((await idbDump())!.pe).not.toBe(etag);
   });
 
   test('server down: events wait in the outbox with backoff, then arrive exactly once', async () => {
@@ -377,17 +404,19 @@ describe('sync', () => {
     expect(o.d).toBe(11);
   });
 
-  test('on page hide, unsent events go by sendBeacon (once the device has its token), as text', async () => {
+  test('on page hide, unsent events go by sendBeacon with the device token in the body, from the first page on, as text', async () => {
     const beacons: [string, string][] = [];
     // Earlier tests' instances listen too: keep only the beacons carrying this test's events.
     vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, body) => (/"(early|late|later)"/.test(String(body)) && beacons.push([String(url), String(body)]), true));
-    // Offline, so no token yet: a beacon's answer (the token) would be lost.
+    // Offline: the server has never answered this device, and the beacon is its first request.
     vi.stubGlobal('fetch', () => Promise.reject(new TypeError('offline')));
     const first = await start();
     await first.flush();
     first.track('early');
     window.dispatchEvent(new Event('pagehide'));
-    expect(beacons).toHaveLength(0);
+    const token = JSON.parse(localStorage.getItem('cairn')!).t;
+    expect(beacons).toHaveLength(1);
+    expect(JSON.parse(beacons[0]![1])).toMatchObject({ site: 'shop', deviceId: cookieId(), deviceToken: token, events: [{ type: 'touch' }, { type: 'early' }] });
 
     vi.stubGlobal('fetch', srv.fetch);
     const c = await start();
@@ -397,12 +426,35 @@ describe('sync', () => {
     document.dispatchEvent(new Event('visibilitychange'));
     window.dispatchEvent(new Event('pagehide'));
     window.dispatchEvent(new Event('pagehide'));
-    // Once per event, with this tab's unsent events only. (The first tab may beacon 'early' again,
-    // sent meanwhile by this tab: the server dedupes by id.)
+    // Once per event, with this tab's unsent events only.
     const late = beacons.filter((b) => b[1].includes('"late"'));
     expect(late).toHaveLength(1);
     expect(late[0]![0]).toBe('http://sync.test/v1/collect?site=shop');
-    expect(JSON.parse(late[0]![1])).toMatchObject({ site: 'shop', deviceId: cookieId(), events: [{ type: 'late' }, { type: 'later' }] });
+    expect(JSON.parse(late[0]![1])).toMatchObject({ site: 'shop', deviceId: cookieId(), deviceToken: token, events: [{ type: 'late' }, { type: 'later' }] });
+  });
+
+  test('an event whose outbox write had not completed at page hide is spilled, and the next page stores and sends it', async () => {
+    const c = await start();
+    await c.flush();
+    // The outbox write never completes, as when the page is gone first.
+    const update = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function () {
+      throw new DOMException('gone', 'InvalidStateError');
+    };
+    vi.spyOn(navigator, 'sendBeacon').mockImplementation(() => false);
+    try {
+      c.track('at_the_door');
+      window.dispatchEvent(new Event('pagehide'));
+    } finally {
+      IDBObjectStore.prototype.put = update;
+    }
+    expect(JSON.parse(localStorage.getItem('cairn.spill')!)).toMatchObject([{ type: 'at_the_door' }]);
+    vi.restoreAllMocks();
+    const next = await start();
+    await settle();
+    await next.flush();
+    expect(collected().filter((e) => e.type == 'at_the_door')).toHaveLength(1);
+    expect(localStorage.getItem('cairn.spill')).toBeNull();
   });
 
   test('without Web Locks every tab sends; the event ids keep it exact', async () => {

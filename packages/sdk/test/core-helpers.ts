@@ -63,6 +63,8 @@ export interface FakeServer {
   /** Handles requests, then fails them on the client's side, as when the page is left meanwhile. */
   loseAnswers: boolean;
   config?: unknown;
+  /** The status of each GET /v1/profile answer (200, or 304 for a matching If-None-Match). */
+  profileAnswers: number[];
 }
 
 /**
@@ -80,6 +82,7 @@ export function fakeServer(): FakeServer {
     failNext: [],
     down: false,
     loseAnswers: false,
+    profileAnswers: [],
     fetch: async (input, init = {}) => {
       const res = await handle(input, init);
       if (s.loseAnswers) throw new TypeError('Failed to fetch');
@@ -141,7 +144,13 @@ export function fakeServer(): FakeServer {
       case '/v1/profile': {
         const d = url.searchParams.get('deviceId');
         if (!d || !url.searchParams.get('site')) return json(400, { error: 'invalid_request', message: 'site and deviceId' });
-        return auth && deviceOf(auth) === d ? json(200, profileOf(d)) : json(401, { error: 'unauthorized', message: 'x' });
+        if (!auth || deviceOf(auth) !== d) return json(401, { error: 'unauthorized', message: 'x' });
+        // A strong ETag of the profile, as the real server makes: unchanged, a 304.
+        const profile = profileOf(d);
+        const etag = '"' + JSON.stringify(profile).length.toString(36) + '-' + [...JSON.stringify(profile)].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7).toString(36) + '"';
+        const status = headers['if-none-match'] === etag ? 304 : 200;
+        s.profileAnswers.push(status);
+        return json(status, profile, { etag });
       }
       case '/v1/identify': {
         if (body.token !== 'signed:' + body.userId) return json(401, { error: 'invalid_identity', message: 'bad token', field: 'token' });

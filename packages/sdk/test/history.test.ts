@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { addPage, addTouch, CAPS, migrate, toHistory, type HistoryV0, type StoredHistory } from '../src/history/history';
-import { enter, SESSION_MS, touchesOf, type SyncState } from '../src/state/sync-state';
+import type { DeviceState } from '../src/state/device-state';
+import { enter, SESSION_MS, touchesOf } from '../src/state/session';
 import type { PageView, Profile, Touch } from '../src/types';
 
 const T0 = Date.UTC(2025, 0, 1, 12);
@@ -12,59 +13,59 @@ const pv = (i: number, session = 's1', extra: Partial<PageView> = {}): PageView 
 
 describe('sessions (enter)', () => {
   test('first visit: a new session with the touch as first, last (non-Direct) and current', () => {
-    const s: SyncState = { v: 1 };
+    const s: DeviceState = {};
     expect(enter(s, pin(), T0)).toEqual(pin());
-    expect(s.s).toBeTruthy();
+    expect(s._sessionId).toBeTruthy();
     expect(touchesOf(s)).toEqual({ first: pin(), last: pin(), current: pin() });
   });
 
   test('29 minutes idle continues the session; 31 minutes starts a new one', () => {
-    const s: SyncState = { v: 1 };
+    const s: DeviceState = {};
     enter(s, pin(), T0);
-    const first = s.s;
+    const first = s._sessionId;
     expect(enter(s, null, T0 + 29 * MIN)).toBeNull();
-    expect(s.s).toBe(first);
+    expect(s._sessionId).toBe(first);
     // Inactivity counts from the last activity, not from the session start.
     expect(enter(s, null, T0 + 58 * MIN)).toBeNull();
-    expect(s.s).toBe(first);
+    expect(s._sessionId).toBe(first);
     enter(s, null, T0 + 89 * MIN);
-    expect(s.s).not.toBe(first);
+    expect(s._sessionId).not.toBe(first);
     // Internal navigation after a timeout keeps the visit's touch: not a new touch in the journey.
     expect(touchesOf(s).current).toEqual(pin());
   });
 
   test('exactly 30 minutes is inactivity', () => {
-    const s: SyncState = { v: 1 };
+    const s: DeviceState = {};
     enter(s, null, T0);
-    const first = s.s;
+    const first = s._sessionId;
     enter(s, null, T0 + SESSION_MS);
-    expect(s.s).not.toBe(first);
+    expect(s._sessionId).not.toBe(first);
   });
 
   test('a new non-Direct touch mid-session starts a new session; the same campaign again does not', () => {
-    const s: SyncState = { v: 1 };
+    const s: DeviceState = {};
     enter(s, pin(), T0);
-    const first = s.s;
+    const first = s._sessionId;
     // A reload of the landing URL resolves the same touch again.
     expect(enter(s, pin(T0 + MIN), T0 + MIN)).toBeNull();
-    expect(s.s).toBe(first);
+    expect(s._sessionId).toBe(first);
     const g = touch('google', 'cpc', 'Paid Search', T0 + 2 * MIN, { clickId: { param: 'gclid', value: 'a' } });
     expect(enter(s, g, T0 + 2 * MIN)).toBe(g);
-    expect(s.s).not.toBe(first);
+    expect(s._sessionId).not.toBe(first);
     expect(touchesOf(s)).toEqual({ first: pin(), last: g, current: g });
     // Another click on the same ad has another click id: a new touch.
     const g2 = { ...g, clickId: { param: 'gclid', value: 'b' } };
-    const second = s.s;
+    const second = s._sessionId;
     expect(enter(s, g2, T0 + 3 * MIN)).toBe(g2);
-    expect(s.s).not.toBe(second);
+    expect(s._sessionId).not.toBe(second);
   });
 
   test('Direct mid-session is ignored; Direct after a timeout is a new touch but not the last non-Direct', () => {
-    const s: SyncState = { v: 1 };
+    const s: DeviceState = {};
     enter(s, pin(), T0);
-    const first = s.s;
+    const first = s._sessionId;
     expect(enter(s, direct(T0 + MIN), T0 + MIN)).toBeNull();
-    expect(s.s).toBe(first);
+    expect(s._sessionId).toBe(first);
     expect(touchesOf(s).current).toEqual(pin());
     const d = direct(T0 + 60 * MIN);
     expect(enter(s, d, T0 + 60 * MIN)).toBe(d);
@@ -72,21 +73,21 @@ describe('sessions (enter)', () => {
   });
 
   test('the same campaign after a timeout is a new session and a new touch', () => {
-    const s: SyncState = { v: 1 };
+    const s: DeviceState = {};
     enter(s, pin(), T0);
-    const first = s.s;
+    const first = s._sessionId;
     expect(enter(s, pin(T0 + 40 * MIN), T0 + 40 * MIN)).toEqual(pin(T0 + 40 * MIN));
-    expect(s.s).not.toBe(first);
+    expect(s._sessionId).not.toBe(first);
   });
 
   test('a new session forgets the sticky variant', () => {
-    const s: SyncState = { v: 1 };
+    const s: DeviceState = {};
     enter(s, pin(), T0);
-    s.x = 'v1';
+    s._variant = 'v1';
     enter(s, null, T0 + MIN);
-    expect(s.x).toBe('v1');
+    expect(s._variant).toBe('v1');
     enter(s, null, T0 + 31 * MIN);
-    expect(s.x).toBeUndefined();
+    expect(s._variant).toBeUndefined();
   });
 });
 

@@ -19,7 +19,7 @@ beforeEach(() => {
   vi.resetModules();
 });
 
-/** Adds the script element, then runs src/script.ts as the browser would. */
+/** Adds the script element, then runs the head and the core as the browser would. */
 async function load(attrs: Record<string, string>, src = false): Promise<Cairn & { push(...c: unknown[]): void }> {
   const s = document.createElement('script');
   // happy-dom would try to fetch a real src: give the element its src property only.
@@ -29,10 +29,12 @@ async function load(attrs: Record<string, string>, src = false): Promise<Cairn &
   // What the browser sets while a classic script runs.
   Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
   try {
-    await import('../src/script');
+    await import('../src/entry/head');
   } finally {
     delete (document as { currentScript?: unknown }).currentScript;
   }
+  // The core the head loads (happy-dom loads no script file): it takes over after a frame.
+  await import('../src/entry/core');
   const c = (window as Win).cairn as Cairn & { push(...c: unknown[]): void };
   await c.ready;
   return c;

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import 'fake-indexeddb/auto';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
-import { createKv, openDisk } from '../src/storage/kv';
+import { createKv, openDisk, type Backend } from '../src/storage/kv';
 import { idCookie } from '../src/storage/device-id';
 import { freshDevice, idbDump, rawPut, settle } from './core-helpers';
 
@@ -25,6 +25,10 @@ const noLocalStorage = () =>
       return Reflect.get(t, k);
     },
   }) as Window;
+
+/** Writes one value straight through a backend, as one batch of one update. */
+const put = (backend: Backend, key: string, value: unknown) =>
+  new Promise((resolve, reject) => backend._run([{ _key: key, _update: () => value, _resolve: resolve, _reject: reject }]));
 
 describe('backends', () => {
   test('IndexedDB when it works: values land in the cairn/kv store', async () => {
@@ -55,7 +59,7 @@ describe('backends', () => {
     };
     try {
       const b = await openDisk(window);
-      await b.u('k', () => 5);
+      await put(b, 'k', 5);
       expect(localStorage.getItem('cairn:k')).toBe('5');
     } finally {
       indexedDB.open = saved;
@@ -84,7 +88,7 @@ describe('backends', () => {
       await vi.advanceTimersByTimeAsync(60_000);
       release();
       const b = await disk;
-      await b.u('k', () => 1);
+      await put(b, 'k', 1);
       expect(await idbDump()).toEqual({ k: 1 });
       expect(localStorage.length).toBe(0);
     } finally {
@@ -135,6 +139,98 @@ describe('atomic updates', () => {
       }),
     ).rejects.toThrow('boom');
     expect(await kv.get('a')).toBe(1);
+  });
+});
+
+describe('batches: one transaction for what is issued together', () => {
+  /** Counts the transactions opened, by mode, and the writes made in them. */
+  const countTransactions = () => {
+    const modes: string[] = [];
+    const writes = { n: 0 };
+    const original = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      // fake-indexeddb opens its upgrades through here too; a browser does not.
+      if (args[1] != ('versionchange' as never)) modes.push(String(args[1] ?? 'readonly'));
+      return original.apply(this, args);
+    };
+    const put = IDBObjectStore.prototype.put;
+    const del = IDBObjectStore.prototype.delete;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      writes.n++;
+      return put.apply(this, args);
+    };
+    IDBObjectStore.prototype.delete = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['delete']>) {
+      writes.n++;
+      return del.apply(this, args);
+    };
+    const restore = () => {
+      IDBDatabase.prototype.transaction = original;
+      IDBObjectStore.prototype.put = put;
+      IDBObjectStore.prototype.delete = del;
+    };
+    return { modes, writes, restore };
+  };
+
+  test('updates and reads issued in one task share one readwrite transaction, each seeing the ones before it', async () => {
+    const { kv, grant } = createKv(window);
+    await grant();
+    const counted = countTransactions();
+    try {
+      const results = await Promise.all([
+        kv.update<number>('n', (n = 0) => n + 1),
+        kv.update<number>('n', (n = 0) => n + 10),
+        kv.get('n'),
+        kv.set('other', 'x'),
+        kv.get('missing'),
+      ]);
+      expect(results).toEqual([1, 11, 11, undefined, undefined]);
+      expect(counted.modes).toEqual(['readwrite']);
+      // Two keys changed: two writes, not one per update.
+      expect(counted.writes.n).toBe(2);
+    } finally {
+      counted.restore();
+    }
+    expect(await idbDump()).toEqual({ n: 11, other: 'x' });
+  });
+
+  test('reads alone are readonly and never write back', async () => {
+    const { kv, grant } = createKv(window);
+    await grant();
+    await kv.set('a', { n: 1 });
+    const counted = countTransactions();
+    try {
+      expect(await Promise.all([kv.get('a'), kv.get('b')])).toEqual([{ n: 1 }, undefined]);
+      expect(counted.modes).toEqual(['readonly']);
+      expect(counted.writes.n).toBe(0);
+    } finally {
+      counted.restore();
+    }
+  });
+
+  test('operations issued while the database opens wait for it, and run as one batch', async () => {
+    const s = createKv(window);
+    const counted = countTransactions();
+    try {
+      s.grant();
+      const done = Promise.all([s.kv.update('h', () => ({ v: 1 })), s.kv.update('o', () => ({ e: [] })), s.kv.get('id')]);
+      await done;
+      expect(counted.modes).toEqual(['readwrite']);
+    } finally {
+      counted.restore();
+    }
+  });
+
+  test('an update that leaves a primitive as it was writes nothing', async () => {
+    const { kv, grant } = createKv(window);
+    await grant();
+    await kv.set('id', 'abc');
+    const counted = countTransactions();
+    try {
+      await kv.set('id', 'abc');
+      expect(counted.writes.n).toBe(0);
+    } finally {
+      counted.restore();
+    }
   });
 });
 

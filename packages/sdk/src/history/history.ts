@@ -1,4 +1,4 @@
-import { key, SESSION_MS } from '../state/sync-state.js';
+import { campaignKey, SESSION_MS } from '../state/session.js';
 import type { History, PageView, Profile, Session, Touch } from '../types.js';
 
 // The visit history on the device: one value under the Kv key `h`, changed only through atomic
@@ -65,7 +65,7 @@ export function addPage(old: unknown, pv: PageView, touch: Touch | null, join?: 
   const l = h.s[h.s.length - 1];
   let s =
     h.s.find((x) => x.id == pv.session) ||
-    (join && l && at - l.last < SESSION_MS && (!touch || touch.channel == 'Direct' || key(touch) == key(l.touch)) ? l : undefined);
+    (join && l && at - l.last < SESSION_MS && (!touch || touch.channel == 'Direct' || campaignKey(touch) == campaignKey(l.touch)) ? l : undefined);
   if (!s) h.s = [...h.s, (s = { id: pv.session, start: at, last: at, pages: 0, touch })].slice(-CAPS.sessions);
   s.pages++;
   s.last = Math.max(s.last, at);

@@ -3,24 +3,26 @@
 import type { Prompt, PromptContext } from '../types.js';
 import { pickPrompt, type PickInput, type PromptState } from './pick.js';
 import { showPrompt } from './ui.js';
+import { PROMPTS_KEY } from '../storage/keys.js';
 
 export { displayMode, pickPrompt, promptContent, type PickInput, type PromptState } from './pick.js';
 export { validEmail, withReturn } from './ui.js';
 export { globMatch } from '../util/glob.js';
 export { isSafeUrl } from '../util/url.js';
 
-/** The prompts' state in the Kv. */
-export const PROMPTS_KEY = 'prompts';
+export { PROMPTS_KEY };
 
 /**
  * Runs once per page view, after the core has recorded it and the DOM is ready. Resolves to the
- * prompt shown, or null. The decision is made inside one atomic update of the prompts' state, so
- * only the tab whose write claims the prompt shows it; a page with nothing to show changes nothing.
+ * prompt shown, or null. The decision is read first (`state`: the prompts' state as read in the
+ * page view's storage batch), so a page with nothing to show writes nothing; a prompt to show is
+ * then claimed inside one atomic update, so only the tab whose write claims it shows it.
  */
-export async function startPrompts(ctx: PromptContext): Promise<Prompt | null> {
+export async function startPrompts(ctx: PromptContext, state?: Promise<unknown>): Promise<Prompt | null> {
   let p: Prompt | null = null;
   try {
     const o: PickInput = { ...ctx, now: Date.now() };
+    if (!pickPrompt(ctx.config?.prompts, (await (state || ctx.kv.get(PROMPTS_KEY))) as PromptState | undefined, o)) return null;
     await ctx.kv.update<PromptState | undefined>(PROMPTS_KEY, (s) => ((p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s));
     if (p) showPrompt(ctx, p, PROMPTS_KEY);
     return p;

@@ -1,78 +1,142 @@
-import { createStore, promisifyRequest as req } from 'idb-keyval';
 import { parse } from '../json.js';
 import type { Kv } from '../types.js';
 
 // One key-value store for everything the SDK keeps on the device. Where it lives is decided once,
-// at start: IndexedDB (idb-keyval, custom store cairn/kv), else localStorage, else memory. Consent
-// decides whether anything persists: until it is granted, writes go to memory and are held as a
-// log of updates, replayed on the persistent store when consent comes.
+// at start: IndexedDB (database `cairn`, object store `kv`), else localStorage, else memory.
+// Consent decides whether anything persists: until it is granted, writes go to memory and are held
+// as a log of updates, replayed on the persistent store when consent comes.
+//
+// Every operation issued while the previous batch runs (or while the database opens) joins the
+// next batch, and a batch is one IndexedDB transaction: readonly when it only reads, readwrite when
+// it writes, and it writes only the keys whose value changed. A first page view (history, outbox,
+// device id, prompts, the outbox read for sending) so costs one or two transactions, not fifteen.
+// idb-keyval, used before, opens one readwrite transaction per call and has no mixed batches.
 
-/** What every backend offers: an atomic read-modify-write (undefined deletes; a read writes back what it read), a clear. */
+/** One operation: `update` is absent for a read. Settled with what it read or wrote. */
+interface Operation {
+  _key: string;
+  _update?: (old: unknown) => unknown;
+  _resolve: (value: unknown) => void;
+  _reject: (error: unknown) => void;
+}
+
+/** A place to run batches: each runs its operations in order, atomically. */
 export interface Backend {
-  u<T>(k: string, f: (old: T | undefined) => T): Promise<T>;
-  /** Clears; `keep`: the sync state (`cairn`) stays, as another tab may be reading it. */
-  c(keep?: 1): Promise<unknown>;
+  _run(batch: Operation[]): Promise<void>;
+  /** Clears; `keepState`: the sync state (`cairn`) stays, as another tab may be reading it. */
+  _clear(keepState?: 1): Promise<unknown>;
 }
 
 type Strings = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
-type Update = [string, (old: unknown) => unknown];
-const id = <T>(x: T) => x;
+type HeldUpdate = [string, (old: unknown) => unknown];
 
 /** Every localStorage key the SDK writes matches this: `cairn` (sync state), `cairn.cfg`, `cairn:*`. */
 export const OURS = /^cairn([:.]|$)/;
 
+/** Applies a batch to values read by `read`: each update sees the ones before it. Returns the keys changed, with their values. */
+const apply = (batch: Operation[], read: (key: string) => unknown): Map<string, unknown> => {
+  const values = new Map<string, unknown>();
+  const changed = new Map<string, unknown>();
+  for (const operation of batch) {
+    const key = operation._key;
+    if (!values.has(key)) values.set(key, read(key));
+    const old = values.get(key);
+    if (!operation._update) {
+      operation._resolve(old);
+      continue;
+    }
+    try {
+      // An update that throws changes nothing and rejects alone.
+      const value = operation._update(old);
+      // An object may have been changed in place: it is written. A primitive, only when it differs.
+      if (value !== old || (value && typeof value == 'object')) values.set(key, value), changed.set(key, value);
+      operation._resolve(value);
+    } catch (error) {
+      operation._reject(error);
+    }
+  }
+  return changed;
+};
+
 /** Memory with the Storage methods; values are its own keys (methods never match OURS). */
 const memory = (): Strings => {
-  const m: Strings & Record<string, unknown> = {
-    getItem: (k) => (m[k] as string) ?? null,
-    setItem: (k, v) => void (m[k] = v),
-    removeItem: (k) => void delete m[k],
+  const map: Strings & Record<string, unknown> = {
+    getItem: (key) => (map[key] as string) ?? null,
+    setItem: (key, value) => void (map[key] = value),
+    removeItem: (key) => void delete map[key],
   };
-  return m;
+  return map;
 };
 
 /** localStorage or memory, under `cairn:`. Values are JSON, so a read never aliases stored data; synchronous, hence atomic in a tab. */
-const strings = (s: Strings): Backend => ({
-  async u(k, f) {
-    const v = f(parse(s.getItem((k = 'cairn:' + k))));
-    v == null ? s.removeItem(k) : s.setItem(k, JSON.stringify(v));
-    return v;
+const strings = (storage: Strings): Backend => ({
+  async _run(batch) {
+    apply(batch, (key) => parse(storage.getItem('cairn:' + key))).forEach((value, key) =>
+      value == null ? storage.removeItem('cairn:' + key) : storage.setItem('cairn:' + key, JSON.stringify(value)),
+    );
   },
-  c: async (keep) => Object.keys(s).map((k) => OURS.test(k) && !(keep && k == 'cairn') && s.removeItem(k)),
+  _clear: async (keepState) =>
+    Object.keys(storage).map((key) => OURS.test(key) && !(keepState && key == 'cairn') && storage.removeItem(key)),
 });
 
-/** idb-keyval's custom store; `u` is one readwrite transaction, so it is atomic across tabs. */
-const idb = (): Backend => {
-  const s = createStore('cairn', 'kv');
+const request = <T>(r: IDBRequest<T> | IDBTransaction) =>
+  new Promise<T>((resolve, reject) => {
+    // Requests settle with success/error, transactions with complete/abort.
+    (r as IDBTransaction).oncomplete = (r as IDBRequest).onsuccess = () => resolve((r as IDBRequest<T>).result);
+    (r as IDBTransaction).onabort = r.onerror = () => reject(r.error);
+  });
+
+/** Opens (creating if needed) the database `cairn` with its one object store `kv`. */
+const openDatabase = (): Promise<IDBDatabase> => {
+  const open = indexedDB.open('cairn');
+  open.onupgradeneeded = () => open.result.createObjectStore('kv');
+  return request(open);
+};
+
+/** IndexedDB: each batch is one transaction, so it is atomic across tabs. */
+const indexed = (database: IDBDatabase): Backend => {
+  const transaction = (mode: IDBTransactionMode) => {
+    const t = database.transaction('kv', mode);
+    return [t, t.objectStore('kv')] as const;
+  };
   return {
-    u: (k, f) =>
-      s('readwrite', async (o) => {
-        const v = f(await req(o.get(k)));
-        v == null ? o.delete(k) : o.put(v, k);
-        await req(o.transaction);
-        return v;
-      }),
-    c: () => s('readwrite', (o) => req(o.clear())),
+    async _run(batch) {
+      const writes = batch.some((operation) => operation._update);
+      const [t, store] = transaction(writes ? 'readwrite' : 'readonly');
+      const keys = [...new Set(batch.map((operation) => operation._key))];
+      // Every key read at once, then the updates applied in order, then only changed keys written.
+      const olds = await Promise.all(keys.map((key) => request(store.get(key))));
+      const changed = apply(batch, (key) => olds[keys.indexOf(key)]);
+      changed.forEach((value, key) => (value == null ? store.delete(key) : store.put(value, key)));
+      // Rejects (failing the batch's writes) when the transaction aborts.
+      if (writes) await request(t);
+    },
+    _clear: async () => {
+      const [t, store] = transaction('readwrite');
+      store.clear();
+      await request(t);
+    },
   };
 };
 
 /**
- * Where data persists: the first store whose probe read works. One that fails (private modes,
- * disabled storage; reading localStorage throws where storage is blocked) falls through to the next.
- * A slow IndexedDB is waited for, never timed out: a tab that gave up on it would write to
- * localStorage while the other tabs write to IndexedDB, and their page views would part ways.
+ * Where data persists: IndexedDB when it opens (private modes and disabled storage fail to), else
+ * localStorage (reading it throws where storage is blocked), else memory. A slow IndexedDB is
+ * waited for, never timed out: a tab that gave up on it would write to localStorage while the other
+ * tabs write to IndexedDB, and their page views would part ways.
  */
 export async function openDisk(w: Window): Promise<Backend> {
-  for (const f of [idb, () => strings(w.localStorage)])
-    try {
-      const b = f();
-      await b.u('', id);
-      return b;
-    } catch {}
+  try {
+    return indexed(await openDatabase());
+  } catch {}
+  try {
+    w.localStorage.getItem('cairn');
+    return strings(w.localStorage);
+  } catch {}
   return strings(memory());
 }
 
-export interface Store {
+export interface DeviceStorage {
   kv: Kv;
   /** Persist from now on: what was held in memory is replayed onto the persistent store first. */
   grant(): Promise<Backend>;
@@ -82,48 +146,78 @@ export interface Store {
   wipe(keepState?: 1): Promise<void>;
 }
 
-export function createKv(w: Window): Store {
-  let mem = strings(memory());
+export function createKv(w: Window): DeviceStorage {
+  let inMemory = strings(memory());
   let disk: Promise<Backend> | undefined;
   /** The persistent store (with the held updates replayed) while consent is granted. */
-  let on: Promise<Backend> | 0 = 0;
-  let held: Update[] | false = [];
-  const update = <T>(k: string, f: (old: T | undefined) => T, read?: 1): Promise<T> => (
-    on || read || !held || held.push([k, f as Update[1]]), (on || Promise.resolve(mem)).then((b) => b.u(k, f))
-  );
-  // A read is an update that changes nothing, and is not held for replay.
-  const kv: Kv = { update, get: (k) => update(k, id, 1) as never, set: (k, v) => update(k, () => v) as never, del: (k) => update(k, () => undefined) };
+  let persistent: Promise<Backend> | 0 = 0;
+  let held: HeldUpdate[] | false = [];
+  /** Operations waiting for the next batch, and the batch running now. */
+  let queue: Operation[] = [];
+  let running: Promise<unknown> | 0 = 0;
+
+  const drain = (): Promise<unknown> => {
+    if (!running)
+      running = (async () => {
+        // Each pass takes everything queued so far; operations queued meanwhile wait for the next.
+        for (let batch; (batch = queue.splice(0))[0]; ) {
+          const backend = await (persistent || inMemory);
+          await backend._run(batch).catch((error) => batch.map((operation) => operation._reject(error)));
+        }
+      })().finally(() => (running = 0));
+    return running;
+  };
+
+  const enqueue = <T>(key: string, update?: (old: T | undefined) => T): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (update && !persistent && held) held.push([key, update as HeldUpdate[1]]);
+      queue.push({ _key: key, _update: update as Operation['_update'], _resolve: resolve as Operation['_resolve'], _reject: reject });
+      // A microtask later, so that everything issued in this task joins the same batch.
+      Promise.resolve().then(drain);
+    });
+
+  const kv: Kv = {
+    update: enqueue,
+    get: (key) => enqueue(key),
+    set: (key, value) => enqueue(key, () => value).then(() => {}),
+    del: (key) => enqueue(key, () => undefined).then(() => {}),
+  };
   return {
     kv,
     grant() {
-      if (!on) {
-        const h = held || [];
+      if (!persistent) {
+        const replay = held || [];
         held = [];
-        on = (disk ||= openDisk(w)).then(async (b) => {
-          for (const [k, f] of h) await b.u(k, f).catch(() => {});
-          return b;
+        persistent = (disk ||= openDisk(w)).then(async (backend) => {
+          if (replay[0])
+            await backend
+              ._run(replay.map(([key, update]) => ({ _key: key, _update: update, _resolve: () => {}, _reject: () => {} })))
+              .catch(() => {});
+          return backend;
         });
       }
-      return on;
+      return persistent;
     },
     stop(hold) {
-      on = 0;
+      persistent = 0;
       held = hold && [];
     },
-    async wipe(keep) {
-      mem = strings(memory());
+    async wipe(keepState) {
+      // What was issued before the wipe lands first, and goes with it.
+      await drain();
+      inMemory = strings(memory());
       held &&= [];
       try {
-        await strings(w.localStorage).c(keep);
+        await strings(w.localStorage)._clear(keepState);
       } catch {}
       // Clearing needs an open connection. Without one here, it is cleared through one when it
       // exists: a delete would wait for every other tab to close its connection, and this tab's
       // next open (a later grant) behind it. Without indexedDB.databases(), it is deleted.
-      if (disk) await (await disk).c();
+      if (disk) await (await disk)._clear();
       else
         try {
           if (!indexedDB.databases) indexedDB.deleteDatabase('cairn');
-          else if ((await indexedDB.databases()).some((d) => d.name == 'cairn')) await idb().c();
+          else if ((await indexedDB.databases()).some((d) => d.name == 'cairn')) await indexed(await openDatabase())._clear();
         } catch {}
     },
   };

@@ -2,7 +2,6 @@ import { guard } from '../errors.js';
 import type { VariantContext } from '../types.js';
 import { onReady } from '../util/dom.js';
 import { globMatch } from '../util/glob.js';
-import { showDebug } from './debug.js';
 import { matchVariant } from './match.js';
 import { applySlots } from './slots.js';
 
@@ -35,7 +34,8 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
     } else if (v) sticky.set(v.id);
     else if (!matchVariant(vs, { touches, device }).variant) sticky.set(null);
   }
-  if (q.get('cairn_debug') == '1') onReady(doc, () => showDebug(doc, touches, v ? v.id + note : 'none', m.misses.filter((x) => x.id != v?.id)));
+  // The panel itself is not render-blocking: the caller shows it (the script tag's deferred part).
+  if (q.get('cairn_debug') == '1') onReady(doc, () => ctx.debug?.(doc, touches, v ? v.id + note : 'none', m.misses.filter((x) => x.id != v?.id)));
   if (!v) return;
   const { id, slots } = v;
   const names = new Set<string>();

@@ -1,0 +1,44 @@
+import { lsSet } from '../json.js';
+import { readState } from '../state/device-state.js';
+import type { Consent } from '../types.js';
+import { validConsent } from './consent.js';
+import type { Core } from './context.js';
+
+// A consent change made with cairn.consent(), or a denial in another tab.
+
+/** The localStorage key a denying tab sets, so that the site's other tabs stop and forget too. */
+export const DENIED_KEY = 'cairn.denied';
+
+export function changeConsent(core: Core, consent: Consent): void {
+  if (consent == core._consent || !validConsent(consent)) return;
+  const { _device: device, _storage: storage } = core;
+  core._consent = consent;
+  if (core._granted()) {
+    // What this page held in memory joins what earlier visits stored; the earliest first touch
+    // wins, and an earlier visit's device comes back with its token and user, unless the cookie
+    // names another (follow).
+    const old = readState();
+    const state = (device._state = { ...old, ...device._state, _firstTouch: old?._firstTouch || device._state._firstTouch, _granted: 1 });
+    if (old?._deviceId)
+      (state._deviceId = device._id = old._deviceId),
+        (state._token = old._token),
+        (state._tokenKnown = old._tokenKnown),
+        (state._userId = old._userId);
+    device._follow();
+    storage.grant();
+    device._save();
+    device._keepId();
+    core._sync();
+  } else {
+    storage.stop(consent == 'pending');
+    // Denied: nothing of this visitor stays, in storage or in memory; a later grant is a new device.
+    // The other tabs are told through a storage event (the key goes with the wipe), so that none
+    // of them writes this visitor back.
+    if (consent == 'denied') {
+      device._state = {};
+      device._id = device._create();
+      lsSet(DENIED_KEY, 1);
+      core._wipe().catch(() => {});
+    }
+  }
+}

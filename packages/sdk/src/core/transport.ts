@@ -1,0 +1,50 @@
+import { CairnError } from '../errors.js';
+import type { Device } from './device.js';
+import { apiUrl } from './options.js';
+
+// Every request to the sync server: JSON, the device token as Bearer (the latest, maybe another
+// tab's). Resolves to the answer's JSON (undefined when it has none). Rejects with a CairnError:
+// `network` (status 0), or the HTTP status with the Response as `cause`.
+
+export interface Transport {
+  /** The sync server is usable: there is one, a site, and consent. */
+  _usable(): unknown;
+  _url(path: string): string;
+  /** The Response of a request the server answered with a status under 400 (a 304 included). */
+  _send(path: string, body?: object | 0, query?: string, headers?: Record<string, string>): Promise<Response>;
+  /** The answer's JSON (undefined when it has none). */
+  _request<T>(path: string, body?: object | 0, query?: string): Promise<T>;
+}
+
+export function createTransport(server: string, site: string, device: Device, granted: () => unknown): Transport {
+  const transport: Transport = {
+    _usable: () => granted() && server && site,
+    _url: (path) => apiUrl(server, site, path),
+    async _send(path, body, query = '', headers) {
+      if (!transport._usable()) throw new CairnError(server ? 'consent' : 'no_server');
+      const text = body ? JSON.stringify(body) : undefined;
+      device._load();
+      const token = device._state._token;
+      let response: Response;
+      try {
+        // keepalive lets a request finish after the page is gone, up to 64 KB: 2e4 UTF-16 units are
+        // at most 6e4 bytes. The timeout keeps a hanging request from holding the send lock (and so
+        // every tab's sending) forever.
+        response = await fetch(transport._url(path) + query, {
+          method: text && 'POST',
+          headers: { 'content-type': 'application/json', ...(token && { authorization: 'Bearer ' + token }), ...headers },
+          body: text,
+          keepalive: !text?.[2e4],
+          signal: AbortSignal.timeout?.(3e4),
+        });
+      } catch (e) {
+        throw new CairnError('network', 0, e);
+      }
+      const status = response.status;
+      if (status > 399) throw new CairnError(status == 401 ? 'unauthorized' : 'http', status, response);
+      return response;
+    },
+    _request: (path, body, query) => transport._send(path, body, query).then((response) => response.json().catch(() => {})),
+  };
+  return transport;
+}

@@ -1,0 +1,63 @@
+import type { Cairn } from '../cairn.js';
+import type { Head } from '../head/start-head.js';
+import type { Touches, VariantContext } from '../types.js';
+
+export type ShowDebug = NonNullable<VariantContext['debug']>;
+
+// Between the head and the core, `window.cairn` is a stub: every method queues its call (in the
+// snippet's array format) and answers once the core has run it, so a storefront may call
+// `cairn.identify(...)`, `await cairn.ready` or `cairn.touch()` at any time.
+
+/** A queued call: the method's name and arguments; `_settle` answers a call made through the stub. */
+export type Call = [keyof Cairn | string, ...unknown[]] & { _settle?: [(value: unknown) => void, (error: unknown) => void] };
+
+export interface Stub {
+  push(...calls: Call[]): void;
+  touch(): Touches;
+  ready: Promise<void>;
+  _head: Head;
+  _queue: Call[];
+  /** Resolves `ready`, once the core is. */
+  _ready: (ready: Promise<void>) => void;
+  /** Record the automatic page view. */
+  _autoPage: boolean;
+  /** The debug panel's arguments, shown by the core; `_showDebug` once it runs. */
+  _debug?: Parameters<ShowDebug>;
+  _showDebug?: ShowDebug;
+  /** Set once the core has taken over. */
+  _started?: 1;
+  /** Set once the head stored and sent what it held, the visitor leaving. */
+  _left?: 1;
+  [method: string]: unknown;
+}
+
+const METHODS = ['page', 'track', 'identify', 'reset', 'consent', 'flush', 'history', 'profile'];
+
+export function createStub(queue: Call[], head: Head, touches: () => Touches, autoPage: boolean): Stub {
+  let resolveReady: (ready: Promise<void>) => void = () => {};
+  const stub: Stub = {
+    push: (...calls) => void queue.push(...calls),
+    touch: touches,
+    ready: new Promise((resolve) => (resolveReady = resolve)),
+    _head: head,
+    _queue: queue,
+    _ready: (ready) => resolveReady(ready),
+    _autoPage: autoPage,
+    on(...args: unknown[]) {
+      let off: (() => void) | undefined;
+      const call = ['on', ...args] as Call;
+      call._settle = [(unsubscribe) => (off = unsubscribe as () => void), () => {}];
+      queue.push(call);
+      // Unsubscribed before the core ran: the call is emptied, and skipped.
+      return () => (off ? off() : (call.length = 0));
+    },
+  };
+  for (const method of METHODS)
+    stub[method] = (...args: unknown[]) =>
+      new Promise((resolve, reject) => {
+        const call = [method, ...args] as Call;
+        call._settle = [resolve, reject];
+        queue.push(call);
+      });
+  return stub;
+}
