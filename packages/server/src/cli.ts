@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { validateSiteConfig } from '@cairn/schema';
 import { signIdentity } from './identity/identity-token.js';
 import { oneLine, startServer, StartupError } from './server.js';
+import { regexSafety } from './config/regex-safety.js';
 import { createLogger, type LogLevel } from './log.js';
 import { DEFAULT_RATE_LIMITS } from './app.js';
 
@@ -14,7 +15,7 @@ const HELP = `Usage:
   cairn-server [options]                              start the sync server
   cairn-server sign --user <id> --site <site> [--ttl <seconds>] [--secret <s>]
                                                       print a signed identity token (for testing)
-  cairn-server config validate <file>                 check a site-config file
+  cairn-server config validate <file>                 check a site-config file (schema, and regexes for ReDoS)
 
 Server options (flag, else environment variable, else default):
   --port <n>           CAIRN_SERVER_PORT    8787 (0 picks a free port)
@@ -153,8 +154,8 @@ function signCommand(args: string[]): void {
   process.stdout.write(signIdentity({ userId: values.user, site: values.site, secret, ttlSeconds: ttl }) + '\n');
 }
 
-/** Prints every problem as `path: message`, one a line, and exits 1; or prints "ok". */
-function validateCommand(args: string[]): void {
+/** Prints every problem (schema, then ReDoS) as `path: message`, one a line, and exits 1; or prints "ok". */
+async function validateCommand(args: string[]): Promise<void> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals[0] !== 'validate' || positionals.length !== 2) throw new UsageError('usage: cairn-server config validate <file>');
   const file = positionals[1] as string;
@@ -166,10 +167,11 @@ function validateCommand(args: string[]): void {
   }
   const list = Array.isArray(input) ? input : [input];
   const lines: string[] = [];
-  list.forEach((item, i) => {
+  for (const [i, item] of list.entries()) {
     const r = validateSiteConfig(item);
-    if (!r.ok) for (const x of r.issues) lines.push(`${list.length > 1 ? `${i}.` : ''}${x.path}: ${x.message}`);
-  });
+    const issues = r.ok ? await regexSafety.unsafeRegexes(r.config) : r.issues;
+    for (const x of issues) lines.push(`${list.length > 1 ? `${i}.` : ''}${x.path}: ${x.message}`);
+  }
   if (lines.length) {
     process.stderr.write(lines.join('\n') + '\n');
     process.exit(1);

@@ -144,7 +144,7 @@ export function openApiDocument(): Json {
           requestBody: { required: true, content: json('SiteConfigInput') },
           responses: {
             '200': { description: 'Saved.', headers: etag, content: { 'application/json': { schema: { type: 'object', properties: { site: { type: 'string' }, etag: { type: 'string' }, config: ref('SiteConfig') } } } } },
-            '400': err('Invalid config; `issues` lists every problem with its path.'),
+            '400': err('Invalid config; `issues` lists every problem with its path, including each regex condition open to ReDoS (or not shown safe in time).'),
             '401': err('Admin key missing or wrong.'),
             '403': err('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),
             '412': err('If-Match does not match the current ETag, or If-None-Match: * and a config is stored.'),

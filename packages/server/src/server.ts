@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { validateSiteConfig, type SiteConfig, type SiteConfigInput } from '@cairn/schema';
 import { createApp, type AppDeps } from './app.js';
+import { regexSafety } from './config/regex-safety.js';
 import { createLogger, type Log, type LogLevel } from './log.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -82,6 +83,18 @@ export function loadSiteConfigs(source: string | SiteConfigInput | SiteConfigInp
   });
 }
 
+/**
+ * Refuses configs whose regex conditions are open to ReDoS (or cannot be shown safe), as PUT
+ * /v1/config would: the --config file must not seed what the API refuses.
+ */
+export async function checkConfigRegexes(configs: SiteConfig[], where = 'config'): Promise<void> {
+  const lines: string[] = [];
+  for (const [i, config] of configs.entries()) {
+    for (const issue of await regexSafety.unsafeRegexes(config)) lines.push(`${configs.length > 1 ? `${i}.` : ''}${issue.path}: ${issue.message}`);
+  }
+  if (lines.length) throw new StartupError(`${where}: invalid site config: ${lines.slice(0, 5).join('; ')}${lines.length > 5 ? ` (+${lines.length - 5} more)` : ''}`);
+}
+
 async function seed(store: Store, configs: SiteConfig[]): Promise<void> {
   for (const config of configs) {
     const current = await store.getConfig(config.site);
@@ -94,6 +107,7 @@ async function seed(store: Store, configs: SiteConfig[]): Promise<void> {
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const configs = opts.config !== undefined ? loadSiteConfigs(opts.config) : [];
+  await checkConfigRegexes(configs, typeof opts.config === 'string' ? opts.config : 'config');
   let store: Store;
   const where = opts.databaseUrl ? `PostgreSQL at ${redactUrl(opts.databaseUrl)}` : `SQLite at ${opts.db ?? './.cairn/cairn.db'}`;
   try {

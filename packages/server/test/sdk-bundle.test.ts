@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateSiteConfig, type SiteConfig } from '@cairn/schema';
@@ -43,5 +45,17 @@ describe.skipIf(!resolveSdkPath())('GET /v1/sdk.js with the built @cairn/sdk bun
     expect(js).not.toContain(PLACEHOLDER);
     expect(js).toContain(configLiteral(hostile));
     expect(js).not.toContain('</script>');
+  });
+
+  it('serves every chunk the head names, byte for byte, from beside it', async () => {
+    const h = await harness(db, { sdkPath: undefined });
+    await h.req('PUT', '/v1/config', { body: hostile, headers: admin });
+    const head = await (await h.req('GET', `/v1/sdk.js?site=${SITE}`)).text();
+    const names = [...new Set(head.match(/cairn-[a-z0-9-]+\.[0-9a-f]{8,64}\.js/g) ?? [])];
+    for (const name of names) {
+      const res = await h.req('GET', new URL(name, `https://sync.example/v1/sdk.js?site=${SITE}`).pathname);
+      expect(res.status, name).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(dirname(resolveSdkPath()!), name))), name).toBe(true);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { validateSiteConfig } from '@cairn/schema';
+import { validateSiteConfig, type ConfigIssue } from '@cairn/schema';
+import { regexSafety } from '../config/regex-safety.js';
 import type { AppCtx, Env } from '../context.js';
 import { HttpError } from '../errors.js';
 import { notModified, quote, unquote } from '../http-cache.js';
@@ -10,7 +11,17 @@ import { checkQuerySite, parseQuery, readJson, siteQuery } from '../request.js';
 /** How long browsers and CDNs may keep a site's config (and the SDK that embeds it). */
 export const CONFIG_CACHE = 'public, max-age=60';
 
-/** GET /v1/config (public, cached with ETag) and PUT /v1/config (admin, validated, If-Match or If-None-Match: *). */
+/** 400 `invalid_config` naming the first problem's field, with every problem listed. */
+function invalidConfig(issues: ConfigIssue[]): HttpError {
+  const first = issues[0] ?? { path: '', message: 'invalid config' };
+  const field = first.path === '(root)' ? undefined : first.path;
+  return new HttpError(400, 'invalid_config', `${first.path}: ${first.message}`, field, issues.slice(0, 50));
+}
+
+/**
+ * GET /v1/config (public, cached with ETag) and PUT /v1/config (admin, validated, regexes checked
+ * for ReDoS, If-Match or If-None-Match: *).
+ */
 export function configRoutes(ctx: AppCtx): Hono<Env> {
   const app = new Hono<Env>();
   app.get('/v1/config', async (c) => {
@@ -26,11 +37,9 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
   app.put('/v1/config', bodyLimit(1024 * 1024), adminOnly(ctx.adminKey), async (c) => {
     const input = await readJson(c);
     const r = validateSiteConfig(input);
-    if (!r.ok) {
-      const first = r.issues[0] ?? { path: '', message: 'invalid config' };
-      const field = first.path === '(root)' ? undefined : first.path;
-      throw new HttpError(400, 'invalid_config', `${first.path}: ${first.message}`, field, r.issues.slice(0, 50));
-    }
+    if (!r.ok) throw invalidConfig(r.issues);
+    const unsafe = await regexSafety.unsafeRegexes(r.config);
+    if (unsafe.length) throw invalidConfig(unsafe);
     const site = r.config.site;
     checkQuerySite(c, site);
     c.set('site', site);

@@ -5,6 +5,7 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { validateSiteConfig } from '@cairn/schema';
+import { regexSafety } from '../config/regex-safety.js';
 import type { Env } from '../context.js';
 import { adminOnly } from '../middleware/admin/index.js';
 import { bodyLimit } from '../middleware/body-limit/index.js';
@@ -66,7 +67,7 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
 
   app.get('/console', (c) => c.redirect('/console/', 308));
 
-  // The editor's live check: the very schema PUT /v1/config validates with. Always 200 with the issues.
+  // The editor's live check: the very checks PUT /v1/config makes (schema, then ReDoS). Always 200 with the issues.
   app.post('/console/api/validate', bodyLimit(1024 * 1024), adminOnly(deps.adminKey), async (c) => {
     const text = await c.req.text();
     let input: unknown;
@@ -76,7 +77,8 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
       return c.json({ ok: false, issues: [{ path: '(json)', message: `not valid JSON: ${(e as Error).message}` }] }, 200, { 'Cache-Control': 'no-store' });
     }
     const r = validateSiteConfig(input);
-    return c.json(r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues.slice(0, 100) }, 200, { 'Cache-Control': 'no-store' });
+    const issues = r.ok ? await regexSafety.unsafeRegexes(r.config) : r.issues;
+    return c.json({ ok: issues.length === 0, issues: issues.slice(0, 100) }, 200, { 'Cache-Control': 'no-store' });
   });
 
   // Hono answers HEAD through GET routes, without the body.
