@@ -14,10 +14,22 @@ export const LIMITS = {
   categories: 30,
 } as const;
 
-export const siteIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const siteIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
 /** The SDK makes UUIDs; anything of the same shape and size is accepted. */
-export const deviceIdSchema = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
-export const eventIdSchema = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const deviceIdSchema = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
+export const eventIdSchema = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
 export const deviceKindSchema = z.enum(['mobile', 'desktop']);
 export type DeviceKind = z.infer<typeof deviceKindSchema>;
 
@@ -31,7 +43,11 @@ const propValue = z.union([z.string().max(2000), z.number().finite(), z.boolean(
  */
 const eventBaseSchema = z.object({
   id: eventIdSchema,
-  type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_]*$/, 'snake_case event names'),
+  type: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z][a-z0-9_]*$/, 'snake_case event names'),
   at: z.number().int().nonnegative(),
   path: z.string().max(2000).optional(),
   title: z.string().max(500).optional(),
@@ -43,7 +59,11 @@ const eventBaseSchema = z.object({
 });
 
 export const eventSchema = eventBaseSchema.catchall(
-  z.union([propValue, z.array(z.union([propValue, z.record(z.string().max(64), propValue)])).max(100), z.record(z.string().max(64), propValue)]),
+  z.union([
+    propValue,
+    z.array(z.union([propValue, z.record(z.string().max(64), propValue)])).max(100),
+    z.record(z.string().max(64), propValue),
+  ]),
 );
 /** The catch-all props are typed loosely: the known fields (e.g. the nested `touch`) could not satisfy a strict index signature. */
 export type CairnEvent = z.infer<typeof eventBaseSchema> & { [prop: string]: unknown };

@@ -14,7 +14,12 @@ describe('collectBodySchema: the device token in the body (beacons)', () => {
   });
 
   it('takes what a Bearer token may be: 1 to 1024 visible ASCII characters', () => {
-    for (const token of ['x', 'a'.repeat(1024), '0f8fad5b-d9cb-469f-a165-70867728950e', '!~"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}']) {
+    for (const token of [
+      'x',
+      'a'.repeat(1024),
+      '0f8fad5b-d9cb-469f-a165-70867728950e',
+      '!~"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}',
+    ]) {
       const r = collectBodySchema.safeParse(body({ deviceToken: token }));
       expect(r.success, token).toBe(true);
       if (r.success) expect(r.data.deviceToken).toBe(token);

@@ -66,7 +66,12 @@ export const DEFAULT_RATE_LIMITS = {
 /** Errors the database raises when it is unreachable or busy: worth a retry, so 503 rather than 500. */
 function unavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_|SQLITE_BUSY|SQLITE_LOCKED|57P0|53300|08)/.test(code);
+  return (
+    typeof code === 'string' &&
+    /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_|SQLITE_BUSY|SQLITE_LOCKED|57P0|53300|08)/.test(
+      code,
+    )
+  );
 }
 
 export function createApp(deps: AppDeps): Hono<Env> {
@@ -93,7 +98,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use('*', requestLog(log, metrics));
   app.use('*', compress());
   // Before CORS: a client over its limit is refused without a CORS decision (preflights pass uncounted).
-  if (limits.ip) app.use('/v1/*', ipRateLimit({ limiter: createRateLimiter(limits.ip, now), metrics, trustProxy: deps.trustProxy ?? false }));
+  if (limits.ip)
+    app.use(
+      '/v1/*',
+      ipRateLimit({ limiter: createRateLimiter(limits.ip, now), metrics, trustProxy: deps.trustProxy ?? false }),
+    );
   app.use('/v1/*', siteCors(ctx));
   app.use('/v1/*', deviceRateLimit(limits.device ? createRateLimiter(limits.device, now) : null, metrics));
 
@@ -113,7 +122,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.onError((err, c) => {
     if (err instanceof HttpError) return c.json(err.body(), err.status, err.headers);
     if (err instanceof HTTPException && err.status < 500) {
-      return c.json({ error: err.status === 413 ? 'too_large' : 'bad_request', message: err.message || 'bad request' }, err.status);
+      return c.json(
+        { error: err.status === 413 ? 'too_large' : 'bad_request', message: err.message || 'bad request' },
+        err.status,
+      );
     }
     if (err instanceof StoreError && err.code === 'unknown_device') {
       return c.json({ error: 'unknown_device', message: 'unknown device' }, 404);
@@ -121,10 +133,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (unavailable(err) || (err instanceof StoreError && err.code === 'unavailable')) {
       metrics.error('unavailable');
       log.error({ route: routeLabel(c), code: (err as { code?: string }).code }, 'database unavailable');
-      return c.json({ error: 'unavailable', message: 'the database is unavailable; retry later' }, 503, { 'Retry-After': '1' });
+      return c.json({ error: 'unavailable', message: 'the database is unavailable; retry later' }, 503, {
+        'Retry-After': '1',
+      });
     }
     metrics.error('internal');
-    log.error({ route: routeLabel(c), err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'unhandled error');
+    log.error(
+      { route: routeLabel(c), err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) },
+      'unhandled error',
+    );
     return c.json({ error: 'internal', message: 'internal error' }, 500);
   });
 

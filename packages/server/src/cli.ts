@@ -43,14 +43,16 @@ function fail(message: string, code = 1): never {
 
 function int(name: string, value: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value) || Number(value) > max) throw new UsageError(`${name} must be an integer from 0 to ${max}, got "${value}"`);
+  if (!/^\d+$/.test(value) || Number(value) > max)
+    throw new UsageError(`${name} must be an integer from 0 to ${max}, got "${value}"`);
   return Number(value);
 }
 
 function rate(name: string, value: string | undefined, fallback: number) {
   if (value === undefined || value === '') return { perSecond: fallback, burst: fallback * 10 };
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || value.trim() === '') throw new UsageError(`${name} must be a number of requests per second (0 = off), got "${value}"`);
+  if (!Number.isFinite(n) || n < 0 || value.trim() === '')
+    throw new UsageError(`${name} must be a number of requests per second (0 = off), got "${value}"`);
   return n === 0 ? false : { perSecond: n, burst: Math.max(1, n * 10) };
 }
 
@@ -78,20 +80,27 @@ async function serveCommand(args: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  if (positionals.length && positionals[0] !== 'serve') throw new UsageError(`unknown command "${positionals[0]}"; run cairn-server --help`);
+  if (positionals.length && positionals[0] !== 'serve')
+    throw new UsageError(`unknown command "${positionals[0]}"; run cairn-server --help`);
   const env = process.env;
   const port = int('--port', values.port ?? env.CAIRN_SERVER_PORT, 8787, 65535);
   const logLevel = values['log-level'] ?? env.CAIRN_LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
   const originsText = values.origins ?? env.CAIRN_ORIGINS ?? '';
-  const origins = originsText.split(',').map((s) => s.trim()).filter(Boolean);
+  const origins = originsText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const o of origins) {
     let ok = false;
     try {
       const u = new URL(o);
       ok = /^https?:$/.test(u.protocol) && u.origin === o;
     } catch {}
-    if (!ok) throw new UsageError(`--origins: "${o}" is not an origin like https://shop.example (scheme, host, optional port, no path)`);
+    if (!ok)
+      throw new UsageError(
+        `--origins: "${o}" is not an origin like https://shop.example (scheme, host, optional port, no path)`,
+      );
   }
   const databaseUrl = env.DATABASE_URL || undefined;
   const pgSchema = values['pg-schema'] ?? env.CAIRN_PG_SCHEMA;
@@ -110,7 +119,11 @@ async function serveCommand(args: string[]): Promise<void> {
     logger,
     rateLimit: {
       ip: rate('--rate-ip', values['rate-ip'] ?? env.CAIRN_RATE_IP, DEFAULT_RATE_LIMITS.ip.perSecond),
-      device: rate('--rate-device', values['rate-device'] ?? env.CAIRN_RATE_DEVICE, DEFAULT_RATE_LIMITS.device.perSecond),
+      device: rate(
+        '--rate-device',
+        values['rate-device'] ?? env.CAIRN_RATE_DEVICE,
+        DEFAULT_RATE_LIMITS.device.perSecond,
+      ),
     },
     trustProxy: values['trust-proxy'] ?? env.CAIRN_TRUST_PROXY === '1',
   });
@@ -157,7 +170,8 @@ function signCommand(args: string[]): void {
 /** Prints every problem (schema, then ReDoS) as `path: message`, one a line, and exits 1; or prints "ok". */
 async function validateCommand(args: string[]): Promise<void> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  if (positionals[0] !== 'validate' || positionals.length !== 2) throw new UsageError('usage: cairn-server config validate <file>');
+  if (positionals[0] !== 'validate' || positionals.length !== 2)
+    throw new UsageError('usage: cairn-server config validate <file>');
   const file = positionals[1] as string;
   let input: unknown;
   try {
@@ -193,6 +207,12 @@ main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof UsageError || e instanceof StartupError) fail(e.message, e instanceof UsageError ? 2 : 1);
   // parseArgs errors (unknown or malformed flags) carry a code starting with ERR_PARSE_ARGS.
   const code = (e as { code?: string }).code ?? '';
-  if (code.startsWith('ERR_PARSE_ARGS')) fail(`${oneLine(e).replace(/^ERR_PARSE_ARGS_\w+ /, '').replace(/\. To specify a positional.*$/, '.')} Run cairn-server --help.`, 2);
+  if (code.startsWith('ERR_PARSE_ARGS'))
+    fail(
+      `${oneLine(e)
+        .replace(/^ERR_PARSE_ARGS_\w+ /, '')
+        .replace(/\. To specify a positional.*$/, '.')} Run cairn-server --help.`,
+      2,
+    );
   fail(oneLine(e));
 });

@@ -2,7 +2,11 @@ import type { Context } from 'hono';
 
 // Entity tags: stored and compared unquoted, sent quoted.
 
-export const unquote = (etag: string) => etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+export const unquote = (etag: string) =>
+  etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
 export const quote = (etag: string) => `"${unquote(etag)}"`;
 
 /** Whether If-None-Match names this ETag (weak or strong, in a list, or "*"). */

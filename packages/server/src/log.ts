@@ -17,7 +17,20 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
       level,
       base: { svc: 'cairn-server' },
       // Belt and braces: if a field with one of these names is ever logged, it is hidden.
-      redact: { paths: ['authorization', 'token', 'deviceToken', 'email', 'adminKey', 'secret', '*.authorization', '*.token', '*.email'], censor: '[redacted]' },
+      redact: {
+        paths: [
+          'authorization',
+          'token',
+          'deviceToken',
+          'email',
+          'adminKey',
+          'secret',
+          '*.authorization',
+          '*.token',
+          '*.email',
+        ],
+        censor: '[redacted]',
+      },
     },
     destination,
   );

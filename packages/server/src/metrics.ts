@@ -10,7 +10,11 @@ export interface Metrics {
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const labels = (l: Record<string, string>) =>
-  '{' + Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',') + '}';
+  '{' +
+  Object.entries(l)
+    .map(([k, v]) => `${k}="${esc(v)}"`)
+    .join(',') +
+  '}';
 
 export function createMetrics(): Metrics {
   const requests = new Map<string, number>();

@@ -27,14 +27,24 @@ function schema(s: z.ZodType, io: 'input' | 'output' = 'output'): Json {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
 const err = (description: string) => ({ description, content: json('Error') });
-const q = (name: string, description: string, required = true) => ({ name, in: 'query', required, description, schema: { type: 'string' } });
+const q = (name: string, description: string, required = true) => ({
+  name,
+  in: 'query',
+  required,
+  description,
+  schema: { type: 'string' },
+});
 const siteParam = q('site', 'The site id.');
 const bearer = [{ deviceToken: [] }];
 const admin = [{ adminKey: [] }];
 const common = {
   '400': err('Invalid input; `field` names the first bad field.'),
   '403': err('Browser origin not allowed for this site.'),
-  '429': { description: 'Rate limited; see Retry-After.', headers: { 'Retry-After': { schema: { type: 'integer' } } }, content: json('Error') },
+  '429': {
+    description: 'Rate limited; see Retry-After.',
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+    content: json('Error'),
+  },
 };
 const etag = { ETag: { schema: { type: 'string' } }, 'Cache-Control': { schema: { type: 'string' } } };
 
@@ -46,7 +56,7 @@ export function openApiDocument(): Json {
       version: '1',
       description:
         'Device histories, signed identity links, merged profiles, opt-ins and site configs. Errors are JSON `{ error, message, field?, issues? }`. ' +
-        'Browser calls are allowed from the site config\'s `origins` (and the server\'s --origins). Rate limits are per IP and per device, in memory per instance. ' +
+        "Browser calls are allowed from the site config's `origins` (and the server's --origins). Rate limits are per IP and per device, in memory per instance. " +
         'JSON and JavaScript answers of 1 KB or more are sent with brotli or gzip as Accept-Encoding allows (brotli preferred at equal q), with `Vary: Accept-Encoding`.',
     },
     components: {
@@ -54,7 +64,8 @@ export function openApiDocument(): Json {
         deviceToken: {
           type: 'http',
           scheme: 'bearer',
-          description: 'The device token: the client\'s own (32+ characters), adopted when the server first sees the device, or the one the first collect or identify answered. POST /v1/collect also takes it as `deviceToken` in the body.',
+          description:
+            "The device token: the client's own (32+ characters), adopted when the server first sees the device, or the one the first collect or identify answered. POST /v1/collect also takes it as `deviceToken` in the body.",
         },
         adminKey: { type: 'http', scheme: 'bearer', description: 'CAIRN_ADMIN_KEY.' },
       },
@@ -82,12 +93,14 @@ export function openApiDocument(): Json {
             'Accepts application/json or text/plain (sendBeacon). The device token goes as Bearer, or, from a client that cannot set headers (sendBeacon), as `deviceToken` in the body; with both, they must be the same. ' +
             'A device seen for the first time keeps the token its client presents (32+ characters, from either place); without one, its first collect answers a `deviceToken`. A linked device must send its token.',
           security: [{}, ...bearer],
-          parameters: [q('site', 'Optional; must equal the body\'s site. Lets CORS preflight know the site.', false)],
+          parameters: [q('site', "Optional; must equal the body's site. Lets CORS preflight know the site.", false)],
           requestBody: { required: true, content: json('CollectBody') },
           responses: {
             '202': { description: 'Stored.', content: json('CollectResponse') },
             ...common,
-            '400': err('Invalid input; `field` names the first bad field (`deviceToken` when it differs from the Bearer token).'),
+            '400': err(
+              'Invalid input; `field` names the first bad field (`deviceToken` when it differs from the Bearer token).',
+            ),
             '401': err('Wrong device token, or a linked device without one.'),
             '413': err('Body too large.'),
           },
@@ -95,10 +108,15 @@ export function openApiDocument(): Json {
       },
       '/v1/profile': {
         get: {
-          summary: 'The device\'s profile; once linked, the user\'s merged profile.',
-          description: 'Sent with a strong ETag of its JSON and `Cache-Control: private, no-cache`. If-None-Match with the current ETag answers 304 with no body, after the token check.',
+          summary: "The device's profile; once linked, the user's merged profile.",
+          description:
+            'Sent with a strong ETag of its JSON and `Cache-Control: private, no-cache`. If-None-Match with the current ETag answers 304 with no body, after the token check.',
           security: bearer,
-          parameters: [siteParam, q('deviceId', 'The device id.'), { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          parameters: [
+            siteParam,
+            q('deviceId', 'The device id.'),
+            { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } },
+          ],
           responses: {
             '200': { description: 'The profile.', headers: etag, content: json('Profile') },
             '304': { description: 'Not modified (If-None-Match).', headers: etag },
@@ -110,9 +128,10 @@ export function openApiDocument(): Json {
       '/v1/identify': {
         post: {
           summary: 'Link the device to a user with a signed identity token; answers the merged profile.',
-          description: 'An existing device must send its device token as Bearer; a new one is created with the token its client presents (32+ characters), else its `deviceToken` is returned.',
+          description:
+            'An existing device must send its device token as Bearer; a new one is created with the token its client presents (32+ characters), else its `deviceToken` is returned.',
           security: [{}, ...bearer],
-          parameters: [q('site', 'Optional; must equal the body\'s site.', false)],
+          parameters: [q('site', "Optional; must equal the body's site.", false)],
           requestBody: { required: true, content: json('IdentifyBody') },
           responses: {
             '200': { description: 'Linked (or already linked).', content: json('IdentifyResponse') },
@@ -134,17 +153,43 @@ export function openApiDocument(): Json {
           },
         },
         put: {
-          summary: 'Replace a site config (admin). Optional If-Match for optimistic concurrency, or If-None-Match: * to create only.',
+          summary:
+            'Replace a site config (admin). Optional If-Match for optimistic concurrency, or If-None-Match: * to create only.',
           security: admin,
           parameters: [
-            q('site', 'Optional; must equal the config\'s site.', false),
-            { name: 'If-Match', in: 'header', required: false, description: 'Saves only over this ETag (`*`: over any stored config).', schema: { type: 'string' } },
-            { name: 'If-None-Match', in: 'header', required: false, description: '`*` only: saves only when the site has no stored config yet.', schema: { type: 'string', enum: ['*'] } },
+            q('site', "Optional; must equal the config's site.", false),
+            {
+              name: 'If-Match',
+              in: 'header',
+              required: false,
+              description: 'Saves only over this ETag (`*`: over any stored config).',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'If-None-Match',
+              in: 'header',
+              required: false,
+              description: '`*` only: saves only when the site has no stored config yet.',
+              schema: { type: 'string', enum: ['*'] },
+            },
           ],
           requestBody: { required: true, content: json('SiteConfigInput') },
           responses: {
-            '200': { description: 'Saved.', headers: etag, content: { 'application/json': { schema: { type: 'object', properties: { site: { type: 'string' }, etag: { type: 'string' }, config: ref('SiteConfig') } } } } },
-            '400': err('Invalid config; `issues` lists every problem with its path, including each regex condition open to ReDoS (or not shown safe in time).'),
+            '200': {
+              description: 'Saved.',
+              headers: etag,
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: { site: { type: 'string' }, etag: { type: 'string' }, config: ref('SiteConfig') },
+                  },
+                },
+              },
+            },
+            '400': err(
+              'Invalid config; `issues` lists every problem with its path, including each regex condition open to ReDoS (or not shown safe in time).',
+            ),
             '401': err('Admin key missing or wrong.'),
             '403': err('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),
             '412': err('If-Match does not match the current ETag, or If-None-Match: * and a config is stored.'),
@@ -153,9 +198,10 @@ export function openApiDocument(): Json {
       },
       '/v1/optins': {
         post: {
-          summary: 'Record an email opt-in with its consent text, time, device and touch. Idempotent by id. A device the server knows needs its token.',
+          summary:
+            'Record an email opt-in with its consent text, time, device and touch. Idempotent by id. A device the server knows needs its token.',
           security: [{ deviceToken: [] }, {}],
-          parameters: [q('site', 'Optional; must equal the body\'s site.', false)],
+          parameters: [q('site', "Optional; must equal the body's site.", false)],
           requestBody: { required: true, content: json('OptinBody') },
           responses: {
             '201': { description: 'Created.' },
@@ -169,24 +215,46 @@ export function openApiDocument(): Json {
           summary: 'Everything held about a user (admin).',
           security: admin,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, siteParam],
-          responses: { '200': { description: 'The user\'s data as JSON.' }, '401': err('Admin key missing or wrong.'), '404': err('Unknown user.') },
+          responses: {
+            '200': { description: "The user's data as JSON." },
+            '401': err('Admin key missing or wrong.'),
+            '404': err('Unknown user.'),
+          },
         },
       },
       '/v1/users/{id}': {
         delete: {
-          summary: 'Erase a user: the user, the links and every event of the linked devices (admin). The devices carry on anonymous.',
+          summary:
+            'Erase a user: the user, the links and every event of the linked devices (admin). The devices carry on anonymous.',
           security: admin,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, siteParam],
-          responses: { '200': { description: 'Erased.' }, '401': err('Admin key missing or wrong.'), '404': err('Unknown user.') },
+          responses: {
+            '200': { description: 'Erased.' },
+            '401': err('Admin key missing or wrong.'),
+            '404': err('Unknown user.'),
+          },
         },
       },
       '/v1/{file}': {
         get: {
-          summary: 'A deferred part of the SDK that /v1/sdk.js loads: `cairn-<name>.<hex content hash>.js`, from beside the built dist/cairn.js.',
-          description: 'Immutable (`Cache-Control: public, max-age=31536000, immutable`), with an ETag and `Cross-Origin-Resource-Policy: cross-origin`.',
-          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^cairn-[a-z0-9-]+\\.[0-9a-f]{8,64}\\.js$' } }],
+          summary:
+            'A deferred part of the SDK that /v1/sdk.js loads: `cairn-<name>.<hex content hash>.js`, from beside the built dist/cairn.js.',
+          description:
+            'Immutable (`Cache-Control: public, max-age=31536000, immutable`), with an ETag and `Cross-Origin-Resource-Policy: cross-origin`.',
+          parameters: [
+            {
+              name: 'file',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^cairn-[a-z0-9-]+\\.[0-9a-f]{8,64}\\.js$' },
+            },
+          ],
           responses: {
-            '200': { description: 'JavaScript.', headers: etag, content: { 'application/javascript': { schema: { type: 'string' } } } },
+            '200': {
+              description: 'JavaScript.',
+              headers: etag,
+              content: { 'application/javascript': { schema: { type: 'string' } } },
+            },
             '304': { description: 'Not modified.' },
             '404': err('No such chunk.'),
             '503': err('The SDK bundle is not built.'),
@@ -195,18 +263,32 @@ export function openApiDocument(): Json {
       },
       '/v1/sdk.js': {
         get: {
-          summary: 'The SDK\'s head with the site config embedded; it loads its other parts from /v1/{file}.',
+          summary: "The SDK's head with the site config embedded; it loads its other parts from /v1/{file}.",
           parameters: [siteParam],
           responses: {
-            '200': { description: 'JavaScript.', headers: etag, content: { 'application/javascript': { schema: { type: 'string' } } } },
+            '200': {
+              description: 'JavaScript.',
+              headers: etag,
+              content: { 'application/javascript': { schema: { type: 'string' } } },
+            },
             '304': { description: 'Not modified.' },
             '503': err('The SDK bundle is not built.'),
           },
         },
       },
       '/v1/openapi.json': { get: { summary: 'This document.', responses: { '200': { description: 'OpenAPI 3.1.' } } } },
-      '/healthz': { get: { summary: 'Liveness and database reachability.', responses: { '200': { description: 'OK.' }, '503': { description: 'Database unreachable.' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics for this instance.', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
+      '/healthz': {
+        get: {
+          summary: 'Liveness and database reachability.',
+          responses: { '200': { description: 'OK.' }, '503': { description: 'Database unreachable.' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics for this instance.',
+          responses: { '200': { description: 'text/plain; version=0.0.4' } },
+        },
+      },
     },
   };
 }

@@ -7,6 +7,7 @@ import { fromZod, HttpError } from './errors.js';
 // validated queries, and Bearer credentials.
 
 /** NUL and lone surrogates: valid JSON, but PostgreSQL refuses them, so they are refused here for both stores. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point.
 export const BAD_CHARS = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function findBadString(value: unknown, path: string[], depth: number): string[] | null {
@@ -39,7 +40,12 @@ export async function readJson(c: Context): Promise<unknown> {
   const bad = findBadString(data, [], 0);
   if (bad) {
     const field = bad.join('.');
-    throw new HttpError(400, 'invalid_request', `${field || 'body'}: NUL and unpaired surrogate characters are not allowed`, field || undefined);
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `${field || 'body'}: NUL and unpaired surrogate characters are not allowed`,
+      field || undefined,
+    );
   }
   return data;
 }
@@ -74,5 +80,6 @@ export const siteQuery = z.object({ site: siteIdSchema });
 /** A `?site=` on a request whose body names its site must agree with it. */
 export function checkQuerySite(c: Context, site: string): void {
   const q = c.req.query('site');
-  if (q !== undefined && q !== site) throw new HttpError(400, 'invalid_request', 'site: the query and the body name different sites', 'site');
+  if (q !== undefined && q !== site)
+    throw new HttpError(400, 'invalid_request', 'site: the query and the body name different sites', 'site');
 }

@@ -64,7 +64,9 @@ export function loadSiteConfigs(source: string | SiteConfigInput | SiteConfigInp
     try {
       text = readFileSync(source, 'utf8');
     } catch (e) {
-      throw new StartupError(`cannot read config ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new StartupError(
+        `cannot read config ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     try {
       input = JSON.parse(text);
@@ -79,7 +81,9 @@ export function loadSiteConfigs(source: string | SiteConfigInput | SiteConfigInp
     if (r.ok) return r.config;
     const at = list.length > 1 ? `${i}.` : '';
     const issues = r.issues.map((x) => `${at}${x.path}: ${x.message}`);
-    throw new StartupError(`${where}: invalid site config: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`);
+    throw new StartupError(
+      `${where}: invalid site config: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`,
+    );
   });
 }
 
@@ -90,9 +94,13 @@ export function loadSiteConfigs(source: string | SiteConfigInput | SiteConfigInp
 export async function checkConfigRegexes(configs: SiteConfig[], where = 'config'): Promise<void> {
   const lines: string[] = [];
   for (const [i, config] of configs.entries()) {
-    for (const issue of await regexSafety.unsafeRegexes(config)) lines.push(`${configs.length > 1 ? `${i}.` : ''}${issue.path}: ${issue.message}`);
+    for (const issue of await regexSafety.unsafeRegexes(config))
+      lines.push(`${configs.length > 1 ? `${i}.` : ''}${issue.path}: ${issue.message}`);
   }
-  if (lines.length) throw new StartupError(`${where}: invalid site config: ${lines.slice(0, 5).join('; ')}${lines.length > 5 ? ` (+${lines.length - 5} more)` : ''}`);
+  if (lines.length)
+    throw new StartupError(
+      `${where}: invalid site config: ${lines.slice(0, 5).join('; ')}${lines.length > 5 ? ` (+${lines.length - 5} more)` : ''}`,
+    );
 }
 
 async function seed(store: Store, configs: SiteConfig[]): Promise<void> {
@@ -109,7 +117,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const configs = opts.config !== undefined ? loadSiteConfigs(opts.config) : [];
   await checkConfigRegexes(configs, typeof opts.config === 'string' ? opts.config : 'config');
   let store: Store;
-  const where = opts.databaseUrl ? `PostgreSQL at ${redactUrl(opts.databaseUrl)}` : `SQLite at ${opts.db ?? './.cairn/cairn.db'}`;
+  const where = opts.databaseUrl
+    ? `PostgreSQL at ${redactUrl(opts.databaseUrl)}`
+    : `SQLite at ${opts.db ?? './.cairn/cairn.db'}`;
   try {
     if (opts.databaseUrl) {
       store = await openStore({ databaseUrl: opts.databaseUrl, ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}) });

@@ -3,7 +3,19 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Profile, SiteConfig, SiteConfigInput } from '@cairn/schema';
 import { makeStores, type TestDb } from './helpers/db.js';
-import { admin, ADMIN_KEY, bearer, config, harness, id, pageEvent, SECRET, SITE, touch, type Harness } from './helpers/http.js';
+import {
+  admin,
+  ADMIN_KEY,
+  bearer,
+  config,
+  harness,
+  id,
+  pageEvent,
+  SECRET,
+  SITE,
+  touch,
+  type Harness,
+} from './helpers/http.js';
 import { signIdentity } from '../src/identity/identity-token.js';
 
 describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
@@ -23,7 +35,7 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       const [ea, eb] = [pageEvent(), pageEvent()];
       const [ra, rb] = await Promise.all([collect(dev, [ea], bearer(ta!)), collect(dev, [eb], bearer(tb!))]);
       expect([ra.status, rb.status].sort()).toEqual([202, 401]);
-      const [won, lost] = ra.status == 202 ? [ta!, eb] : [tb!, ea];
+      const [won, lost] = ra.status === 202 ? [ta!, eb] : [tb!, ea];
       // The winner's token reads the device; the refused batch is not in it.
       const p = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(won) });
       expect(p.status).toBe(200);
@@ -32,7 +44,11 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
 
     it('stores a batch, hands out a device token once and keeps only its hash', async () => {
       const dev = id();
-      const events = [pageEvent(), pageEvent({ product: 'SKU-2' }), { id: id(), type: 'touch', at: 1_700_000_000_000, touch: touch() }];
+      const events = [
+        pageEvent(),
+        pageEvent({ product: 'SKU-2' }),
+        { id: id(), type: 'touch', at: 1_700_000_000_000, touch: touch() },
+      ];
       const res = await collect(dev, events);
       expect(res.status).toBe(202);
       const body = (await res.json()) as { accepted: number; duplicates: number; deviceToken?: string };
@@ -42,7 +58,11 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
 
       const t = await h.snapshot();
       const device = (t.devices as Record<string, unknown>[]).find((d) => d.device_id === dev);
-      expect(device?.token_hash).toBe(createHash('sha256').update(body.deviceToken as string).digest('hex'));
+      expect(device?.token_hash).toBe(
+        createHash('sha256')
+          .update(body.deviceToken as string)
+          .digest('hex'),
+      );
       expect(JSON.stringify(t)).not.toContain(body.deviceToken);
       expect((t.events as Record<string, unknown>[]).filter((e) => e.device_id === dev)).toHaveLength(3);
     });
@@ -57,7 +77,9 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       expect(device?.token_hash).toBe(createHash('sha256').update(mine).digest('hex'));
       // The answer was never read: the next page's requests already hold the right token.
       expect((await collect(dev, [pageEvent()], bearer(mine))).status).toBe(202);
-      expect((await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(mine) })).status).toBe(200);
+      expect((await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(mine) })).status).toBe(
+        200,
+      );
       // Someone else's token for it is refused.
       expect((await collect(dev, [pageEvent()], bearer(`other-${id()}-${id()}`))).status).toBe(401);
     });
@@ -95,7 +117,9 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
     });
 
     it('strips unknown top-level fields instead of storing them', async () => {
-      const res = await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: id(), events: [pageEvent()], isAdmin: 'zzz-unknown-field' } });
+      const res = await h.req('POST', '/v1/collect', {
+        body: { site: SITE, deviceId: id(), events: [pageEvent()], isAdmin: 'zzz-unknown-field' },
+      });
       expect(res.status).toBe(202);
       expect(JSON.stringify(await h.snapshot())).not.toContain('zzz-unknown-field');
     });
@@ -113,14 +137,19 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
   describe('GET /v1/profile', () => {
     it('answers the profile only to the holder of the device token', async () => {
       const dev = id();
-      const first = await collect(dev, [pageEvent({ product: 'SKU-9', at: 1_700_000_000_500 }), { id: id(), type: 'touch', at: 1_700_000_000_000, touch: touch() }]);
+      const first = await collect(dev, [
+        pageEvent({ product: 'SKU-9', at: 1_700_000_000_500 }),
+        { id: id(), type: 'touch', at: 1_700_000_000_000, touch: touch() },
+      ]);
       const token = ((await first.json()) as { deviceToken: string }).deviceToken;
       const url = `/v1/profile?site=${SITE}&deviceId=${dev}`;
 
       expect((await h.req('GET', url)).status).toBe(401);
       expect((await h.req('GET', url, { headers: bearer('wrong-token') })).status).toBe(401);
       expect((await h.req('GET', url, { headers: { authorization: 'Basic abc' } })).status).toBe(401);
-      expect((await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${id()}`, { headers: bearer(token) })).status).toBe(401);
+      expect((await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${id()}`, { headers: bearer(token) })).status).toBe(
+        401,
+      );
 
       const ok = await h.req('GET', url, { headers: bearer(token) });
       expect(ok.status).toBe(200);
@@ -169,7 +198,9 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
         expect(await cached.text()).toBe('');
         expect(cached.headers.get('etag')).toBe(etag);
       }
-      expect((await h.req('GET', `/v1/config?site=${SITE}`, { headers: { 'if-none-match': '"other"' } })).status).toBe(200);
+      expect((await h.req('GET', `/v1/config?site=${SITE}`, { headers: { 'if-none-match': '"other"' } })).status).toBe(
+        200,
+      );
 
       const changed = config({ variants: [] });
       const ok = await h.req('PUT', '/v1/config', { body: changed, headers: { ...admin, 'if-match': etag } });
@@ -191,12 +222,18 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       const first = await h.req('PUT', url, { body: cfg(), headers: { ...admin, 'if-none-match': '*' } });
       expect(first.status).toBe(200);
       const etag = first.headers.get('etag');
-      const again = await h.req('PUT', url, { body: cfg({ variants: [] }), headers: { ...admin, 'if-none-match': '*' } });
+      const again = await h.req('PUT', url, {
+        body: cfg({ variants: [] }),
+        headers: { ...admin, 'if-none-match': '*' },
+      });
       expect(again.status).toBe(412);
       expect(((await again.json()) as { message: string }).message).toMatch(/If-None-Match/);
       expect((await h.req('GET', url)).headers.get('etag')).toBe(etag);
       // Only "*" means create-only on a PUT, and not together with If-Match.
-      for (const headers of [{ 'if-none-match': etag! }, { 'if-none-match': '*', 'if-match': etag! }] as Record<string, string>[]) {
+      for (const headers of [{ 'if-none-match': etag! }, { 'if-none-match': '*', 'if-match': etag! }] as Record<
+        string,
+        string
+      >[]) {
         const bad = await h.req('PUT', url, { body: cfg({ variants: [] }), headers: { ...admin, ...headers } });
         expect(bad.status).toBe(400);
       }
@@ -223,10 +260,20 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       const dev = id();
       const first = await collect(dev, [pageEvent()]);
       const token = ((await first.json()) as { deviceToken: string }).deviceToken;
-      const optin = { id: id(), site: SITE, deviceId: dev, email: 'ann@example.com', consentText: 'Send me the guide', at: 1_700_000_000_000, promptId: 'guide', touch: touch() };
+      const optin = {
+        id: id(),
+        site: SITE,
+        deviceId: dev,
+        email: 'ann@example.com',
+        consentText: 'Send me the guide',
+        at: 1_700_000_000_000,
+        promptId: 'guide',
+        touch: touch(),
+      };
       // A device the server knows needs its token: an opt-in lands in its (merged) profile and export.
       const before = await h.snapshot();
-      for (const headers of [{}, bearer('not-the-token-of-this-device-0000')]) expect((await h.req('POST', '/v1/optins', { body: optin, headers })).status).toBe(401);
+      for (const headers of [{}, bearer('not-the-token-of-this-device-0000')])
+        expect((await h.req('POST', '/v1/optins', { body: optin, headers })).status).toBe(401);
       expect(await h.snapshot()).toEqual(before);
       const a = await h.req('POST', '/v1/optins', { body: optin, headers: bearer(token) });
       const b = await h.req('POST', '/v1/optins', { body: optin, headers: bearer(token) });
@@ -235,7 +282,9 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       const rows = ((await h.snapshot()).optins as Record<string, unknown>[]).filter((r) => r.id === optin.id);
       expect(rows).toHaveLength(1);
       expect(rows[0]?.consent_text).toBe('Send me the guide');
-      const p = (await (await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(token) })).json()) as Profile;
+      const p = (await (
+        await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(token) })
+      ).json()) as Profile;
       expect(p.optedIn).toBe(true);
     });
   });
@@ -271,7 +320,7 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
   });
 
   describe('privacy endpoints', () => {
-    it('export lists every linked device\'s data; delete erases the user, links and their events from every table', async () => {
+    it("export lists every linked device's data; delete erases the user, links and their events from every table", async () => {
       const user = `erase-${id()}`;
       const devs = [id(), id()];
       const tokens: string[] = [];
@@ -279,17 +328,29 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
         const r = await collect(d, [pageEvent(), pageEvent()]);
         tokens.push(((await r.json()) as { deviceToken: string }).deviceToken);
         const token = signIdentity({ userId: user, secret: SECRET, site: SITE });
-        const idf = await h.req('POST', '/v1/identify', { body: { site: SITE, deviceId: d, userId: user, token }, headers: bearer(tokens.at(-1) as string) });
+        const idf = await h.req('POST', '/v1/identify', {
+          body: { site: SITE, deviceId: d, userId: user, token },
+          headers: bearer(tokens.at(-1) as string),
+        });
         expect(idf.status).toBe(200);
       }
-      await h.req('POST', '/v1/optins', { body: { id: id(), site: SITE, deviceId: devs[0], email: 'erase@example.com', consentText: 'ok', at: 1 }, headers: bearer(tokens[0]!) });
+      await h.req('POST', '/v1/optins', {
+        body: { id: id(), site: SITE, deviceId: devs[0], email: 'erase@example.com', consentText: 'ok', at: 1 },
+        headers: bearer(tokens[0]!),
+      });
       const bystander = id();
       await collect(bystander, [pageEvent()]);
 
       expect((await h.req('GET', `/v1/users/${user}/export?site=${SITE}`)).status).toBe(401);
       const exp = await h.req('GET', `/v1/users/${user}/export?site=${SITE}`, { headers: admin });
       expect(exp.status).toBe(200);
-      const data = (await exp.json()) as { userId: string; events: { deviceId: string }[]; devices: unknown[]; optins: unknown[]; links: unknown[] };
+      const data = (await exp.json()) as {
+        userId: string;
+        events: { deviceId: string }[];
+        devices: unknown[];
+        optins: unknown[];
+        links: unknown[];
+      };
       expect(data.userId).toBe(user);
       expect(data.devices).toHaveLength(2);
       expect(data.links).toHaveLength(2);
@@ -306,9 +367,15 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       expect(text).not.toContain('erase@example.com');
       for (const d of devs) expect((t.events as Record<string, unknown>[]).some((e) => e.device_id === d)).toBe(false);
       // The devices carry on as anonymous devices; a bystander keeps everything.
-      expect((t.devices as Record<string, unknown>[]).filter((d) => devs.includes(d.device_id as string)).map((d) => d.user_id)).toEqual([null, null]);
+      expect(
+        (t.devices as Record<string, unknown>[])
+          .filter((d) => devs.includes(d.device_id as string))
+          .map((d) => d.user_id),
+      ).toEqual([null, null]);
       expect((t.events as Record<string, unknown>[]).some((e) => e.device_id === bystander)).toBe(true);
-      const p = (await (await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${devs[0]}`, { headers: bearer(tokens[0] as string) })).json()) as Profile;
+      const p = (await (
+        await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${devs[0]}`, { headers: bearer(tokens[0] as string) })
+      ).json()) as Profile;
       expect(p).toMatchObject({ userId: null, pageViews: [], optedIn: false });
 
       expect((await h.req('DELETE', `/v1/users/${user}?site=${SITE}`, { headers: admin })).status).toBe(404);
@@ -329,7 +396,10 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       const ev = [pageEvent(), pageEvent(), pageEvent()];
       const r = await m.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: ev } });
       const token = ((await r.json()) as { deviceToken: string }).deviceToken;
-      await m.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: ev.slice(0, 2) }, headers: bearer(token) });
+      await m.req('POST', '/v1/collect', {
+        body: { site: SITE, deviceId: dev, events: ev.slice(0, 2) },
+        headers: bearer(token),
+      });
       await m.req('POST', '/v1/collect', { raw: '{', headers: { 'content-type': 'application/json' } });
       await m.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(token) });
       const text = await (await m.req('GET', '/metrics')).text();
@@ -343,4 +413,3 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
     });
   });
 });
-

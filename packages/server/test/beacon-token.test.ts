@@ -12,11 +12,14 @@ describe.each(makeStores())('POST /v1/collect with the device token in the body 
 
   /** As navigator.sendBeacon posts a string: text/plain, no Authorization. */
   const beacon = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    h.req('POST', '/v1/collect', { raw: JSON.stringify(body), headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers } });
+    h.req('POST', '/v1/collect', {
+      raw: JSON.stringify(body),
+      headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers },
+    });
   const tokenHashOf = async (dev: string) =>
     ((await h.snapshot()).devices as Record<string, unknown>[]).find((d) => d.device_id === dev)?.token_hash;
 
-  it('a first visit\'s beacon creates the device with the token it carries, so later Bearer requests are accepted', async () => {
+  it("a first visit's beacon creates the device with the token it carries, so later Bearer requests are accepted", async () => {
     const dev = id();
     const token = `sdk-made-${id()}`;
     const res = await beacon({ site: SITE, deviceId: dev, events: [pageEvent()], deviceToken: token });
@@ -24,8 +27,17 @@ describe.each(makeStores())('POST /v1/collect with the device token in the body 
     // Adopted, as a Bearer token of 32+ characters is: nothing to hand out.
     expect(((await res.json()) as { deviceToken?: string }).deviceToken).toBeUndefined();
     expect(await tokenHashOf(dev)).toBe(createHash('sha256').update(token).digest('hex'));
-    expect((await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: [pageEvent()] }, headers: bearer(token) })).status).toBe(202);
-    expect((await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(token) })).status).toBe(200);
+    expect(
+      (
+        await h.req('POST', '/v1/collect', {
+          body: { site: SITE, deviceId: dev, events: [pageEvent()] },
+          headers: bearer(token),
+        })
+      ).status,
+    ).toBe(202);
+    expect((await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(token) })).status).toBe(
+      200,
+    );
     // And later beacons with it.
     expect((await beacon({ site: SITE, deviceId: dev, events: [pageEvent()], deviceToken: token })).status).toBe(202);
   });
@@ -43,7 +55,10 @@ describe.each(makeStores())('POST /v1/collect with the device token in the body 
   it('Bearer and body tokens that differ: 400 naming deviceToken, nothing written', async () => {
     const dev = id();
     const before = await h.snapshot();
-    const res = await beacon({ site: SITE, deviceId: dev, events: [pageEvent()], deviceToken: `one-${id()}` }, bearer(`other-${id()}`));
+    const res = await beacon(
+      { site: SITE, deviceId: dev, events: [pageEvent()], deviceToken: `one-${id()}` },
+      bearer(`other-${id()}`),
+    );
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_request', field: 'deviceToken' });
     expect(await h.snapshot()).toEqual(before);
@@ -51,7 +66,9 @@ describe.each(makeStores())('POST /v1/collect with the device token in the body 
 
   it('the same token in both places is accepted', async () => {
     const token = `sdk-made-${id()}`;
-    expect((await beacon({ site: SITE, deviceId: id(), events: [pageEvent()], deviceToken: token }, bearer(token))).status).toBe(202);
+    expect(
+      (await beacon({ site: SITE, deviceId: id(), events: [pageEvent()], deviceToken: token }, bearer(token))).status,
+    ).toBe(202);
   });
 
   it('a malformed body token is a 400 naming deviceToken', async () => {

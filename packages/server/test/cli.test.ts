@@ -13,7 +13,16 @@ const file = (name: string, content: unknown) => {
   writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
   return p;
 };
-const badConfig = file('bad.json', config({ variants: [{ id: 'a', name: 'a', slots: { x: { text: 'x' } } }, { id: 'b', name: 'b', slots: { x: { text: 'x' } } }, { id: 'c', name: 'c', slots: { 'hero-title': { href: 'javascript:alert(1)' } } }] }));
+const badConfig = file(
+  'bad.json',
+  config({
+    variants: [
+      { id: 'a', name: 'a', slots: { x: { text: 'x' } } },
+      { id: 'b', name: 'b', slots: { x: { text: 'x' } } },
+      { id: 'c', name: 'c', slots: { 'hero-title': { href: 'javascript:alert(1)' } } },
+    ],
+  }),
+);
 const goodConfig = file('good.json', config());
 
 /** One line on stderr, no stack trace, non-zero exit. */
@@ -32,13 +41,17 @@ describe('cairn-server CLI', () => {
   afterAll(() => db.cleanup());
 
   it('fails with one line on an unreachable DATABASE_URL', () => {
-    const line = expectOneLineFailure(runCli([], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x', CAIRN_SERVER_PORT: '0' }));
+    const line = expectOneLineFailure(
+      runCli([], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x', CAIRN_SERVER_PORT: '0' }),
+    );
     expect(line).toMatch(/database/i);
     expect(line).toMatch(/127\.0\.0\.1:1/);
   });
 
   it('never prints a database password', () => {
-    const line = expectOneLineFailure(runCli([], { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/x', CAIRN_SERVER_PORT: '0' }));
+    const line = expectOneLineFailure(
+      runCli([], { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/x', CAIRN_SERVER_PORT: '0' }),
+    );
     expect(line).not.toContain('hunter2');
   });
 
@@ -51,8 +64,12 @@ describe('cairn-server CLI', () => {
     expect(expectOneLineFailure(runCli(['--bogus']))).toMatch(/--bogus/);
     expect(expectOneLineFailure(runCli(['--port', 'eighty']))).toMatch(/--port/);
     expect(expectOneLineFailure(runCli(['--origins', 'not a url']))).toMatch(/--origins/);
-    expect(expectOneLineFailure(runCli(['--config', join(dir, 'missing.json'), '--port', '0']))).toMatch(/missing\.json/);
-    expect(expectOneLineFailure(runCli(['--config', file('broken.json', '{"site":'), '--port', '0']))).toMatch(/not valid JSON/);
+    expect(expectOneLineFailure(runCli(['--config', join(dir, 'missing.json'), '--port', '0']))).toMatch(
+      /missing\.json/,
+    );
+    expect(expectOneLineFailure(runCli(['--config', file('broken.json', '{"site":'), '--port', '0']))).toMatch(
+      /not valid JSON/,
+    );
     expect(expectOneLineFailure(runCli(['--db', '/dev/null/x.db', '--port', '0']))).toMatch(/database/);
   });
 
@@ -66,31 +83,54 @@ describe('cairn-server CLI', () => {
   });
 
   it('sign prints a token the server verifies', () => {
-    const r = runCli(['sign', '--user', 'alice', '--site', 'shop', '--ttl', '60'], { CAIRN_IDENTITY_SECRET: 'cli-secret' });
+    const r = runCli(['sign', '--user', 'alice', '--site', 'shop', '--ttl', '60'], {
+      CAIRN_IDENTITY_SECRET: 'cli-secret',
+    });
     expect(r.status).toBe(0);
     const token = r.stdout.trim();
     expect(verifyIdentity(token, { secret: 'cli-secret', site: 'shop', userId: 'alice' }).ok).toBe(true);
     expect(verifyIdentity(token, { secret: 'other', site: 'shop', userId: 'alice' }).ok).toBe(false);
-    expect(expectOneLineFailure(runCli(['sign', '--user', 'alice', '--site', 'shop'], { CAIRN_IDENTITY_SECRET: '' }))).toMatch(/CAIRN_IDENTITY_SECRET/);
+    expect(
+      expectOneLineFailure(runCli(['sign', '--user', 'alice', '--site', 'shop'], { CAIRN_IDENTITY_SECRET: '' })),
+    ).toMatch(/CAIRN_IDENTITY_SECRET/);
   });
 
   it('--help prints the usage', () => {
     const r = runCli(['--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--port', '--db', 'DATABASE_URL', '--config', 'CAIRN_ADMIN_KEY', 'CAIRN_IDENTITY_SECRET', '--origins', 'sign', 'config validate']) expect(r.stdout).toContain(flag);
+    for (const flag of [
+      '--port',
+      '--db',
+      'DATABASE_URL',
+      '--config',
+      'CAIRN_ADMIN_KEY',
+      'CAIRN_IDENTITY_SECRET',
+      '--origins',
+      'sign',
+      'config validate',
+    ])
+      expect(r.stdout).toContain(flag);
   });
 
   it('starts on SQLite with no setup, seeds --config, serves, and stops on SIGTERM', async () => {
-    const s = await startCli(['--db', db.options.sqlitePath as string, '--config', goodConfig], { CAIRN_ORIGINS: 'http://localhost:3000' });
+    const s = await startCli(['--db', db.options.sqlitePath as string, '--config', goodConfig], {
+      CAIRN_ORIGINS: 'http://localhost:3000',
+    });
     try {
       expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(await (await fetch(`${s.url}/healthz`)).json()).toEqual({ ok: true, store: 'sqlite' });
       const cfg = await fetch(`${s.url}/v1/config?site=shop`);
       expect(((await cfg.json()) as { origins: string[] }).origins).toEqual([ORIGIN]);
-      const pre = await fetch(`${s.url}/v1/identify`, { method: 'OPTIONS', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
+      const pre = await fetch(`${s.url}/v1/identify`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+      });
       expect(pre.status).toBe(204);
       // The seeded config's own origin passes a preflight that names no site, before anything loaded it.
-      const seeded = await fetch(`${s.url}/v1/collect`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+      const seeded = await fetch(`${s.url}/v1/collect`, {
+        method: 'OPTIONS',
+        headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+      });
       expect(seeded.status).toBe(204);
     } finally {
       s.proc.kill('SIGTERM');

@@ -13,8 +13,14 @@ const CHUNK = 'cairn-body.00112233445566778899aabb.js';
 /** An SDK of realistic size: a head carrying the placeholder and naming its chunk, and the chunk. */
 function sdkDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-sdk-'));
-  const code = Array.from({ length: 150 }, (_, i) => `function f${i}(a,b){return a.getAttribute("data-cairn-${i}")||b}`).join(';');
-  writeFileSync(join(dir, 'cairn.js'), `!function(){var c="__CAIRN_EMBEDDED_CONFIG__";${code};import("./${CHUNK}")}();`);
+  const code = Array.from(
+    { length: 150 },
+    (_, i) => `function f${i}(a,b){return a.getAttribute("data-cairn-${i}")||b}`,
+  ).join(';');
+  writeFileSync(
+    join(dir, 'cairn.js'),
+    `!function(){var c="__CAIRN_EMBEDDED_CONFIG__";${code};import("./${CHUNK}")}();`,
+  );
   writeFileSync(join(dir, CHUNK), `export default function(){${code}}`);
   return dir;
 }
@@ -34,24 +40,33 @@ describe.each(makeStores())('compressed answers on $name', (db: TestDb) => {
     dir = sdkDir();
     h = await harness(db, { sdkPath: join(dir, 'cairn.js') });
     // Variants enough to pass the 1 KB under which nothing is compressed.
-    const variants = Array.from({ length: 10 }, (_, i) => ({ id: `v${i}`, name: `Variant ${i}`, when: { source: `source-${i}` }, slots: { 'hero-title': { text: `Styled for visitors from source ${i}` } } }));
+    const variants = Array.from({ length: 10 }, (_, i) => ({
+      id: `v${i}`,
+      name: `Variant ${i}`,
+      when: { source: `source-${i}` },
+      slots: { 'hero-title': { text: `Styled for visitors from source ${i}` } },
+    }));
     expect((await h.req('PUT', '/v1/config', { body: config({ variants }), headers: admin })).status).toBe(200);
     dev = id();
     token = `token-${id()}`;
     const events = Array.from({ length: 30 }, (_, i) => pageEvent({ product: `SKU-${i}`, path: `/product/${i}` }));
-    expect((await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events }, headers: bearer(token) })).status).toBe(202);
+    expect(
+      (await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events }, headers: bearer(token) }))
+        .status,
+    ).toBe(202);
   });
   afterAll(async () => {
     await db.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const paths = () => [
-    ['/v1/sdk.js?site=shop', {}],
-    [`/v1/${CHUNK}`, {}],
-    ['/v1/config?site=shop', {}],
-    [`/v1/profile?site=${SITE}&deviceId=${dev}`, bearer(token)],
-  ] as const;
+  const paths = () =>
+    [
+      ['/v1/sdk.js?site=shop', {}],
+      [`/v1/${CHUNK}`, {}],
+      ['/v1/config?site=shop', {}],
+      [`/v1/profile?site=${SITE}&deviceId=${dev}`, bearer(token)],
+    ] as const;
 
   it('decode to the plain answer, with brotli preferred and gzip when only it is accepted', async () => {
     for (const [path, headers] of paths()) {
@@ -60,7 +75,12 @@ describe.each(makeStores())('compressed answers on $name', (db: TestDb) => {
       expect(plain.headers.get('content-encoding'), path).toBeNull();
       const text = await plain.text();
       expect(text.length, path).toBeGreaterThan(1024);
-      for (const [accept, coding] of [['gzip, deflate, br', 'br'], ['gzip', 'gzip'], ['br;q=0.1, gzip;q=0.9', 'gzip'], ['identity', null]] as const) {
+      for (const [accept, coding] of [
+        ['gzip, deflate, br', 'br'],
+        ['gzip', 'gzip'],
+        ['br;q=0.1, gzip;q=0.9', 'gzip'],
+        ['identity', null],
+      ] as const) {
         const res = await h.req('GET', path, { headers: { ...headers, 'accept-encoding': accept } });
         expect(res.headers.get('content-encoding'), `${path} ${accept}`).toBe(coding);
         expect(res.headers.get('vary'), path).toMatch(/Accept-Encoding/);
@@ -95,7 +115,13 @@ describe('sdk.js over HTTP', () => {
       const req = httpRequest(url, { headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => ok({ bytes: Buffer.concat(chunks), coding: (res.headers['content-encoding'] as string | undefined) ?? null, length: res.headers['content-length'] }));
+        res.on('end', () =>
+          ok({
+            bytes: Buffer.concat(chunks),
+            coding: (res.headers['content-encoding'] as string | undefined) ?? null,
+            length: res.headers['content-length'],
+          }),
+        );
         res.on('error', fail);
       });
       req.on('error', fail);
@@ -104,7 +130,13 @@ describe('sdk.js over HTTP', () => {
 
   it('is smaller on the wire compressed, and decodes to the same script', async () => {
     dir = sdkDir();
-    const server = await startServer({ port: 0, db: (db.options as { sqlitePath: string }).sqlitePath, config: config(), logger: false, sdkPath: join(dir, 'cairn.js') });
+    const server = await startServer({
+      port: 0,
+      db: (db.options as { sqlitePath: string }).sqlitePath,
+      config: config(),
+      logger: false,
+      sdkPath: join(dir, 'cairn.js'),
+    });
     try {
       const url = `${server.url}/v1/sdk.js?site=${SITE}`;
       const plain = await raw(url);

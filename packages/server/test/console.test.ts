@@ -16,7 +16,10 @@ describe('console routes', () => {
   // A secret beside the folder: it must never be reachable.
   writeFileSync(join(dir, '..', `secret-${dir.split('-').pop()}.json`), '{"token":"TOP-SECRET-CONTENT"}');
   mkdirSync(join(dir, 'public', 'js'), { recursive: true });
-  writeFileSync(join(dir, 'public', 'index.html'), '<!doctype html><title>t</title><script type="module" src="js/app.js"></script>');
+  writeFileSync(
+    join(dir, 'public', 'index.html'),
+    '<!doctype html><title>t</title><script type="module" src="js/app.js"></script>',
+  );
   writeFileSync(join(dir, 'public', 'js', 'app.js'), 'console.log(1)');
   writeFileSync(join(dir, 'public', '.env'), 'TOP-SECRET-CONTENT');
   writeFileSync(join(dir, 'public', 'notes.exe'), 'MZ');
@@ -79,18 +82,28 @@ describe('console routes', () => {
   });
 
   it('checks a config against the schema PUT /v1/config uses, with the admin key', async () => {
-    const check = (body: string, headers: Record<string, string> = admin) => app.request('/console/api/validate', { method: 'POST', body, headers });
+    const check = (body: string, headers: Record<string, string> = admin) =>
+      app.request('/console/api/validate', { method: 'POST', body, headers });
     expect((await check('{}', {})).status).toBe(401);
     expect((await check('{}', bearer('not-the-key-0123456789'))).status).toBe(401);
 
-    const ok = await check(JSON.stringify({ site: 'demo', variants: [{ id: 'v', name: 'V', slots: { hero: { text: 'Hi' } } }] }));
+    const ok = await check(
+      JSON.stringify({ site: 'demo', variants: [{ id: 'v', name: 'V', slots: { hero: { text: 'Hi' } } }] }),
+    );
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ ok: true, issues: [] });
 
-    const bad = await check(JSON.stringify({ site: 'demo', variants: [{ id: 'v', name: 'V', slots: { hero: { href: 'javascript:alert(1)' } } }] }));
+    const bad = await check(
+      JSON.stringify({
+        site: 'demo',
+        variants: [{ id: 'v', name: 'V', slots: { hero: { href: 'javascript:alert(1)' } } }],
+      }),
+    );
     const body = (await bad.json()) as { ok: boolean; issues: { path: string; message: string }[] };
     expect(body.ok).toBe(false);
-    expect(body.issues).toEqual([{ path: 'variants.0.slots.hero.href', message: 'only http(s) or relative URLs are allowed' }]);
+    expect(body.issues).toEqual([
+      { path: 'variants.0.slots.hero.href', message: 'only http(s) or relative URLs are allowed' },
+    ]);
 
     const broken = (await (await check('{"site": "demo",')).json()) as typeof body;
     expect(broken.ok).toBe(false);
@@ -104,7 +117,9 @@ describe('console routes', () => {
     const store = await db.open();
     const open = createApp({ store, logger: false });
     open.route('/', consoleRoutes({ dir: join(dir, 'public') }));
-    expect((await open.request('/console/api/validate', { method: 'POST', body: '{}', headers: admin })).status).toBe(403);
+    expect((await open.request('/console/api/validate', { method: 'POST', body: '{}', headers: admin })).status).toBe(
+      403,
+    );
     // The static files hold no data: they are served anyway.
     expect((await open.request('/console/')).status).toBe(200);
   });
@@ -112,7 +127,10 @@ describe('console routes', () => {
 
 describe('the console package', () => {
   const root = defaultConsoleDir();
-  const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)]));
+  const files = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)],
+    );
   const own = files(root).filter((f) => !f.includes(`${join(root, 'vendor')}`));
 
   it('is found by default and served', async () => {
@@ -127,7 +145,10 @@ describe('the console package', () => {
   it('has no inline script, inline style or event-handler attribute (the CSP would block them)', () => {
     for (const f of own.filter((x) => x.endsWith('.html'))) {
       const html = readFileSync(f, 'utf8');
-      expect([...html.matchAll(/<script\b[^>]*>/g)].every((m) => /\bsrc=/.test(m[0])), f).toBe(true);
+      expect(
+        [...html.matchAll(/<script\b[^>]*>/g)].every((m) => /\bsrc=/.test(m[0])),
+        f,
+      ).toBe(true);
       expect(html, f).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=/i);
     }
   });
@@ -135,7 +156,10 @@ describe('the console package', () => {
   it('never renders text as HTML', () => {
     const js = own.filter((x) => x.endsWith('.js'));
     expect(js.length).toBeGreaterThan(3);
-    for (const f of js) expect(readFileSync(f, 'utf8'), f).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);
+    for (const f of js)
+      expect(readFileSync(f, 'utf8'), f).not.toMatch(
+        /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/,
+      );
   });
 });
 
@@ -144,7 +168,9 @@ describe('the console in the OpenAPI document', () => {
     const served = consoleRoutes({ adminKey: ADMIN_KEY })
       .routes.filter((r) => r.method !== 'ALL')
       .map((r) => `${r.method.toLowerCase()} ${r.path}`);
-    const documented = Object.entries(consoleOpenApiPaths()).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m} ${p}`));
+    const documented = Object.entries(consoleOpenApiPaths()).flatMap(([p, ops]) =>
+      Object.keys(ops as object).map((m) => `${m} ${p}`),
+    );
     expect(new Set(documented)).toEqual(new Set(served));
   });
 });

@@ -12,14 +12,21 @@ describe.each(makeStores())('CORS on $name', (db: TestDb) => {
   beforeAll(async () => {
     h = await harness(db, { origins: [GLOBAL] });
     expect((await h.req('PUT', '/v1/config', { body: config(), headers: admin })).status).toBe(200);
-    expect((await h.req('PUT', '/v1/config', { body: config({ site: 'other', origins: [OTHER] }), headers: admin })).status).toBe(200);
+    expect(
+      (await h.req('PUT', '/v1/config', { body: config({ site: 'other', origins: [OTHER] }), headers: admin })).status,
+    ).toBe(200);
   });
   afterAll(() => db.cleanup());
 
   const preflight = (path: string, origin: string) =>
-    h.req('OPTIONS', path, { headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    h.req('OPTIONS', path, {
+      headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
   const collect = (origin?: string, site = SITE) =>
-    h.req('POST', '/v1/collect', { body: { site, deviceId: id(), events: [pageEvent()] }, headers: origin ? { origin } : {} });
+    h.req('POST', '/v1/collect', {
+      body: { site, deviceId: id(), events: [pageEvent()] },
+      headers: origin ? { origin } : {},
+    });
 
   it('answers a preflight from a configured origin', async () => {
     const res = await preflight(`/v1/profile?site=${SITE}&deviceId=${id()}`, ORIGIN);
@@ -46,9 +53,19 @@ describe.each(makeStores())('CORS on $name', (db: TestDb) => {
 
   it('a fresh instance knows the origins of the configs it was started with', async () => {
     const fresh = await harness(db, { knownConfigs: [] });
-    expect((await fresh.req('OPTIONS', '/v1/collect', { headers: { origin: OTHER, 'access-control-request-method': 'POST' } })).status).toBe(403);
-    const seeded = await harness(db, { knownConfigs: [(await (await h.req('GET', '/v1/config?site=other')).json()) as SiteConfig] });
-    const res = await seeded.req('OPTIONS', '/v1/collect', { headers: { origin: OTHER, 'access-control-request-method': 'POST' } });
+    expect(
+      (
+        await fresh.req('OPTIONS', '/v1/collect', {
+          headers: { origin: OTHER, 'access-control-request-method': 'POST' },
+        })
+      ).status,
+    ).toBe(403);
+    const seeded = await harness(db, {
+      knownConfigs: [(await (await h.req('GET', '/v1/config?site=other')).json()) as SiteConfig],
+    });
+    const res = await seeded.req('OPTIONS', '/v1/collect', {
+      headers: { origin: OTHER, 'access-control-request-method': 'POST' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(OTHER);
   });
@@ -92,7 +109,10 @@ describe.each(makeStores())('CORS on $name', (db: TestDb) => {
   });
 
   it('error answers to an allowed origin carry CORS headers, so the SDK can read the 4xx', async () => {
-    const res = await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: 'x', events: [] }, headers: { origin: ORIGIN } });
+    const res = await h.req('POST', '/v1/collect', {
+      body: { site: SITE, deviceId: 'x', events: [] },
+      headers: { origin: ORIGIN },
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
   });

@@ -82,7 +82,9 @@ describe.each([sqliteDb(), postgresDb()])('kill -9 mid-stream on $name', (db) =>
     }
     second.proc.kill('SIGTERM');
     await second.exited;
-    const rows = ((await db.tables()).events as { device_id: string; id: string }[]).filter((r) => r.device_id === deviceId);
+    const rows = ((await db.tables()).events as { device_id: string; id: string }[]).filter(
+      (r) => r.device_id === deviceId,
+    );
     const ids = new Set(rows.map((r) => r.id));
     for (const events of acked) for (const e of events as { id: string }[]) expect(ids.has(e.id)).toBe(true);
   });

@@ -2,7 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { signIdentity } from '../src/identity/identity-token.js';
 import { makeStores, type TestDb } from './helpers/db.js';
-import { ADMIN_KEY, config, harness, id, ORIGIN, pageEvent, SECRET, SITE, touch, type Harness } from './helpers/http.js';
+import {
+  ADMIN_KEY,
+  config,
+  harness,
+  id,
+  ORIGIN,
+  pageEvent,
+  SECRET,
+  SITE,
+  touch,
+  type Harness,
+} from './helpers/http.js';
 
 // Property: whatever arrives (random or malformed bodies, headers, queries, methods) the server answers
 // a 2xx/3xx for valid requests or a 4xx, never a 5xx, and a refused request leaves every table as it was.
@@ -10,8 +21,28 @@ import { ADMIN_KEY, config, harness, id, ORIGIN, pageEvent, SECRET, SITE, touch,
 const RUNS = 200; // per store: 400 in all
 
 const special = fc.constantFrom(
-  '', ' ', '\u0000', '\ud800', 'a\udc00b', '<script>alert(1)</script>', '../../etc/passwd', 'x'.repeat(3000), '%', '%zz', '%E0%A4%A',
-  'null', '{}', '[]', '__proto__', 'constructor', '😀', 'javascript:alert(1)', '9'.repeat(400), 'Bearer', 'W/"x"', '*',
+  '',
+  ' ',
+  '\u0000',
+  '\ud800',
+  'a\udc00b',
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  'x'.repeat(3000),
+  '%',
+  '%zz',
+  '%E0%A4%A',
+  'null',
+  '{}',
+  '[]',
+  '__proto__',
+  'constructor',
+  '😀',
+  'javascript:alert(1)',
+  '9'.repeat(400),
+  'Bearer',
+  'W/"x"',
+  '*',
 );
 const str = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), special);
 const json: fc.Arbitrary<unknown> = fc.oneof(
@@ -24,7 +55,10 @@ const json: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
   fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 120 }),
 );
-const headerText = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')), special.map((s) => s.replace(/[^\x20-\x7e]/g, '')));
+const headerText = fc.oneof(
+  fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+  special.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+);
 
 type Mut = { path: number; value: unknown; del: boolean };
 
@@ -71,10 +105,38 @@ describe.each(makeStores())('fuzzing every endpoint on $name', (db: TestDb) => {
 
   it('answers only 2xx/3xx/4xx, and refused requests write nothing', async () => {
     const idToken = signIdentity({ userId: 'alice', secret: SECRET, site: SITE, ttlSeconds: 3600 });
-    const templates: Record<string, { method: string; path: string; body?: () => unknown; query?: Record<string, string>; auth?: 'device' | 'admin' }> = {
-      collect: { method: 'POST', path: '/v1/collect', body: () => ({ site: SITE, deviceId: id(), events: [pageEvent(), { id: id(), type: 'touch', at: 1, touch: touch() }] }) },
-      identify: { method: 'POST', path: '/v1/identify', body: () => ({ site: SITE, deviceId: id(), userId: 'alice', token: idToken, device: 'mobile' }) },
-      optins: { method: 'POST', path: '/v1/optins', body: () => ({ id: id(), site: SITE, deviceId: dev, email: 'a@example.com', consentText: 'yes', at: 1, touch: touch() }), auth: 'device' },
+    const templates: Record<
+      string,
+      { method: string; path: string; body?: () => unknown; query?: Record<string, string>; auth?: 'device' | 'admin' }
+    > = {
+      collect: {
+        method: 'POST',
+        path: '/v1/collect',
+        body: () => ({
+          site: SITE,
+          deviceId: id(),
+          events: [pageEvent(), { id: id(), type: 'touch', at: 1, touch: touch() }],
+        }),
+      },
+      identify: {
+        method: 'POST',
+        path: '/v1/identify',
+        body: () => ({ site: SITE, deviceId: id(), userId: 'alice', token: idToken, device: 'mobile' }),
+      },
+      optins: {
+        method: 'POST',
+        path: '/v1/optins',
+        body: () => ({
+          id: id(),
+          site: SITE,
+          deviceId: dev,
+          email: 'a@example.com',
+          consentText: 'yes',
+          at: 1,
+          touch: touch(),
+        }),
+        auth: 'device',
+      },
       putConfig: { method: 'PUT', path: '/v1/config', body: () => config(), auth: 'admin' },
       profile: { method: 'GET', path: '/v1/profile', query: { site: SITE, deviceId: '' }, auth: 'device' },
       getConfig: { method: 'GET', path: '/v1/config', query: { site: SITE } },
@@ -89,24 +151,52 @@ describe.each(makeStores())('fuzzing every endpoint on $name', (db: TestDb) => {
     const request = fc.record({
       endpoint: fc.constantFrom(...Object.keys(templates)),
       // Each perturbation is occasional, so that most requests get deep enough to reach the store.
-      method: fc.oneof({ weight: 8, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') }),
-      bodyKind: fc.constantFrom('valid', 'valid', 'valid', 'mutated', 'mutated', 'mutated', 'json', 'raw', 'bytes', 'none'),
+      method: fc.oneof(
+        { weight: 8, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') },
+      ),
+      bodyKind: fc.constantFrom(
+        'valid',
+        'valid',
+        'valid',
+        'mutated',
+        'mutated',
+        'mutated',
+        'json',
+        'raw',
+        'bytes',
+        'none',
+      ),
       muts: fc.array(fc.record({ path: fc.nat(), value: json, del: fc.boolean() }), { minLength: 1, maxLength: 3 }),
       json,
       raw: fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), special),
       bytes: fc.uint8Array({ maxLength: 200 }),
       query: fc.oneof(
         { weight: 6, arbitrary: fc.constant(null) },
-        { weight: 2, arbitrary: fc.dictionary(fc.constantFrom('site', 'deviceId', 'x', ''), fc.oneof(str, fc.constant(SITE))) },
+        {
+          weight: 2,
+          arbitrary: fc.dictionary(fc.constantFrom('site', 'deviceId', 'x', ''), fc.oneof(str, fc.constant(SITE))),
+        },
         { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((s) => ({ __raw: s })) },
       ),
-      auth: fc.oneof({ weight: 6, arbitrary: fc.constant('natural') }, { weight: 2, arbitrary: fc.constantFrom(null, 'device', 'admin') }, { weight: 1, arbitrary: headerText }),
+      auth: fc.oneof(
+        { weight: 6, arbitrary: fc.constant('natural') },
+        { weight: 2, arbitrary: fc.constantFrom(null, 'device', 'admin') },
+        { weight: 1, arbitrary: headerText },
+      ),
       contentType: fc.oneof(
         { weight: 3, arbitrary: fc.constant(null) },
         { weight: 4, arbitrary: fc.constantFrom('application/json', 'text/plain;charset=UTF-8') },
-        { weight: 1, arbitrary: fc.oneof(fc.constantFrom('multipart/form-data', 'application/json; charset=latin1'), headerText) },
+        {
+          weight: 1,
+          arbitrary: fc.oneof(fc.constantFrom('multipart/form-data', 'application/json; charset=latin1'), headerText),
+        },
       ),
-      origin: fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 3, arbitrary: fc.constant(ORIGIN) }, { weight: 1, arbitrary: headerText }),
+      origin: fc.oneof(
+        { weight: 5, arbitrary: fc.constant(null) },
+        { weight: 3, arbitrary: fc.constant(ORIGIN) },
+        { weight: 1, arbitrary: headerText },
+      ),
       etag: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: headerText }),
     });
 
@@ -118,7 +208,8 @@ describe.each(makeStores())('fuzzing every endpoint on $name', (db: TestDb) => {
         let url = t.path;
         if (r.query && '__raw' in r.query) url += `?${r.query.__raw}`;
         else if (r.query) url += `?${new URLSearchParams(r.query as Record<string, string>).toString()}`;
-        else if (t.query) url += `?${new URLSearchParams({ ...t.query, ...(t.query.deviceId !== undefined ? { deviceId: dev } : {}) }).toString()}`;
+        else if (t.query)
+          url += `?${new URLSearchParams({ ...t.query, ...(t.query.deviceId !== undefined ? { deviceId: dev } : {}) }).toString()}`;
 
         const headers: Record<string, string> = {};
         const auth = r.auth === 'natural' ? (t.auth ?? null) : r.auth;

@@ -13,24 +13,44 @@ describe('signIdentity / verifyIdentity', () => {
 
   it('signs base64url(payload).base64url(hmac) covering site, user and expiry', () => {
     const [payload, sig] = good.split('.');
-    expect(JSON.parse(Buffer.from(payload as string, 'base64url').toString())).toEqual({ site: SITE, user: 'alice', exp: NOW / 1000 + 600 });
+    expect(JSON.parse(Buffer.from(payload as string, 'base64url').toString())).toEqual({
+      site: SITE,
+      user: 'alice',
+      exp: NOW / 1000 + 600,
+    });
     expect(Buffer.from(sig as string, 'base64url')).toHaveLength(32);
-    expect(verifyIdentity(good, opts)).toEqual({ ok: true, claims: { site: SITE, user: 'alice', exp: NOW / 1000 + 600 } });
+    expect(verifyIdentity(good, opts)).toEqual({
+      ok: true,
+      claims: { site: SITE, user: 'alice', exp: NOW / 1000 + 600 },
+    });
   });
 
   it('refuses forged, tampered, expired, wrong-site and wrong-user tokens', () => {
     const [payload, sig] = good.split('.') as [string, string];
     const forged = signIdentity({ userId: 'alice', secret: 'another-secret', site: SITE, now: NOW });
-    const otherPayload = Buffer.from(JSON.stringify({ site: SITE, user: 'mallory', exp: NOW / 1000 + 600 })).toString('base64url');
+    const otherPayload = Buffer.from(JSON.stringify({ site: SITE, user: 'mallory', exp: NOW / 1000 + 600 })).toString(
+      'base64url',
+    );
     const flipped = sig.slice(0, -2) + (sig.at(-2) === 'A' ? 'B' : 'A') + sig.at(-1);
     expect(verifyIdentity(forged, opts)).toEqual({ ok: false, reason: 'signature' });
-    expect(verifyIdentity(`${otherPayload}.${sig}`, { ...opts, userId: 'mallory' })).toEqual({ ok: false, reason: 'signature' });
+    expect(verifyIdentity(`${otherPayload}.${sig}`, { ...opts, userId: 'mallory' })).toEqual({
+      ok: false,
+      reason: 'signature',
+    });
     expect(verifyIdentity(`${payload}.${flipped}`, opts)).toEqual({ ok: false, reason: 'signature' });
     expect(verifyIdentity(good, { ...opts, now: NOW + 600_000 })).toEqual({ ok: false, reason: 'expired' });
     expect(verifyIdentity(good, { ...opts, now: NOW + 599_000 }).ok).toBe(true);
     expect(verifyIdentity(good, { ...opts, site: 'other' })).toEqual({ ok: false, reason: 'wrong_site' });
     expect(verifyIdentity(good, { ...opts, userId: 'bob' })).toEqual({ ok: false, reason: 'wrong_user' });
-    for (const bad of ['', '.', 'abc', `${payload}.`, `${payload}.${sig}.x`, `${payload}.${sig}=`, `${payload}!.${sig}`]) {
+    for (const bad of [
+      '',
+      '.',
+      'abc',
+      `${payload}.`,
+      `${payload}.${sig}.x`,
+      `${payload}.${sig}=`,
+      `${payload}!.${sig}`,
+    ]) {
       expect(verifyIdentity(bad, opts).ok).toBe(false);
     }
   });
@@ -87,7 +107,7 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
     expect(await h.snapshot()).toEqual(before);
   });
 
-  it('requires an existing device\'s token, and creates (with a token) a device it has never seen', async () => {
+  it("requires an existing device's token, and creates (with a token) a device it has never seen", async () => {
     const { dev } = await device();
     const before = await h.snapshot();
     expect((await identify(dev, 'carol', sign('carol'))).status).toBe(401);
@@ -100,7 +120,9 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
     const body = (await res.json()) as IdentifyResponse;
     expect(body.profile.userId).toBe('carol');
     expect(body.deviceToken).toBeTruthy();
-    const p = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${fresh}`, { headers: bearer(body.deviceToken as string) });
+    const p = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${fresh}`, {
+      headers: bearer(body.deviceToken as string),
+    });
     expect(((await p.json()) as { userId: string }).userId).toBe('carol');
 
     // A device first seen at identify keeps the token its client presents.
@@ -113,9 +135,12 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
     expect(((await p2.json()) as { userId: string }).userId).toBe('carol');
   });
 
-  it('merges a phone\'s history into the desktop\'s profile once both log in', async () => {
+  it("merges a phone's history into the desktop's profile once both log in", async () => {
     const user = `alice-${id()}`;
-    const phone = await device([pageEvent({ product: 'SKU-A', device: 'mobile', at: NOW - 5000 }), pageEvent({ product: 'SKU-B', device: 'mobile', at: NOW - 4000 })]);
+    const phone = await device([
+      pageEvent({ product: 'SKU-A', device: 'mobile', at: NOW - 5000 }),
+      pageEvent({ product: 'SKU-B', device: 'mobile', at: NOW - 4000 }),
+    ]);
     expect((await identify(phone.dev, user, sign(user), bearer(phone.token))).status).toBe(200);
     const desk = await device([pageEvent({ product: 'SKU-C', device: 'desktop', at: NOW - 1000 })]);
     const res = await identify(desk.dev, user, sign(user), bearer(desk.token));
@@ -129,8 +154,14 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
       ['SKU-A', 'mobile'],
     ]);
     // The phone now reads the merged profile too.
-    const fromPhone = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${phone.dev}`, { headers: bearer(phone.token) });
-    expect(((await fromPhone.json()) as IdentifyResponse['profile']).products.map((p) => p.id)).toEqual(['SKU-C', 'SKU-B', 'SKU-A']);
+    const fromPhone = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${phone.dev}`, {
+      headers: bearer(phone.token),
+    });
+    expect(((await fromPhone.json()) as IdentifyResponse['profile']).products.map((p) => p.id)).toEqual([
+      'SKU-C',
+      'SKU-B',
+      'SKU-A',
+    ]);
   });
 
   it('identifying the same user again is a no-op', async () => {
@@ -141,11 +172,13 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
     const before = await h.snapshot();
     const again = await identify(dev, user, sign(user), bearer(token));
     expect(again.status).toBe(200);
-    expect(((await again.json()) as IdentifyResponse).profile).toEqual(((await first.json()) as IdentifyResponse).profile);
+    expect(((await again.json()) as IdentifyResponse).profile).toEqual(
+      ((await first.json()) as IdentifyResponse).profile,
+    );
     expect(await h.snapshot()).toEqual(before);
   });
 
-  it('a shared device linked to X answers 409 device_linked to Y, links nothing, and Y never sees X\'s history', async () => {
+  it("a shared device linked to X answers 409 device_linked to Y, links nothing, and Y never sees X's history", async () => {
     const x = `x-${id()}`;
     const y = `y-${id()}`;
     const shared = await device([pageEvent({ product: 'X-SECRET-SKU' })]);
@@ -169,7 +202,9 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
 
   it('answers 401 when the server has no identity secret', async () => {
     const h2 = await harness(db, { identitySecret: undefined, now: () => NOW });
-    const res = await h2.req('POST', '/v1/identify', { body: { site: SITE, deviceId: id(), userId: 'a', token: sign('a') } });
+    const res = await h2.req('POST', '/v1/identify', {
+      body: { site: SITE, deviceId: id(), userId: 'a', token: sign('a') },
+    });
     expect(res.status).toBe(401);
   });
 });

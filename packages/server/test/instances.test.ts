@@ -14,14 +14,23 @@ describe('two server instances on one PostgreSQL schema', () => {
   });
 
   it('ingest overlapping batches for one device without duplicates, and answer the same profile', async () => {
-    const opts = { port: 0, databaseUrl: db.options.databaseUrl as string, pgSchema: db.options.pgSchema as string, config: config(), logger: false as const, rateLimit: { ip: false as const, device: false as const } };
+    const opts = {
+      port: 0,
+      databaseUrl: db.options.databaseUrl as string,
+      pgSchema: db.options.pgSchema as string,
+      config: config(),
+      logger: false as const,
+      rateLimit: { ip: false as const, device: false as const },
+    };
     // Started together: migrations and config seeding must cope with each other.
     servers.push(...(await Promise.all([startServer(opts), startServer(opts)])));
     const [a, b] = servers as [RunningServer, RunningServer];
     expect(a.port).not.toBe(b.port);
 
     const deviceId = id();
-    const events = Array.from({ length: 80 }, (_, i) => pageEvent({ at: 1_700_000_000_000 + i, product: `SKU-${i % 7}`, path: `/p/${i}` }));
+    const events = Array.from({ length: 80 }, (_, i) =>
+      pageEvent({ at: 1_700_000_000_000 + i, product: `SKU-${i % 7}`, path: `/p/${i}` }),
+    );
     const post = async (s: RunningServer, from: number, to: number, token?: string) => {
       const res = await fetch(`${s.url}/v1/collect`, {
         method: 'POST',
@@ -36,7 +45,13 @@ describe('two server instances on one PostgreSQL schema', () => {
     const token = first.deviceToken as string;
     expect(token).toBeTruthy();
     // Overlapping ranges, sent to both instances at once, each range to both.
-    const ranges: [number, number][] = [[0, 30], [20, 50], [40, 70], [60, 80], [5, 65]];
+    const ranges: [number, number][] = [
+      [0, 30],
+      [20, 50],
+      [40, 70],
+      [60, 80],
+      [5, 65],
+    ];
     const results = await Promise.all(ranges.flatMap(([f, t]) => [post(a, f, t, token), post(b, f, t, token)]));
     const sent = 10 + ranges.reduce((n, [f, t]) => n + 2 * (t - f), 0);
     const accepted = first.accepted + results.reduce((n, r) => n + r.accepted, 0);
@@ -49,7 +64,9 @@ describe('two server instances on one PostgreSQL schema', () => {
     expect(rows.filter((r) => r.device_id === deviceId)).toHaveLength(80);
 
     const read = async (s: RunningServer) => {
-      const res = await fetch(`${s.url}/v1/profile?site=${SITE}&deviceId=${deviceId}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${s.url}/v1/profile?site=${SITE}&deviceId=${deviceId}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(200);
       return (await res.json()) as Profile;
     };
@@ -79,7 +96,11 @@ describe('two stores on one PostgreSQL schema: an erasure racing a login', () =>
 
     // Another connection holds a lock on the events table: the erasure stops at its first DELETE,
     // after it has read the user's devices. Waits are observed in pg_locks, not timed.
-    const sql = postgres(PG_TEST_URL, { max: 2, onnotice: () => undefined, connection: { search_path: db.options.pgSchema as string } });
+    const sql = postgres(PG_TEST_URL, {
+      max: 2,
+      onnotice: () => undefined,
+      connection: { search_path: db.options.pgSchema as string },
+    });
     try {
       let release!: () => void;
       let locked!: () => void;
@@ -95,11 +116,13 @@ describe('two stores on one PostgreSQL schema: an erasure racing a login', () =>
       const waiting = async (on: 'events' | 'advisory') => {
         for (;;) {
           const [r] =
-            on == 'events'
+            on === 'events'
               ? await sql<{ n: number }[]>`
                   SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace s ON s.oid = c.relnamespace
                   WHERE NOT l.granted AND s.nspname = ${db.options.pgSchema as string} AND c.relname = 'events'`
-              : await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'advisory'`;
+              : await sql<
+                  { n: number }[]
+                >`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'advisory'`;
           if (r!.n > 0) return;
           await new Promise((ok) => setImmediate(ok));
         }

@@ -26,9 +26,18 @@ describe('request logs', () => {
     const deviceToken = ((await r1.json()) as { deviceToken: string }).deviceToken;
     const requests = [
       r1,
-      await h.req('POST', '/v1/identify', { body: { site: SITE, deviceId: dev, userId: 'alice', token: idToken }, headers: bearer(deviceToken) }),
-      await h.req('POST', '/v1/identify', { body: { site: SITE, deviceId: dev, userId: 'alice', token: idToken + 'x' }, headers: bearer(deviceToken) }),
-      await h.req('POST', '/v1/optins', { body: { id: id(), site: SITE, deviceId: dev, email, consentText: 'yes', at: 1 }, headers: bearer(deviceToken) }),
+      await h.req('POST', '/v1/identify', {
+        body: { site: SITE, deviceId: dev, userId: 'alice', token: idToken },
+        headers: bearer(deviceToken),
+      }),
+      await h.req('POST', '/v1/identify', {
+        body: { site: SITE, deviceId: dev, userId: 'alice', token: idToken + 'x' },
+        headers: bearer(deviceToken),
+      }),
+      await h.req('POST', '/v1/optins', {
+        body: { id: id(), site: SITE, deviceId: dev, email, consentText: 'yes', at: 1 },
+        headers: bearer(deviceToken),
+      }),
       await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: bearer(deviceToken) }),
       await h.req('PUT', '/v1/config', { body: config(), headers: admin }),
       await h.req('PUT', '/v1/config', { body: config(), headers: bearer(`${ADMIN_KEY}-wrong`) }),

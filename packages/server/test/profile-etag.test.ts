@@ -14,7 +14,14 @@ describe.each(makeStores())('GET /v1/profile with validators on $name', (db: Tes
   async function device(): Promise<{ dev: string; token: string; url: string }> {
     const dev = id();
     const token = `token-${id()}`;
-    expect((await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: [pageEvent()] }, headers: bearer(token) })).status).toBe(202);
+    expect(
+      (
+        await h.req('POST', '/v1/collect', {
+          body: { site: SITE, deviceId: dev, events: [pageEvent()] },
+          headers: bearer(token),
+        })
+      ).status,
+    ).toBe(202);
     return { dev, token, url: `/v1/profile?site=${SITE}&deviceId=${dev}` };
   }
 
@@ -49,14 +56,23 @@ describe.each(makeStores())('GET /v1/profile with validators on $name', (db: Tes
       expect(res.status).toBe(401);
       expect(res.headers.get('etag')).toBeNull();
     }
-    const unknown = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${id()}`, { headers: { ...bearer(token), 'if-none-match': '*' } });
+    const unknown = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${id()}`, {
+      headers: { ...bearer(token), 'if-none-match': '*' },
+    });
     expect(unknown.status).toBe(401);
   });
 
   it('a new event changes the ETag, and the old one then gets the new profile', async () => {
     const { dev, token, url } = await device();
     const before = (await h.req('GET', url, { headers: bearer(token) })).headers.get('etag')!;
-    expect((await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: [pageEvent({ product: 'SKU-NEW' })] }, headers: bearer(token) })).status).toBe(202);
+    expect(
+      (
+        await h.req('POST', '/v1/collect', {
+          body: { site: SITE, deviceId: dev, events: [pageEvent({ product: 'SKU-NEW' })] },
+          headers: bearer(token),
+        })
+      ).status,
+    ).toBe(202);
     const res = await h.req('GET', url, { headers: { ...bearer(token), 'if-none-match': before } });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).not.toBe(before);

@@ -29,12 +29,19 @@ describe('rate limits over HTTP', () => {
   let h: Harness;
   let t = 1_000_000;
   beforeAll(async () => {
-    h = await harness(db, { now: () => t, trustProxy: true, rateLimit: { device: { burst: 2, perSecond: 1 }, ip: { burst: 5, perSecond: 1 } } });
+    h = await harness(db, {
+      now: () => t,
+      trustProxy: true,
+      rateLimit: { device: { burst: 2, perSecond: 1 }, ip: { burst: 5, perSecond: 1 } },
+    });
   });
   afterAll(() => db.cleanup());
 
   const collect = (deviceId: string, ip: string) =>
-    h.req('POST', '/v1/collect', { body: { site: SITE, deviceId, events: [pageEvent()] }, headers: { 'x-forwarded-for': ip } });
+    h.req('POST', '/v1/collect', {
+      body: { site: SITE, deviceId, events: [pageEvent()] },
+      headers: { 'x-forwarded-for': ip },
+    });
 
   it('limits per device: 429 with Retry-After, nothing written, other devices unaffected', async () => {
     const dev = id();
@@ -66,9 +73,12 @@ describe('rate limits over HTTP', () => {
     const token = ((await first.json()) as { deviceToken: string }).deviceToken;
     t += 10_000;
     const profile = (auth: string, ip: string) =>
-      h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, { headers: { authorization: `Bearer ${auth}`, 'x-forwarded-for': ip } });
+      h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, {
+        headers: { authorization: `Bearer ${auth}`, 'x-forwarded-for': ip },
+      });
     const strangers = [];
-    for (let i = 0; i < 4; i++) strangers.push((await profile('not-the-token-of-this-device-000', `10.0.2.${i}`)).status);
+    for (let i = 0; i < 4; i++)
+      strangers.push((await profile('not-the-token-of-this-device-000', `10.0.2.${i}`)).status);
     expect(strangers).toEqual([401, 401, 401, 401]);
     expect((await profile(token, '10.0.1.1')).status).toBe(200);
   });

@@ -1,12 +1,28 @@
 // The report computations as pure functions, on rows built by hand: the edges of each rule.
 import { describe, expect, it } from 'vitest';
-import { channelReport, credit, experimentsReport, LOOKBACK_MS, purchases, touchPoint, type TouchPoint } from '../src/reports/index.js';
+import {
+  channelReport,
+  credit,
+  experimentsReport,
+  LOOKBACK_MS,
+  purchases,
+  touchPoint,
+  type TouchPoint,
+} from '../src/reports/index.js';
 import type { ReportDevice, ReportEvent, ReportRows } from '../src/store/types.js';
 
 const D = 86_400_000;
 let seq = 0;
-const e = (deviceId: string, type: string, at: number, props: Record<string, unknown> = {}): ReportEvent => ({ id: `e${++seq}`, deviceId, type, at, device: null, props });
-const t = (deviceId: string, at: number, channel: string, source: string) => e(deviceId, 'touch', at, { touch: { channel, source } });
+const e = (deviceId: string, type: string, at: number, props: Record<string, unknown> = {}): ReportEvent => ({
+  id: `e${++seq}`,
+  deviceId,
+  type,
+  at,
+  device: null,
+  props,
+});
+const t = (deviceId: string, at: number, channel: string, source: string) =>
+  e(deviceId, 'touch', at, { touch: { channel, source } });
 const anon = (deviceId: string): ReportDevice => ({ deviceId, kind: null, userId: null, linkedAt: null });
 const rows = (events: ReportEvent[], devices: ReportDevice[] = [], optins: ReportRows['optins'] = []): ReportRows => ({
   devices,
@@ -16,7 +32,12 @@ const rows = (events: ReportEvent[], devices: ReportDevice[] = [], optins: Repor
 const tp = (at: number, channel: string, source = channel.toLowerCase()): TouchPoint => ({ at, channel, source });
 
 describe('credit', () => {
-  const journey = [tp(0, 'Organic Search', 'google'), tp(10 * D, 'Email'), tp(20 * D, 'Direct'), tp(50 * D, 'Paid Social')];
+  const journey = [
+    tp(0, 'Organic Search', 'google'),
+    tp(10 * D, 'Email'),
+    tp(20 * D, 'Direct'),
+    tp(50 * D, 'Paid Social'),
+  ];
 
   it('gives first-touch credit to the earliest touch before the moment', () => {
     expect(credit(journey, 25 * D, 'first')).toEqual([{ channel: 'Organic Search', source: 'google', weight: 1 }]);
@@ -24,7 +45,9 @@ describe('credit', () => {
 
   it('gives last-touch credit to the latest non-Direct touch, and to Direct only when there is nothing else', () => {
     expect(credit(journey, 25 * D, 'last')).toEqual([{ channel: 'Email', source: 'email', weight: 1 }]);
-    expect(credit([tp(0, 'Direct', '(direct)')], 1, 'last')).toEqual([{ channel: 'Direct', source: '(direct)', weight: 1 }]);
+    expect(credit([tp(0, 'Direct', '(direct)')], 1, 'last')).toEqual([
+      { channel: 'Direct', source: '(direct)', weight: 1 },
+    ]);
   });
 
   it('splits linear credit over the touches of the 30 days before, merging repeats of one source', () => {
@@ -42,14 +65,20 @@ describe('credit', () => {
   });
 
   it('falls back to the latest touch when none is within 30 days, and to Direct without any', () => {
-    expect(credit([tp(0, 'Email')], LOOKBACK_MS + 1, 'linear')).toEqual([{ channel: 'Email', source: 'email', weight: 1 }]);
+    expect(credit([tp(0, 'Email')], LOOKBACK_MS + 1, 'linear')).toEqual([
+      { channel: 'Email', source: 'email', weight: 1 },
+    ]);
     for (const model of ['first', 'last', 'linear'] as const) {
       expect(credit([tp(100, 'Email')], 50, model)).toEqual([{ channel: 'Direct', source: '(direct)', weight: 1 }]);
     }
   });
 
   it('reads an unknown channel as Unassigned and a missing source as (not set)', () => {
-    expect(touchPoint(e('d', 'touch', 5, { touch: { channel: 'Carrier pigeon', source: '' } }))).toEqual({ at: 5, channel: 'Unassigned', source: '(not set)' });
+    expect(touchPoint(e('d', 'touch', 5, { touch: { channel: 'Carrier pigeon', source: '' } }))).toEqual({
+      at: 5,
+      channel: 'Unassigned',
+      source: '(not set)',
+    });
     expect(touchPoint(e('d', 'page', 5, { touch: { channel: 'Email' } }))).toBeNull();
   });
 });
@@ -64,7 +93,9 @@ describe('purchases', () => {
       e('a', 'purchase', 5, { value: 1 }),
       e('a', 'add_to_cart', 6, { orderId: 'o2', value: 3 }),
     ]);
-    expect(list.map((p) => [p.orderId.startsWith('event:') ? 'event' : p.orderId, p.deviceId, p.value, p.currency])).toEqual([
+    expect(
+      list.map((p) => [p.orderId.startsWith('event:') ? 'event' : p.orderId, p.deviceId, p.value, p.currency]),
+    ).toEqual([
       ['o1', 'a', 10, 'EUR'],
       ['7', 'a', 0, '(none)'],
       ['event', 'a', 0, '(none)'],
@@ -79,7 +110,11 @@ describe('channelReport', () => {
 
   it('does not count again in the range an order first sent before it', () => {
     const r = channelReport(
-      rows([t('a', 95 * D, 'Email', 'news'), e('a', 'purchase', 96 * D, { orderId: 'o1', value: 10, currency: 'EUR' }), e('a', 'purchase', 101 * D, { orderId: 'o1', value: 10, currency: 'EUR' })]),
+      rows([
+        t('a', 95 * D, 'Email', 'news'),
+        e('a', 'purchase', 96 * D, { orderId: 'o1', value: 10, currency: 'EUR' }),
+        e('a', 'purchase', 101 * D, { orderId: 'o1', value: 10, currency: 'EUR' }),
+      ]),
       { from, to, model: 'last' },
     );
     // The resent order is activity (a visitor) but not an order.
@@ -93,7 +128,10 @@ describe('channelReport', () => {
       { deviceId: 'p2', kind: 'desktop', userId: 'u', linkedAt: 112 * D },
       { deviceId: 'q1', kind: 'mobile', userId: 'late', linkedAt: 111 * D },
     ];
-    const r = channelReport(rows([e('p1', 'page', 101 * D), e('p2', 'page', 102 * D), e('q1', 'page', 103 * D)], devices), { from, to, model: 'first' });
+    const r = channelReport(
+      rows([e('p1', 'page', 101 * D), e('p2', 'page', 102 * D), e('q1', 'page', 103 * D)], devices),
+      { from, to, model: 'first' },
+    );
     expect([r.totals.visitors, r.totals.identified]).toEqual([2, 1]);
   });
 
@@ -107,7 +145,9 @@ describe('channelReport', () => {
       ]),
       { from, to, model: 'last' },
     );
-    const by = Object.fromEntries(r.channels.map((c) => [c.channel, [c.visitors, c.purchasers, c.repeatPurchasers, c.orders, c.revenue]]));
+    const by = Object.fromEntries(
+      r.channels.map((c) => [c.channel, [c.visitors, c.purchasers, c.repeatPurchasers, c.orders, c.revenue]]),
+    );
     expect(by).toEqual({ 'Paid Search': [1, 1, 1, 1, 40], Email: [0, 0, 0, 1, 60] });
   });
 });
@@ -137,7 +177,9 @@ describe('experimentsReport', () => {
       { from: 0, to: 100 },
     );
     // u: exposed at 10, opted in at 5 (before), bought at 30 (after). x: bought at 5, before exposure at 6.
-    expect(r.variants).toEqual([{ variant: 'v', visitors: 2, optins: 0, purchasers: 1, optinRate: 0, purchaseRate: 0.5 }]);
+    expect(r.variants).toEqual([
+      { variant: 'v', visitors: 2, optins: 0, purchasers: 1, optinRate: 0, purchaseRate: 0.5 },
+    ]);
     // 'y' was seen (its preview event) but never exposed: it is the baseline's one visitor.
     expect(r.baseline.visitors).toBe(1);
     expect(r.prompts).toEqual([]);

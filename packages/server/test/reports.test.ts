@@ -19,18 +19,29 @@ const SITE = 'report-shop';
 
 let seq = 0;
 const eid = () => `rep-${(++seq).toString().padStart(8, '0')}`;
-const ev = (type: string, at: number, props: Record<string, unknown> = {}) => ({ id: eid(), type, at, ...props }) as CairnEvent;
+const ev = (type: string, at: number, props: Record<string, unknown> = {}) =>
+  ({ id: eid(), type, at, ...props }) as CairnEvent;
 const touch = (at: number, channel: Channel, source: string) =>
   ev('touch', at, { touch: { channel, source, medium: channel === 'Direct' ? '(none)' : 'x', landingPath: '/', at } });
-const page = (at: number, device?: DeviceKind) => ev('page', at, { path: '/p', title: 'P', session: 's', ...(device ? { device } : {}) });
+const page = (at: number, device?: DeviceKind) =>
+  ev('page', at, { path: '/p', title: 'P', session: 's', ...(device ? { device } : {}) });
 const purchase = (at: number, orderId: string, value: number, currency: string) =>
   ev('purchase', at, { orderId, value, currency, items: [{ sku: 'SKU-1', qty: 1 }] });
 
 /** Writes the dataset through the store, as the HTTP endpoints would have. */
 async function load(store: Store): Promise<void> {
-  const put = (dev: string, kind: DeviceKind | undefined, events: CairnEvent[]) => store.ingest(SITE, dev, events, `hash-${dev}`, kind);
+  const put = (dev: string, kind: DeviceKind | undefined, events: CairnEvent[]) =>
+    store.ingest(SITE, dev, events, `hash-${dev}`, kind);
   const optin = (deviceId: string, at: number, promptId?: string) =>
-    store.addOptin({ id: eid(), site: SITE, deviceId, email: 'a@example.com', consentText: 'Yes', at, ...(promptId ? { promptId } : {}) });
+    store.addOptin({
+      id: eid(),
+      site: SITE,
+      deviceId,
+      email: 'a@example.com',
+      consentText: 'Yes',
+      at,
+      ...(promptId ? { promptId } : {}),
+    });
 
   // Alice, desktop device A1 and mobile device A2, both linked to user "alice".
   await put('alice-desktop-1', 'desktop', [
@@ -77,9 +88,18 @@ async function load(store: Store): Promise<void> {
   await put('frank-device-1', undefined, [page(T0 + 8 * D), ev('prompt_shown', T0 + 8 * D + 1, { prompt: 'welcome' })]);
   // Dan: active only before the range. Erin: only after it. Neither is a visitor.
   await put('dan-device-01', 'desktop', [touch(T0 - 3 * D, 'Email', 'newsletter'), page(T0 - 3 * D)]);
-  await put('erin-device-1', 'mobile', [touch(T0 + 12 * D, 'Paid Social', 'facebook'), purchase(T0 + 12 * D, 'E-1', 999, 'EUR')]);
+  await put('erin-device-1', 'mobile', [
+    touch(T0 + 12 * D, 'Paid Social', 'facebook'),
+    purchase(T0 + 12 * D, 'E-1', 999, 'EUR'),
+  ]);
   // Another site's data never shows up.
-  await store.ingest('other-site', 'alice-desktop-1', [touch(T0 + D, 'Affiliates', 'partner'), purchase(T0 + D, 'Z-1', 500, 'EUR')], 'h', 'desktop');
+  await store.ingest(
+    'other-site',
+    'alice-desktop-1',
+    [touch(T0 + D, 'Affiliates', 'partner'), purchase(T0 + D, 'Z-1', 500, 'EUR')],
+    'h',
+    'desktop',
+  );
 }
 
 /** visitors, optins, identified, purchasers, repeatPurchasers, orders, revenue */
@@ -132,7 +152,11 @@ const EXPECTED: Record<'first' | 'last' | 'linear', Expected> = {
       ['Organic Search', [0.5, 0.5, 0, 0, 0, 0, 0], { google: [0.5, 0.5, 0, 0, 0, 0, 0] }],
       ['Referral', [0.5, 0.5, 0, 0, 0, 0, 0], { 'blog.example': [0.5, 0.5, 0, 0, 0, 0, 0] }],
       ['Email', [0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 30], { newsletter: [0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 30] }],
-      ['Organic Social', [0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 30], { pinterest: [0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 30] }],
+      [
+        'Organic Social',
+        [0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 30],
+        { pinterest: [0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 30] },
+      ],
       ['Paid Search', [0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 30], { google: [0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 30] }],
     ],
   },
@@ -152,7 +176,15 @@ interface ChannelsBody {
   otherCurrencies: { currency: string; orders: number; revenue: number }[];
 }
 
-const counts = (r: Row): Counts => [r.visitors, r.optins, r.identified, r.purchasers, r.repeatPurchasers, r.orders, r.revenue];
+const counts = (r: Row): Counts => [
+  r.visitors,
+  r.optins,
+  r.identified,
+  r.purchasers,
+  r.repeatPurchasers,
+  r.orders,
+  r.revenue,
+];
 
 describe.each(makeStores())('reports API on $name', (db: TestDb) => {
   let h: Harness;
@@ -176,7 +208,13 @@ describe.each(makeStores())('reports API on $name', (db: TestDb) => {
       expect(body).toMatchObject({ site: SITE, model, from: T0, to: T0 + 10 * D, currency: 'EUR' });
       const want = EXPECTED[model];
       expect(counts(body.totals)).toEqual(want.totals);
-      expect(body.channels.map((c) => [c.channel, counts(c), Object.fromEntries(c.sources.map((s) => [s.source, counts(s)]))])).toEqual(want.channels);
+      expect(
+        body.channels.map((c) => [
+          c.channel,
+          counts(c),
+          Object.fromEntries(c.sources.map((s) => [s.source, counts(s)])),
+        ]),
+      ).toEqual(want.channels);
       // Whatever the model, the channels share out the same people and the same money.
       const sum = (k: keyof Row) => body.channels.reduce((n, c) => n + (c[k] as number), 0);
       expect(sum('visitors')).toBeCloseTo(4, 9);
@@ -233,14 +271,25 @@ describe.each(makeStores())('reports API on $name', (db: TestDb) => {
   it('reports variants and prompts', async () => {
     const res = await get(`/v1/reports/experiments?site=${SITE}&${RANGE}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { variants: unknown[]; baseline: unknown; prompts: { prompt: string; total: unknown; devices: Record<string, unknown> }[] };
+    const body = (await res.json()) as {
+      variants: unknown[];
+      baseline: unknown;
+      prompts: { prompt: string; total: unknown; devices: Record<string, unknown> }[];
+    };
     // pin: Alice (first seen at T0+3d: her opt-in at T0+2d came before it, A-1 after) and Carol (opted in after).
     // fb: Bob, who bought after it. Baseline: Frank, the one visitor who got no variant.
     expect(body.variants).toEqual([
       { variant: 'pin', visitors: 2, optins: 1, purchasers: 1, optinRate: 0.5, purchaseRate: 0.5 },
       { variant: 'fb', visitors: 1, optins: 0, purchasers: 1, optinRate: 0, purchaseRate: 1 },
     ]);
-    expect(body.baseline).toEqual({ variant: null, visitors: 1, optins: 0, purchasers: 0, optinRate: 0, purchaseRate: 0 });
+    expect(body.baseline).toEqual({
+      variant: null,
+      visitors: 1,
+      optins: 0,
+      purchasers: 0,
+      optinRate: 0,
+      purchaseRate: 0,
+    });
     // welcome: shown on Carol's desktop (submitted, opted in), Bob's mobile (dismissed) and Frank's
     // unknown device; Alice opted in through it on her mobile.
     expect(body.prompts).toEqual([
@@ -296,7 +345,9 @@ describe.each(makeStores())('reports API on $name', (db: TestDb) => {
     const now = T0 + 10 * D;
     const app = createApp({ store: h.store, logger: false, adminKey: ADMIN_KEY, now: () => now });
     app.route('/', reportsRoutes({ store: h.store, adminKey: ADMIN_KEY, now: () => now }));
-    const body = (await (await app.request(`/v1/reports/channels?site=${SITE}`, { headers: admin })).json()) as ChannelsBody;
+    const body = (await (
+      await app.request(`/v1/reports/channels?site=${SITE}`, { headers: admin })
+    ).json()) as ChannelsBody;
     expect(body).toMatchObject({ model: 'last', from: now - 30 * D, to: now });
     // From T0-20d: Dan's visit (T0-3d, a newsletter) now counts too.
     expect(body.totals.visitors).toBe(5);
@@ -310,7 +361,9 @@ describe('the reports in the OpenAPI document', () => {
     const store = await db.open();
     try {
       const served = reportsRoutes({ store }).routes.map((r) => `${r.method.toLowerCase()} ${r.path}`);
-      const documented = Object.entries(reportsOpenApiPaths()).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m} ${p}`));
+      const documented = Object.entries(reportsOpenApiPaths()).flatMap(([p, ops]) =>
+        Object.keys(ops as object).map((m) => `${m} ${p}`),
+      );
       expect(new Set(documented)).toEqual(new Set(served));
     } finally {
       await db.cleanup();

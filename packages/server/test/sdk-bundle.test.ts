@@ -9,7 +9,15 @@ import { admin, config, harness, SITE } from './helpers/http.js';
 
 const hostile = (() => {
   const r = validateSiteConfig(
-    config({ variants: [{ id: 'v', name: 'x', slots: { t: { text: '</script><script>alert(1)</script>\u2028\u2029 $& $1 "quoted" \\ end' } } }] }),
+    config({
+      variants: [
+        {
+          id: 'v',
+          name: 'x',
+          slots: { t: { text: '</script><script>alert(1)</script>\u2028\u2029 $& $1 "quoted" \\ end' } },
+        },
+      ],
+    }),
   );
   if (!r.ok) throw new Error('fixture');
   return r.config;
@@ -55,7 +63,10 @@ describe.skipIf(!resolveSdkPath())('GET /v1/sdk.js with the built @cairn/sdk bun
     for (const name of names) {
       const res = await h.req('GET', new URL(name, `https://sync.example/v1/sdk.js?site=${SITE}`).pathname);
       expect(res.status, name).toBe(200);
-      expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(dirname(resolveSdkPath()!), name))), name).toBe(true);
+      expect(
+        Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(dirname(resolveSdkPath()!), name))),
+        name,
+      ).toBe(true);
     }
   });
 });

@@ -89,10 +89,16 @@ describe('GET /v1/cairn-<name>.<hash>.js: the SDK chunks', () => {
   });
 
   it('the ETag of /v1/sdk.js changes when the head names another chunk', async () => {
-    await h.req('PUT', '/v1/config', { body: { site: 'shop' }, headers: { authorization: 'Bearer test-admin-key-0123456789' } });
+    await h.req('PUT', '/v1/config', {
+      body: { site: 'shop' },
+      headers: { authorization: 'Bearer test-admin-key-0123456789' },
+    });
     const before = (await h.req('GET', '/v1/sdk.js?site=shop')).headers.get('etag');
     // A rebuild: the head is the same but for the chunk's hashed name (same size, so only the content tells).
-    writeFileSync(join(dir, 'cairn.js'), `!function(){var c="__CAIRN_EMBEDDED_CONFIG__";import("./cairn-body.0123456789abcdee.js")}();`);
+    writeFileSync(
+      join(dir, 'cairn.js'),
+      `!function(){var c="__CAIRN_EMBEDDED_CONFIG__";import("./cairn-body.0123456789abcdee.js")}();`,
+    );
     const after = (await h.req('GET', '/v1/sdk.js?site=shop')).headers.get('etag');
     expect(after).not.toBe(before);
   });
@@ -111,7 +117,15 @@ describe('createSdkChunks().read', () => {
     const chunks = createSdkChunks(() => join(dist, 'cairn.js'));
     try {
       expect(await chunks.read(BODY_NAME)).toMatchObject({ bytes: new TextEncoder().encode(BODY) });
-      for (const name of ['cairn.js', '../cairn-up.0123456789abcdef.js', `${BODY_NAME}/../cairn.js`, `x/../${BODY_NAME}`, 'cairn-body.0123456.js', `cairn-body.${'a'.repeat(65)}.js`, `cairn-body.0123456789abcdef.js\u0000`]) {
+      for (const name of [
+        'cairn.js',
+        '../cairn-up.0123456789abcdef.js',
+        `${BODY_NAME}/../cairn.js`,
+        `x/../${BODY_NAME}`,
+        'cairn-body.0123456.js',
+        `cairn-body.${'a'.repeat(65)}.js`,
+        `cairn-body.0123456789abcdef.js\u0000`,
+      ]) {
         expect(await chunks.read(name), name).toBeNull();
       }
       expect(await createSdkChunks(() => null).read(BODY_NAME)).toBe('unbuilt');

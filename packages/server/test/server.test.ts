@@ -20,7 +20,13 @@ describe('startServer', () => {
   });
 
   it('drops a client that never finishes its headers (slowloris)', async () => {
-    const s = await startServer({ port: 0, db: db.options.sqlitePath as string, logger: false, headersTimeoutMs: 500, requestTimeoutMs: 1000 });
+    const s = await startServer({
+      port: 0,
+      db: db.options.sqlitePath as string,
+      logger: false,
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 1000,
+    });
     try {
       const sock = connect(s.port, '127.0.0.1');
       let got = '';
@@ -35,11 +41,15 @@ describe('startServer', () => {
 
   it('rejects an invalid config with a StartupError naming the field, before opening anything', async () => {
     const bad = config({ origins: ['javascript:alert(1)'] });
-    await expect(startServer({ port: 0, db: db.options.sqlitePath as string, logger: false, config: bad })).rejects.toThrow(StartupError);
-    await expect(startServer({ port: 0, db: db.options.sqlitePath as string, logger: false, config: bad })).rejects.toThrow(/origins\.0/);
+    await expect(
+      startServer({ port: 0, db: db.options.sqlitePath as string, logger: false, config: bad }),
+    ).rejects.toThrow(StartupError);
+    await expect(
+      startServer({ port: 0, db: db.options.sqlitePath as string, logger: false, config: bad }),
+    ).rejects.toThrow(/origins\.0/);
   });
 
-  it('keeps a seeded config\'s ETag across restarts when it did not change', async () => {
+  it("keeps a seeded config's ETag across restarts when it did not change", async () => {
     const etags: (string | null)[] = [];
     for (let i = 0; i < 2; i++) {
       const s = await startServer({ port: 0, db: db.options.sqlitePath as string, logger: false, config: config() });

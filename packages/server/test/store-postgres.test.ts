@@ -34,7 +34,9 @@ describe('opening a postgres store', () => {
 
   it('rejects a URL that is not a postgres:// URL', async () => {
     for (const url of ['not a url', 'mysql://root@127.0.0.1/db']) {
-      expect((await failure(openStore({ databaseUrl: url }))).message).toMatch(/^invalid DATABASE_URL: expected postgres:\/\//);
+      expect((await failure(openStore({ databaseUrl: url }))).message).toMatch(
+        /^invalid DATABASE_URL: expected postgres:\/\//,
+      );
     }
   });
 
@@ -48,7 +50,15 @@ describe('opening a postgres store', () => {
     try {
       const store = await db.open();
       await store.ping();
-      expect(Object.keys(await db.tables()).sort()).toEqual(['configs', 'devices', 'events', 'links', 'optins', 'schema_migrations', 'users']);
+      expect(Object.keys(await db.tables()).sort()).toEqual([
+        'configs',
+        'devices',
+        'events',
+        'links',
+        'optins',
+        'schema_migrations',
+        'users',
+      ]);
     } finally {
       await db.cleanup();
     }

@@ -1,9 +1,22 @@
 // The pure profile builder both stores share: merging, ordering, device kinds and caps.
 import { describe, expect, it } from 'vitest';
 import { LIMITS, profileSchema, type Touch } from '@cairn/schema';
-import { buildProfile, emptyProfile, type ItemRow, type PageRow, type ProfileRows, type TouchRow } from '../src/store/profile.js';
+import {
+  buildProfile,
+  emptyProfile,
+  type ItemRow,
+  type PageRow,
+  type ProfileRows,
+  type TouchRow,
+} from '../src/store/profile.js';
 
-const t = (channel: Touch['channel'], at: number, source = 'src'): Touch => ({ source, medium: 'm', channel, landingPath: '/', at });
+const t = (channel: Touch['channel'], at: number, source = 'src'): Touch => ({
+  source,
+  medium: 'm',
+  channel,
+  landingPath: '/',
+  at,
+});
 const rows = (over: Partial<ProfileRows>): ProfileRows => ({
   userId: null,
   kinds: new Map(),
@@ -16,8 +29,19 @@ const rows = (over: Partial<ProfileRows>): ProfileRows => ({
   optedIn: false,
   ...over,
 });
-const page = (id: string, at: number, deviceId: string, body: Record<string, unknown> = {}): PageRow => ({ id, at, deviceId, body: { path: `/${id}`, title: id, ...body } });
-const item = (id: string, value: string, at: number, deviceId: string, device?: string): ItemRow => ({ id, value, at, deviceId, device });
+const page = (id: string, at: number, deviceId: string, body: Record<string, unknown> = {}): PageRow => ({
+  id,
+  at,
+  deviceId,
+  body: { path: `/${id}`, title: id, ...body },
+});
+const item = (id: string, value: string, at: number, deviceId: string, device?: string): ItemRow => ({
+  id,
+  value,
+  at,
+  deviceId,
+  device,
+});
 const touchRow = (id: string, touch: unknown): TouchRow => ({ id, at: (touch as Touch).at, touch });
 
 describe('buildProfile', () => {
@@ -29,7 +53,13 @@ describe('buildProfile', () => {
           ['phone', 'mobile'],
           ['desk', 'desktop'],
         ]),
-        pages: [page('a', 10, 'phone'), page('c', 30, 'desk'), page('b', 20, 'phone'), page('c', 30, 'desk'), page('d', 30, 'phone')],
+        pages: [
+          page('a', 10, 'phone'),
+          page('c', 30, 'desk'),
+          page('b', 20, 'phone'),
+          page('c', 30, 'desk'),
+          page('d', 30, 'phone'),
+        ],
       }),
     );
     expect(p.pageViews.map((v) => v.id)).toEqual(['d', 'c', 'b', 'a']);
@@ -44,7 +74,12 @@ describe('buildProfile', () => {
           ['phone', 'mobile'],
           ['unknown', null],
         ]),
-        pages: [page('a', 3, 'phone', { device: 'desktop' }), page('b', 2, 'phone'), page('c', 1, 'unknown'), page('d', 0, 'unknown', { device: 'tablet' })],
+        pages: [
+          page('a', 3, 'phone', { device: 'desktop' }),
+          page('b', 2, 'phone'),
+          page('c', 1, 'unknown'),
+          page('d', 0, 'unknown', { device: 'tablet' }),
+        ],
       }),
     );
     expect(p.pageViews.map((v) => v.device)).toEqual(['desktop', 'mobile', undefined, undefined]);
@@ -52,12 +87,16 @@ describe('buildProfile', () => {
   });
 
   it('keeps path, title, product and category, with defaults for missing or odd values', () => {
-    const p = buildProfile(rows({ pages: [{ id: 'x', at: 1, deviceId: 'd', body: { path: 5, product: 'sku', category: null } }] }));
+    const p = buildProfile(
+      rows({ pages: [{ id: 'x', at: 1, deviceId: 'd', body: { path: 5, product: 'sku', category: null } }] }),
+    );
     expect(p.pageViews).toEqual([{ id: 'x', at: 1, path: '', title: '', product: 'sku' }]);
   });
 
   it('lists each product once at its latest sighting, capped', () => {
-    const products = Array.from({ length: 120 }, (_, i) => item(`e${String(i).padStart(3, '0')}`, `sku-${i % 60}`, i, 'phone'));
+    const products = Array.from({ length: 120 }, (_, i) =>
+      item(`e${String(i).padStart(3, '0')}`, `sku-${i % 60}`, i, 'phone'),
+    );
     const p = buildProfile(rows({ kinds: new Map([['phone', 'mobile']]), products }));
     expect(p.products).toHaveLength(LIMITS.products);
     expect(p.products[0]).toEqual({ id: 'sku-59', at: 119, device: 'mobile' });

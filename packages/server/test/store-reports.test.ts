@@ -6,7 +6,8 @@ import { makeStores, type TestDb } from './helpers/db.js';
 
 let seq = 0;
 const eid = () => `sr-${(++seq).toString().padStart(8, '0')}`;
-const ev = (type: string, at: number, props: Record<string, unknown> = {}) => ({ id: eid(), type, at, ...props }) as CairnEvent;
+const ev = (type: string, at: number, props: Record<string, unknown> = {}) =>
+  ({ id: eid(), type, at, ...props }) as CairnEvent;
 const touch = { channel: 'Email', source: 'newsletter', medium: 'email', landingPath: '/', at: 1 };
 
 describe.each(makeStores())('reportRows on $name', (db: TestDb) => {
@@ -32,18 +33,51 @@ describe.each(makeStores())('reportRows on $name', (db: TestDb) => {
     // Stored out of order, on two devices.
     await store.ingest(site, 'dev-one-0001', [e.atEnd, e.buy, e.page, e.before], 'h', 'mobile');
     await store.ingest(site, 'dev-two-0002', [e.shown, e.touch, e.optinEvent, e.applied, e.cart], 'h');
-    await store.ingest('rr-other-site', 'dev-one-0001', [ev('purchase', 1500, { orderId: 'x', value: 1, currency: 'EUR' })], 'h');
+    await store.ingest(
+      'rr-other-site',
+      'dev-one-0001',
+      [ev('purchase', 1500, { orderId: 'x', value: 1, currency: 'EUR' })],
+      'h',
+    );
 
     const rows = await store.reportRows(site, 1000, 2000);
     expect(rows.events).toEqual([
       { id: e.page.id, deviceId: 'dev-one-0001', type: 'page', at: 1000, device: 'mobile', props: {} },
       { id: e.touch.id, deviceId: 'dev-two-0002', type: 'touch', at: 1001, device: null, props: { touch } },
-      { id: e.buy.id, deviceId: 'dev-one-0001', type: 'purchase', at: 1002, device: null, props: { orderId: 'o-1', value: 12.5, currency: 'EUR', items: [{ sku: 'a', qty: 2 }] } },
+      {
+        id: e.buy.id,
+        deviceId: 'dev-one-0001',
+        type: 'purchase',
+        at: 1002,
+        device: null,
+        props: { orderId: 'o-1', value: 12.5, currency: 'EUR', items: [{ sku: 'a', qty: 2 }] },
+      },
       // An opt-in event carries the address: reports never read it.
       { id: e.optinEvent.id, deviceId: 'dev-two-0002', type: 'optin', at: 1003, device: null, props: {} },
-      { id: e.shown.id, deviceId: 'dev-two-0002', type: 'prompt_shown', at: 1004, device: 'desktop', props: { prompt: 'p', device: 'desktop' } },
-      { id: e.applied.id, deviceId: 'dev-two-0002', type: 'variant_applied', at: 1005, device: null, props: { variant: 'v1', slots: ['hero'] } },
-      { id: e.cart.id, deviceId: 'dev-two-0002', type: 'add_to_cart', at: 1006, device: null, props: { sku: 'a', value: 3, currency: 'EUR' } },
+      {
+        id: e.shown.id,
+        deviceId: 'dev-two-0002',
+        type: 'prompt_shown',
+        at: 1004,
+        device: 'desktop',
+        props: { prompt: 'p', device: 'desktop' },
+      },
+      {
+        id: e.applied.id,
+        deviceId: 'dev-two-0002',
+        type: 'variant_applied',
+        at: 1005,
+        device: null,
+        props: { variant: 'v1', slots: ['hero'] },
+      },
+      {
+        id: e.cart.id,
+        deviceId: 'dev-two-0002',
+        type: 'add_to_cart',
+        at: 1006,
+        device: null,
+        props: { sku: 'a', value: 3, currency: 'EUR' },
+      },
     ]);
     expect(rows.devices).toEqual([
       { deviceId: 'dev-one-0001', kind: 'mobile', userId: null, linkedAt: null },
@@ -63,8 +97,23 @@ describe.each(makeStores())('reportRows on $name', (db: TestDb) => {
     await store.link(site, 'phone-00002', 'u-1', 8000); // 'already': the first link time stays
     await store.link(site, 'phone-00002', 'u-2', 8500); // 'conflict': recorded for audit, not a link
     // The phone has no event in the range, only an opt-in.
-    await store.addOptin({ id: eid(), site, deviceId: 'phone-00002', email: 'a@example.com', consentText: 'ok', at: 5500, promptId: 'welcome' });
-    await store.addOptin({ id: eid(), site, deviceId: 'tablet-0003', email: 'b@example.com', consentText: 'ok', at: 200 });
+    await store.addOptin({
+      id: eid(),
+      site,
+      deviceId: 'phone-00002',
+      email: 'a@example.com',
+      consentText: 'ok',
+      at: 5500,
+      promptId: 'welcome',
+    });
+    await store.addOptin({
+      id: eid(),
+      site,
+      deviceId: 'tablet-0003',
+      email: 'b@example.com',
+      consentText: 'ok',
+      at: 200,
+    });
 
     const rows = await store.reportRows(site, 1000, 9000);
     expect(rows.devices).toEqual([
@@ -84,6 +133,10 @@ describe.each(makeStores())('reportRows on $name', (db: TestDb) => {
   });
 
   it('returns nothing for a site or a range without data', async () => {
-    expect(await store.reportRows('rr-nobody', 0, Number.MAX_SAFE_INTEGER)).toEqual({ devices: [], events: [], optins: [] });
+    expect(await store.reportRows('rr-nobody', 0, Number.MAX_SAFE_INTEGER)).toEqual({
+      devices: [],
+      events: [],
+      optins: [],
+    });
   });
 });

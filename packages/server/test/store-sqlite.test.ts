@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import ts from 'typescript';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, StoreError } from '../src/store/index.js';
 import { sqliteMigrations } from '../src/store/migrations.js';
 
@@ -21,9 +21,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 // and served to them by a tiny module hook, so each child starts without loading TypeScript itself.
 const compiled: Record<string, string> = {};
 for (const dir of ['src/store', 'src']) {
-  for (const f of readdirSync(join(serverDir, dir)).filter((n) => n.endsWith('.ts') && (dir !== 'src' || n === 'profile.ts'))) {
+  for (const f of readdirSync(join(serverDir, dir)).filter(
+    (n) => n.endsWith('.ts') && (dir !== 'src' || n === 'profile.ts'),
+  )) {
     const file = join(serverDir, dir, f);
-    const out = ts.transpileModule(readFileSync(file, 'utf8'), { fileName: file, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+    const out = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
     compiled[pathToFileURL(file).href] = out.outputText;
   }
 }
@@ -44,7 +49,10 @@ export async function load(url, ctx, next) {
 `,
 );
 const register = join(tmp, 'register.mjs');
-writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+writeFileSync(
+  register,
+  `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+);
 
 /** Runs `code` (an ES module body with `openStore` in scope) in a new Node process. */
 function child(code: string, env: Record<string, string>): ChildProcess {
@@ -73,7 +81,12 @@ describe('sqlite store across processes', () => {
     const holder = await openStore({ sqlitePath: db, migrate: false });
     const raw = new Database(db);
     raw.exec('BEGIN IMMEDIATE');
-    const procs = [1, 2, 3, 4].map(() => child(`console.log('ready'); const s = await openStore({ sqlitePath: process.env.DB }); await s.close(); console.log('done');`, { DB: db }));
+    const procs = [1, 2, 3, 4].map(() =>
+      child(
+        `console.log('ready'); const s = await openStore({ sqlitePath: process.env.DB }); await s.close(); console.log('done');`,
+        { DB: db },
+      ),
+    );
     const results = procs.map(exited);
     const out = procs.map(() => [] as string[]);
     await Promise.all(

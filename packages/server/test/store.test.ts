@@ -1,6 +1,14 @@
 // The one storage suite: every test runs against SQLite and against PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LIMITS, validateSiteConfig, type CairnEvent, type Channel, type OptinBody, type SiteConfig, type Touch } from '@cairn/schema';
+import {
+  LIMITS,
+  validateSiteConfig,
+  type CairnEvent,
+  type Channel,
+  type OptinBody,
+  type SiteConfig,
+  type Touch,
+} from '@cairn/schema';
 import { StoreError, type Store } from '../src/store/index.js';
 import { sqliteMigrations, pgMigrations } from '../src/store/migrations.js';
 import { makeStores, type Row, type TestDb } from './helpers/db.js';
@@ -24,7 +32,8 @@ const touchOf = (channel: Channel, source: string, at: number): Touch => ({
 });
 // CairnEvent's catch-all index signature does not admit the `touch` object in a spread literal, hence the casts.
 const asEvent = (e: object) => e as CairnEvent;
-const pageEv = (at: number, props: Partial<CairnEvent> = {}) => asEvent({ id: newId(), type: 'page', at, path: `/p/${at}`, title: `Page ${at}`, session: 's1', ...props });
+const pageEv = (at: number, props: Partial<CairnEvent> = {}) =>
+  asEvent({ id: newId(), type: 'page', at, path: `/p/${at}`, title: `Page ${at}`, session: 's1', ...props });
 const touchEv = (t: Touch) => asEvent({ id: newId(), type: 'touch', at: t.at, touch: t });
 
 const config = (site: string, extra: object = {}): SiteConfig => {
@@ -46,7 +55,8 @@ const optin = (site: string, deviceId: string, over: Partial<OptinBody> = {}): O
 });
 
 /** Rows of `table` that belong to `site`. */
-const rowsOf = (tables: Record<string, Row[]>, table: string, site: string) => (tables[table] ?? []).filter((r) => r.site === site);
+const rowsOf = (tables: Record<string, Row[]>, table: string, site: string) =>
+  (tables[table] ?? []).filter((r) => r.site === site);
 
 describe.each(makeStores())('$name store', (db: TestDb) => {
   let store: Store;
@@ -65,11 +75,19 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       const dev = newDevice();
       const batch = [pageEv(1000), pageEv(2000), pageEv(3000)];
 
-      expect(await store.ingest(site, dev, batch, 'hash-1', 'mobile')).toEqual({ accepted: 3, duplicates: 0, newDevice: true });
+      expect(await store.ingest(site, dev, batch, 'hash-1', 'mobile')).toEqual({
+        accepted: 3,
+        duplicates: 0,
+        newDevice: true,
+      });
       // A retry (lost response) and a batch overlapping it.
       expect(await store.ingest(site, dev, batch, 'hash-2')).toEqual({ accepted: 0, duplicates: 3, newDevice: false });
       const more = pageEv(4000);
-      expect(await store.ingest(site, dev, [batch[0]!, more, more], 'hash-3')).toEqual({ accepted: 1, duplicates: 2, newDevice: false });
+      expect(await store.ingest(site, dev, [batch[0]!, more, more], 'hash-3')).toEqual({
+        accepted: 1,
+        duplicates: 2,
+        newDevice: false,
+      });
 
       const device = await store.getDevice(site, dev);
       expect(device).toMatchObject({ site, deviceId: dev, tokenHash: 'hash-1', userId: null, kind: 'mobile' });
@@ -116,10 +134,13 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       const site = newSite();
       const dev = newDevice();
       const events = Array.from({ length: 120 }, (_, i) =>
-        i % 10 === 0 ? touchEv(touchOf('Paid Search', 'google', 1000 + i)) : pageEv(1000 + i, { product: `sku-${i % 7}`, device: 'mobile' }),
+        i % 10 === 0
+          ? touchEv(touchOf('Paid Search', 'google', 1000 + i))
+          : pageEv(1000 + i, { product: `sku-${i % 7}`, device: 'mobile' }),
       );
       // Each instance sends overlapping 30-event windows, shuffled differently, all at once.
-      const windows = (offset: number) => Array.from({ length: 6 }, (_, w) => events.slice(w * 20 + offset, w * 20 + offset + 30));
+      const windows = (offset: number) =>
+        Array.from({ length: 6 }, (_, w) => events.slice(w * 20 + offset, w * 20 + offset + 30));
       const calls = [
         ...windows(0).map((batch) => store.ingest(site, dev, batch, 'h-a')),
         ...windows(5).map((batch) => other.ingest(site, dev, [...batch].reverse(), 'h-b')),
@@ -204,8 +225,18 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       const site = newSite();
       const dev = newDevice();
       // One batch each, in an order that is neither the ids' nor their reverse.
-      for (const [id, source] of [['m-1', 'pinterest'], ['z-2', 'facebook'], ['a-3', 'google'], ['k-4', 'bing']] as const) {
-        await store.ingest(site, dev, [asEvent({ id, type: 'touch', at: 500, touch: touchOf('Organic Social', source, 500) })], 'h');
+      for (const [id, source] of [
+        ['m-1', 'pinterest'],
+        ['z-2', 'facebook'],
+        ['a-3', 'google'],
+        ['k-4', 'bing'],
+      ] as const) {
+        await store.ingest(
+          site,
+          dev,
+          [asEvent({ id, type: 'touch', at: 500, touch: touchOf('Organic Social', source, 500) })],
+          'h',
+        );
       }
       const p = await store.profile(site, dev);
       // buildProfile: the first touch is the oldest, then the smallest id; the last, the newest, then the greatest id.
@@ -260,8 +291,24 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       const social = touchOf('Paid Social', 'pinterest', 3000);
       const direct = touchOf('Direct', '(direct)', 5000);
       const shared = pageEv(1000, { product: 'sku-shared', device: 'desktop' });
-      await store.ingest(site, phone, [touchEv(social), pageEv(3100, { product: 'sku-phone', category: 'bags' }), pageEv(3200, { product: 'sku-shared' })], 'hp', 'mobile');
-      await store.ingest(site, desk, [touchEv(earliest), shared, touchEv(direct), pageEv(5100, { category: 'bags' })], 'hd', 'desktop');
+      await store.ingest(
+        site,
+        phone,
+        [
+          touchEv(social),
+          pageEv(3100, { product: 'sku-phone', category: 'bags' }),
+          pageEv(3200, { product: 'sku-shared' }),
+        ],
+        'hp',
+        'mobile',
+      );
+      await store.ingest(
+        site,
+        desk,
+        [touchEv(earliest), shared, touchEv(direct), pageEv(5100, { category: 'bags' })],
+        'hd',
+        'desktop',
+      );
       await store.addOptin(optin(site, phone));
 
       // Before linking, neither sees the other.
@@ -304,11 +351,16 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       const site = newSite();
       const [d1, d2] = [newDevice('cap1'), newDevice('cap2')];
       const all: CairnEvent[] = [];
-      for (let i = 0; i < 300; i++) all.push(pageEv(10_000 + i * 10, { product: `sku-${i % 80}`, category: `cat-${i % 45}` }));
-      for (let i = 0; i < 70; i++) all.push(touchEv(touchOf(i % 3 ? 'Direct' : 'Referral', `ref-${i}`, 10_000 + i * 40)));
+      for (let i = 0; i < 300; i++)
+        all.push(pageEv(10_000 + i * 10, { product: `sku-${i % 80}`, category: `cat-${i % 45}` }));
+      for (let i = 0; i < 70; i++)
+        all.push(touchEv(touchOf(i % 3 ? 'Direct' : 'Referral', `ref-${i}`, 10_000 + i * 40)));
       // Spread over two linked devices, in batches of at most 100.
       const mine = (d: number) => all.filter((_, i) => i % 2 === d);
-      for (const [dev, evs] of [[d1, mine(0)], [d2, mine(1)]] as const) {
+      for (const [dev, evs] of [
+        [d1, mine(0)],
+        [d2, mine(1)],
+      ] as const) {
         for (let i = 0; i < evs.length; i += 100) await store.ingest(site, dev, evs.slice(i, i + 100), 'h', 'mobile');
         await store.link(site, dev, 'capper', 1);
       }
@@ -332,7 +384,9 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
     it('links, is a no-op the second time, refuses another user, and audits links and refusals', async () => {
       const site = newSite();
       const dev = newDevice();
-      await expect(store.link(site, dev, 'u1', 10)).rejects.toSatisfy((e) => e instanceof StoreError && e.code === 'unknown_device');
+      await expect(store.link(site, dev, 'u1', 10)).rejects.toSatisfy(
+        (e) => e instanceof StoreError && e.code === 'unknown_device',
+      );
 
       await store.ensureDevice(site, dev, 'h');
       expect(await store.link(site, dev, 'u1', 100)).toBe('linked');
@@ -439,7 +493,13 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
     async function seedUser(site: string, user: string) {
       const phone = newDevice('phone');
       const desk = newDevice('desk');
-      const purchase: CairnEvent = { id: newId(), type: 'purchase', at: 700, items: [{ sku: 'sku-1', qty: 2 }], total: 59.9 };
+      const purchase: CairnEvent = {
+        id: newId(),
+        type: 'purchase',
+        at: 700,
+        items: [{ sku: 'sku-1', qty: 2 }],
+        total: 59.9,
+      };
       const t = touchOf('Email', 'newsletter', 10);
       await store.ingest(site, phone, [touchEv(t), pageEv(100, { product: 'sku-1' })], 'hp', 'mobile');
       await store.ingest(site, desk, [pageEv(600, { category: 'bags' }), purchase], 'hd', 'desktop');
@@ -466,11 +526,25 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
         { deviceId: s.desk, at: 2000, action: 'linked' },
         { deviceId: other.phone, at: 3000, action: 'conflict' },
       ]);
-      expect(x!.devices.map((d) => [d.deviceId, d.kind]).sort()).toEqual([[s.desk, 'desktop'], [s.phone, 'mobile']].sort());
+      expect(x!.devices.map((d) => [d.deviceId, d.kind]).sort()).toEqual(
+        [
+          [s.desk, 'desktop'],
+          [s.phone, 'mobile'],
+        ].sort(),
+      );
       expect(x!.events).toHaveLength(4);
       expect(x!.events.find((e) => e.id === s.purchase.id)).toEqual({ ...s.purchase, deviceId: s.desk });
       expect(x!.events.find((e) => e.type === 'touch')).toMatchObject({ deviceId: s.phone, touch: s.touch });
-      expect(x!.optins).toEqual([{ id: s.optin.id, site, deviceId: s.phone, email: s.optin.email, consentText: s.optin.consentText, at: s.optin.at }]);
+      expect(x!.optins).toEqual([
+        {
+          id: s.optin.id,
+          site,
+          deviceId: s.phone,
+          email: s.optin.email,
+          consentText: s.optin.consentText,
+          at: s.optin.at,
+        },
+      ]);
       expect(await store.exportUser(site, 'nobody')).toBeNull();
       expect(await store.exportUser(newSite(), 'exp-user')).toBeNull();
     });
@@ -493,7 +567,8 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
         for (const row of rows.filter((r) => r.site === site)) {
           // No value of any row names the user.
           expect(JSON.stringify(row), `${table} row`).not.toContain(gone);
-          if (table !== 'devices') expect(mine.has(row.device_id as string), `${table} row of an erased device`).toBe(false);
+          if (table !== 'devices')
+            expect(mine.has(row.device_id as string), `${table} row of an erased device`).toBe(false);
         }
       }
       const devices = rowsOf(after, 'devices', site).filter((r) => mine.has(r.device_id as string));
@@ -509,7 +584,12 @@ describe.each(makeStores())('$name store', (db: TestDb) => {
       expect(rowsOf(after, 'links', site).map((r) => r.user_id)).toEqual(['keeper', 'keeper']);
 
       // The devices carry on, anonymous and empty, and can be linked again.
-      expect(await store.profile(site, s.phone)).toMatchObject({ userId: null, pageViews: [], optedIn: false, firstTouch: null });
+      expect(await store.profile(site, s.phone)).toMatchObject({
+        userId: null,
+        pageViews: [],
+        optedIn: false,
+        firstTouch: null,
+      });
       expect(await store.exportUser(site, gone)).toBeNull();
       expect(await store.deleteUser(site, gone)).toBe(false);
       expect((await store.profile(site, kept.phone)).pageViews).toHaveLength(2);
@@ -528,7 +608,8 @@ describe.each(makeStores())('$name migrations', (db: TestDb) => {
     const t = await db.tables();
     const expected = (db.name === 'sqlite' ? sqliteMigrations : pgMigrations).map((m) => m.version);
     expect(t.schema_migrations?.map((r) => Number(r.version))).toEqual(expected);
-    for (const table of ['devices', 'events', 'links', 'configs', 'optins', 'users']) expect(t[table], table).toEqual([]);
+    for (const table of ['devices', 'events', 'links', 'configs', 'optins', 'users'])
+      expect(t[table], table).toEqual([]);
     // And every instance works on the result.
     const site = newSite();
     const dev = newDevice();

@@ -63,7 +63,8 @@ export function regexConditions(config: SiteConfig): RegexCondition[] {
   return found;
 }
 
-const recheckAnalyse: NonNullable<RegexSafetyOptions['analyse']> = (source, flags, timeoutMs) => check(source, flags, { timeout: timeoutMs });
+const recheckAnalyse: NonNullable<RegexSafetyOptions['analyse']> = (source, flags, timeoutMs) =>
+  check(source, flags, { timeout: timeoutMs });
 
 /** Verdicts kept per checker, by flags and source. */
 const MAX_VERDICTS = 1000;
@@ -78,7 +79,12 @@ function problem(condition: RegexCondition, d: Diagnostics): string | null {
       'which a link to the store can carry; rewrite it so that no part can match the same text in more than one way'
     );
   }
-  const why = d.error.kind === 'timeout' ? 'the check ran out of time' : d.error.kind === 'cancel' ? 'the check was cancelled' : `${d.error.kind}: ${d.error.message}`;
+  const why =
+    d.error.kind === 'timeout'
+      ? 'the check ran out of time'
+      : d.error.kind === 'cancel'
+        ? 'the check was cancelled'
+        : `${d.error.kind}: ${d.error.message}`;
   return `the regex ${condition.literal} could not be proven safe from ReDoS (${why}); refused until it can: simplify it`;
 }
 

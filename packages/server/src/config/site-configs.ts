@@ -29,7 +29,12 @@ export interface SiteConfigs {
   knownOrigins: Set<string>;
 }
 
-export function createSiteConfigs(store: Store, now: () => number, defaults: DefaultConfig = emptyDefault, ttlMs = 5000): SiteConfigs {
+export function createSiteConfigs(
+  store: Store,
+  now: () => number,
+  defaults: DefaultConfig = emptyDefault,
+  ttlMs = 5000,
+): SiteConfigs {
   const cache = new Map<string, { value: LoadedConfig | null; at: number }>();
   const knownOrigins = new Set<string>();
   const remember = (site: string, value: LoadedConfig | null) => {

@@ -30,7 +30,8 @@ export async function claimDevice(
   token: string | null,
   options: ClaimOptions = {},
 ): Promise<{ tokenHash?: string; made?: string }> {
-  const refused = (d: DeviceRecord) => (token === null ? !options.open || d.userId !== null : !tokenMatches(token, d.tokenHash));
+  const refused = (d: DeviceRecord) =>
+    token === null ? !options.open || d.userId !== null : !tokenMatches(token, d.tokenHash);
   const refusal = () => unauthorized('this device needs its device token as "Authorization: Bearer <token>"');
   const device = await store.getDevice(site, deviceId);
   if (device && refused(device)) throw refusal();
@@ -38,14 +39,21 @@ export async function claimDevice(
   if (device || !options.create) return { tokenHash: device?.tokenHash };
   const fresh = tokenForNewDevice(token);
   const tokenHash = hashToken(fresh.token);
-  if (await store.ensureDevice(site, deviceId, tokenHash, options.create.kind)) return fresh.made ? { tokenHash, made: fresh.token } : { tokenHash };
+  if (await store.ensureDevice(site, deviceId, tokenHash, options.create.kind))
+    return fresh.made ? { tokenHash, made: fresh.token } : { tokenHash };
   const now = await store.getDevice(site, deviceId);
   if (!now || refused(now)) throw refusal();
   return { tokenHash: now.tokenHash };
 }
 
 /** GET /v1/profile's rule: a token is required, and an unknown device answers as a wrong token does. */
-export async function requireDeviceToken(c: C, store: Store, site: string, deviceId: string, token: string | null): Promise<DeviceRecord> {
+export async function requireDeviceToken(
+  c: C,
+  store: Store,
+  site: string,
+  deviceId: string,
+  token: string | null,
+): Promise<DeviceRecord> {
   if (token === null) throw unauthorized('the device token is required as "Authorization: Bearer <token>"');
   const device = await store.getDevice(site, deviceId);
   // Unknown device and wrong token answer alike, so the answer tells nothing about which devices exist.

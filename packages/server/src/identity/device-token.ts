@@ -13,7 +13,9 @@ export const MIN_CLIENT_TOKEN = 32;
 
 /** The token a device the server creates now gets: the client's own (`presented`), or a new one. */
 export function tokenForNewDevice(presented: string | null): { token: string; made: boolean } {
-  return presented !== null && presented.length >= MIN_CLIENT_TOKEN ? { token: presented, made: false } : { token: newDeviceToken(), made: true };
+  return presented !== null && presented.length >= MIN_CLIENT_TOKEN
+    ? { token: presented, made: false }
+    : { token: newDeviceToken(), made: true };
 }
 
 export function hashToken(token: string): string {

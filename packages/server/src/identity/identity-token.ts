@@ -37,22 +37,33 @@ function mac(secret: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(payload, 'utf8').digest();
 }
 
-export function signIdentity({ userId, secret, site, ttlSeconds = 600, now = Date.now() }: SignIdentityOptions): string {
+export function signIdentity({
+  userId,
+  secret,
+  site,
+  ttlSeconds = 600,
+  now = Date.now(),
+}: SignIdentityOptions): string {
   if (!secret) throw new TypeError('signIdentity: a secret is required');
   if (!userId) throw new TypeError('signIdentity: a userId is required');
   if (!site) throw new TypeError('signIdentity: a site is required');
-  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new TypeError('signIdentity: ttlSeconds must be a positive number');
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0)
+    throw new TypeError('signIdentity: ttlSeconds must be a positive number');
   const claims: IdentityClaims = { site, user: userId, exp: Math.floor(now / 1000 + ttlSeconds) };
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
 
 /** Checks the signature in constant time, then expiry, site and user. Never throws on bad input. */
-export function verifyIdentity(token: string, { secret, site, userId, now = Date.now() }: VerifyIdentityOptions): VerifyResult {
+export function verifyIdentity(
+  token: string,
+  { secret, site, userId, now = Date.now() }: VerifyIdentityOptions,
+): VerifyResult {
   if (!secret || typeof token !== 'string' || token.length > 2000) return { ok: false, reason: 'malformed' };
   const parts = token.split('.');
   const [payload, sig] = parts;
-  if (parts.length !== 2 || !payload || !sig || !B64URL.test(payload) || !B64URL.test(sig)) return { ok: false, reason: 'malformed' };
+  if (parts.length !== 2 || !payload || !sig || !B64URL.test(payload) || !B64URL.test(sig))
+    return { ok: false, reason: 'malformed' };
   const given = Buffer.from(sig, 'base64url');
   const expected = mac(secret, payload);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
@@ -73,5 +84,7 @@ export function verifyIdentity(token: string, { secret, site, userId, now = Date
 function isClaims(v: unknown): v is IdentityClaims {
   if (v === null || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
-  return typeof o.site === 'string' && typeof o.user === 'string' && typeof o.exp === 'number' && Number.isFinite(o.exp);
+  return (
+    typeof o.site === 'string' && typeof o.user === 'string' && typeof o.exp === 'number' && Number.isFinite(o.exp)
+  );
 }

@@ -1,5 +1,13 @@
 import type { ReportRows } from '../store/types.js';
-import { credit, LOOKBACK_MS, touchPoint, windowTouches, type Credit, type Model, type TouchPoint } from './attribution.js';
+import {
+  credit,
+  LOOKBACK_MS,
+  touchPoint,
+  windowTouches,
+  type Credit,
+  type Model,
+  type TouchPoint,
+} from './attribution.js';
 import { people } from './people.js';
 import { purchases, type Purchase } from './purchases.js';
 
@@ -69,7 +77,15 @@ export interface ChannelOptions {
   currency?: string;
 }
 
-const empty = (): FunnelCounts => ({ visitors: 0, optins: 0, identified: 0, purchasers: 0, repeatPurchasers: 0, orders: 0, revenue: 0 });
+const empty = (): FunnelCounts => ({
+  visitors: 0,
+  optins: 0,
+  identified: 0,
+  purchasers: 0,
+  repeatPurchasers: 0,
+  orders: 0,
+  revenue: 0,
+});
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 const ratio = (a: number, b: number): Rate => (b > 0 ? round(a / b, 4) : null);
 
@@ -82,8 +98,18 @@ function row(c: FunnelCounts): FunnelRow {
     repeatPurchasers: round(c.repeatPurchasers, 4),
     orders: round(c.orders, 4),
     revenue: round(c.revenue, 2),
-    stepRates: { optin: ratio(c.optins, c.visitors), identified: ratio(c.identified, c.optins), purchase: ratio(c.purchasers, c.identified), repeat: ratio(c.repeatPurchasers, c.purchasers) },
-    visitorRates: { optin: ratio(c.optins, c.visitors), identified: ratio(c.identified, c.visitors), purchase: ratio(c.purchasers, c.visitors), repeat: ratio(c.repeatPurchasers, c.visitors) },
+    stepRates: {
+      optin: ratio(c.optins, c.visitors),
+      identified: ratio(c.identified, c.optins),
+      purchase: ratio(c.purchasers, c.identified),
+      repeat: ratio(c.repeatPurchasers, c.purchasers),
+    },
+    visitorRates: {
+      optin: ratio(c.optins, c.visitors),
+      identified: ratio(c.identified, c.visitors),
+      purchase: ratio(c.purchasers, c.visitors),
+      repeat: ratio(c.repeatPurchasers, c.visitors),
+    },
     revenuePer1000: c.visitors > 0 ? round((c.revenue / c.visitors) * 1000, 2) : null,
   };
 }
@@ -114,7 +140,14 @@ export function channelReport(rows: ReportRows, o: ChannelOptions): ChannelRepor
     const p = who.of(deviceId);
     let s = state.get(p.key);
     if (!s) {
-      s = { touches: [], active: false, lastActive: -Infinity, optedIn: false, identified: p.identifiedAt !== null && p.identifiedAt < to, orders: [] };
+      s = {
+        touches: [],
+        active: false,
+        lastActive: -Infinity,
+        optedIn: false,
+        identified: p.identifiedAt !== null && p.identifiedAt < to,
+        orders: [],
+      };
       state.set(p.key, s);
     }
     return s;
@@ -204,6 +237,8 @@ export function channelReport(rows: ReportRows, o: ChannelOptions): ChannelRepor
         sources: [...sources].sort(byVolume).map(([source, c]) => ({ source, ...row(c) })),
       })),
     journeys: [...journeys].sort((a, b) => a[0] - b[0]).map(([touches, n]) => ({ touches, orders: n })),
-    otherCurrencies: [...others].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([c, x]) => ({ currency: c, orders: x.orders, revenue: round(x.revenue, 2) })),
+    otherCurrencies: [...others]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([c, x]) => ({ currency: c, orders: x.orders, revenue: round(x.revenue, 2) })),
   };
 }

@@ -94,7 +94,14 @@ export function experimentsReport(rows: ReportRows, o: { from: number; to: numbe
       if (optinsAt.get(k)?.some((t) => t >= at)) optins++;
       if (ordersAt.get(k)?.some((t) => t >= at)) purchasers++;
     }
-    return { variant, visitors: starts.size, optins, purchasers, optinRate: ratio(optins, starts.size), purchaseRate: ratio(purchasers, starts.size) };
+    return {
+      variant,
+      visitors: starts.size,
+      optins,
+      purchasers,
+      optinRate: ratio(optins, starts.size),
+      purchaseRate: ratio(purchasers, starts.size),
+    };
   };
   const variants = [...exposures]
     .map(([v, m]) => variantRow(v, m))
@@ -118,15 +125,23 @@ export function experimentsReport(rows: ReportRows, o: { from: number; to: numbe
     const d = e.props.device;
     bump(prompt, d === 'mobile' || d === 'desktop' ? d : (e.device ?? kinds.get(e.deviceId) ?? 'unknown'), field);
   }
-  for (const x of rows.optins) if (x.promptId && inRange(x.at)) bump(x.promptId, kinds.get(x.deviceId) ?? 'unknown', 'optins');
+  for (const x of rows.optins)
+    if (x.promptId && inRange(x.at)) bump(x.promptId, kinds.get(x.deviceId) ?? 'unknown', 'optins');
 
-  const finish = (c: Omit<PromptCounts, 'submitRate' | 'dismissRate'>): PromptCounts => ({ ...c, submitRate: ratio(c.submitted, c.shown), dismissRate: ratio(c.dismissed, c.shown) });
+  const finish = (c: Omit<PromptCounts, 'submitRate' | 'dismissRate'>): PromptCounts => ({
+    ...c,
+    submitRate: ratio(c.submitted, c.shown),
+    dismissRate: ratio(c.dismissed, c.shown),
+  });
   const zero = { shown: 0, dismissed: 0, submitted: 0, optins: 0 };
   const prompts = [...counts]
     .map(([prompt, byDevice]): PromptRow => {
       const total = { ...zero };
       for (const c of byDevice.values()) for (const k of Object.keys(zero) as (keyof typeof zero)[]) total[k] += c[k];
-      const devices: PromptRow['devices'] = { desktop: finish(byDevice.get('desktop') ?? zero), mobile: finish(byDevice.get('mobile') ?? zero) };
+      const devices: PromptRow['devices'] = {
+        desktop: finish(byDevice.get('desktop') ?? zero),
+        mobile: finish(byDevice.get('mobile') ?? zero),
+      };
       const unknown = byDevice.get('unknown');
       if (unknown) devices.unknown = finish(unknown);
       return { prompt, total: finish(total), devices };

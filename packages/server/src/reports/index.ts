@@ -1,6 +1,30 @@
 // Report computation: pure functions over the rows Store.reportRows returns.
-export { credit, DAY_MS, LOOKBACK_MS, MODELS, touchPoint, windowTouches, type Credit, type Model, type TouchPoint } from './attribution.js';
-export { channelReport, type ChannelOptions, type ChannelReport, type ChannelRow, type FunnelCounts, type FunnelRow, type SourceRow } from './channels.js';
-export { experimentsReport, type ExperimentsReport, type PromptCounts, type PromptRow, type VariantRow } from './experiments.js';
+export {
+  credit,
+  DAY_MS,
+  LOOKBACK_MS,
+  MODELS,
+  touchPoint,
+  windowTouches,
+  type Credit,
+  type Model,
+  type TouchPoint,
+} from './attribution.js';
+export {
+  channelReport,
+  type ChannelOptions,
+  type ChannelReport,
+  type ChannelRow,
+  type FunnelCounts,
+  type FunnelRow,
+  type SourceRow,
+} from './channels.js';
+export {
+  experimentsReport,
+  type ExperimentsReport,
+  type PromptCounts,
+  type PromptRow,
+  type VariantRow,
+} from './experiments.js';
 export { people, type People, type Person } from './people.js';
 export { NO_CURRENCY, purchases, type Purchase } from './purchases.js';

@@ -14,7 +14,12 @@ import { bearer, checkQuerySite, parse, readJson } from '../request.js';
 function collectToken(c: C, inBody: string | undefined): string | null {
   const header = bearer(c);
   if (header !== null && inBody !== undefined && header !== inBody) {
-    throw new HttpError(400, 'invalid_request', 'deviceToken: differs from the Authorization Bearer token; send one, or the same in both', 'deviceToken');
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'deviceToken: differs from the Authorization Bearer token; send one, or the same in both',
+      'deviceToken',
+    );
   }
   return header ?? inBody ?? null;
 }
@@ -28,7 +33,14 @@ export function collectRoutes(ctx: AppCtx): Hono<Env> {
     await requireOrigin(ctx, c, body.site);
     const kind = body.events.find((e) => e.device)?.device;
     // Claimed with `create`, the device exists, and this is its token hash.
-    const { tokenHash, made } = await claimDevice(c, ctx.store, body.site, body.deviceId, collectToken(c, body.deviceToken), { open: true, create: { kind } });
+    const { tokenHash, made } = await claimDevice(
+      c,
+      ctx.store,
+      body.site,
+      body.deviceId,
+      collectToken(c, body.deviceToken),
+      { open: true, create: { kind } },
+    );
     const r = await ctx.store.ingest(body.site, body.deviceId, body.events, tokenHash!, kind);
     ctx.metrics.events(r.accepted, r.duplicates);
     const res: CollectResponse = { accepted: r.accepted, duplicates: r.duplicates };

@@ -49,12 +49,18 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
     let expected: string | null | undefined;
     if (ifNoneMatch !== undefined) {
       if (ifNoneMatch.trim() !== '*' || ifMatch !== undefined)
-        throw new HttpError(400, 'invalid_request', 'If-None-Match on PUT must be "*" (create only), without If-Match', 'If-None-Match');
+        throw new HttpError(
+          400,
+          'invalid_request',
+          'If-None-Match on PUT must be "*" (create only), without If-Match',
+          'If-None-Match',
+        );
       expected = null;
     } else if (ifMatch !== undefined) {
       const current = await ctx.configs.get(site);
       if (ifMatch.trim() === '*') {
-        if (!current?.stored) throw new HttpError(412, 'precondition_failed', 'If-Match: * but the site has no stored config');
+        if (!current?.stored)
+          throw new HttpError(412, 'precondition_failed', 'If-Match: * but the site has no stored config');
         expected = current.etag;
       } else {
         expected = unquote(ifMatch);
@@ -65,10 +71,15 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
       throw new HttpError(
         412,
         'precondition_failed',
-        expected === null ? 'If-None-Match: * but the site has a stored config already' : 'the config changed since you read it (If-Match does not match the current ETag)',
+        expected === null
+          ? 'If-None-Match: * but the site has a stored config already'
+          : 'the config changed since you read it (If-Match does not match the current ETag)',
       );
     }
-    return c.json({ site, etag: saved.etag, config: saved.config }, 200, { ETag: quote(saved.etag), 'Cache-Control': 'no-store' });
+    return c.json({ site, etag: saved.etag, config: saved.config }, 200, {
+      ETag: quote(saved.etag),
+      'Cache-Control': 'no-store',
+    });
   });
   return app;
 }

@@ -74,7 +74,11 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
     try {
       input = JSON.parse(text);
     } catch (e) {
-      return c.json({ ok: false, issues: [{ path: '(json)', message: `not valid JSON: ${(e as Error).message}` }] }, 200, { 'Cache-Control': 'no-store' });
+      return c.json(
+        { ok: false, issues: [{ path: '(json)', message: `not valid JSON: ${(e as Error).message}` }] },
+        200,
+        { 'Cache-Control': 'no-store' },
+      );
     }
     const r = validateSiteConfig(input);
     const issues = r.ok ? await regexSafety.unsafeRegexes(r.config) : r.issues;
@@ -92,7 +96,13 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
     if (!st?.isFile()) return c.notFound();
     const etag = `"${createHash('sha256').update(`${file}:${st.mtimeMs}:${st.size}`).digest('base64url').slice(0, 22)}"`;
     const headers = { 'Content-Type': type, ETag: etag, 'Cache-Control': 'no-cache' };
-    if (c.req.header('if-none-match')?.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
+    if (
+      c.req
+        .header('if-none-match')
+        ?.split(',')
+        .some((t) => t.trim() === etag)
+    )
+      return c.body(null, 304, headers);
     return c.body(await readFile(file), 200, headers);
   });
 
@@ -101,24 +111,48 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
 
 /** The console's operations, for the server's OpenAPI document (`paths: { ...consoleOpenApiPaths() }`). */
 export function consoleOpenApiPaths(): Record<string, unknown> {
-  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  const error = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
   return {
     '/console': { get: { summary: 'Redirects to /console/.', responses: { '308': { description: 'To /console/.' } } } },
     '/console/*': {
       get: {
         summary: 'The marketer console: static files (no data) under a strict Content-Security-Policy.',
-        responses: { '200': { description: 'A file.' }, '304': { description: 'Not modified.' }, '404': error('No such file.') },
+        responses: {
+          '200': { description: 'A file.' },
+          '304': { description: 'Not modified.' },
+          '404': error('No such file.'),
+        },
       },
     },
     '/console/api/validate': {
       post: {
-        summary: 'Checks a site config (the request body, as JSON text) against the schema PUT /v1/config uses (admin). Saves nothing.',
+        summary:
+          'Checks a site config (the request body, as JSON text) against the schema PUT /v1/config uses (admin). Saves nothing.',
         security: [{ adminKey: [] }],
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SiteConfigInput' } } } },
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/SiteConfigInput' } } },
+        },
         responses: {
           '200': {
             description: '`{ ok, issues: [{ path, message }] }`; a JSON syntax error is one issue at path `(json)`.',
-            content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    ok: { type: 'boolean' },
+                    issues: {
+                      type: 'array',
+                      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+                    },
+                  },
+                },
+              },
+            },
           },
           '401': error('Admin key missing or wrong.'),
           '403': error('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),

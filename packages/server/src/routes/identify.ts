@@ -16,16 +16,32 @@ export function identifyRoutes(ctx: AppCtx): Hono<Env> {
     checkQuerySite(c, body.site);
     await requireOrigin(ctx, c, body.site);
     if (!ctx.identitySecret) throw unauthorized('identity is not enabled on this server: set CAIRN_IDENTITY_SECRET');
-    const v = verifyIdentity(body.token, { secret: ctx.identitySecret, site: body.site, userId: body.userId, now: ctx.now() });
+    const v = verifyIdentity(body.token, {
+      secret: ctx.identitySecret,
+      site: body.site,
+      userId: body.userId,
+      now: ctx.now(),
+    });
     if (!v.ok) {
       ctx.log.warn({ event: 'identify_refused', reason: v.reason, site: body.site }, 'identity token refused');
-      throw new HttpError(401, 'invalid_identity', `the identity token is invalid (${v.reason.replace('_', ' ')})`, 'token');
+      throw new HttpError(
+        401,
+        'invalid_identity',
+        `the identity token is invalid (${v.reason.replace('_', ' ')})`,
+        'token',
+      );
     }
 
-    const { made } = await claimDevice(c, ctx.store, body.site, body.deviceId, bearer(c), { create: { kind: body.device } });
+    const { made } = await claimDevice(c, ctx.store, body.site, body.deviceId, bearer(c), {
+      create: { kind: body.device },
+    });
     const linked = await ctx.store.link(body.site, body.deviceId, body.userId, ctx.now());
     if (linked === 'conflict') {
-      throw new HttpError(409, 'device_linked', 'this device is linked to another user: start a fresh device and identify again');
+      throw new HttpError(
+        409,
+        'device_linked',
+        'this device is linked to another user: start a fresh device and identify again',
+      );
     }
     const res: IdentifyResponse = { profile: await ctx.store.profile(body.site, body.deviceId) };
     if (made) res.deviceToken = made;

@@ -8,7 +8,10 @@ export function metaRoutes(ctx: AppCtx): Hono<Env> {
   let doc: string | undefined;
   app.get('/v1/openapi.json', (c) => {
     doc ??= JSON.stringify(openApiDocument());
-    return c.body(doc, 200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300' });
+    return c.body(doc, 200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'public, max-age=300',
+    });
   });
 
   app.get('/healthz', async (c) => {
@@ -20,6 +23,11 @@ export function metaRoutes(ctx: AppCtx): Hono<Env> {
     }
   });
 
-  app.get('/metrics', (c) => c.body(ctx.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }));
+  app.get('/metrics', (c) =>
+    c.body(ctx.metrics.render(), 200, {
+      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+      'Cache-Control': 'no-store',
+    }),
+  );
   return app;
 }

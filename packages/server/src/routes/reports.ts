@@ -51,7 +51,8 @@ function range(q: { from?: number | undefined; to?: number | undefined }, now: n
   const to = q.to ?? now;
   const from = q.from ?? to - DEFAULT_RANGE_DAYS * DAY_MS;
   if (from >= to) throw new HttpError(400, 'invalid_request', 'from: must be before to', 'from');
-  if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new HttpError(400, 'invalid_request', `from: the range is limited to ${MAX_RANGE_DAYS} days`, 'from');
+  if (to - from > MAX_RANGE_DAYS * DAY_MS)
+    throw new HttpError(400, 'invalid_request', `from: the range is limited to ${MAX_RANGE_DAYS} days`, 'from');
   return { from, to };
 }
 
@@ -82,12 +83,23 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
 
 /** The reports' operations, for the server's OpenAPI document (`paths: { ...reportsOpenApiPaths() }`). */
 export function reportsOpenApiPaths(): Record<string, unknown> {
-  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
-  const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }, required = false) => ({ name, in: 'query', required, description, schema });
+  const error = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
+  const param = (
+    name: string,
+    description: string,
+    schema: Record<string, unknown> = { type: 'string' },
+    required = false,
+  ) => ({ name, in: 'query', required, description, schema });
   const range = [
     param('site', 'The site id.', { type: 'string' }, true),
     param('from', 'Start: YYYY-MM-DD (UTC) or epoch ms. Default: 30 days before `to`.'),
-    param('to', 'End: YYYY-MM-DD (UTC, that day included) or epoch ms (excluded). Default: now. At most 366 days after `from`.'),
+    param(
+      'to',
+      'End: YYYY-MM-DD (UTC, that day included) or epoch ms (excluded). Default: now. At most 366 days after `from`.',
+    ),
   ];
   const refusals = {
     '400': error('Invalid query; `field` names it.'),
@@ -103,14 +115,18 @@ export function reportsOpenApiPaths(): Record<string, unknown> {
         parameters: [
           ...range,
           param('model', 'Attribution model. Default: last.', { type: 'string', enum: [...MODELS] }),
-          param('currency', 'The currency revenue is counted in (ISO 4217). Default: the most frequent among the orders.'),
+          param(
+            'currency',
+            'The currency revenue is counted in (ISO 4217). Default: the most frequent among the orders.',
+          ),
         ],
         responses: { '200': { description: 'The report.' }, ...refusals },
       },
     },
     '/v1/reports/experiments': {
       get: {
-        summary: 'Variants (visitors, opt-in and purchase rates after first exposure, and a no-variant baseline) and prompts (shown, dismissed, submitted and opt-ins by device kind) (admin).',
+        summary:
+          'Variants (visitors, opt-in and purchase rates after first exposure, and a no-variant baseline) and prompts (shown, dismissed, submitted and opt-ins by device kind) (admin).',
         security: [{ adminKey: [] }],
         parameters: range,
         responses: { '200': { description: 'The report.' }, ...refusals },

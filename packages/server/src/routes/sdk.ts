@@ -11,7 +11,8 @@ const JAVASCRIPT = { 'Content-Type': 'application/javascript; charset=utf-8', 'X
 /** A chunk's name holds its content hash: a new build is a new URL, so a copy can be kept for good. */
 export const CHUNK_CACHE = 'public, max-age=31536000, immutable';
 
-const unbuilt = () => new HttpError(503, 'sdk_unavailable', 'the SDK bundle is not built: run `pnpm --filter @cairn/sdk build`');
+const unbuilt = () =>
+  new HttpError(503, 'sdk_unavailable', 'the SDK bundle is not built: run `pnpm --filter @cairn/sdk build`');
 
 /**
  * GET /v1/sdk.js?site=: the SDK's head with the site's config embedded, so one script tag is enough;

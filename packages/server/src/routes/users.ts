@@ -6,7 +6,11 @@ import { adminOnly } from '../middleware/admin/index.js';
 import { BAD_CHARS, parse, parseQuery, siteQuery } from '../request.js';
 
 // As POST /v1/identify takes it; a path parameter is checked for the characters a body may not hold either.
-const userId = z.string().min(1).max(128).refine((v) => !BAD_CHARS.test(v), 'NUL and unpaired surrogate characters are not allowed');
+const userId = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((v) => !BAD_CHARS.test(v), 'NUL and unpaired surrogate characters are not allowed');
 
 /**
  * Privacy endpoints (admin): export everything held about a user, and erase it. The admin check is
@@ -27,7 +31,8 @@ export function userRoutes(ctx: AppCtx): Hono<Env> {
   app.delete('/v1/users/:id', admin, async (c) => {
     const { site } = parseQuery(c, siteQuery);
     const id = parse(userId, c.req.param('id'), 'id');
-    if (!(await ctx.store.deleteUser(site, id))) throw new HttpError(404, 'unknown_user', 'no such user for this site', 'id');
+    if (!(await ctx.store.deleteUser(site, id)))
+      throw new HttpError(404, 'unknown_user', 'no such user for this site', 'id');
     return c.json({ deleted: true }, 200, { 'Cache-Control': 'no-store' });
   });
   return app;

@@ -24,7 +24,9 @@ export const DEFAULT_SQLITE_PATH = './.cairn/cairn.db';
  * Rejects with a one-line StoreError ('unavailable') when the database cannot be reached or written.
  */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  const store = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts.pgSchema) : openSqlite(opts.sqlitePath ?? DEFAULT_SQLITE_PATH);
+  const store = opts.databaseUrl
+    ? await openPostgres(opts.databaseUrl, opts.pgSchema)
+    : openSqlite(opts.sqlitePath ?? DEFAULT_SQLITE_PATH);
   if (opts.migrate === false) return store;
   try {
     await store.migrate();
@@ -32,6 +34,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   } catch (e) {
     await store.close().catch(() => undefined);
     if (e instanceof StoreError) throw e;
-    throw new StoreError('unavailable', `cannot migrate the ${store.kind} database: ${(e as Error).message}`, { cause: e });
+    throw new StoreError('unavailable', `cannot migrate the ${store.kind} database: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

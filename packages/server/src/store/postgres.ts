@@ -3,8 +3,37 @@ import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile,
 import { buildProfile, emptyProfile } from './profile.js';
 import { StoreError } from './errors.js';
 import { pgMigrations } from './migrations.js';
-import { ITEM_SCAN, asKind, configFromRow, deviceRecord, etagMatches, etagOf, eventCols, itemFromRow, pageFromRow, reportRowsFromRows, touchFromRow, uniqueById, userExportFromRows, type ConfigRow, type DeviceRow, type EventRow, type LinkRow, type OptinRow, type ReportRowsRead } from './rows.js';
-import { REPORT_BODY_TYPES, type DeviceRecord, type IngestResult, type LinkResult, type ReportRows, type Store, type StoredConfig, type UserExport } from './types.js';
+import {
+  ITEM_SCAN,
+  asKind,
+  configFromRow,
+  deviceRecord,
+  etagMatches,
+  etagOf,
+  eventCols,
+  itemFromRow,
+  pageFromRow,
+  reportRowsFromRows,
+  touchFromRow,
+  uniqueById,
+  userExportFromRows,
+  type ConfigRow,
+  type DeviceRow,
+  type EventRow,
+  type LinkRow,
+  type OptinRow,
+  type ReportRowsRead,
+} from './rows.js';
+import {
+  REPORT_BODY_TYPES,
+  type DeviceRecord,
+  type IngestResult,
+  type LinkResult,
+  type ReportRows,
+  type Store,
+  type StoredConfig,
+  type UserExport,
+} from './types.js';
 
 // Times are epoch milliseconds in bigint columns: well inside Number's safe range, so read them as numbers.
 const bigintAsNumber = { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) };
@@ -36,7 +65,9 @@ export async function openPostgres(url: string, schema?: string): Promise<Store>
     await sql`SELECT 1`;
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
-    throw new StoreError('unavailable', `cannot connect to PostgreSQL at ${safeUrl(url)}: ${(e as Error).message}`, { cause: e });
+    throw new StoreError('unavailable', `cannot connect to PostgreSQL at ${safeUrl(url)}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   return new PgStore(sql, schema);
 }
@@ -71,7 +102,9 @@ class PgStore implements Store {
         await tx`SELECT set_config('search_path', ${schema}, true)`;
       }
       await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`;
-      const done = new Set((await tx<{ version: number }[]>`SELECT version FROM schema_migrations`).map((r) => r.version));
+      const done = new Set(
+        (await tx<{ version: number }[]>`SELECT version FROM schema_migrations`).map((r) => r.version),
+      );
       for (const m of pgMigrations) {
         if (done.has(m.version)) continue;
         await tx.unsafe(m.sql).simple();
@@ -88,7 +121,13 @@ class PgStore implements Store {
     await this.sql`SELECT 1`;
   }
 
-  async ingest(site: string, deviceId: string, events: CairnEvent[], tokenHash: string, kind?: DeviceKind): Promise<IngestResult> {
+  async ingest(
+    site: string,
+    deviceId: string,
+    events: CairnEvent[],
+    tokenHash: string,
+    kind?: DeviceKind,
+  ): Promise<IngestResult> {
     // Serialised before the transaction: an event that cannot be stored fails the batch before any write.
     const rows = uniqueById(events.map(eventCols));
     return this.sql.begin(async (tx): Promise<IngestResult> => {
@@ -133,7 +172,12 @@ class PgStore implements Store {
       // Per device, the newest N rows through the (site, device_id, …, at) indexes: the read stays flat
       // however long the history is. Rows of the same millisecond in buildProfile's order (event id),
       // so that both stores pick the same ones.
-      const perDevice = (cols: postgres.PendingQuery<postgres.Row[]>, where: postgres.PendingQuery<postgres.Row[]>, order: 'ASC' | 'DESC', limit: number) => tx<postgres.Row[]>`
+      const perDevice = (
+        cols: postgres.PendingQuery<postgres.Row[]>,
+        where: postgres.PendingQuery<postgres.Row[]>,
+        order: 'ASC' | 'DESC',
+        limit: number,
+      ) => tx<postgres.Row[]>`
         SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
         CROSS JOIN LATERAL (
           SELECT ${cols} FROM events
@@ -164,7 +208,10 @@ class PgStore implements Store {
         tx`SELECT 1 FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) LIMIT 1`,
       ]);
       // Each row names the device it was read for (`d.id AS device_id`).
-      const forDevice = <T>(map: (r: postgres.Row, deviceId: string) => T) => (r: postgres.Row) => map(r, r.device_id as string);
+      const forDevice =
+        <T>(map: (r: postgres.Row, deviceId: string) => T) =>
+        (r: postgres.Row) =>
+          map(r, r.device_id as string);
       return buildProfile({
         userId: me.user_id,
         kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
@@ -262,8 +309,10 @@ class PgStore implements Store {
       // erasure is done, rather than linking a device whose events the erasure then leaves behind.
       await lockUser(tx, site, userId);
       // Lock the user's devices first so a concurrent link or ingest cannot slip rows in between.
-      const ids = (await tx<{ device_id: string }[]>`
-        SELECT device_id FROM devices WHERE site = ${site} AND user_id = ${userId} FOR UPDATE`).map((r) => r.device_id);
+      const ids = (
+        await tx<{ device_id: string }[]>`
+        SELECT device_id FROM devices WHERE site = ${site} AND user_id = ${userId} FOR UPDATE`
+      ).map((r) => r.device_id);
       const counts = [
         await tx`DELETE FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
         await tx`DELETE FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
@@ -305,13 +354,20 @@ async function lockUser(tx: Tx, site: string, userId: string): Promise<void> {
 }
 
 /** Inserts the device if missing (true), else refreshes its kind. Runs inside the caller's transaction. */
-async function upsertDevice(tx: Tx, site: string, deviceId: string, tokenHash: string, kind?: DeviceKind): Promise<boolean> {
+async function upsertDevice(
+  tx: Tx,
+  site: string,
+  deviceId: string,
+  tokenHash: string,
+  kind?: DeviceKind,
+): Promise<boolean> {
   const created = await tx`
     INSERT INTO devices (site, device_id, token_hash, kind, created_at)
     VALUES (${site}, ${deviceId}, ${tokenHash}, ${kind ?? null}, ${Date.now()})
     ON CONFLICT (site, device_id) DO NOTHING
     RETURNING 1`;
   if (created.length === 1) return true;
-  if (kind) await tx`UPDATE devices SET kind = ${kind} WHERE site = ${site} AND device_id = ${deviceId} AND kind IS DISTINCT FROM ${kind}`;
+  if (kind)
+    await tx`UPDATE devices SET kind = ${kind} WHERE site = ${site} AND device_id = ${deviceId} AND kind IS DISTINCT FROM ${kind}`;
   return false;
 }

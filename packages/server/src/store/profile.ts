@@ -44,7 +44,16 @@ export interface ProfileRows {
 }
 
 export function emptyProfile(userId: string | null = null): Profile {
-  return { userId, pageViews: [], products: [], categories: [], touches: [], firstTouch: null, lastTouch: null, optedIn: false };
+  return {
+    userId,
+    pageViews: [],
+    products: [],
+    categories: [],
+    touches: [],
+    firstTouch: null,
+    lastTouch: null,
+    optedIn: false,
+  };
 }
 
 export function buildProfile(rows: ProfileRows): Profile {
@@ -55,7 +64,12 @@ export function buildProfile(rows: ProfileRows): Profile {
     .slice(0, LIMITS.pageViews)
     .map((r) => {
       const b = r.body;
-      const pv: Profile['pageViews'][number] = { id: r.id, path: str(b.path) ?? '', title: str(b.title) ?? '', at: r.at };
+      const pv: Profile['pageViews'][number] = {
+        id: r.id,
+        path: str(b.path) ?? '',
+        title: str(b.title) ?? '',
+        at: r.at,
+      };
       const product = str(b.product);
       const category = str(b.category);
       const device = kindOf(r.deviceId, b.device);

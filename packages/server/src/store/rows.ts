@@ -87,7 +87,11 @@ export function etagOf(json: string): string {
 
 /** Compares an If-Match value with an ETag, ignoring quotes and a weak `W/` prefix. `*` matches any. */
 export function etagMatches(ifMatch: string, etag: string): boolean {
-  const bare = (s: string) => s.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const bare = (s: string) =>
+    s
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1');
   const m = ifMatch.trim();
   return m === '*' || m.split(',').some((one) => bare(one) === bare(etag));
 }
@@ -116,7 +120,14 @@ export interface OptinRow {
 
 export function optinFromRow(r: OptinRow): OptinBody {
   const touch = jsonColumn(r.touch);
-  const o: OptinBody = { id: r.id, site: r.site, deviceId: r.device_id, email: r.email, consentText: r.consent_text, at: r.at };
+  const o: OptinBody = {
+    id: r.id,
+    site: r.site,
+    deviceId: r.device_id,
+    email: r.email,
+    consentText: r.consent_text,
+    at: r.at,
+  };
   if (r.prompt_id !== null) o.promptId = r.prompt_id;
   if (touch !== null && touch !== undefined) o.touch = touch as OptinBody['touch'];
   return o;
@@ -133,7 +144,14 @@ export interface DeviceRow {
 }
 
 export function deviceRecord(r: DeviceRow): DeviceRecord {
-  return { site: r.site, deviceId: r.device_id, tokenHash: r.token_hash, userId: r.user_id, kind: asKind(r.kind), createdAt: r.created_at };
+  return {
+    site: r.site,
+    deviceId: r.device_id,
+    tokenHash: r.token_hash,
+    userId: r.user_id,
+    kind: asKind(r.kind),
+    createdAt: r.created_at,
+  };
 }
 
 /** A `links` row as the privacy export reads it. */
@@ -147,7 +165,12 @@ export interface LinkRow {
 export function userExportFromRows(
   site: string,
   userId: string,
-  rows: { links: LinkRow[]; devices: Pick<DeviceRow, 'device_id' | 'kind' | 'created_at'>[]; events: EventRow[]; optins: OptinRow[] },
+  rows: {
+    links: LinkRow[];
+    devices: Pick<DeviceRow, 'device_id' | 'kind' | 'created_at'>[];
+    events: EventRow[];
+    optins: OptinRow[];
+  },
 ): UserExport {
   return {
     site,
@@ -168,7 +191,12 @@ export interface ReportRowsRead {
 
 export function reportRowsFromRows(rows: ReportRowsRead): ReportRows {
   return {
-    devices: rows.devices.map((d) => ({ deviceId: d.device_id, kind: asKind(d.kind), userId: d.user_id, linkedAt: d.user_id === null ? null : d.linked_at })),
+    devices: rows.devices.map((d) => ({
+      deviceId: d.device_id,
+      kind: asKind(d.kind),
+      userId: d.user_id,
+      linkedAt: d.user_id === null ? null : d.linked_at,
+    })),
     events: rows.events.map((e) => ({
       id: e.id,
       deviceId: e.device_id,

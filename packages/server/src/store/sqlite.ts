@@ -5,8 +5,37 @@ import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile,
 import { buildProfile, emptyProfile } from './profile.js';
 import { StoreError } from './errors.js';
 import { sqliteMigrations } from './migrations.js';
-import { ITEM_SCAN, asKind, configFromRow, deviceRecord, etagMatches, etagOf, eventCols, itemFromRow, pageFromRow, reportRowsFromRows, touchFromRow, uniqueById, userExportFromRows, type ConfigRow, type DeviceRow, type EventRow, type LinkRow, type OptinRow, type ReportRowsRead } from './rows.js';
-import { REPORT_BODY_TYPES, type DeviceRecord, type IngestResult, type LinkResult, type ReportRows, type Store, type StoredConfig, type UserExport } from './types.js';
+import {
+  ITEM_SCAN,
+  asKind,
+  configFromRow,
+  deviceRecord,
+  etagMatches,
+  etagOf,
+  eventCols,
+  itemFromRow,
+  pageFromRow,
+  reportRowsFromRows,
+  touchFromRow,
+  uniqueById,
+  userExportFromRows,
+  type ConfigRow,
+  type DeviceRow,
+  type EventRow,
+  type LinkRow,
+  type OptinRow,
+  type ReportRowsRead,
+} from './rows.js';
+import {
+  REPORT_BODY_TYPES,
+  type DeviceRecord,
+  type IngestResult,
+  type LinkResult,
+  type ReportRows,
+  type Store,
+  type StoredConfig,
+  type UserExport,
+} from './types.js';
 
 /** Opens (creating the file and its directory if needed) the embedded SQLite store. */
 export function openSqlite(path: string): Store {
@@ -48,7 +77,9 @@ class SqliteStore implements Store {
     // IMMEDIATE takes the write lock before reading schema_migrations: a second instance waits
     // (busy timeout), then sees the versions the first one applied.
     db.transaction(() => {
-      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+      );
       const done = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
       const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
       for (const m of sqliteMigrations) {
@@ -67,7 +98,13 @@ class SqliteStore implements Store {
     this.db.prepare('SELECT 1').get();
   }
 
-  async ingest(site: string, deviceId: string, events: CairnEvent[], tokenHash: string, kind?: DeviceKind): Promise<IngestResult> {
+  async ingest(
+    site: string,
+    deviceId: string,
+    events: CairnEvent[],
+    tokenHash: string,
+    kind?: DeviceKind,
+  ): Promise<IngestResult> {
     const q = this.q();
     return this.db
       .transaction((): IngestResult => {
@@ -75,7 +112,18 @@ class SqliteStore implements Store {
         let accepted = 0;
         // Serialising inside the transaction: an event that cannot be stored rolls the whole batch back.
         for (const e of uniqueById(events.map(eventCols))) {
-          accepted += q.insEvent.run(site, e.id, deviceId, e.type, e.at, e.product, e.category, e.channel, e.device, e.body).changes;
+          accepted += q.insEvent.run(
+            site,
+            e.id,
+            deviceId,
+            e.type,
+            e.at,
+            e.product,
+            e.category,
+            e.channel,
+            e.device,
+            e.body,
+          ).changes;
         }
         return { accepted, duplicates: events.length - accepted, newDevice };
       })
@@ -95,11 +143,18 @@ class SqliteStore implements Store {
     const q = this.q();
     // One read transaction: every list comes from the same snapshot.
     return this.db.transaction((): Profile => {
-      const devices = q.profileDevices.all(site, deviceId, site, deviceId) as Pick<DeviceRow, 'device_id' | 'kind' | 'user_id'>[];
+      const devices = q.profileDevices.all(site, deviceId, site, deviceId) as Pick<
+        DeviceRow,
+        'device_id' | 'kind' | 'user_id'
+      >[];
       const me = devices.find((d) => d.device_id === deviceId);
       if (!me) return emptyProfile();
       const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
-      const each = <T>(stmt: Database.Statement, map: (r: Record<string, unknown>, deviceId: string) => T, ...limits: number[]): T[] =>
+      const each = <T>(
+        stmt: Database.Statement,
+        map: (r: Record<string, unknown>, deviceId: string) => T,
+        ...limits: number[]
+      ): T[] =>
         ids.flatMap((id) => (stmt.all(site, id, ...limits) as Record<string, unknown>[]).map((r) => map(r, id)));
       return buildProfile({
         userId: me.user_id,
@@ -167,13 +222,19 @@ class SqliteStore implements Store {
     return db.transaction((): UserExport | null => {
       if (!db.prepare('SELECT 1 FROM users WHERE site = ? AND user_id = ?').get(site, userId)) return null;
       const devices = db
-        .prepare('SELECT device_id, kind, created_at FROM devices WHERE site = ? AND user_id = ? ORDER BY created_at, device_id')
+        .prepare(
+          'SELECT device_id, kind, created_at FROM devices WHERE site = ? AND user_id = ? ORDER BY created_at, device_id',
+        )
         .all(site, userId) as DeviceRow[];
       const linked = 'SELECT device_id FROM devices WHERE site = ? AND user_id = ?';
       const events = db
-        .prepare(`SELECT id, device_id, type, at, body FROM events WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`)
+        .prepare(
+          `SELECT id, device_id, type, at, body FROM events WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`,
+        )
         .all(site, site, userId) as EventRow[];
-      const optins = db.prepare(`SELECT * FROM optins WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`).all(site, site, userId) as OptinRow[];
+      const optins = db
+        .prepare(`SELECT * FROM optins WHERE site = ? AND device_id IN (${linked}) ORDER BY at, id`)
+        .all(site, site, userId) as OptinRow[];
       const links = db
         .prepare('SELECT device_id, at, action FROM links WHERE site = ? AND user_id = ? ORDER BY at, seq')
         .all(site, userId) as LinkRow[];
@@ -211,7 +272,9 @@ class SqliteStore implements Store {
         )
         .all(...REPORT_BODY_TYPES, site, from, to) as ReportRowsRead['events'];
       const optins = db
-        .prepare('SELECT id, device_id, at, prompt_id FROM optins WHERE site = ? AND at >= ? AND at < ? ORDER BY at, id')
+        .prepare(
+          'SELECT id, device_id, at, prompt_id FROM optins WHERE site = ? AND at >= ? AND at < ? ORDER BY at, id',
+        )
         .all(site, from, to) as ReportRowsRead['optins'];
       const devices = db
         .prepare(
@@ -239,7 +302,9 @@ class SqliteStore implements Store {
 function prepare(db: Database.Database) {
   // `order` breaks ties of the same millisecond by event id, as buildProfile does (and PostgreSQL).
   const perDevice = (where: string, order: string, limit: boolean, cols: string) =>
-    db.prepare(`SELECT ${cols} FROM events WHERE site = ? AND device_id = ? AND ${where} ORDER BY ${order}${limit ? ' LIMIT ?' : ' LIMIT 1'}`);
+    db.prepare(
+      `SELECT ${cols} FROM events WHERE site = ? AND device_id = ? AND ${where} ORDER BY ${order}${limit ? ' LIMIT ?' : ' LIMIT 1'}`,
+    );
   // A device's newest distinct products (or categories) among its newest ITEM_SCAN sightings,
   // made distinct here: only the rows the profile can use reach JS, which turning 2 × 500 rows
   // into objects made the slowest part of a profile read. With MAX(), SQLite takes the row's
@@ -274,7 +339,12 @@ function prepare(db: Database.Database) {
     categories: items('category'),
     touches: perDevice("type = 'touch'", 'at DESC, id DESC', true, "id, at, json_extract(body, '$.touch') AS touch"),
     firstTouch: perDevice("type = 'touch'", 'at ASC, id ASC', false, "id, at, json_extract(body, '$.touch') AS touch"),
-    lastTouch: perDevice("type = 'touch' AND channel <> 'Direct'", 'at DESC, id DESC', false, "id, at, json_extract(body, '$.touch') AS touch"),
+    lastTouch: perDevice(
+      "type = 'touch' AND channel <> 'Direct'",
+      'at DESC, id DESC',
+      false,
+      "id, at, json_extract(body, '$.touch') AS touch",
+    ),
     optedIn: db.prepare('SELECT 1 FROM optins WHERE site = ? AND device_id = ? LIMIT 1'),
     config: db.prepare('SELECT json, etag, updated_at FROM configs WHERE site = ?'),
     putConfig: db.prepare(

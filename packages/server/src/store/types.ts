@@ -44,7 +44,15 @@ export interface UserExport {
 }
 
 /** Event types whose JSON body the reports read; the others come without it (page views are the bulk). */
-export const REPORT_BODY_TYPES = ['touch', 'purchase', 'add_to_cart', 'variant_applied', 'prompt_shown', 'prompt_dismissed', 'prompt_submitted'] as const;
+export const REPORT_BODY_TYPES = [
+  'touch',
+  'purchase',
+  'add_to_cart',
+  'variant_applied',
+  'prompt_shown',
+  'prompt_dismissed',
+  'prompt_submitted',
+] as const;
 
 /** A device seen in a report's range, with the user it is linked to and when that link was made. */
 export interface ReportDevice {
@@ -94,7 +102,13 @@ export interface Store {
    * Stores a batch in one transaction. Events already stored for the site (same id) are skipped and
    * counted as duplicates. Creates the device with `tokenHash` if it does not exist yet.
    */
-  ingest(site: string, deviceId: string, events: CairnEvent[], tokenHash: string, kind?: DeviceKind): Promise<IngestResult>;
+  ingest(
+    site: string,
+    deviceId: string,
+    events: CairnEvent[],
+    tokenHash: string,
+    kind?: DeviceKind,
+  ): Promise<IngestResult>;
   getDevice(site: string, deviceId: string): Promise<DeviceRecord | null>;
   /** Creates the device if missing (identify before any collect). Resolves to whether it was created. */
   ensureDevice(site: string, deviceId: string, tokenHash: string, kind?: DeviceKind): Promise<boolean>;

@@ -27,7 +27,10 @@ export interface Running {
 
 /** Starts the server and resolves once it logs its URL; rejects if it exits first. */
 export function startCli(args: string[], env: Record<string, string | undefined> = {}): Promise<Running> {
-  const proc = spawn(process.execPath, [CLI, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, '--port', '0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));

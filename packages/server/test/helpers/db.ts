@@ -44,7 +44,10 @@ export function sqliteDb(): TestDb {
     async tables() {
       const db = new Database(sqlitePath, { readonly: true });
       try {
-        const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
+        const names = db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+          .pluck()
+          .all() as string[];
         return Object.fromEntries(names.map((n) => [n, db.prepare(`SELECT * FROM "${n}"`).all() as Row[]]));
       } finally {
         db.close();
@@ -72,8 +75,10 @@ export function postgresDb(): TestDb {
     async tables() {
       const sql = admin();
       try {
-        const names = (await sql<{ table_name: string }[]>`
-          SELECT table_name FROM information_schema.tables WHERE table_schema = ${pgSchema} ORDER BY table_name`).map((r) => r.table_name);
+        const names = (
+          await sql<{ table_name: string }[]>`
+          SELECT table_name FROM information_schema.tables WHERE table_schema = ${pgSchema} ORDER BY table_name`
+        ).map((r) => r.table_name);
         const out: Record<string, Row[]> = {};
         for (const n of names) out[n] = [...(await sql<Row[]>`SELECT * FROM ${sql(pgSchema)}.${sql(n)}`)];
         return out;

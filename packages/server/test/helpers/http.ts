@@ -17,7 +17,11 @@ export interface Harness {
   app: ReturnType<typeof createApp>;
   store: Store;
   db: TestDb;
-  req(method: string, path: string, opts?: { body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string> }): Promise<Response>;
+  req(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string> },
+  ): Promise<Response>;
   /** Every table's rows except the migrations bookkeeping, for "nothing was written" checks. */
   snapshot(): Promise<Record<string, unknown[]>>;
 }
@@ -26,7 +30,10 @@ export interface Harness {
 export function fakeSdk(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-sdk-'));
   const p = join(dir, 'cairn.js');
-  writeFileSync(p, '!function(){var c="__CAIRN_EMBEDDED_CONFIG__",d=\'__CAIRN_EMBEDDED_CONFIG__\';window.__cfg=[c,d]}();');
+  writeFileSync(
+    p,
+    '!function(){var c="__CAIRN_EMBEDDED_CONFIG__",d=\'__CAIRN_EMBEDDED_CONFIG__\';window.__cfg=[c,d]}();',
+  );
   return p;
 }
 
@@ -65,19 +72,43 @@ export async function harness(db: TestDb, deps: Partial<AppDeps> = {}): Promise<
 export const id = (): string => randomUUID();
 
 export function touch(over: Partial<Touch> = {}): Touch {
-  return { source: 'pinterest', medium: 'social', channel: 'Organic Social', landingPath: '/', at: 1_700_000_000_000, ...over };
+  return {
+    source: 'pinterest',
+    medium: 'social',
+    channel: 'Organic Social',
+    landingPath: '/',
+    at: 1_700_000_000_000,
+    ...over,
+  };
 }
 
 export function pageEvent(over: Partial<CairnEvent> = {}): CairnEvent {
   // Cast: zod's inferred catchall index signature does not admit the object-valued `touch` prop.
-  return { id: id(), type: 'page', at: 1_700_000_000_000, path: '/product/linen-shirt', title: 'Linen shirt', product: 'SKU-1', category: 'shirts', device: 'mobile', ...over } as CairnEvent;
+  return {
+    id: id(),
+    type: 'page',
+    at: 1_700_000_000_000,
+    path: '/product/linen-shirt',
+    title: 'Linen shirt',
+    product: 'SKU-1',
+    category: 'shirts',
+    device: 'mobile',
+    ...over,
+  } as CairnEvent;
 }
 
 export function config(over: Partial<SiteConfigInput> = {}): SiteConfigInput {
   return {
     site: SITE,
     origins: [ORIGIN],
-    variants: [{ id: 'pin', name: 'Pinterest', when: { source: 'pinterest' }, slots: { 'hero-title': { text: 'Styled by you </script><script>alert(1)</script>' } } }],
+    variants: [
+      {
+        id: 'pin',
+        name: 'Pinterest',
+        when: { source: 'pinterest' },
+        slots: { 'hero-title': { text: 'Styled by you </script><script>alert(1)</script>' } },
+      },
+    ],
     ...over,
   };
 }

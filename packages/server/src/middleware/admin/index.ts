@@ -12,7 +12,8 @@ export function adminOnly(adminKey: string | undefined): MiddlewareHandler<Env> 
   return async (c, next) => {
     if (!adminKey) throw new HttpError(403, 'admin_disabled', 'admin endpoints are disabled: set CAIRN_ADMIN_KEY');
     const key = bearer(c);
-    if (key === null || !safeEqual(key, adminKey)) throw new HttpError(401, 'unauthorized', 'admin key required as "Authorization: Bearer <key>"');
+    if (key === null || !safeEqual(key, adminKey))
+      throw new HttpError(401, 'unauthorized', 'admin key required as "Authorization: Bearer <key>"');
     await next();
   };
 }

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { Env } from '../../context.js';
 import { compress, negotiateEncoding, zlibEncoder, type Encoder } from './index.js';
 
-const BIG = JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ id: `item-${i}`, title: 'Linen shirt' })) });
+const BIG = JSON.stringify({
+  items: Array.from({ length: 200 }, (_, i) => ({ id: `item-${i}`, title: 'Linen shirt' })),
+});
 const SCRIPT = `/* the SDK */ ${'function cairn(){return 1}\n'.repeat(100)}`;
 
 function app(encode?: Encoder) {
@@ -17,8 +19,16 @@ function app(encode?: Encoder) {
   a.use('*', compress({ encode: counting }));
   a.get('/big', (c) => c.json(JSON.parse(BIG) as unknown));
   a.get('/small', (c) => c.json({ ok: true }));
-  a.get('/script', (c) => c.body(SCRIPT, 200, { 'Content-Type': 'application/javascript; charset=utf-8', ETag: '"v1"', 'Cache-Control': 'public, max-age=60' }));
-  a.get('/private', (c) => c.body(BIG, 200, { 'Content-Type': 'application/json', ETag: '"p1"', 'Cache-Control': 'private, no-cache' }));
+  a.get('/script', (c) =>
+    c.body(SCRIPT, 200, {
+      'Content-Type': 'application/javascript; charset=utf-8',
+      ETag: '"v1"',
+      'Cache-Control': 'public, max-age=60',
+    }),
+  );
+  a.get('/private', (c) =>
+    c.body(BIG, 200, { 'Content-Type': 'application/json', ETag: '"p1"', 'Cache-Control': 'private, no-cache' }),
+  );
   a.get('/text', (c) => c.text(BIG));
   a.get('/not-modified', (c) => c.body(null, 304, { ETag: '"v1"' }));
   a.get('/error', (c) => c.json({ error: 'bad', padding: BIG }, 400));
@@ -69,7 +79,10 @@ describe('compress middleware', () => {
     expect(plain.headers.get('vary')).toBe('Accept-Encoding');
     const text = await plain.text();
     expect(text).toBe(BIG);
-    for (const [accept, coding] of [['gzip, deflate, br', 'br'], ['gzip', 'gzip']] as const) {
+    for (const [accept, coding] of [
+      ['gzip, deflate, br', 'br'],
+      ['gzip', 'gzip'],
+    ] as const) {
       const res = await a.request('/big', { headers: { 'accept-encoding': accept } });
       expect(res.headers.get('content-encoding')).toBe(coding);
       expect(res.headers.get('vary')).toBe('Accept-Encoding');
@@ -116,7 +129,8 @@ describe('compress middleware', () => {
 
   it('compresses a private answer on every request: it is kept nowhere', async () => {
     const { a, encodes } = app();
-    for (let i = 0; i < 3; i++) expect(await decode(await a.request('/private', { headers: { 'accept-encoding': 'br' } }))).toBe(BIG);
+    for (let i = 0; i < 3; i++)
+      expect(await decode(await a.request('/private', { headers: { 'accept-encoding': 'br' } }))).toBe(BIG);
     expect(encodes()).toBe(3);
   });
 

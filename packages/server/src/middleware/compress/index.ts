@@ -53,7 +53,8 @@ export function negotiateEncoding(acceptEncoding: string | undefined): ContentCo
     if (!name) continue;
     const qParam = params.find((p) => p.startsWith('q='));
     // An unreadable q is taken as 0: better not to compress than to guess.
-    const value = qParam === undefined ? 1 : /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(qParam.slice(2)) ? Number(qParam.slice(2)) : 0;
+    const value =
+      qParam === undefined ? 1 : /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(qParam.slice(2)) ? Number(qParam.slice(2)) : 0;
     q.set(name === 'x-gzip' ? 'gzip' : name, value);
   }
   const weight = (coding: ContentCoding) => q.get(coding) ?? q.get('*') ?? 0;
@@ -106,7 +107,13 @@ export function compress(options: CompressOptions = {}): MiddlewareHandler<Env> 
   return async (c, next) => {
     await next();
     const res = c.res;
-    if (res.status !== 200 || !res.body || res.headers.has('content-encoding') || !COMPRESSIBLE.test(res.headers.get('content-type') ?? '')) return;
+    if (
+      res.status !== 200 ||
+      !res.body ||
+      res.headers.has('content-encoding') ||
+      !COMPRESSIBLE.test(res.headers.get('content-type') ?? '')
+    )
+      return;
     res.headers.append('Vary', 'Accept-Encoding');
     const coding = negotiateEncoding(c.req.header('accept-encoding'));
     if (!coding) return;

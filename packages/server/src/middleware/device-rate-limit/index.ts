@@ -15,7 +15,14 @@ export function deviceRateLimit(limiter: RateLimiter | null, metrics: Metrics): 
     const wait = limiter?.take(`${site}\u0000${deviceId}`) ?? 0;
     if (wait > 0) {
       metrics.rateLimited('device');
-      throw new HttpError(429, 'rate_limited', 'too many requests from this device; retry later', undefined, undefined, { 'Retry-After': String(wait) });
+      throw new HttpError(
+        429,
+        'rate_limited',
+        'too many requests from this device; retry later',
+        undefined,
+        undefined,
+        { 'Retry-After': String(wait) },
+      );
     }
   };
   return async (c, next) => {

@@ -33,7 +33,14 @@ export function ipRateLimit({ limiter, metrics, trustProxy }: IpRateLimitOptions
       const wait = limiter.take(clientIp(c, trustProxy));
       if (wait > 0) {
         metrics.rateLimited('ip');
-        throw new HttpError(429, 'rate_limited', 'too many requests from this address; retry later', undefined, undefined, { 'Retry-After': String(wait) });
+        throw new HttpError(
+          429,
+          'rate_limited',
+          'too many requests from this address; retry later',
+          undefined,
+          undefined,
+          { 'Retry-After': String(wait) },
+        );
       }
     }
     await next();

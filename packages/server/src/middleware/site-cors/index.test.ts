@@ -15,7 +15,11 @@ function policy(): OriginPolicy {
     knownOrigins: new Set(),
     async get(site) {
       if (site !== 'shop') return null;
-      return { config: { site, origins: [SHOP] } as unknown as SiteConfig, etag: 'e', stored: true } satisfies LoadedConfig;
+      return {
+        config: { site, origins: [SHOP] } as unknown as SiteConfig,
+        etag: 'e',
+        stored: true,
+      } satisfies LoadedConfig;
     },
     async put() {
       throw new Error('not used');
@@ -45,34 +49,53 @@ describe('site CORS middleware', () => {
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-origin')).toBe(SHOP);
     expect(ok.headers.get('access-control-allow-headers')).toMatch(/If-None-Match/);
-    const refused = await app().request('/read?site=shop', { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+    const refused = await app().request('/read?site=shop', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example' },
+    });
     expect(refused.status).toBe(403);
   });
 
   it('decides after the handler, with the site the handler learned from the body', async () => {
-    const res = await app().request('/write', { method: 'POST', headers: { origin: SHOP }, body: JSON.stringify({ site: 'shop' }) });
+    const res = await app().request('/write', {
+      method: 'POST',
+      headers: { origin: SHOP },
+      body: JSON.stringify({ site: 'shop' }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(SHOP);
     expect(res.headers.get('access-control-expose-headers')).toBe('ETag, Retry-After');
     expect(res.headers.get('vary')).toMatch(/Origin/);
   });
 
-  it('an origin the body\'s site does not allow is refused before the handler writes, without CORS headers', async () => {
-    const res = await app().request('/write', { method: 'POST', headers: { origin: 'https://evil.example' }, body: JSON.stringify({ site: 'shop' }) });
+  it("an origin the body's site does not allow is refused before the handler writes, without CORS headers", async () => {
+    const res = await app().request('/write', {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+      body: JSON.stringify({ site: 'shop' }),
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('error answers to an allowed origin carry the header too', async () => {
-    const res = await app().request('/write', { method: 'POST', headers: { origin: GLOBAL }, body: JSON.stringify({ site: 'other' }) });
+    const res = await app().request('/write', {
+      method: 'POST',
+      headers: { origin: GLOBAL },
+      body: JSON.stringify({ site: 'other' }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(GLOBAL);
-    const failed = await app().request('/write?site=shop', { method: 'POST', headers: { origin: SHOP }, body: 'not json' });
+    const failed = await app().request('/write?site=shop', {
+      method: 'POST',
+      headers: { origin: SHOP },
+      body: 'not json',
+    });
     expect(failed.status).toBe(500);
     expect(failed.headers.get('access-control-allow-origin')).toBe(SHOP);
   });
 
-  it('a request without Origin is not a browser\'s and gets no CORS headers', async () => {
+  it("a request without Origin is not a browser's and gets no CORS headers", async () => {
     const res = await app().request('/read?site=shop');
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();

@@ -32,7 +32,11 @@ export async function requireOrigin(policy: OriginPolicy, c: C, site: string): P
   c.set('site', site);
   const origin = c.req.header('origin');
   if (origin === undefined || (await originAllowed(policy, origin, site))) return;
-  throw new HttpError(403, 'origin_not_allowed', `this origin is not allowed for site "${site}"; add it to the site config's "origins"`);
+  throw new HttpError(
+    403,
+    'origin_not_allowed',
+    `this origin is not allowed for site "${site}"; add it to the site config's "origins"`,
+  );
 }
 
 /**
@@ -46,11 +50,21 @@ export function siteCors(policy: OriginPolicy): MiddlewareHandler<Env> {
     const origin = c.req.header('origin');
     const querySite = c.req.query('site');
     const site = querySite && SITE_ID.test(querySite) ? querySite : undefined;
-    const allowed = async (s: string | undefined) => origin !== undefined && (await originAllowed(policy, origin, s).catch(() => false));
+    const allowed = async (s: string | undefined) =>
+      origin !== undefined && (await originAllowed(policy, origin, s).catch(() => false));
 
     if (c.req.method === 'OPTIONS') {
-      if (!(await allowed(site))) throw new HttpError(403, 'origin_not_allowed', 'this origin is not allowed; add it to the site config\'s "origins"');
-      return c.body(null, 204, { ...PREFLIGHT_HEADERS, 'Access-Control-Allow-Origin': origin as string, Vary: 'Origin' });
+      if (!(await allowed(site)))
+        throw new HttpError(
+          403,
+          'origin_not_allowed',
+          'this origin is not allowed; add it to the site config\'s "origins"',
+        );
+      return c.body(null, 204, {
+        ...PREFLIGHT_HEADERS,
+        'Access-Control-Allow-Origin': origin as string,
+        Vary: 'Origin',
+      });
     }
 
     await next();
