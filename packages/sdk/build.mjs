@@ -26,7 +26,11 @@ const pin = process.argv.includes('--pin');
 
 // tsc first: rollup's TypeScript plugin only warns.
 try {
-  execFileSync(process.execPath, [join(here, 'node_modules/typescript/bin/tsc'), '-p', join(here, 'tsconfig.json'), '--noEmit'], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(here, 'node_modules/typescript/bin/tsc'), '-p', join(here, 'tsconfig.json'), '--noEmit'],
+    { stdio: 'inherit' },
+  );
 } catch {
   console.error('build: type errors (above); nothing was built');
   process.exit(1);
@@ -47,7 +51,12 @@ const terserOptions = {
   nameCache,
 };
 // CAIRN_READABLE_BUILD=1: the same files, not compressed and with names kept, to debug in a browser.
-if (process.env.CAIRN_READABLE_BUILD) Object.assign(terserOptions, { compress: false, mangle: { properties: terserOptions.mangle.properties }, format: { beautify: true } });
+if (process.env.CAIRN_READABLE_BUILD)
+  Object.assign(terserOptions, {
+    compress: false,
+    mangle: { properties: terserOptions.mangle.properties },
+    format: { beautify: true },
+  });
 
 async function iife(input, replace = {}) {
   const bundle = await rollup({
@@ -72,7 +81,9 @@ const head = await iife(join(here, 'src/entry/head.ts'), { __CAIRN_CORE_FILE__: 
 const added = Object.keys(nameCache.props.props).filter((k) => !(k in pinned.props));
 if (added.length) {
   if (!pin) {
-    console.error(`build: new internal properties ${added.map((k) => k.slice(1)).join(', ')}: pin them with \`node build.mjs --pin\``);
+    console.error(
+      `build: new internal properties ${added.map((k) => k.slice(1)).join(', ')}: pin them with \`node build.mjs --pin\``,
+    );
     process.exit(1);
   }
   // Pinned names are `_` and a base-36 count: they never collide with the code's own properties,
@@ -104,7 +115,14 @@ writeFileSync(join(dist, 'cairn.js'), head);
 const esm = await rollup({
   input: join(here, 'src/index.ts'),
   plugins: [
-    typescript({ tsconfig: join(here, 'tsconfig.json'), declaration: true, declarationDir: 'dist', outDir: 'dist', sourceMap: true, noEmitOnError: true }),
+    typescript({
+      tsconfig: join(here, 'tsconfig.json'),
+      declaration: true,
+      declarationDir: 'dist',
+      outDir: 'dist',
+      sourceMap: true,
+      noEmitOnError: true,
+    }),
   ],
 });
 await esm.write({ dir: dist, format: 'es', entryFileNames: 'index.js', sourcemap: true });

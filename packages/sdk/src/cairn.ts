@@ -44,4 +44,3 @@ export interface Cairn {
 export function createCairn(options: CairnOptions = {}): Cairn {
   return startCore(startHead(options, showDebug));
 }
-

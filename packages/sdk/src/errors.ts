@@ -19,9 +19,9 @@ export const toError = (e: unknown): CairnError => (e instanceof CairnError ? e 
 
 const warned: Record<string, 1> = {};
 
-/** console.warn once per error code. */
+/** console.warn once per error code (`internal` for anything not a CairnError). Tells them apart by name, so the head need not ship the class. */
 export const warn = (e: unknown): void => {
-  const c = toError(e).code;
+  const c = (e as CairnError | null)?.name == 'CairnError' ? (e as CairnError).code : 'internal';
   if (!warned[c]) (warned[c] = 1), console.warn('[cairn]', e);
 };
 

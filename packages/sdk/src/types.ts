@@ -2,7 +2,22 @@
 // imports, so zod never reaches the bundle.
 import type { Touch, SiteConfig, Profile, DeviceKind } from '@cairn/schema';
 
-export type { Touch, Channel, SiteConfig, SiteConfigInput, Variant, Prompt, PromptContent, SlotAction, Matcher, Profile, DeviceKind, CairnEvent, CollectResponse, IdentifyResponse } from '@cairn/schema';
+export type {
+  Touch,
+  Channel,
+  SiteConfig,
+  SiteConfigInput,
+  Variant,
+  Prompt,
+  PromptContent,
+  SlotAction,
+  Matcher,
+  Profile,
+  DeviceKind,
+  CairnEvent,
+  CollectResponse,
+  IdentifyResponse,
+} from '@cairn/schema';
 
 export type Consent = 'granted' | 'denied' | 'pending';
 
@@ -62,7 +77,6 @@ export interface Kv {
 
 /** Emits an event through the SDK: recorded, sent to the sync server, and passed to `cairn.on` listeners. */
 export type Emit = (type: string, props?: Record<string, unknown>) => void;
-
 
 /** What the head hands to the variants module. Everything it needs is synchronous. */
 export interface VariantContext {

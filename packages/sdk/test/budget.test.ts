@@ -1,36 +1,81 @@
-import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { readdirSync, readFileSync } from 'node:fs';
+import { constants, brotliCompressSync, gzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 
-// The target (issue 2): the whole script-tag bundle, every feature together, under 8 KB gzip -9.
-// It is not met: the bundle is 11,378 B. Until it is, CEILING is a ratchet that fails on any
-// growth; lower it with every cut and end at BUDGET. It was raised from 10,700 B for fixes:
-// - GA4's source lists matched more closely: about +220 B;
-// - one session for tabs that start one at the same instant, and one device for the tabs of a
-//   first visit: about +105 B;
-// - subdomains on one cookie domain sharing the device's token and following a logout on any of
-//   them: about +130 B;
-// - late answers, refusals, other tabs and blocked storage that could bring a logged-out user
-//   back, lose events or leave calls waiting, and a denial that reaches every tab: about +235 B.
-// Bytes are deterministic: build first (`npx rollup -c`); a missing build fails here rather than
-// passing.
-const BUDGET = 8192;
-const CEILING = 11_380;
-const bundle = () => readFileSync(new URL('../dist/cairn.js', import.meta.url));
+// The byte budgets are what a visitor waits for. Bytes are deterministic: build first
+// (`node build.mjs`); a missing build fails here rather than passing.
+//
+// - Render-blocking code: dist/cairn.js, the head, which runs before first paint. Target: at most
+//   5,000 B gzip -9. Not met: HEAD_RATCHET holds the current figure and fails on any growth; lower
+//   it with every cut. What the head must hold, measured standalone (gzip -9): resolveTouch with
+//   GA4's source lists 2,714 B, the variant matcher with its regex guard and linear globs about
+//   1,500 B, slot application 600 B, the sync state, session and consent about 700 B, the stub,
+//   the core loader and the page-hide safety net about 900 B.
+// - On the wire, the demo home page: the head with the demo's config embedded, and the core, as the
+//   sync server sends them (brotli, quality 11). The render-blocking part's target is 6,000 B and
+//   all of Cairn's 13,000 B; WIRE_RATCHET holds the current total. e2e/tests/wire-bytes.spec.ts
+//   measures the same in Chromium, from Resource Timing.
+const HEAD_TARGET = 5000;
+const HEAD_RATCHET = 6830;
+const WIRE_HEAD_TARGET = 6000;
+const WIRE_TOTAL_TARGET = 13_000;
+const WIRE_RATCHET = 16_000;
 
-test('dist/cairn.js does not grow past its ratchet on the way to the 8 KB gzip -9 budget', () => {
-  const size = gzipSync(bundle(), { level: 9 }).length;
-  console.log(`dist/cairn.js: ${bundle().length} B minified, ${size} B gzip -9 (ratchet ${CEILING}, budget ${BUDGET})`);
-  expect(CEILING).toBeGreaterThanOrEqual(BUDGET);
-  expect(size).toBeLessThan(CEILING);
+const dist = new URL('../dist/', import.meta.url);
+const head = () => readFileSync(new URL('cairn.js', dist));
+const core = () => {
+  const name = readdirSync(dist).find((f) => /^cairn-core\.[0-9a-f]{12}\.js$/.test(f));
+  if (!name) throw new Error('no dist/cairn-core.<hash>.js: build first');
+  return readFileSync(new URL(name, dist));
+};
+const gzip = (b: Buffer | string) => gzipSync(b, { level: 9 }).length;
+const brotli = (b: Buffer | string) =>
+  brotliCompressSync(b, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT },
+  }).length;
+/** The head as /v1/sdk.js serves it for the demo shop: its config embedded as a JS string literal. */
+const served = () => {
+  const config = JSON.parse(
+    readFileSync(new URL('../../../examples/storefront/site-config.json', import.meta.url), 'utf8'),
+  );
+  return head()
+    .toString()
+    .replace('"__CAIRN_EMBEDDED_CONFIG__"', () => JSON.stringify(JSON.stringify(config)));
+};
+
+test('the head (render-blocking) does not grow past its ratchet on the way to 5,000 B gzip -9', () => {
+  const size = gzip(head());
+  console.log(
+    `dist/cairn.js (head): ${head().length} B minified, ${size} B gzip -9 (ratchet ${HEAD_RATCHET}, target ${HEAD_TARGET})`,
+  );
+  expect(size).toBeLessThanOrEqual(HEAD_RATCHET);
 });
 
-test('zod stays out of the browser bundle', () => {
-  const js = bundle().toString();
-  expect(js).not.toMatch(/zod|ZodError|safeParse/);
+test('on the wire, the demo home page: the head with its config, and the core, do not grow past the ratchet', () => {
+  const blocking = brotli(served());
+  const deferred = brotli(core());
+  console.log(
+    `on the wire (brotli): head with the demo config ${blocking} B (target ${WIRE_HEAD_TARGET}), core ${deferred} B, ` +
+      `total ${blocking + deferred} B (ratchet ${WIRE_RATCHET}, target ${WIRE_TOTAL_TARGET})`,
+  );
+  expect(blocking + deferred).toBeLessThanOrEqual(WIRE_RATCHET);
+});
+
+test('the core is not in the head: resolveTouch and the slots are the head’s alone, prompts and storage the core’s', () => {
+  const h = head().toString();
+  const c = core().toString();
+  // GA4's source list ships once, in the head.
+  expect(h).toContain('googlequicksearchbox');
+  expect(c).not.toContain('googlequicksearchbox');
+  // The prompts' styles and IndexedDB live in the core only.
+  expect(c).toContain('indexedDB');
+  expect(h).not.toContain('indexedDB');
+});
+
+test('zod stays out of the browser bundles', () => {
+  for (const js of [head().toString(), core().toString()]) expect(js).not.toMatch(/zod|ZodError|safeParse/);
 });
 
 test('the embedded-config literal survives minification, once, in double quotes', () => {
-  const js = bundle().toString();
-  expect(js.split('"__CAIRN_EMBEDDED_CONFIG__"')).toHaveLength(2);
+  expect(head().toString().split('"__CAIRN_EMBEDDED_CONFIG__"')).toHaveLength(2);
 });

@@ -14,7 +14,12 @@ const head = readFileSync(join(dist, 'cairn.js'), 'utf8');
 const coreFile = readdirSync(dist).find((f) => /^cairn-core\.[0-9a-f]{12}\.js$/.test(f))!;
 const core = readFileSync(join(dist, coreFile), 'utf8');
 
-type Api = { ready: Promise<void>; flush(): Promise<void>; touch(): { current: { source: string } }; history(): Promise<{ pageViews: unknown[] }> };
+type Api = {
+  ready: Promise<void>;
+  flush(): Promise<void>;
+  touch(): { current: { source: string } };
+  history(): Promise<{ pageViews: unknown[] }>;
+};
 const api = () => (window as unknown as { cairn: Api }).cairn;
 
 beforeEach(() => {
@@ -32,12 +37,15 @@ test('the head names the core by its content hash, and loads it from beside itse
   document.body.append(s);
   Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
   try {
+    // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
     window.eval(head);
   } finally {
     delete (document as { currentScript?: unknown }).currentScript;
   }
   const loaded = document.head.querySelector('script');
-  expect(loaded?.getAttribute('src') ?? (loaded as HTMLScriptElement | null)?.src).toBe('https://sync.test/v1/' + coreFile);
+  expect(loaded?.getAttribute('src') ?? (loaded as HTMLScriptElement | null)?.src).toBe(
+    'https://sync.test/v1/' + coreFile,
+  );
   expect((loaded as HTMLScriptElement).async).toBe(true);
 });
 
@@ -46,7 +54,12 @@ test('dist/cairn.js applies the embedded config before first paint; the core the
   vi.stubGlobal('fetch', srv.fetch);
   history.replaceState(null, '', '/?utm_source=pinterest&utm_medium=social');
   document.body.innerHTML = '<h1 data-cairn-slot="hero">Default</h1>';
-  const config = { site: 'shop', variants: [{ id: 'pin', name: 'P', when: { source: 'pinterest' }, slots: { hero: { text: 'From "Pinterest" </script>' } } }] };
+  const config = {
+    site: 'shop',
+    variants: [
+      { id: 'pin', name: 'P', when: { source: 'pinterest' }, slots: { hero: { text: 'From "Pinterest" </script>' } } },
+    ],
+  };
   const served = head.replace('"__CAIRN_EMBEDDED_CONFIG__"', () => JSON.stringify(JSON.stringify(config)));
   const s = document.createElement('script');
   s.setAttribute('data-site', 'shop');
@@ -55,6 +68,7 @@ test('dist/cairn.js applies the embedded config before first paint; the core the
   (window as { cairn?: unknown }).cairn = [['track', 'queued']];
   const requests = srv.requests.length;
   const writes = localStorage.length;
+  // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
   window.eval(served);
   // Synchronously: the variant is applied, the touch is known, and nothing was stored or sent.
   expect(document.querySelector('h1')!.textContent).toBe('From "Pinterest" </script>');
@@ -63,6 +77,7 @@ test('dist/cairn.js applies the embedded config before first paint; the core the
   expect(localStorage.length).toBe(writes);
   // The stub answers once the core has run.
   const ready = api().ready;
+  // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
   window.eval(core);
   await ready;
   await api().ready;
@@ -71,12 +86,24 @@ test('dist/cairn.js applies the embedded config before first paint; the core the
   expect([...srv.events.values()].map((e) => e.type)).toEqual(['touch', 'variant_applied', 'queued', 'page']);
   // The embedded config needs no config request.
   expect(srv.requests.some((r) => r.path.startsWith('/v1/config'))).toBe(false);
+  // The minified build stores the pinned format (test/stored-format.test.ts), whatever its property names.
+  const stored = JSON.parse(localStorage.getItem('cairn')!);
+  expect(Object.keys(stored).every((k) => 'vdnflcsaxtkug'.includes(k) && k.length === 1)).toBe(true);
+  expect(stored).toMatchObject({
+    v: 1,
+    d: expect.any(String),
+    t: expect.any(String),
+    f: { source: 'pinterest' },
+    x: 'pin',
+  });
 });
 
 test('unreplaced, the literal is no config: the bundle runs without one', async () => {
   vi.stubGlobal('fetch', fakeServer().fetch);
   document.body.innerHTML = '<script data-site="shop"></script>';
+  // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
   window.eval(head);
+  // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
   window.eval(core);
   await api().ready;
   await settle();

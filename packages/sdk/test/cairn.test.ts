@@ -46,7 +46,13 @@ describe('touches and sessions', () => {
     visit('/?utm_source=Pinterest&utm_medium=Social&utm_campaign=Spring', 'https://www.pinterest.com/');
     const c = await start();
     const t = c.touch();
-    expect(t.current).toMatchObject({ source: 'pinterest', medium: 'social', campaign: 'Spring', channel: 'Organic Social', landingPath: '/' });
+    expect(t.current).toMatchObject({
+      source: 'pinterest',
+      medium: 'social',
+      campaign: 'Spring',
+      channel: 'Organic Social',
+      landingPath: '/',
+    });
     expect(t.first).toEqual(t.current);
     expect(t.last).toEqual(t.current);
     await c.page();
@@ -65,7 +71,11 @@ describe('touches and sessions', () => {
     expect(h.touches).toEqual([t.current]);
     // The touch went to the server as a `touch` event.
     await again.flush();
-    expect(collected().filter((e) => e.type == 'touch').map((e) => e.touch.source)).toEqual(['pinterest']);
+    expect(
+      collected()
+        .filter((e) => e.type === 'touch')
+        .map((e) => e.touch.source),
+    ).toEqual(['pinterest']);
   });
 
   test('31 minutes idle starts a new session; a new non-Direct touch does too; Direct mid-session does not', async () => {
@@ -128,7 +138,7 @@ describe('tabs at once', () => {
     // And every page view reaches the server exactly once.
     await Promise.all(tabs.map((t) => t.flush()));
     await tabs[0]!.flush();
-    expect(collected().filter((e) => e.type == 'page')).toHaveLength(30);
+    expect(collected().filter((e) => e.type === 'page')).toHaveLength(30);
   });
 
   test('two tabs that start a session at the same instant share it: the per-session count stays exact', async () => {
@@ -159,7 +169,14 @@ describe('tabs at once', () => {
   test('prompts get the page counts: the 3rd page across tabs triggers the prompt once', async () => {
     const config: SiteConfigInput = {
       site: 'shop',
-      prompts: [{ id: 'join', kind: 'optin', trigger: { afterPages: 3, scope: 'session' }, content: { title: 'Join', cta: 'Go' } }],
+      prompts: [
+        {
+          id: 'join',
+          kind: 'optin',
+          trigger: { afterPages: 3, scope: 'session' },
+          content: { title: 'Join', cta: 'Go' },
+        },
+      ],
     };
     const shown: unknown[] = [];
     const tabs = await Promise.all([start({ config }), start({ config })]);
@@ -210,7 +227,7 @@ describe('storage fallbacks', () => {
     expect(cookieId()).toBe(id);
     await a.page();
     await a.flush();
-    expect(collected().every((e) => e.deviceId == id)).toBe(true);
+    expect(collected().every((e) => e.deviceId === id)).toBe(true);
   });
 
   test('a tampered id cookie is replaced: the server would refuse every batch', async () => {
@@ -219,7 +236,7 @@ describe('storage fallbacks', () => {
     expect(cookieId()).toMatch(/^[0-9a-f-]{36}$/);
     await c.page();
     await c.flush();
-    expect(collected().every((e) => e.deviceId == cookieId())).toBe(true);
+    expect(collected().every((e) => e.deviceId === cookieId())).toBe(true);
   });
 });
 
@@ -267,7 +284,16 @@ describe('never throws into the page', () => {
     c.on('*', (e) => seen.push(e.type));
     await expect(c.page()).resolves.toBeUndefined();
     expect(() => c.track('Not Snake Case')).not.toThrow();
-    expect(() => c.track('circular', (() => { const o: Record<string, unknown> = {}; o.o = o; return o; })())).not.toThrow();
+    expect(() =>
+      c.track(
+        'circular',
+        (() => {
+          const o: Record<string, unknown> = {};
+          o.o = o;
+          return o;
+        })(),
+      ),
+    ).not.toThrow();
     expect(() => c.consent('maybe' as never)).not.toThrow();
     await expect(c.flush()).resolves.toBeUndefined();
     await expect(c.identify('alice', 'signed:alice')).rejects.toMatchObject({ code: 'network' });
@@ -285,7 +311,7 @@ describe('sync', () => {
     for (let i = 0; i < 25; i++) c.track('clicked', { i, long: 'x'.repeat(3000), fn: () => 1 });
     await settle();
     await c.flush();
-    const batches = srv.requests.slice(before).filter((r) => r.path == '/v1/collect?site=shop');
+    const batches = srv.requests.slice(before).filter((r) => r.path === '/v1/collect?site=shop');
     // The 20th event sends at once; the other 5 wait for the next flush (2 s, or here flush()).
     expect(batches.map((b) => b.body.events.length)).toEqual([20, 5]);
     expect(batches[0]!.body).toMatchObject({ site: 'shop', deviceId: cookieId() });
@@ -326,7 +352,15 @@ describe('sync', () => {
     expect(pulls()[1]!.headers['if-none-match']).toBe(etag);
     expect(srv.profileAnswers.at(-1)).toBe(304);
     // Changed on another device: a 200 with the new profile and ETag.
-    srv.events.set('other', { id: 'other', type: 'page', path: '/p', title: '', at: Date.now(), product: 'SKU-2', deviceId: 'phone' });
+    srv.events.set('other', {
+      id: 'other',
+      type: 'page',
+      path: '/p',
+      title: '',
+      at: Date.now(),
+      product: 'SKU-2',
+      deviceId: 'phone',
+    });
     srv.links.set('phone', 'ann');
     const fourth = await start();
     expect((await fourth.profile())?.products.map((p) => p.id).sort()).toEqual(['SKU-1', 'SKU-2']);
@@ -407,7 +441,9 @@ describe('sync', () => {
   test('on page hide, unsent events go by sendBeacon with the device token in the body, from the first page on, as text', async () => {
     const beacons: [string, string][] = [];
     // Earlier tests' instances listen too: keep only the beacons carrying this test's events.
-    vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, body) => (/"(early|late|later)"/.test(String(body)) && beacons.push([String(url), String(body)]), true));
+    vi.spyOn(navigator, 'sendBeacon').mockImplementation(
+      (url, body) => (/"(early|late|later)"/.test(String(body)) && beacons.push([String(url), String(body)]), true),
+    );
     // Offline: the server has never answered this device, and the beacon is its first request.
     vi.stubGlobal('fetch', () => Promise.reject(new TypeError('offline')));
     const first = await start();
@@ -416,7 +452,12 @@ describe('sync', () => {
     window.dispatchEvent(new Event('pagehide'));
     const token = JSON.parse(localStorage.getItem('cairn')!).t;
     expect(beacons).toHaveLength(1);
-    expect(JSON.parse(beacons[0]![1])).toMatchObject({ site: 'shop', deviceId: cookieId(), deviceToken: token, events: [{ type: 'touch' }, { type: 'early' }] });
+    expect(JSON.parse(beacons[0]![1])).toMatchObject({
+      site: 'shop',
+      deviceId: cookieId(),
+      deviceToken: token,
+      events: [{ type: 'touch' }, { type: 'early' }],
+    });
 
     vi.stubGlobal('fetch', srv.fetch);
     const c = await start();
@@ -430,7 +471,12 @@ describe('sync', () => {
     const late = beacons.filter((b) => b[1].includes('"late"'));
     expect(late).toHaveLength(1);
     expect(late[0]![0]).toBe('http://sync.test/v1/collect?site=shop');
-    expect(JSON.parse(late[0]![1])).toMatchObject({ site: 'shop', deviceId: cookieId(), deviceToken: token, events: [{ type: 'late' }, { type: 'later' }] });
+    expect(JSON.parse(late[0]![1])).toMatchObject({
+      site: 'shop',
+      deviceId: cookieId(),
+      deviceToken: token,
+      events: [{ type: 'late' }, { type: 'later' }],
+    });
   });
 
   test('an event whose outbox write had not completed at page hide is spilled, and the next page stores and sends it', async () => {
@@ -438,7 +484,7 @@ describe('sync', () => {
     await c.flush();
     // The outbox write never completes, as when the page is gone first.
     const update = IDBObjectStore.prototype.put;
-    IDBObjectStore.prototype.put = function () {
+    IDBObjectStore.prototype.put = () => {
       throw new DOMException('gone', 'InvalidStateError');
     };
     vi.spyOn(navigator, 'sendBeacon').mockImplementation(() => false);
@@ -453,7 +499,7 @@ describe('sync', () => {
     const next = await start();
     await settle();
     await next.flush();
-    expect(collected().filter((e) => e.type == 'at_the_door')).toHaveLength(1);
+    expect(collected().filter((e) => e.type === 'at_the_door')).toHaveLength(1);
     expect(localStorage.getItem('cairn.spill')).toBeNull();
   });
 
@@ -463,14 +509,21 @@ describe('sync', () => {
     tabs.forEach((t, i) => t.track('tab', { i }));
     await Promise.all(tabs.map((t) => t.flush()));
     await Promise.all(tabs.map((t) => t.flush()));
-    expect(collected().filter((e) => e.type == 'tab').map((e) => e.i).sort()).toEqual([0, 1]);
+    expect(
+      collected()
+        .filter((e) => e.type === 'tab')
+        .map((e) => e.i)
+        .sort(),
+    ).toEqual([0, 1]);
   });
 });
 
 describe('config and variants', () => {
   const config = {
     site: 'shop',
-    variants: [{ id: 'pin', name: 'Pinterest', when: { source: 'pinterest' }, slots: { hero: { text: 'Hello Pinterest' } } }],
+    variants: [
+      { id: 'pin', name: 'Pinterest', when: { source: 'pinterest' }, slots: { hero: { text: 'Hello Pinterest' } } },
+    ],
   };
 
   test('an inline config applies the variant synchronously, with no config request', () => {
@@ -526,7 +579,11 @@ describe('consent', () => {
     await settle();
     expect(cookieId()).toBeTruthy();
     expect(JSON.parse(localStorage.getItem('cairn')!).g).toBe(1);
-    expect(collected().map((e) => e.type).sort()).toEqual(['clicked', 'page', 'page', 'touch']);
+    expect(
+      collected()
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(['clicked', 'page', 'page', 'touch']);
     expect(((await idbDump())!.h as { p: unknown[] }).p).toHaveLength(2);
     // The grant is remembered: the next page starts granted despite the pending default.
     const next = await start({ consent: 'pending' });
@@ -595,7 +652,7 @@ describe('identity', () => {
     // A linked device sends its token with its batches (the server refuses them otherwise).
     desk.track('after_login');
     await desk.flush();
-    expect(collected().some((e) => e.type == 'after_login')).toBe(true);
+    expect(collected().some((e) => e.type === 'after_login')).toBe(true);
     expect(srv.requests.at(-1)!.headers.authorization).toBe('Bearer ' + srv.tokens.get(cookieId()!));
   });
 
@@ -672,7 +729,7 @@ describe('identity', () => {
     await b.reset();
     a.track('after_reset');
     await a.flush();
-    const ev = collected().find((e) => e.type == 'after_reset');
+    const ev = collected().find((e) => e.type === 'after_reset');
     expect(ev.deviceId).toBe(cookieId());
     expect(srv.links.get(ev.deviceId)).toBeUndefined();
   });
@@ -724,11 +781,13 @@ describe('opt-ins', () => {
       await c.flush();
 
       const optins = srv.requests.filter((r) => r.path.startsWith('/v1/optins'));
-      expect(optins.map((r) => [r.method, r.path, r.body.email, r.body.site])).toEqual([['POST', '/v1/optins?site=shop', 'ann@example.com', 'shop']]);
+      expect(optins.map((r) => [r.method, r.path, r.body.email, r.body.site])).toEqual([
+        ['POST', '/v1/optins?site=shop', 'ann@example.com', 'shop'],
+      ]);
       expect(heard).toMatchObject([{ type: 'optin', prompt: 'join', email: 'ann@example.com' }]);
       // The event still goes, without the address; no collect request carries it.
-      expect(collected().find((e) => e.type == 'optin')).toMatchObject({ prompt: 'join' });
-      expect(collected().find((e) => e.type == 'optin')).not.toHaveProperty('email');
+      expect(collected().find((e) => e.type === 'optin')).toMatchObject({ prompt: 'join' });
+      expect(collected().find((e) => e.type === 'optin')).not.toHaveProperty('email');
       const toCollect = srv.requests.filter((r) => r.path.startsWith('/v1/collect'));
       expect(toCollect.length).toBeGreaterThan(0);
       expect(JSON.stringify(toCollect)).not.toContain('ann@example.com');
@@ -743,7 +802,7 @@ describe('opt-ins', () => {
     await c.page();
     await c.identify('alice', 'signed:alice');
     await c.flush();
-    const posts = srv.requests.filter((r) => r.method == 'POST').map((r) => r.path);
+    const posts = srv.requests.filter((r) => r.method === 'POST').map((r) => r.path);
     expect(posts).toContain('/v1/collect?site=shop');
     expect(posts).toContain('/v1/identify?site=shop');
     expect(posts.every((p) => p.endsWith('?site=shop'))).toBe(true);

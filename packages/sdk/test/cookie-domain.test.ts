@@ -11,7 +11,7 @@ const happy = (window as unknown as { happyDOM: { setURL(url: string): void } })
 let srv: FakeServer;
 const { open, make, start } = instances({ cookieDomain: '.shop.test' });
 const collects = () => srv.requests.filter((r) => r.path.startsWith('/v1/collect'));
-const pageDevices = () => [...srv.events.values()].filter((e) => e.type == 'page').map((e) => e.deviceId as string);
+const pageDevices = () => [...srv.events.values()].filter((e) => e.type === 'page').map((e) => e.deviceId as string);
 /** A page on a.shop.test, delivered: its device id and the token the server holds for it. */
 async function firstDevice(o: Parameters<typeof start>[0] = {}): Promise<[string, string]> {
   const a = await start(o);
@@ -51,7 +51,8 @@ beforeEach(() => {
   happy.setURL('https://a.shop.test/');
   freshDevice();
   // freshDevice clears host cookies; a domain cookie is another cookie.
-  for (const c of ['cairn_id', 'cairn_tk']) document.cookie = `${c}=; path=/; domain=.shop.test; expires=Thu, 01 Jan 1970 00:00:00 GMT`;
+  for (const c of ['cairn_id', 'cairn_tk'])
+    document.cookie = `${c}=; path=/; domain=.shop.test; expires=Thu, 01 Jan 1970 00:00:00 GMT`;
   srv = fakeServer();
   vi.stubGlobal('fetch', srv.fetch);
 });
@@ -179,7 +180,7 @@ test('a tab whose device another subdomain logged out of does not renew the shar
   moveTo('b.shop.test');
   await b.flush();
   expect(srv.links.get(bobs)).toBe('bob');
-  expect([...srv.events.values()].find((e) => e.type == 'bob_click')?.deviceId).toBe(bobs);
+  expect([...srv.events.values()].find((e) => e.type === 'bob_click')?.deviceId).toBe(bobs);
   // alice's unsent event went with her device's data on a, never to bob's device.
-  expect([...srv.events.values()].filter((e) => e.type == 'alice_unsent' && e.deviceId == bobs)).toEqual([]);
+  expect([...srv.events.values()].filter((e) => e.type === 'alice_unsent' && e.deviceId === bobs)).toEqual([]);
 });

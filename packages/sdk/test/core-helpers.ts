@@ -9,7 +9,8 @@ import type { Touch } from '../src/types';
 export function freshDevice(): void {
   (globalThis as { indexedDB?: IDBFactory }).indexedDB = new IDBFactory();
   localStorage.clear();
-  for (const c of document.cookie.split('; ')) if (c) document.cookie = c.split('=')[0] + '=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+  for (const c of document.cookie.split('; '))
+    if (c) document.cookie = c.split('=')[0] + '=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
 }
@@ -23,10 +24,12 @@ export async function idbDump(): Promise<Record<string, unknown> | null> {
     r.onsuccess = () => ok(r.result);
     r.onerror = () => no(r.error);
   });
-  if (!db.objectStoreNames.contains('kv')) return db.close(), {};
+  if (!db.objectStoreNames.contains('kv')) return (db.close(), {});
   const tx = db.transaction('kv', 'readonly').objectStore('kv');
   const [keys, vals] = await Promise.all(
-    [tx.getAllKeys(), tx.getAll()].map((r) => new Promise<unknown[]>((ok) => (r.onsuccess = () => ok(r.result as unknown[])))),
+    [tx.getAllKeys(), tx.getAll()].map(
+      (r) => new Promise<unknown[]>((ok) => (r.onsuccess = () => ok(r.result as unknown[]))),
+    ),
   );
   db.close();
   return Object.fromEntries(keys!.map((k, i) => [String(k), vals![i]]));
@@ -47,12 +50,19 @@ export async function rawPut(key: string, value: unknown): Promise<void> {
 }
 
 /** Resolves after pending IndexedDB work and timers of 0 ms. */
-export const settle = (n = 5) => new Promise<void>((r) => (function tick(i: number): void { i ? setTimeout(() => tick(i - 1), 0) : r(); })(n));
+export const settle = (n = 5) =>
+  new Promise<void>((r) =>
+    (function tick(i: number): void {
+      i ? setTimeout(() => tick(i - 1), 0) : r();
+    })(n),
+  );
 
 export interface FakeServer {
   fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  // biome-ignore lint/suspicious/noExplicitAny: request bodies are whatever the SDK sent; tests read them freely
   requests: { method: string; path: string; body: any; headers: Record<string, string> }[];
   /** Events stored, by id (deduped). */
+  // biome-ignore lint/suspicious/noExplicitAny: stored events keep whatever props the SDK sent
   events: Map<string, any>;
   /** Device id → its token; device id → user id. */
   tokens: Map<string, string>;
@@ -97,9 +107,13 @@ export function fakeServer(): FakeServer {
     if (s.down) throw new TypeError('Failed to fetch');
     // POSTs name their site in the query too, so that a fresh server can answer the CORS
     // preflight; the real server allows it missing, this one insists, and both want it equal.
-    if (body?.site !== undefined && url.searchParams.get('site') !== body.site) return new Response('{"error":"invalid_request"}', { status: 400 });
+    if (body?.site !== undefined && url.searchParams.get('site') !== body.site)
+      return new Response('{"error":"invalid_request"}', { status: 400 });
     const json = (status: number, b: unknown, h: Record<string, string> = {}) =>
-      new Response(status === 304 ? null : JSON.stringify(b), { status, headers: { 'content-type': 'application/json', ...h } });
+      new Response(status === 304 ? null : JSON.stringify(b), {
+        status,
+        headers: { 'content-type': 'application/json', ...h },
+      });
     const auth = (headers.authorization ?? '').replace(/^Bearer /, '');
     // A device seen for the first time keeps the token its client presents (32+ characters), else
     // gets one made here, answered once.
@@ -118,7 +132,15 @@ export function fakeServer(): FakeServer {
       const touches: Touch[] = evs.filter((e) => e.type === 'touch').map((e) => e.touch);
       return {
         userId: user ?? null,
-        pageViews: pages.map(({ id, path, title, at, product, category, device }) => ({ id, path, title, at, product, category, device })),
+        pageViews: pages.map(({ id, path, title, at, product, category, device }) => ({
+          id,
+          path,
+          title,
+          at,
+          product,
+          category,
+          device,
+        })),
         products: pages.filter((p) => p.product).map((p) => ({ id: p.product, at: p.at, device: p.device })),
         categories: pages.filter((p) => p.category).map((p) => ({ id: p.category, at: p.at, device: p.device })),
         touches,
@@ -132,7 +154,8 @@ export function fakeServer(): FakeServer {
         const f = s.failNext.shift();
         if (f) return json(f.status, { error: 'x', message: 'x' }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
         const known = s.tokens.get(body.deviceId);
-        if (known && (auth ? auth !== known : s.links.has(body.deviceId))) return json(401, { error: 'unauthorized', message: 'device token' });
+        if (known && (auth ? auth !== known : s.links.has(body.deviceId)))
+          return json(401, { error: 'unauthorized', message: 'device token' });
         let accepted = 0;
         let duplicates = 0;
         for (const e of body.events) {
@@ -143,17 +166,24 @@ export function fakeServer(): FakeServer {
       }
       case '/v1/profile': {
         const d = url.searchParams.get('deviceId');
-        if (!d || !url.searchParams.get('site')) return json(400, { error: 'invalid_request', message: 'site and deviceId' });
+        if (!d || !url.searchParams.get('site'))
+          return json(400, { error: 'invalid_request', message: 'site and deviceId' });
         if (!auth || deviceOf(auth) !== d) return json(401, { error: 'unauthorized', message: 'x' });
         // A strong ETag of the profile, as the real server makes: unchanged, a 304.
         const profile = profileOf(d);
-        const etag = '"' + JSON.stringify(profile).length.toString(36) + '-' + [...JSON.stringify(profile)].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7).toString(36) + '"';
+        const etag =
+          '"' +
+          JSON.stringify(profile).length.toString(36) +
+          '-' +
+          [...JSON.stringify(profile)].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7).toString(36) +
+          '"';
         const status = headers['if-none-match'] === etag ? 304 : 200;
         s.profileAnswers.push(status);
         return json(status, profile, { etag });
       }
       case '/v1/identify': {
-        if (body.token !== 'signed:' + body.userId) return json(401, { error: 'invalid_identity', message: 'bad token', field: 'token' });
+        if (body.token !== 'signed:' + body.userId)
+          return json(401, { error: 'invalid_identity', message: 'bad token', field: 'token' });
         const known = s.tokens.get(body.deviceId);
         if (known && auth !== known) return json(401, { error: 'unauthorized', message: 'device token' });
         const linked = s.links.get(body.deviceId);

@@ -1,15 +1,36 @@
 import { describe, expect, test } from 'vitest';
-import { addPage, addTouch, CAPS, migrate, toHistory, type HistoryV0, type StoredHistory } from '../src/history/history';
+import {
+  addPage,
+  addTouch,
+  CAPS,
+  migrate,
+  toHistory,
+  type HistoryV0,
+  type StoredHistory,
+} from '../src/history/history';
 import type { DeviceState } from '../src/state/device-state';
 import { enter, SESSION_MS, touchesOf } from '../src/state/session';
 import type { PageView, Profile, Touch } from '../src/types';
 
 const T0 = Date.UTC(2025, 0, 1, 12);
 const MIN = 60e3;
-const touch = (source: string, medium: string, channel: Touch['channel'], at = T0, extra: Partial<Touch> = {}): Touch => ({ source, medium, channel, landingPath: '/', at, ...extra });
+const touch = (
+  source: string,
+  medium: string,
+  channel: Touch['channel'],
+  at = T0,
+  extra: Partial<Touch> = {},
+): Touch => ({ source, medium, channel, landingPath: '/', at, ...extra });
 const direct = (at = T0) => touch('(direct)', '(none)', 'Direct', at);
 const pin = (at = T0) => touch('pinterest', 'social', 'Organic Social', at);
-const pv = (i: number, session = 's1', extra: Partial<PageView> = {}): PageView => ({ id: 'pv' + i, path: '/p/' + i, title: 'P' + i, at: T0 + i, session, ...extra });
+const pv = (i: number, session = 's1', extra: Partial<PageView> = {}): PageView => ({
+  id: 'pv' + i,
+  path: '/p/' + i,
+  title: 'P' + i,
+  at: T0 + i,
+  session,
+  ...extra,
+});
 
 describe('sessions (enter)', () => {
   test('first visit: a new session with the touch as first, last (non-Direct) and current', () => {
@@ -117,7 +138,11 @@ describe('history', () => {
     const ad = touch('google', 'cpc', 'Paid Search');
     h = addPage(h, pv(5, 'e'), ad, 1);
     h = addPage(h, { ...pv(6, 'f'), at: T0 + 5 + SESSION_MS }, ad, 1);
-    expect(h.s.map((s) => [s.id, s.pages])).toEqual([['a', 4], ['e', 1], ['f', 1]]);
+    expect(h.s.map((s) => [s.id, s.pages])).toEqual([
+      ['a', 4],
+      ['e', 1],
+      ['f', 1],
+    ]);
     // Without `join` (migration) sessions are taken as they were recorded.
     expect(addPage(h, pv(7, 'g'), null).s.map((s) => s.id)).toEqual(['a', 'e', 'f', 'g']);
   });

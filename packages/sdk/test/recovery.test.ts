@@ -17,7 +17,10 @@ function hold(re: RegExp): () => void {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const inner = srv.fetch;
-  vi.stubGlobal('fetch', async (i: RequestInfo | URL, init?: RequestInit) => (re.test(String(i)) && (await gate), inner(i, init)));
+  vi.stubGlobal(
+    'fetch',
+    async (i: RequestInfo | URL, init?: RequestInit) => (re.test(String(i)) && (await gate), inner(i, init)),
+  );
   return release;
 }
 
@@ -105,7 +108,7 @@ test('a device the server holds another token for (restored without its own): un
   expect(cookieId()).toBe(old);
   c.track('after_restore');
   await c.flush();
-  const ev = collected().find((e) => e.type == 'after_restore');
+  const ev = collected().find((e) => e.type === 'after_restore');
   expect(ev).toBeDefined();
   expect(ev.deviceId).not.toBe(old);
   expect(cookieId()).toBe(ev.deviceId);
@@ -129,7 +132,12 @@ test('one event the server refuses does not take the rest of its batch down', as
   c.track('bad', { product: 'refused' });
   c.track('last');
   await c.flush();
-  expect(collected().map((e) => e.type).filter((t) => t != 'touch').sort()).toEqual(['first', 'last']);
+  expect(
+    collected()
+      .map((e) => e.type)
+      .filter((t) => t !== 'touch')
+      .sort(),
+  ).toEqual(['first', 'last']);
   await c.flush();
   expect((await idbDump())!.o).toMatchObject({ e: [] });
 });
@@ -143,7 +151,7 @@ test('denied, then granted again: the identified user and their device do not co
   c.consent('granted');
   c.track('after_grant');
   await c.flush();
-  const ev = collected().find((e) => e.type == 'after_grant');
+  const ev = collected().find((e) => e.type === 'after_grant');
   expect(ev.deviceId).not.toBe(old);
   expect(stored()!.u).toBeUndefined();
   expect(await c.profile()).toBeNull();
@@ -193,7 +201,7 @@ test('two tabs opened at once on a first visit are one device, with one token', 
   expect([...srv.tokens.keys()]).toEqual([cookieId()]);
   expect(warned).not.toHaveBeenCalled();
   // The first visit's touch, where the visitor came from, is that device's.
-  expect(collected().find((e) => e.type == 'touch')?.deviceId).toBe(cookieId());
+  expect(collected().find((e) => e.type === 'touch')?.deviceId).toBe(cookieId());
 });
 
 test('another tab writing while reset() wipes the old device follows the new one instead of restoring the old', async () => {
@@ -231,7 +239,7 @@ test('another tab writing while reset() wipes the old device follows the new one
   await a.flush();
   await b.flush();
   for (const t of ['after_logout', 'after_logout_b']) {
-    const ev = collected().find((e) => e.type == t);
+    const ev = collected().find((e) => e.type === t);
     expect(ev?.deviceId).toBe(cookieId());
     expect(srv.links.get(ev.deviceId)).toBeUndefined();
   }
@@ -268,7 +276,7 @@ test('with cookies blocked, a device renewed after a 401 stays a memory id: noth
     await a.flush();
     expect(stored()!.d).toBeUndefined();
     expect(stored()!.n).toBeUndefined();
-    expect(collected().some((e) => e.type == 'from_a')).toBe(true);
+    expect(collected().some((e) => e.type === 'from_a')).toBe(true);
   }));
 
 test('an identify answered after a denial on that page: the user is not kept, not even for a later grant', async () => {

@@ -43,7 +43,7 @@ async function load(attrs: Record<string, string>, src = false): Promise<Cairn &
 const sentTypes = async (c: Cairn) => {
   await settle();
   await c.flush();
-  return [...srv.events.values()].map((e) => (e.type == 'page' ? 'page:' + e.path : e.type));
+  return [...srv.events.values()].map((e) => (e.type === 'page' ? 'page:' + e.path : e.type));
 };
 
 test('the array snippet: queued calls replay in order; a queued page() replaces the automatic one', async () => {
@@ -90,7 +90,7 @@ test('a page view is recorded by itself, unless data-auto-page="false"', async (
 test('loaded from a sync server /v1/sdk.js: server and site default to it', async () => {
   const c = await load({ 'data-src': 'http://sync.test/v1/sdk.js?site=shop' }, true);
   await sentTypes(c);
-  const collect = srv.requests.find((r) => r.path == '/v1/collect?site=shop')!;
+  const collect = srv.requests.find((r) => r.path === '/v1/collect?site=shop')!;
   expect(collect.body.site).toBe('shop');
 });
 
@@ -105,7 +105,11 @@ test('data-consent="pending": nothing leaves the page until consent', async () =
 test('data-site-hosts: a referrer from a listed host is internal navigation', async () => {
   Object.defineProperty(document, 'referrer', { configurable: true, get: () => 'https://checkout.other-shop.test/' });
   try {
-    const c = await load({ 'data-site': 'shop', 'data-site-hosts': 'shop.test, other-shop.test', 'data-auto-page': 'false' });
+    const c = await load({
+      'data-site': 'shop',
+      'data-site-hosts': 'shop.test, other-shop.test',
+      'data-auto-page': 'false',
+    });
     expect(c.touch().current).toBeNull();
   } finally {
     delete (document as { referrer?: string }).referrer;

@@ -28,7 +28,9 @@ const noLocalStorage = () =>
 
 /** Writes one value straight through a backend, as one batch of one update. */
 const put = (backend: Backend, key: string, value: unknown) =>
-  new Promise((resolve, reject) => backend._run([{ _key: key, _update: () => value, _resolve: resolve, _reject: reject }]));
+  new Promise((resolve, reject) =>
+    backend._run([{ _key: key, _update: () => value, _resolve: resolve, _reject: reject }]),
+  );
 
 describe('backends', () => {
   test('IndexedDB when it works: values land in the cairn/kv store', async () => {
@@ -123,7 +125,9 @@ describe('atomic updates', () => {
     const b = createKv(window);
     await Promise.all([a.grant(), b.grant()]);
     const inc = (n = 0) => n + 1;
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).kv.update<number>('n', inc)));
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).kv.update<number>('n', inc)),
+    );
     expect(await a.kv.get('n')).toBe(60);
     // Each update saw a distinct previous value: the counter values handed out are exactly 1..60.
     expect([...results].sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
@@ -150,7 +154,7 @@ describe('batches: one transaction for what is issued together', () => {
     const original = IDBDatabase.prototype.transaction;
     IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
       // fake-indexeddb opens its upgrades through here too; a browser does not.
-      if (args[1] != ('versionchange' as never)) modes.push(String(args[1] ?? 'readonly'));
+      if (args[1] !== ('versionchange' as never)) modes.push(String(args[1] ?? 'readonly'));
       return original.apply(this, args);
     };
     const put = IDBObjectStore.prototype.put;
@@ -212,7 +216,11 @@ describe('batches: one transaction for what is issued together', () => {
     const counted = countTransactions();
     try {
       s.grant();
-      const done = Promise.all([s.kv.update('h', () => ({ v: 1 })), s.kv.update('o', () => ({ e: [] })), s.kv.get('id')]);
+      const done = Promise.all([
+        s.kv.update('h', () => ({ v: 1 })),
+        s.kv.update('o', () => ({ e: [] })),
+        s.kv.get('id'),
+      ]);
       await done;
       expect(counted.modes).toEqual(['readwrite']);
     } finally {
@@ -326,7 +334,11 @@ describe('device id cookie', () => {
       const c = idCookie(false);
       expect(c.set('abc-12345')).toBe(true);
       expect(c.get()).toBe('abc-12345');
-      const attrs = (w: string) => w.split('; ').map((a) => a.split('=')[0]!.toLowerCase()).sort();
+      const attrs = (w: string) =>
+        w
+          .split('; ')
+          .map((a) => a.split('=')[0]!.toLowerCase())
+          .sort();
       expect(writes[0]).toMatch(/^cairn_id=abc-12345; /);
       expect(writes[0]).toMatch(/; sameSite=Lax(;|$)/);
       expect(attrs(writes[0]!)).toEqual(['cairn_id', 'expires', 'path', 'samesite']);

@@ -9,7 +9,8 @@ export const CONFIG_KEY = 'cairn.cfg';
 export const INLINE_CONFIG_ID = 'cairn-config';
 
 /** Only a plain object counts as a config. */
-export const asConfig = (c: unknown): SiteConfig | undefined => (c?.constructor == Object ? (c as SiteConfig) : undefined);
+export const asConfig = (c: unknown): SiteConfig | undefined =>
+  c?.constructor == Object ? (c as SiteConfig) : undefined;
 
 /** The inline config, if the document has one yet. */
 export const inlineConfig = (doc: Document) => asConfig(parse(doc.getElementById(INLINE_CONFIG_ID)?.textContent));
@@ -21,7 +22,11 @@ export interface StartConfig {
   _withPage?: 1;
 }
 
-export function startConfig(option: SiteConfig | SiteConfigInput | null | undefined, site: string, doc: Document): StartConfig {
+export function startConfig(
+  option: SiteConfig | SiteConfigInput | null | undefined,
+  site: string,
+  doc: Document,
+): StartConfig {
   const withPage = asConfig(option) || inlineConfig(doc);
   if (withPage) return { _config: withPage, _withPage: 1 };
   const cached = lsGet(CONFIG_KEY);

@@ -18,7 +18,12 @@ export function changeConsent(core: Core, consent: Consent): void {
     // wins, and an earlier visit's device comes back with its token and user, unless the cookie
     // names another (follow).
     const old = readState();
-    const state = (device._state = { ...old, ...device._state, _firstTouch: old?._firstTouch || device._state._firstTouch, _granted: 1 });
+    const state = (device._state = {
+      ...old,
+      ...device._state,
+      _firstTouch: old?._firstTouch || device._state._firstTouch,
+      _granted: 1,
+    });
     if (old?._deviceId)
       (state._deviceId = device._id = old._deviceId),
         (state._token = old._token),

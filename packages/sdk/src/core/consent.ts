@@ -1,7 +1,8 @@
 import type { DeviceState } from '../state/device-state.js';
 import type { Consent, SiteConfig } from '../types.js';
 
-export const validConsent = (c: unknown) => (/^(granted|denied|pending)$/.test(c as string) ? (c as Consent) : undefined);
+export const validConsent = (c: unknown) =>
+  /^(granted|denied|pending)$/.test(c as string) ? (c as Consent) : undefined;
 
 /**
  * Consent at start: an explicit grant stored earlier, else Global Privacy Control as a denial
@@ -16,7 +17,8 @@ export function startConsent(
   const siteConsent = config?.consent;
   return stored?._granted
     ? 'granted'
-    : (options.respectGpc ?? siteConsent?.respectGpc ?? 1) && (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl
+    : (options.respectGpc ?? siteConsent?.respectGpc ?? 1) &&
+        (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl
       ? 'denied'
       : validConsent(options.consent) || validConsent(siteConsent?.default) || 'granted';
 }

@@ -78,7 +78,7 @@ export function createDevice(o: DeviceOptions): Device {
       if (id != device._id) {
         // With a cookie domain another subdomain moved it (a reset there, whose storage is its own):
         // what this origin held of the old device goes, as reset() wipes it where it runs.
-      if (cookieDomain && state._deviceId) {
+        if (cookieDomain && state._deviceId) {
           for (const key of DEVICE_KEYS) kv.del(key).catch(warn);
           // At start, the head already began this page afresh for the new device (its session and
           // touch stay); later, this tab starts afresh.

@@ -42,11 +42,20 @@ export function createIdentity(core: Core): Identity {
     await core._outbox._flush();
     let id = device._id;
     const post = () =>
-      core._transport._request<IdentifyResponse>('identify', { site: core._site, deviceId: (id = device._id), userId, token, device: core._deviceKind });
+      core._transport._request<IdentifyResponse>('identify', {
+        site: core._site,
+        deviceId: (id = device._id),
+        userId,
+        token,
+        device: core._deviceKind,
+      });
     const answer = await post().catch(async (e: CairnError) => {
       // Linked to someone else on the server (409), or the server wants a device token this device
       // lost (401, not about the identity token): as a fresh device, then again.
-      if (e.status == 409 || (e.status == 401 && (await (e.cause as Response).json().catch(() => {}))?.error != 'invalid_identity'))
+      if (
+        e.status == 409 ||
+        (e.status == 401 && (await (e.cause as Response).json().catch(() => {}))?.error != 'invalid_identity')
+      )
         return restart().then(post);
       throw e;
     });

@@ -20,7 +20,8 @@ export interface CairnOptions {
 }
 
 /** The sync server's URL for an API path, with the site in the query (so preflights know the site). */
-export const apiUrl = (server: string, site: string, path: string) => server + '/v1/' + path + '?site=' + encodeURIComponent(site);
+export const apiUrl = (server: string, site: string, path: string) =>
+  server + '/v1/' + path + '?site=' + encodeURIComponent(site);
 
 /** The server's origin without trailing slashes. */
 export const serverOf = (options: CairnOptions) => (options.server || '').replace(/\/+$/, '');

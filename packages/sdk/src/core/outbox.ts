@@ -1,4 +1,4 @@
-import { CairnError, warn } from '../errors.js';
+import { type CairnError, warn } from '../errors.js';
 import { spill } from '../state/spill.js';
 import type { CairnEvent, CollectResponse, Kv } from '../types.js';
 import { arr } from '../util/arr.js';
@@ -84,7 +84,8 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
         if (!status || status > 499 || status == 429) {
           // Exponential backoff with jitter, or the server's Retry-After (seconds).
           const ms =
-            +(cause as Response).headers?.get('retry-after')! * 1e3 || Math.min(6e4, 1e3 * 2 ** failures++) * (0.5 + Math.random());
+            +(cause as Response).headers?.get('retry-after')! * 1e3 ||
+            Math.min(6e4, 1e3 * 2 ** failures++) * (0.5 + Math.random());
           until = Date.now() + ms;
           return later(ms);
         }
@@ -108,7 +109,11 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
       outbox._unsent = outbox._unsent.filter(left);
       // What is left, as the latest stored outbox says (other tabs add to it too).
       events = readOutbox(
-        await kv.update('o', (stored) => stored && writeOutbox({ ...readOutbox(stored), _events: readOutbox(stored)._events.filter(left) })),
+        await kv.update(
+          'o',
+          (stored) =>
+            stored && writeOutbox({ ...readOutbox(stored), _events: readOutbox(stored)._events.filter(left) }),
+        ),
       )._events;
       device._load();
     }
@@ -119,9 +124,11 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
     async _add(events) {
       outbox._unsent.push(...events);
       unstored.push(...events);
-      const write = kv.update('o', (value) => addToOutbox(value, events)).finally(() => {
-        unstored = unstored.filter((event) => !events.includes(event));
-      });
+      const write = kv
+        .update('o', (value) => addToOutbox(value, events))
+        .finally(() => {
+          unstored = unstored.filter((event) => !events.includes(event));
+        });
       written = write.catch(() => {});
       return readOutbox(await write)._events.length;
     },
@@ -149,7 +156,13 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
       // page's events arrive: the server makes the device with that token. A string goes as
       // text/plain: no CORS preflight. They stay in the outbox (the server dedupes).
       let unsent = outbox._unsent;
-      while (unsent[0] && navigator.sendBeacon?.(transport._url('collect'), JSON.stringify(body(unsent.slice(0, BATCH), device._state._token))))
+      while (
+        unsent[0] &&
+        navigator.sendBeacon?.(
+          transport._url('collect'),
+          JSON.stringify(body(unsent.slice(0, BATCH), device._state._token)),
+        )
+      )
         unsent = unsent.slice(BATCH);
       outbox._unsent = unsent;
     },

@@ -14,8 +14,16 @@ const cut = (s: unknown, max: number) => (s ? String(s).slice(0, max) : undefine
  * A page view as the page shows it now: path, title, and the product and category of the props or
  * of <meta name="cairn:product|category">, each capped as the server's limits say.
  */
-export function pageView(doc: Document, props: PageProps, id: string, at: number, session: string, device: DeviceKind): PageView {
-  const meta = (name: 'product' | 'category') => cut(props[name] || doc.querySelector(`meta[name="cairn:${name}"]`)?.getAttribute('content'), 100);
+export function pageView(
+  doc: Document,
+  props: PageProps,
+  id: string,
+  at: number,
+  session: string,
+  device: DeviceKind,
+): PageView {
+  const meta = (name: 'product' | 'category') =>
+    cut(props[name] || doc.querySelector(`meta[name="cairn:${name}"]`)?.getAttribute('content'), 100);
   return {
     id,
     path: cut(props.path || location.pathname, 2e3)!,

@@ -13,7 +13,12 @@ import type { Transport } from './transport.js';
  * cookie domain), whose history is partly in another origin's storage, and whose login may have
  * happened there. Resolves to the profile (undefined when not pulled).
  */
-export async function pullProfile(kv: Kv, device: Device, transport: Transport, shared?: unknown): Promise<Profile | undefined> {
+export async function pullProfile(
+  kv: Kv,
+  device: Device,
+  transport: Transport,
+  shared?: unknown,
+): Promise<Profile | undefined> {
   const id = device._id;
   const state = device._state;
   if (!state._tokenKnown || !(state._userId || shared)) return;

@@ -46,7 +46,14 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   const kv = storage.kv;
   const cookie = idCookie(location.protocol == 'https:', options.cookieDomain || undefined);
   // The parts are made below, each with what it needs of the others.
-  const core = { _site: site, _consent: head._consent, _storage: storage, _kv: kv, _cookie: cookie, _deviceKind: deviceKind } as Core;
+  const core = {
+    _site: site,
+    _consent: head._consent,
+    _storage: storage,
+    _kv: kv,
+    _cookie: cookie,
+    _deviceKind: deviceKind,
+  } as Core;
   const granted = (core._granted = () => core._consent == 'granted');
   const emitter = (core._emitter = createEmitter());
   const device = (core._device = createDevice({
@@ -74,7 +81,8 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
     if (core._consent == 'denied') return;
     // An opt-in's address goes to POST /v1/optins only, never with the events.
     if (event.type == 'optin') (event = { ...event }), delete event.email;
-    if (event.type == 'touch') kv.update('h', (history) => addTouch(history, event.touch as Parameters<typeof addTouch>[1])).catch(warn);
+    if (event.type == 'touch')
+      kv.update('h', (history) => addTouch(history, event.touch as Parameters<typeof addTouch>[1])).catch(warn);
     outbox._add([event]).then(outbox._soon, warn);
   };
   const emit = (type: string, props?: Record<string, unknown>) => record(customEvent(type, props));
@@ -88,7 +96,8 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
       kv.update<StoredHistory>('h', (stored) => {
         let history = migrate(stored);
         for (const event of earlier)
-          if (event.type == 'page' && !history.p.some((p) => p.id == event.id)) history = addPage(history, event as never, null);
+          if (event.type == 'page' && !history.p.some((p) => p.id == event.id))
+            history = addPage(history, event as never, null);
         return history;
       }).catch(warn);
     }
@@ -106,7 +115,8 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   // Prompts run after each page view is recorded, once the DOM is ready and a config is there.
   let lastPage: Omit<PromptContext, 'config' | 'identified'> | undefined;
   let promptState: Promise<unknown> | undefined;
-  const prompts = () => config && lastPage && startPrompts({ ...lastPage, identified: !!device._state._userId, config }, promptState);
+  const prompts = () =>
+    config && lastPage && startPrompts({ ...lastPage, identified: !!device._state._userId, config }, promptState);
 
   const page = async (props: PageProps = {}, id = uuid(), at = Date.now()) => {
     core._act(at);
@@ -132,7 +142,8 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
       pages: { session: history.s.find((s) => s.id == joined)!.pages, lifetime: history.n },
       kv,
       emit,
-      submitOptin: (optin) => transport._request('optins', { ...optin, id: uuid(), site, deviceId: device._id, at: Date.now(), touch }),
+      submitOptin: (optin) =>
+        transport._request('optins', { ...optin, id: uuid(), site, deviceId: device._id, at: Date.now(), touch }),
       returnUrl: options.returnUrl || location.href,
     };
     prompts();
@@ -152,7 +163,8 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
         return (device._mirrored = mirrored || (sticks ? device._id : stored));
       });
       // The mirror keeps the id only: the token made for a new id is not this one's.
-      if (mirrored) device._update((state) => ((device._id = mirrored!), (state._token = state._newDeviceId = undefined)));
+      if (mirrored)
+        device._update((state) => ((device._id = mirrored!), (state._token = state._newDeviceId = undefined)));
       device._keepId();
     }
   })().catch(warn);
@@ -182,9 +194,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
 
   // The inline config must come before the script tag: found only now, it was not seen at start.
   if (!head._configWithPage)
-    doc.readyState == 'loading'
-      ? doc.addEventListener('DOMContentLoaded', () => lateConfig(doc))
-      : lateConfig(doc);
+    doc.readyState == 'loading' ? doc.addEventListener('DOMContentLoaded', () => lateConfig(doc)) : lateConfig(doc);
 
   addEventListener('pagehide', outbox._pageHide);
   doc.addEventListener('visibilitychange', () => doc.visibilityState == 'hidden' && outbox._pageHide());
@@ -230,5 +240,8 @@ let warnedLate = 0;
 /** Warns once: an inline config that comes after the script tag is never seen at start, and no variant applies from it. */
 const lateConfig = (doc: Document) => {
   if (!warnedLate && inlineConfig(doc))
-    (warnedLate = 1), console.warn('[cairn] #cairn-config comes after the Cairn script tag, which cannot see it at start: put the config first.');
+    (warnedLate = 1),
+      console.warn(
+        '[cairn] #cairn-config comes after the Cairn script tag, which cannot see it at start: put the config first.',
+      );
 };

@@ -32,7 +32,11 @@ export function createTransport(server: string, site: string, device: Device, gr
         // every tab's sending) forever.
         response = await fetch(transport._url(path) + query, {
           method: text && 'POST',
-          headers: { 'content-type': 'application/json', ...(token && { authorization: 'Bearer ' + token }), ...headers },
+          headers: {
+            'content-type': 'application/json',
+            ...(token && { authorization: 'Bearer ' + token }),
+            ...headers,
+          },
           body: text,
           keepalive: !text?.[2e4],
           signal: AbortSignal.timeout?.(3e4),
@@ -44,7 +48,8 @@ export function createTransport(server: string, site: string, device: Device, gr
       if (status > 399) throw new CairnError(status == 401 ? 'unauthorized' : 'http', status, response);
       return response;
     },
-    _request: (path, body, query) => transport._send(path, body, query).then((response) => response.json().catch(() => {})),
+    _request: (path, body, query) =>
+      transport._send(path, body, query).then((response) => response.json().catch(() => {})),
   };
   return transport;
 }

@@ -49,7 +49,9 @@ try {
     server: attribute('server') || (src && /\/v1\/sdk\.js$/.test(src.pathname) ? src.origin : null),
     consent: attribute('consent') as Consent | null,
     cookieDomain: attribute('cookie-domain'),
-    siteHosts: attribute('site-hosts')?.split(/[\s,]+/).filter(Boolean),
+    siteHosts: attribute('site-hosts')
+      ?.split(/[\s,]+/)
+      .filter(Boolean),
     respectGpc: attribute('respect-gpc') != 'false' && null,
     config: parse(EMBEDDED),
   };

@@ -9,7 +9,9 @@ export type ShowDebug = NonNullable<VariantContext['debug']>;
 // `cairn.identify(...)`, `await cairn.ready` or `cairn.touch()` at any time.
 
 /** A queued call: the method's name and arguments; `_settle` answers a call made through the stub. */
-export type Call = [keyof Cairn | string, ...unknown[]] & { _settle?: [(value: unknown) => void, (error: unknown) => void] };
+export type Call = [keyof Cairn | string, ...unknown[]] & {
+  _settle?: [(value: unknown) => void, (error: unknown) => void];
+};
 
 export interface Stub {
   push(...calls: Call[]): void;

@@ -59,9 +59,17 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
   // is the old device's, and this page starts afresh.
   const cookieId = options.cookieDomain && /(?:^|; )cairn_id=([\w-]{8,64})/.exec(doc.cookie)?.[1];
   const state: DeviceState =
-    consent != 'granted' || !stored ? {} : cookieId && stored._deviceId && cookieId != stored._deviceId ? { _granted: stored._granted } : stored;
+    consent != 'granted' || !stored
+      ? {}
+      : cookieId && stored._deviceId && cookieId != stored._deviceId
+        ? { _granted: stored._granted }
+        : stored;
   const at = Date.now();
-  const arrived = enter(state, resolveTouch({ url: location.href, referrer: doc.referrer, siteHosts: options.siteHosts || config?.siteHosts }), at);
+  const arrived = enter(
+    state,
+    resolveTouch({ url: location.href, referrer: doc.referrer, siteHosts: options.siteHosts || config?.siteHosts }),
+    at,
+  );
   const kind = deviceKind(window, config?.desktopQuery);
   const head: Head = {
     _options: options,
@@ -83,7 +91,11 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
   const emit: Emit = (type, props) => head._record({ ...props, id: uuid(), type, at: Date.now() });
   // A new touch joins the journey, first of this page's events.
   if (arrived) emit('touch', { touch: arrived });
-  if (config) head._variants(config, touchesOf(state), { get: () => head._state._variant, set: (id) => (head._state._variant = id) });
+  if (config)
+    head._variants(config, touchesOf(state), {
+      get: () => head._state._variant,
+      set: (id) => (head._state._variant = id),
+    });
   // No config yet: the slots stay hidden (300 ms at most) until the fetched one lands.
   else if (consent == 'granted' && options.server && site) head._reveal = hideSlots(doc);
   return head;

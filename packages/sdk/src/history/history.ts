@@ -65,7 +65,12 @@ export function addPage(old: unknown, pv: PageView, touch: Touch | null, join?: 
   const l = h.s[h.s.length - 1];
   let s =
     h.s.find((x) => x.id == pv.session) ||
-    (join && l && at - l.last < SESSION_MS && (!touch || touch.channel == 'Direct' || campaignKey(touch) == campaignKey(l.touch)) ? l : undefined);
+    (join &&
+    l &&
+    at - l.last < SESSION_MS &&
+    (!touch || touch.channel == 'Direct' || campaignKey(touch) == campaignKey(l.touch))
+      ? l
+      : undefined);
   if (!s) h.s = [...h.s, (s = { id: pv.session, start: at, last: at, pages: 0, touch })].slice(-CAPS.sessions);
   s.pages++;
   s.last = Math.max(s.last, at);
@@ -83,7 +88,10 @@ export function addTouch(old: unknown, t: Touch): StoredHistory {
 /** The public History: this device's, with the page views and products of the synced (possibly cross-device) profile. */
 export function toHistory(h: StoredHistory, pf?: Profile | null): History {
   // This device's first: profile page views lack a session (it is this device's notion).
-  const pageViews = newest([...h.p].reverse().concat((pf?.pageViews || []).map((p) => ({ session: '', ...p }))), CAPS.pageViews);
+  const pageViews = newest(
+    [...h.p].reverse().concat((pf?.pageViews || []).map((p) => ({ session: '', ...p }))),
+    CAPS.pageViews,
+  );
   const ids = (k: 'product' | 'category', cap: number, more: { id: string; at: number }[] = []) =>
     newest(pageViews.map((p) => ({ id: p[k], at: p.at })).concat(more), cap).map((i) => i.id!);
   return {

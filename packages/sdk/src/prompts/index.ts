@@ -22,8 +22,11 @@ export async function startPrompts(ctx: PromptContext, state?: Promise<unknown>)
   let p: Prompt | null = null;
   try {
     const o: PickInput = { ...ctx, now: Date.now() };
-    if (!pickPrompt(ctx.config?.prompts, (await (state || ctx.kv.get(PROMPTS_KEY))) as PromptState | undefined, o)) return null;
-    await ctx.kv.update<PromptState | undefined>(PROMPTS_KEY, (s) => ((p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s));
+    if (!pickPrompt(ctx.config?.prompts, (await (state || ctx.kv.get(PROMPTS_KEY))) as PromptState | undefined, o))
+      return null;
+    await ctx.kv.update<PromptState | undefined>(PROMPTS_KEY, (s) =>
+      (p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s,
+    );
     if (p) showPrompt(ctx, p, PROMPTS_KEY);
     return p;
   } catch {

@@ -20,7 +20,9 @@ export const campaignKey = (t: Touch | null | undefined) =>
 export function enter(s: DeviceState, touch: Touch | null, now: number): Touch | null {
   const notDirect = touch && touch.channel != 'Direct';
   const fresh =
-    !s._sessionId || now - s._lastActivity! >= SESSION_MS || (notDirect && campaignKey(touch) != campaignKey(s._sessionTouch));
+    !s._sessionId ||
+    now - s._lastActivity! >= SESSION_MS ||
+    (notDirect && campaignKey(touch) != campaignKey(s._sessionTouch));
   s._lastActivity = now;
   if (!fresh) return null;
   s._sessionId = uuid();

@@ -1,7 +1,7 @@
 // The device id cookie: first-party, 13 months, SameSite=Lax, Secure on https, on a configurable
 // domain so that subdomains share it.
 //
-// Written over document.cookie rather than with js-cookie (which issue 2 names) for the byte budget:
+// Written over document.cookie rather than with js-cookie for the byte budget:
 // js-cookie cost 506 B gzip -9 of dist/cairn.js (measured with everything else equal: 11231 B with
 // it, 10725 B with these lines), and the whole bundle has to fit in 8192 B. The id is [\w-] only,
 // so it needs no encoding, and a cookie that is not such an id (tampered) reads as none.
@@ -29,7 +29,9 @@ export function idCookie(https: boolean, domain?: string): IdCookie {
   const put = (name: string, v: string, days: number) => {
     try {
       document.cookie =
-        `${name}=${v}; path=/; expires=${new Date(Date.now() + 864e5 * days).toUTCString()}; sameSite=Lax` + (domain ? '; domain=' + domain : '') + (https ? '; secure' : '');
+        `${name}=${v}; path=/; expires=${new Date(Date.now() + 864e5 * days).toUTCString()}; sameSite=Lax` +
+        (domain ? '; domain=' + domain : '') +
+        (https ? '; secure' : '');
     } catch {}
   };
   const read = (name: string) => {

@@ -153,7 +153,7 @@ export function createKv(w: Window): DeviceStorage {
   let persistent: Promise<Backend> | 0 = 0;
   let held: HeldUpdate[] | false = [];
   /** Operations waiting for the next batch, and the batch running now. */
-  let queue: Operation[] = [];
+  const queue: Operation[] = [];
   let running: Promise<unknown> | 0 = 0;
 
   const drain = (): Promise<unknown> => {
@@ -171,7 +171,12 @@ export function createKv(w: Window): DeviceStorage {
   const enqueue = <T>(key: string, update?: (old: T | undefined) => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (update && !persistent && held) held.push([key, update as HeldUpdate[1]]);
-      queue.push({ _key: key, _update: update as Operation['_update'], _resolve: resolve as Operation['_resolve'], _reject: reject });
+      queue.push({
+        _key: key,
+        _update: update as Operation['_update'],
+        _resolve: resolve as Operation['_resolve'],
+        _reject: reject,
+      });
       // A microtask later, so that everything issued in this task joins the same batch.
       Promise.resolve().then(drain);
     });
@@ -191,7 +196,9 @@ export function createKv(w: Window): DeviceStorage {
         persistent = (disk ||= openDisk(w)).then(async (backend) => {
           if (replay[0])
             await backend
-              ._run(replay.map(([key, update]) => ({ _key: key, _update: update, _resolve: () => {}, _reject: () => {} })))
+              ._run(
+                replay.map(([key, update]) => ({ _key: key, _update: update, _resolve: () => {}, _reject: () => {} })),
+              )
               .catch(() => {});
           return backend;
         });
@@ -217,7 +224,8 @@ export function createKv(w: Window): DeviceStorage {
       else
         try {
           if (!indexedDB.databases) indexedDB.deleteDatabase('cairn');
-          else if ((await indexedDB.databases()).some((d) => d.name == 'cairn')) await indexed(await openDatabase())._clear();
+          else if ((await indexedDB.databases()).some((d) => d.name == 'cairn'))
+            await indexed(await openDatabase())._clear();
         } catch {}
     },
   };

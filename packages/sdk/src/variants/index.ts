@@ -1,4 +1,4 @@
-// Landing content by source (issue 6): decided synchronously, applied before first paint.
+// Landing content by source: decided synchronously, applied before first paint.
 export { matchVariant, type MatchInput, type MatchResult, type Miss } from './match.js';
 export { applySlots, hideSlots } from './slots.js';
 export { startVariants } from './start.js';

@@ -35,7 +35,15 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
     else if (!matchVariant(vs, { touches, device }).variant) sticky.set(null);
   }
   // The panel itself is not render-blocking: the caller shows it (the script tag's deferred part).
-  if (q.get('cairn_debug') == '1') onReady(doc, () => ctx.debug?.(doc, touches, v ? v.id + note : 'none', m.misses.filter((x) => x.id != v?.id)));
+  if (q.get('cairn_debug') == '1')
+    onReady(doc, () =>
+      ctx.debug?.(
+        doc,
+        touches,
+        v ? v.id + note : 'none',
+        m.misses.filter((x) => x.id != v?.id),
+      ),
+    );
   if (!v) return;
   const { id, slots } = v;
   const names = new Set<string>();
@@ -49,6 +57,7 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
     mo?.disconnect();
     run();
     // A marketer's preview is flagged, so the reports leave it out.
-    if (names.size) ctx.emit('variant_applied', { variant: id, slots: [...names], ...(id === preview && { preview: true }) });
+    if (names.size)
+      ctx.emit('variant_applied', { variant: id, slots: [...names], ...(id === preview && { preview: true }) });
   });
 });
