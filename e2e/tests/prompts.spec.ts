@@ -3,7 +3,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { recorded, settle } from './support/cairn';
-import { E2E } from './support/env';
+import { E2E, SHOP } from './support/env';
 import { optins } from './support/db';
 import { coveringElements, watchPrompts } from './support/prompts';
 import { SITE_CONFIG } from './support/stack';
@@ -121,6 +121,72 @@ test.describe('desktop', () => {
     await visit(page, 'Table linen', 6);
     await expect(prompt(page)).toHaveCount(0);
   });
+});
+
+// Both modes: the pop-in on desktop, the inline block on mobile.
+test('the opt-in form: a bad address is named, a good one gives way to thanks; "No thanks" is for good', async ({ page, browser, isMobile }) => {
+  const email = `thanks.${test.info().workerIndex}.${Date.now().toString(36)}@example.com`;
+  const box = prompt(page);
+  const field = box.getByLabel('Email');
+  const send = box.getByRole('button', { name: OPTIN.content.cta });
+  await page.goto('/');
+  await recorded(page, 1);
+  await visit(page, 'Table linen', 2);
+  await page.getByRole('link', { name: /Napkins, set of four/ }).first().click();
+  await expect(box.getByRole('heading', { name: OPTIN.content.title })).toBeVisible();
+  await expect(box).toHaveAttribute('data-cairn-prompt', isMobile ? 'inline' : 'popin');
+
+  // An address the browser would let through but that cannot be delivered: named as such, in an alert.
+  await field.fill('linen@localhost');
+  await send.click();
+  await expect(box.getByRole('alert')).toHaveText('Enter a valid email address.');
+  await expect(box.getByRole('alert')).toBeVisible();
+  await expect(field).toHaveAttribute('aria-invalid', 'true');
+  await expect(field).toBeFocused();
+  await expect(box.getByRole('status')).toHaveText('');
+
+  // A good one: the form gives way to the thanks, announced politely; focus stays in the prompt.
+  await field.fill(email);
+  await send.click();
+  const thanks = box.getByRole('status');
+  await expect(thanks).toHaveText(OPTIN.content.success!);
+  await expect(thanks).toBeVisible();
+  await expect(box.locator('form')).toHaveCount(0);
+  await expect(field).toHaveCount(0);
+  await expect(box.getByRole('alert')).toHaveCount(0);
+  await expect(box.getByRole('button', { name: 'No thanks' })).toHaveCount(0);
+  await expect(box.getByRole('button', { name: 'Close' })).toBeFocused();
+  // Styled apart: the thanks in its own colour, not the text's.
+  const colour = (l: typeof thanks) => l.evaluate((e) => getComputedStyle(e).color);
+  expect(await colour(thanks)).toBe('rgb(20, 108, 46)');
+  expect(await colour(box.getByRole('heading'))).not.toBe('rgb(20, 108, 46)');
+  await expect.poll(() => optins(E2E.db).filter((o) => o.email === email)).toHaveLength(1);
+
+  // Another visitor says "No thanks": gone, and not back on later pages, a reload or a new visit.
+  const { viewport, userAgent, deviceScaleFactor, isMobile: mobile, hasTouch } = test.info().project.use;
+  const other = await browser.newContext({ baseURL: SHOP, viewport, userAgent, deviceScaleFactor, isMobile: mobile, hasTouch });
+  const seen = await watchPrompts(other);
+  const next = await other.newPage();
+  await next.goto('/');
+  await recorded(next, 1);
+  await visit(next, 'Bedding', 2);
+  await next.getByRole('link', { name: /Pillowcases, pair/ }).first().click();
+  const no = prompt(next).getByRole('button', { name: 'No thanks' });
+  await expect(no).toBeVisible();
+  await no.click();
+  await expect(prompt(next)).toHaveCount(0);
+  await visit(next, 'Guides', 4);
+  await next.reload();
+  await recorded(next, 5);
+  await settle(next);
+  // A new visit (a campaign starts one) reaches its 3rd page: still nothing.
+  await next.goto('/?utm_source=pinterest&utm_medium=social');
+  expect((await recorded(next, 6)).sessions).toHaveLength(2);
+  await visit(next, 'Table linen', 7);
+  await visit(next, 'Bedding', 8);
+  await expect(prompt(next)).toHaveCount(0);
+  expect(seen).toEqual([{ path: '/product/PILLOW-CHALK', mode: isMobile ? 'inline' : 'popin' }]);
+  await other.close();
 });
 
 test.describe('desktop, account prompt', () => {

@@ -160,7 +160,31 @@ describe('desktop pop-in', () => {
     expect(dialog.lang).toBe('en-GB');
     expect(host.shadowRoot!.activeElement).toBe($(host, 'input'));
     const close = $<HTMLButtonElement>(host, 'button.x');
-    expect(close.getAttribute('aria-label')).toBeTruthy();
+    expect(close.getAttribute('aria-label')).toBe('Close');
+  });
+
+  it('"No thanks" stands beside the ×, in words, and dismisses like it: never shown again in the snooze', async () => {
+    const { ctx, events } = context();
+    await startPrompts(ctx);
+    const host = hosts()[0]!;
+    const no = $<HTMLButtonElement>(host, 'button.n');
+    expect(no.textContent).toBe('No thanks');
+    // Beside the ×: the next button, before the title.
+    expect(no.previousElementSibling).toBe($(host, 'button.x'));
+    expect(no.nextElementSibling?.tagName).toBe('H2');
+    no.click();
+    await flush();
+    expect(hosts()).toHaveLength(0);
+    expect(document.activeElement?.id).toBe('before');
+    expect(types(events)).toEqual(['prompt_shown', 'prompt_dismissed']);
+    expect(typeof (await state(ctx)).dismissed?.guide).toBe('number');
+    for (const session of ['s2', 's3']) expect(await startPrompts({ ...ctx, sessionId: session, pages: { session: 5, lifetime: 9 } })).toBe(null);
+    expect(hosts()).toHaveLength(0);
+  });
+
+  it('"No thanks" reads the configured dismiss text', async () => {
+    await startPrompts(context({ config: config([{ ...OPTIN, content: { ...OPTIN.content, dismiss: 'Not now' } }]) }).ctx);
+    expect($(hosts()[0]!, 'button.n').textContent).toBe('Not now');
   });
 
   it('the close button dismisses it, returns focus, and snoozes it', async () => {
@@ -198,6 +222,9 @@ describe('desktop pop-in', () => {
     const css = [...root.adoptedStyleSheets].map((s) => [...s.cssRules].map((r) => r.cssText).join('')).join('');
     for (const v of ['--cairn-accent', '--cairn-font', '--cairn-bg', '--cairn-fg', '--cairn-radius']) expect(css).toContain(`var(${v}`);
     expect(css).toMatch(/prefers-reduced-motion:\s*no-preference[^{]*\{[^}]*animation/);
+    // The outcome messages have their own colours, themeable.
+    expect(css).toMatch(/\[role="?alert"?\]\s*\{[^}]*color:\s*var\(--cairn-error/);
+    expect(css).toMatch(/\[role="?status"?\]\s*\{[^}]*color:\s*var\(--cairn-success/);
   });
 });
 
@@ -238,10 +265,10 @@ describe('inline (mobile, or desktop configured inline)', () => {
     expect(hosts('inline')).toHaveLength(1);
   });
 
-  it('can be dismissed', async () => {
+  it('can be dismissed, with "No thanks" too', async () => {
     const { ctx, events } = context({ device: 'mobile' });
     await startPrompts(ctx);
-    $(hosts()[0]!, 'button.x').click();
+    $(hosts()[0]!, 'button.n').click();
     await flush();
     expect(hosts()).toHaveLength(0);
     expect(types(events)).toEqual(['prompt_shown', 'prompt_dismissed']);
@@ -316,29 +343,43 @@ describe('account prompt', () => {
 describe('opt-in form', () => {
   const fill = async (host: HTMLElement, email: string) => {
     $<HTMLInputElement>(host, 'input').value = email;
+    // As a click on the button would, focus leaves the field.
+    $(host, 'form button').focus();
     $<HTMLFormElement>(host, 'form').dispatchEvent(new Event('submit', { cancelable: true }));
     await flush();
   };
+  const alert = (host: HTMLElement) => $(host, '[role=alert]');
   const status = (host: HTMLElement) => $(host, '[role=status]');
+  const ADDRESS = 'Enter a valid email address.';
 
-  it('has a labelled email field and shows the consent text', async () => {
+  it('has a labelled email field, the consent text and the message as its description', async () => {
     const { ctx } = context();
     await startPrompts(ctx);
     const host = hosts()[0]!;
     const input = $<HTMLInputElement>(host, 'input');
     expect(input.type).toBe('email');
     expect($(host, `label[for="${input.id}"]`)?.textContent).toBeTruthy();
-    expect(host.shadowRoot!.getElementById(input.getAttribute('aria-describedby')!)?.textContent).toBe(OPTIN.content.consent);
+    const [consent, message] = input.getAttribute('aria-describedby')!.split(' ').map((id) => host.shadowRoot!.getElementById(id));
+    expect(consent?.textContent).toBe(OPTIN.content.consent);
+    expect(message).toBe(alert(host));
+    // Our check and message, not the browser's bubble.
+    expect($(host, 'form').hasAttribute('novalidate')).toBe(true);
   });
 
-  it('refuses an invalid address without calling the server', async () => {
+  it('a malformed address gets the address message in role=alert, not the failure text, and no request', async () => {
     const { ctx } = context();
     await startPrompts(ctx);
     const host = hosts()[0]!;
-    for (const bad of ['', 'linen', 'a@b', 'a b@c.com', 'a@b.c', '<x>@y.com']) {
+    // Live regions are there, empty, before anything is said: what goes in is announced.
+    expect([alert(host).textContent, status(host).textContent]).toEqual(['', '']);
+    for (const bad of ['', 'linen', 'a@b', 'a b@c.com', 'a@b.c', '<x>@y.com', 'linen@localhost']) {
       await fill(host, bad);
       expect($(host, 'input').getAttribute('aria-invalid')).toBe('true');
-      expect(status(host).getAttribute('data-state')).toBe('invalid');
+      expect(alert(host).textContent).toBe(ADDRESS);
+      expect(status(host).textContent).toBe('');
+      expect(host.shadowRoot!.activeElement).toBe($(host, 'input'));
+      // Said by the field, before the button.
+      expect(alert(host).previousElementSibling).toBe($(host, 'input'));
     }
     expect(ctx.submitOptin).not.toHaveBeenCalled();
   });
@@ -348,13 +389,17 @@ describe('opt-in form', () => {
     expect(validEmail('a'.repeat(250) + '@x.com')).toBe(false);
   });
 
-  it('submits once with the consent text, shows success, emits and remembers the opt-in', async () => {
+  it('submits once with the consent text; on success the form gives way to the thanks in role=status', async () => {
     let release!: () => void;
     const submitOptin = vi.fn(() => new Promise<void>((r) => (release = r)));
     const { ctx, events } = context({ submitOptin });
     await startPrompts(ctx);
     const host = hosts()[0]!;
+    await fill(host, 'linen');
     await fill(host, '  ana@linen.example ');
+    // The address message goes as soon as the address is good.
+    expect(alert(host).textContent).toBe('');
+    expect($(host, 'input').getAttribute('aria-invalid')).toBe('false');
     // A second submit while the first is pending is ignored.
     await fill(host, 'ana@linen.example');
     expect($<HTMLButtonElement>(host, 'form button').disabled).toBe(true);
@@ -364,8 +409,12 @@ describe('opt-in form', () => {
     await flush();
     await flush();
     expect(status(host).textContent).toBe('Check your inbox!');
-    expect(status(host).getAttribute('data-state')).toBe('ok');
-    expect($(host, 'form').hidden).toBe(true);
+    // The form (its alert with it) and "No thanks" are gone; focus is on what is left: close.
+    expect(alert(host)).toBe(null);
+    expect($(host, 'form')).toBe(null);
+    expect($(host, 'input')).toBe(null);
+    expect($(host, 'button.n')).toBe(null);
+    expect(host.shadowRoot!.activeElement).toBe($(host, 'button.x'));
     expect(events.find((e) => e.type == 'optin')?.props).toEqual({ prompt: 'guide', email: 'ana@linen.example' });
     expect(types(events)).toContain('prompt_submitted');
     const s = await state(ctx);
@@ -378,20 +427,49 @@ describe('opt-in form', () => {
     expect(await startPrompts({ ...ctx, sessionId: 's2' })).toBe(null);
   });
 
-  it('shows the error state when the server fails, and lets the visitor retry', async () => {
-    const submitOptin = vi.fn().mockRejectedValueOnce(new Error('503')).mockResolvedValueOnce(undefined);
+  it('a server or network failure gets the failure text in role=alert, and the visitor can retry', async () => {
+    const submitOptin = vi.fn().mockRejectedValueOnce(Object.assign(new Error('http 503'), { status: 503 })).mockRejectedValueOnce(new Error('network')).mockResolvedValueOnce(undefined);
     const { ctx, events } = context({ submitOptin });
     await startPrompts(ctx);
     const host = hosts()[0]!;
-    await fill(host, 'ana@linen.example');
-    expect(status(host).getAttribute('data-state')).toBe('error');
-    expect(status(host).textContent).toBe(OPTIN.content.error);
-    expect($<HTMLButtonElement>(host, 'form button').disabled).toBe(false);
+    for (let i = 0; i < 2; i++) {
+      await fill(host, 'ana@linen.example');
+      expect(alert(host).textContent).toBe(OPTIN.content.error);
+      expect(status(host).textContent).toBe('');
+      expect($(host, 'input').getAttribute('aria-invalid')).toBe('false');
+      expect($<HTMLButtonElement>(host, 'form button').disabled).toBe(false);
+    }
     expect(types(events)).not.toContain('optin');
     expect((await state(ctx)).optedIn).toBeUndefined();
     await fill(host, 'ana@linen.example');
     await flush();
-    expect(status(host).getAttribute('data-state')).toBe('ok');
-    expect(submitOptin).toHaveBeenCalledTimes(2);
+    expect(status(host).textContent).toBe(OPTIN.content.success);
+    expect(alert(host)).toBe(null);
+    expect(submitOptin).toHaveBeenCalledTimes(3);
+  });
+
+  it('an address the server refuses (400) gets the address message, not the failure text', async () => {
+    const submitOptin = vi.fn().mockRejectedValueOnce(Object.assign(new Error('http 400'), { status: 400 }));
+    const { ctx } = context({ submitOptin });
+    await startPrompts(ctx);
+    const host = hosts()[0]!;
+    await fill(host, 'ana@linen.example');
+    expect(alert(host).textContent).toBe(ADDRESS);
+    expect($(host, 'input').getAttribute('aria-invalid')).toBe('true');
+    expect($<HTMLButtonElement>(host, 'form button').disabled).toBe(false);
+  });
+
+  it('without configured texts, says so in plain words', async () => {
+    const bare = { ...OPTIN, content: { title: 'T', cta: 'Go' } };
+    const submitOptin = vi.fn().mockRejectedValueOnce(new Error('network')).mockResolvedValueOnce(undefined);
+    const { ctx } = context({ config: config([bare]), submitOptin });
+    await startPrompts(ctx);
+    const host = hosts()[0]!;
+    expect($(host, 'button.n').textContent).toBe('No thanks');
+    await fill(host, 'ana@linen.example');
+    expect(alert(host).textContent).toBe('Please try again.');
+    await fill(host, 'ana@linen.example');
+    await flush();
+    expect(status(host).textContent).toBe('Thank you!');
   });
 });

@@ -9,9 +9,14 @@ export const CSS =
   'form,div{display:grid;gap:.5em}' +
   'input,button,a{font:inherit;color:inherit;padding:.5em;border:1px solid;border-radius:var(--cairn-radius,8px);text-decoration:none}' +
   'a{text-align:center}' +
-  '.x{float:right;border:0;background:none}' +
+  '.x,.n{float:right;margin-left:.5em}' +
+  '.x{border:0;background:none}' +
   // An ASCII escape for "×": the script may be served without a charset.
   '.x:before{content:"\\d7"}' +
   '.a{color:#fff;background:var(--cairn-accent,#0b57d0)}' +
+  // The outcome, in words and colour (both over 4.5:1 on white); empty, it takes no room.
+  '[role=alert]{color:var(--cairn-error,#b3261e)}' +
+  '[role=status]{color:var(--cairn-success,#146c2e)}' +
+  '[role]{font-weight:600}p:empty{margin:0}' +
   // Motion only for those who have not asked for less.
   '@media (prefers-reduced-motion:no-preference){.b{animation:f .2s}}@keyframes f{from{opacity:0}}';
