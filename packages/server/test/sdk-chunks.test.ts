@@ -38,6 +38,8 @@ describe('GET /v1/cairn-<name>.<hash>.js: the SDK chunks', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    // A store may measure what it costs its pages: Resource Timing reads sizes only with this.
+    expect(res.headers.get('timing-allow-origin')).toBe('*');
     expect(res.headers.get('etag')).toBe(`"${createHash('sha256').update(BODY).digest('base64url').slice(0, 22)}"`);
   });
 
