@@ -25,7 +25,9 @@ async function visit(page: Page, link: RegExp | string, n: number): Promise<void
 
 async function axe(page: Page): Promise<void> {
   const r = await new AxeBuilder({ page }).include('[data-cairn-prompt]').analyze();
-  expect(r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+  expect(r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual(
+    [],
+  );
   // The scan really looked inside the prompt (its shadow root).
   expect(r.passes.length).toBeGreaterThan(0);
 }
@@ -37,7 +39,9 @@ test.describe('desktop', () => {
     const seen = await watchPrompts(context);
     // Where focus is before the prompt opens: the page's main action (a static listener, registered first).
     await context.addInitScript(() => {
-      document.addEventListener('DOMContentLoaded', () => document.querySelector<HTMLElement>('[data-track="add_to_cart"]')?.focus());
+      document.addEventListener('DOMContentLoaded', () =>
+        document.querySelector<HTMLElement>('[data-track="add_to_cart"]')?.focus(),
+      );
     });
     await page.goto('/');
     await recorded(page, 1);
@@ -47,7 +51,10 @@ test.describe('desktop', () => {
     await expect(prompt(page)).toHaveCount(0);
     await expect(page.getByRole('dialog')).toHaveCount(0);
 
-    await page.getByRole('link', { name: /Napkins, set of four/ }).first().click();
+    await page
+      .getByRole('link', { name: /Napkins, set of four/ })
+      .first()
+      .click();
     const dialog = page.getByRole('dialog', { name: OPTIN.content.title });
     await expect(dialog).toBeVisible();
     await expect(prompt(page)).toHaveAttribute('data-cairn-prompt', 'popin');
@@ -98,7 +105,10 @@ test.describe('desktop', () => {
     await page.goto('/');
     await recorded(page, 1);
     await visit(page, 'Bedding', 2);
-    await page.getByRole('link', { name: /Pillowcases, pair/ }).first().click();
+    await page
+      .getByRole('link', { name: /Pillowcases, pair/ })
+      .first()
+      .click();
     const dialog = page.getByRole('dialog', { name: OPTIN.content.title });
     await expect(dialog).toBeVisible();
 
@@ -111,7 +121,10 @@ test.describe('desktop', () => {
     await dialog.getByRole('button', { name: OPTIN.content.cta }).dblclick();
     await expect(dialog.getByRole('status')).toHaveText(OPTIN.content.success!);
     await expect.poll(() => optins(E2E.db).filter((o) => o.email === email)).toHaveLength(1);
-    expect(optins(E2E.db).find((o) => o.email === email)).toMatchObject({ consentText: OPTIN.content.consent, promptId: OPTIN.id });
+    expect(optins(E2E.db).find((o) => o.email === email)).toMatchObject({
+      consentText: OPTIN.content.consent,
+      promptId: OPTIN.id,
+    });
 
     // Opted in: never asked again, not even on the 3rd page of a new visit (a new campaign starts one).
     await page.goto('/?utm_source=pinterest&utm_medium=social');
@@ -124,7 +137,11 @@ test.describe('desktop', () => {
 });
 
 // Both modes: the pop-in on desktop, the inline block on mobile.
-test('the opt-in form: a bad address is named, a good one gives way to thanks; "No thanks" is for good', async ({ page, browser, isMobile }) => {
+test('the opt-in form: a bad address is named, a good one gives way to thanks; "No thanks" is for good', async ({
+  page,
+  browser,
+  isMobile,
+}) => {
   const email = `thanks.${test.info().workerIndex}.${Date.now().toString(36)}@example.com`;
   const box = prompt(page);
   const field = box.getByLabel('Email');
@@ -132,7 +149,10 @@ test('the opt-in form: a bad address is named, a good one gives way to thanks; "
   await page.goto('/');
   await recorded(page, 1);
   await visit(page, 'Table linen', 2);
-  await page.getByRole('link', { name: /Napkins, set of four/ }).first().click();
+  await page
+    .getByRole('link', { name: /Napkins, set of four/ })
+    .first()
+    .click();
   await expect(box.getByRole('heading', { name: OPTIN.content.title })).toBeVisible();
   await expect(box).toHaveAttribute('data-cairn-prompt', isMobile ? 'inline' : 'popin');
 
@@ -164,13 +184,23 @@ test('the opt-in form: a bad address is named, a good one gives way to thanks; "
 
   // Another visitor says "No thanks": gone, and not back on later pages, a reload or a new visit.
   const { viewport, userAgent, deviceScaleFactor, isMobile: mobile, hasTouch } = test.info().project.use;
-  const other = await browser.newContext({ baseURL: SHOP, viewport, userAgent, deviceScaleFactor, isMobile: mobile, hasTouch });
+  const other = await browser.newContext({
+    baseURL: SHOP,
+    viewport,
+    userAgent,
+    deviceScaleFactor,
+    isMobile: mobile,
+    hasTouch,
+  });
   const seen = await watchPrompts(other);
   const next = await other.newPage();
   await next.goto('/');
   await recorded(next, 1);
   await visit(next, 'Bedding', 2);
-  await next.getByRole('link', { name: /Pillowcases, pair/ }).first().click();
+  await next
+    .getByRole('link', { name: /Pillowcases, pair/ })
+    .first()
+    .click();
   const no = prompt(next).getByRole('button', { name: 'No thanks' });
   await expect(no).toBeVisible();
   await no.click();
@@ -197,7 +227,10 @@ test.describe('desktop, account prompt', () => {
     await page.goto('/?utm_source=newsletter&utm_medium=email');
     await recorded(page, 1);
     await visit(page, 'Table linen', 2);
-    await page.getByRole('link', { name: /Table runner/ }).first().click();
+    await page
+      .getByRole('link', { name: /Table runner/ })
+      .first()
+      .click();
     const dialog = page.getByRole('dialog', { name: account.content.title });
     await expect(dialog).toBeVisible();
     for (const provider of account.content.providers!) {
@@ -210,7 +243,10 @@ test.describe('desktop, account prompt', () => {
     await expect(page.getByText('Continue with Google.', { exact: false })).toBeVisible();
     await page.getByLabel('Username').fill(`frank-${test.info().workerIndex}-${Date.now().toString(36)}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('link', { name: 'Continue shopping' })).toHaveAttribute('href', '/product/RUNNER-CHARCOAL');
+    await expect(page.getByRole('link', { name: 'Continue shopping' })).toHaveAttribute(
+      'href',
+      '/product/RUNNER-CHARCOAL',
+    );
   });
 });
 
@@ -223,7 +259,10 @@ test.describe('mobile', () => {
     await recorded(page, 1);
     await visit(page, 'Table linen', 2);
     await expect(prompt(page)).toHaveCount(0);
-    await page.getByRole('link', { name: /Tablecloth/ }).first().click();
+    await page
+      .getByRole('link', { name: /Tablecloth/ })
+      .first()
+      .click();
 
     const inline = page.locator('main [data-cairn-inline] [data-cairn-prompt="inline"]');
     await expect(inline).toHaveCount(1);

@@ -11,10 +11,19 @@ vi.mock('../src/util/glob.js', async (importOriginal) => {
   return { ...real, globMatch: (g: unknown, p: string) => real.globMatch(g, p, () => glob.steps++) };
 });
 
-const touch = (o: Partial<Touch>): Touch => ({ source: 'google', medium: 'cpc', channel: 'Paid Search', landingPath: '/', at: 1, ...o });
+const touch = (o: Partial<Touch>): Touch => ({
+  source: 'google',
+  medium: 'cpc',
+  channel: 'Paid Search',
+  landingPath: '/',
+  at: 1,
+  ...o,
+});
 const touches = (t: Touch): Touches => ({ current: t, first: t, last: t });
-const V = (when: Partial<Variant['when']>, id = 'v'): Variant => ({ id, name: id, when: { touch: 'current', ...when }, slots: { hero: { text: id } }, priority: 0 }) as Variant;
-const run = (when: Partial<Variant['when']>, t: Partial<Touch> = {}, path = '/') => matchVariant([V(when)], { touches: touches(touch(t)), device: 'desktop', path });
+const V = (when: Partial<Variant['when']>, id = 'v'): Variant =>
+  ({ id, name: id, when: { touch: 'current', ...when }, slots: { hero: { text: id } }, priority: 0 }) as Variant;
+const run = (when: Partial<Variant['when']>, t: Partial<Touch> = {}, path = '/') =>
+  matchVariant([V(when)], { touches: touches(touch(t)), device: 'desktop', path });
 
 // Every RegExp the matcher builds from a condition (regex literals do not go through the
 // constructor), and every test() run on one of them. Building a `forbidden` one throws, so a
@@ -23,7 +32,7 @@ const RealRegExp = RegExp;
 let built: string[] = [];
 let forbidden: string[] = [];
 let tests: MockInstance<RegExp['test']>;
-const ran = (source: string) => tests.mock.contexts.filter((re: unknown) => (re as RegExp).source == source).length;
+const ran = (source: string) => tests.mock.contexts.filter((re: unknown) => (re as RegExp).source === source).length;
 beforeEach(() => {
   built = [];
   forbidden = [];
@@ -47,14 +56,16 @@ describe('regex conditions the browser refuses', () => {
     forbidden = ['^(a+)+$'];
     const r = run({ campaign: '/^(a+)+$/' }, { campaign: 'a'.repeat(30) + '!' });
     expect(r.variant).toBeNull();
-    expect(r.misses).toEqual([{ id: 'v', reason: 'campaign condition /^(a+)+$/ refused: nested quantifier', refused: true }]);
+    expect(r.misses).toEqual([
+      { id: 'v', reason: 'campaign condition /^(a+)+$/ refused: nested quantifier', refused: true },
+    ]);
     expect(built).not.toContain('^(a+)+$');
     expect(ran('^(a+)+$')).toBe(0);
   });
 
   it('a safe regex is built and run once (the counters see it)', () => {
     expect(run({ campaign: '/^spring_/i' }, { campaign: 'spring_looks' }).variant?.id).toBe('v');
-    expect(built.filter((s) => s == '^spring_')).toHaveLength(1);
+    expect(built.filter((s) => s === '^spring_')).toHaveLength(1);
     expect(ran('^spring_')).toBe(1);
   });
 
@@ -121,7 +132,10 @@ describe('regex conditions the browser refuses', () => {
 describe('inputs over the caps never match', () => {
   it(`a touch value over ${VALUE_CAP} characters is a miss, and no condition runs on it`, () => {
     const long = 'a'.repeat(VALUE_CAP + 1);
-    expect(run({ campaign: '/^a+$/' }, { campaign: long }).misses[0]).toEqual({ id: 'v', reason: `campaign is over ${VALUE_CAP} characters, wants /^a+$/` });
+    expect(run({ campaign: '/^a+$/' }, { campaign: long }).misses[0]).toEqual({
+      id: 'v',
+      reason: `campaign is over ${VALUE_CAP} characters, wants /^a+$/`,
+    });
     expect(run({ campaign: long }, { campaign: long }).variant).toBeNull();
     expect(built).toEqual([]);
     expect(run({ campaign: '/^a+$/' }, { campaign: long.slice(1) }).variant?.id).toBe('v');
@@ -130,7 +144,10 @@ describe('inputs over the caps never match', () => {
   it(`a path over ${PATH_CAP} characters is a miss, and the glob takes no step`, () => {
     const longest = '/' + 'a'.repeat(PATH_CAP - 1);
     glob.steps = 0;
-    expect(run({ path: '/**' }, {}, longest + 'a').misses[0]).toEqual({ id: 'v', reason: `path is over ${PATH_CAP} characters, wants /**` });
+    expect(run({ path: '/**' }, {}, longest + 'a').misses[0]).toEqual({
+      id: 'v',
+      reason: `path is over ${PATH_CAP} characters, wants /**`,
+    });
     expect(glob.steps).toBe(0);
     expect(run({ path: '/**' }, {}, longest).variant?.id).toBe('v');
     expect(glob.steps).toBeGreaterThan(0);
@@ -142,7 +159,7 @@ describe('inputs over the caps never match', () => {
       const path = '/a'.repeat(segments);
       glob.steps = 0;
       expect(run({ path: hostile }, {}, path).variant).toBeNull();
-      expect(glob.steps).toBe((hostile.match(/\*\*?|[^]/g)!.length + 1) * path.length);
+      expect(glob.steps).toBe((hostile.match(/\*\*?|./gs)!.length + 1) * path.length);
     }
   });
 });

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { siteConfigSchema, type Prompt, type SiteConfig, type Touch } from '@cairn/schema';
+import { siteConfigSchema, type SiteConfig, type Touch } from '@cairn/schema';
 import type { Kv, PromptContext } from '../src/types';
 import { startPrompts, validEmail, withReturn, isSafeUrl, type PromptState } from '../src/prompts';
 
@@ -79,14 +79,16 @@ function context(over: Partial<PromptContext> = {}) {
   return { ctx, events };
 }
 
-const hosts = (mode?: string) => [...document.querySelectorAll(mode ? `[data-cairn-prompt="${mode}"]` : '[data-cairn-prompt]')] as HTMLElement[];
+const hosts = (mode?: string) =>
+  [...document.querySelectorAll(mode ? `[data-cairn-prompt="${mode}"]` : '[data-cairn-prompt]')] as HTMLElement[];
 const $ = <T extends Element = HTMLElement>(host: HTMLElement, sel: string) => host.shadowRoot!.querySelector(sel) as T;
 const types = (e: Events) => e.map((x) => x.type);
 const state = async (ctx: PromptContext) => (await ctx.kv.get<PromptState>('prompts')) ?? {};
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 beforeEach(() => {
-  document.body.innerHTML = '<button id="before">focus me</button><main><h1>Linen sheet</h1><p>Copy</p></main><footer>f</footer>';
+  document.body.innerHTML =
+    '<button id="before">focus me</button><main><h1>Linen sheet</h1><p>Copy</p></main><footer>f</footer>';
   (document.getElementById('before') as HTMLElement).focus();
 });
 afterEach(() => {
@@ -97,13 +99,15 @@ describe('startPrompts: trigger and state', () => {
   it('shows nothing on pages 1 and 2, the pop-in on page 3, and not again later in the visit', async () => {
     const kv = memoryKv();
     const { ctx, events } = context({ kv });
-    for (const session of [1, 2]) expect(await startPrompts({ ...ctx, pages: { session, lifetime: session } })).toBe(null);
+    for (const session of [1, 2])
+      expect(await startPrompts({ ...ctx, pages: { session, lifetime: session } })).toBe(null);
     expect(hosts()).toHaveLength(0);
     expect((await startPrompts({ ...ctx, pages: { session: 3, lifetime: 3 } }))?.id).toBe('guide');
     expect(hosts('popin')).toHaveLength(1);
     hosts()[0]!.remove();
     // Later pages and reloads (a fresh call over the same storage) keep quiet.
-    for (const session of [4, 4, 5]) expect(await startPrompts({ ...ctx, pages: { session, lifetime: session } })).toBe(null);
+    for (const session of [4, 4, 5])
+      expect(await startPrompts({ ...ctx, pages: { session, lifetime: session } })).toBe(null);
     expect(hosts()).toHaveLength(0);
     expect(types(events)).toEqual(['prompt_shown']);
     expect(events[0]!.props).toEqual({ prompt: 'guide', variant: 'default', device: 'desktop' });
@@ -121,7 +125,12 @@ describe('startPrompts: trigger and state', () => {
   });
 
   it('does nothing without prompts, for identified visitors, or on /checkout', async () => {
-    for (const over of [{ config: config([]) }, { identified: true }, { path: '/checkout/payment' }, { config: {} as SiteConfig }]) {
+    for (const over of [
+      { config: config([]) },
+      { identified: true },
+      { path: '/checkout/payment' },
+      { config: {} as SiteConfig },
+    ]) {
       const { ctx, events } = context(over);
       expect(await startPrompts(ctx)).toBe(null);
       expect(events).toEqual([]);
@@ -178,12 +187,15 @@ describe('desktop pop-in', () => {
     expect(document.activeElement?.id).toBe('before');
     expect(types(events)).toEqual(['prompt_shown', 'prompt_dismissed']);
     expect(typeof (await state(ctx)).dismissed?.guide).toBe('number');
-    for (const session of ['s2', 's3']) expect(await startPrompts({ ...ctx, sessionId: session, pages: { session: 5, lifetime: 9 } })).toBe(null);
+    for (const session of ['s2', 's3'])
+      expect(await startPrompts({ ...ctx, sessionId: session, pages: { session: 5, lifetime: 9 } })).toBe(null);
     expect(hosts()).toHaveLength(0);
   });
 
   it('"No thanks" reads the configured dismiss text', async () => {
-    await startPrompts(context({ config: config([{ ...OPTIN, content: { ...OPTIN.content, dismiss: 'Not now' } }]) }).ctx);
+    await startPrompts(
+      context({ config: config([{ ...OPTIN, content: { ...OPTIN.content, dismiss: 'Not now' } }]) }).ctx,
+    );
     expect($(hosts()[0]!, 'button.n').textContent).toBe('Not now');
   });
 
@@ -211,7 +223,7 @@ describe('desktop pop-in', () => {
     await flush();
     expect(hosts()).toHaveLength(0);
     expect(document.activeElement?.id).toBe('before');
-    expect(types(events).filter((t) => t == 'prompt_dismissed')).toHaveLength(1);
+    expect(types(events).filter((t) => t === 'prompt_dismissed')).toHaveLength(1);
   });
 
   it('is styled through an adopted stylesheet: themeable, motion only without reduced-motion, no <style>', async () => {
@@ -220,7 +232,8 @@ describe('desktop pop-in', () => {
     const root = hosts()[0]!.shadowRoot!;
     expect(root.querySelector('style')).toBe(null);
     const css = [...root.adoptedStyleSheets].map((s) => [...s.cssRules].map((r) => r.cssText).join('')).join('');
-    for (const v of ['--cairn-accent', '--cairn-font', '--cairn-bg', '--cairn-fg', '--cairn-radius']) expect(css).toContain(`var(${v}`);
+    for (const v of ['--cairn-accent', '--cairn-font', '--cairn-bg', '--cairn-fg', '--cairn-radius'])
+      expect(css).toContain(`var(${v}`);
     expect(css).toMatch(/prefers-reduced-motion:\s*no-preference[^{]*\{[^}]*animation/);
     // The outcome messages have their own colours, themeable.
     expect(css).toMatch(/\[role="?alert"?\]\s*\{[^}]*color:\s*var\(--cairn-error/);
@@ -237,12 +250,15 @@ describe('inline (mobile, or desktop configured inline)', () => {
     expect(host.parentElement).toBe(document.querySelector('main'));
     expect(host.previousElementSibling?.tagName).toBe('P');
     expect(host.shadowRoot!.querySelector('dialog')).toBe(null);
-    for (const el of [host, $(host, '.b')]) expect(['fixed', 'absolute', 'sticky']).not.toContain(getComputedStyle(el).position);
+    for (const el of [host, $(host, '.b')])
+      expect(['fixed', 'absolute', 'sticky']).not.toContain(getComputedStyle(el).position);
     // Showing it does not steal focus.
     expect(document.activeElement?.id).toBe('before');
     expect(events[0]!.props).toMatchObject({ device: 'mobile' });
     const section = $(host, 'section');
-    expect(host.shadowRoot!.getElementById(section.getAttribute('aria-labelledby')!)?.textContent).toBe('Get our free linen care guide');
+    expect(host.shadowRoot!.getElementById(section.getAttribute('aria-labelledby')!)?.textContent).toBe(
+      'Get our free linen care guide',
+    );
   });
 
   it('goes to [data-cairn-inline], or the configured anchor, else the body', async () => {
@@ -256,7 +272,9 @@ describe('inline (mobile, or desktop configured inline)', () => {
     hosts()[0]!.remove();
 
     document.body.innerHTML = '<p>no main</p>';
-    await startPrompts(context({ device: 'mobile', config: config([{ ...OPTIN, inlineAnchor: '<<bad selector' }]) }).ctx);
+    await startPrompts(
+      context({ device: 'mobile', config: config([{ ...OPTIN, inlineAnchor: '<<bad selector' }]) }).ctx,
+    );
     expect(hosts()[0]!.parentElement).toBe(document.body);
   });
 
@@ -335,8 +353,18 @@ describe('account prompt', () => {
   });
 
   it('isSafeUrl allows only http(s) and relative URLs', () => {
-    for (const u of ['https://a.example/x', 'HTTP://a', '/login', 'login', '?x=1', '//cdn.example/x', '/a:b']) expect(isSafeUrl(u)).toBe(true);
-    for (const u of ['javascript:alert(1)', ' JavaScript:x', 'java\nscript:x', '\u0000javascript:x', 'data:text/html,x', 'vbscript:x', 42]) expect(isSafeUrl(u)).toBe(false);
+    for (const u of ['https://a.example/x', 'HTTP://a', '/login', 'login', '?x=1', '//cdn.example/x', '/a:b'])
+      expect(isSafeUrl(u)).toBe(true);
+    for (const u of [
+      'javascript:alert(1)',
+      ' JavaScript:x',
+      'java\nscript:x',
+      '\u0000javascript:x',
+      'data:text/html,x',
+      'vbscript:x',
+      42,
+    ])
+      expect(isSafeUrl(u)).toBe(false);
   });
 });
 
@@ -359,7 +387,10 @@ describe('opt-in form', () => {
     const input = $<HTMLInputElement>(host, 'input');
     expect(input.type).toBe('email');
     expect($(host, `label[for="${input.id}"]`)?.textContent).toBeTruthy();
-    const [consent, message] = input.getAttribute('aria-describedby')!.split(' ').map((id) => host.shadowRoot!.getElementById(id));
+    const [consent, message] = input
+      .getAttribute('aria-describedby')!
+      .split(' ')
+      .map((id) => host.shadowRoot!.getElementById(id));
     expect(consent?.textContent).toBe(OPTIN.content.consent);
     expect(message).toBe(alert(host));
     // Our check and message, not the browser's bubble.
@@ -385,7 +416,8 @@ describe('opt-in form', () => {
   });
 
   it('validEmail accepts ordinary addresses', () => {
-    for (const ok of ['ana@linen.example', 'first.last+tag@mail.co.uk', "o'brien@x.ie"]) expect(validEmail(ok)).toBe(true);
+    for (const ok of ['ana@linen.example', 'first.last+tag@mail.co.uk', "o'brien@x.ie"])
+      expect(validEmail(ok)).toBe(true);
     expect(validEmail('a'.repeat(250) + '@x.com')).toBe(false);
   });
 
@@ -404,7 +436,11 @@ describe('opt-in form', () => {
     await fill(host, 'ana@linen.example');
     expect($<HTMLButtonElement>(host, 'form button').disabled).toBe(true);
     expect(submitOptin).toHaveBeenCalledTimes(1);
-    expect(submitOptin).toHaveBeenCalledWith({ email: 'ana@linen.example', consentText: OPTIN.content.consent, promptId: 'guide' });
+    expect(submitOptin).toHaveBeenCalledWith({
+      email: 'ana@linen.example',
+      consentText: OPTIN.content.consent,
+      promptId: 'guide',
+    });
     release();
     await flush();
     await flush();
@@ -415,7 +451,7 @@ describe('opt-in form', () => {
     expect($(host, 'input')).toBe(null);
     expect($(host, 'button.n')).toBe(null);
     expect(host.shadowRoot!.activeElement).toBe($(host, 'button.x'));
-    expect(events.find((e) => e.type == 'optin')?.props).toEqual({ prompt: 'guide', email: 'ana@linen.example' });
+    expect(events.find((e) => e.type === 'optin')?.props).toEqual({ prompt: 'guide', email: 'ana@linen.example' });
     expect(types(events)).toContain('prompt_submitted');
     const s = await state(ctx);
     expect(s.optedIn).toBe(true);
@@ -428,7 +464,11 @@ describe('opt-in form', () => {
   });
 
   it('a server or network failure gets the failure text in role=alert, and the visitor can retry', async () => {
-    const submitOptin = vi.fn().mockRejectedValueOnce(Object.assign(new Error('http 503'), { status: 503 })).mockRejectedValueOnce(new Error('network')).mockResolvedValueOnce(undefined);
+    const submitOptin = vi
+      .fn()
+      .mockRejectedValueOnce(Object.assign(new Error('http 503'), { status: 503 }))
+      .mockRejectedValueOnce(new Error('network'))
+      .mockResolvedValueOnce(undefined);
     const { ctx, events } = context({ submitOptin });
     await startPrompts(ctx);
     const host = hosts()[0]!;

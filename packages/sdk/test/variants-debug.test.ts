@@ -5,12 +5,37 @@ import { startVariants } from '../src/variants';
 import { showDebug } from '../src/variants/debug';
 
 const hostile = '"><img src=x onerror=alert(1)><script>window.__pwned=1</script>';
-const evil: Touch = { source: 'pinterest', medium: 'social', channel: 'Organic Social', campaign: hostile, landingPath: '/', at: 1 };
+const evil: Touch = {
+  source: 'pinterest',
+  medium: 'social',
+  channel: 'Organic Social',
+  campaign: hostile,
+  landingPath: '/',
+  at: 1,
+};
 const first: Touch = { source: 'google', medium: 'organic', channel: 'Organic Search', landingPath: '/', at: 0 };
 const variants: Variant[] = [
-  { id: 'fb', name: 'Facebook', when: { source: 'facebook', touch: 'current' }, slots: { title: { text: 'FB' } }, priority: 0 },
-  { id: 'pin', name: 'Pinterest', when: { source: 'pinterest', touch: 'current' }, slots: { title: { text: 'PIN' } }, priority: 0 },
-  { id: 'mob', name: 'Mobile', when: { touch: 'current', device: 'mobile' }, slots: { title: { text: 'M' } }, priority: 0 },
+  {
+    id: 'fb',
+    name: 'Facebook',
+    when: { source: 'facebook', touch: 'current' },
+    slots: { title: { text: 'FB' } },
+    priority: 0,
+  },
+  {
+    id: 'pin',
+    name: 'Pinterest',
+    when: { source: 'pinterest', touch: 'current' },
+    slots: { title: { text: 'PIN' } },
+    priority: 0,
+  },
+  {
+    id: 'mob',
+    name: 'Mobile',
+    when: { touch: 'current', device: 'mobile' },
+    slots: { title: { text: 'M' } },
+    priority: 0,
+  },
 ];
 
 function start(url: string, readyState?: string, vs = variants) {
@@ -59,13 +84,23 @@ describe('?cairn_debug=1 overlay', () => {
     expect(root.textContent).toContain(hostile);
     expect(root.querySelectorAll('img, script')).toHaveLength(0);
     expect(document.querySelectorAll('img, script')).toHaveLength(0);
-    expect([...root.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()).sort()).toEqual(['b', 'button', ...Array(6).fill('div')]);
+    expect([...root.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()).sort()).toEqual([
+      'b',
+      'button',
+      ...Array(6).fill('div'),
+    ]);
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
   });
 
   it('sets a refused condition apart, as text, with why it was refused', () => {
     const redos = '/<img src=x onerror=alert(1)>(a+)+$/';
-    const refused: Variant = { id: 'redos', name: 'R', when: { campaign: redos, touch: 'current' }, slots: { title: { text: 'R' } }, priority: 9 };
+    const refused: Variant = {
+      id: 'redos',
+      name: 'R',
+      when: { campaign: redos, touch: 'current' },
+      slots: { title: { text: 'R' } },
+      priority: 9,
+    };
     document.body.innerHTML = '<h1 data-cairn-slot="title">Default</h1>';
     start('https://shop.example/?cairn_debug=1', undefined, [refused, ...variants]);
     const root = panel()!.shadowRoot!;

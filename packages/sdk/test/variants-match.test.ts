@@ -2,11 +2,28 @@ import { describe, expect, it } from 'vitest';
 import type { Touch, Touches, Variant } from '../src/types';
 import { globMatch, matchVariant } from '../src/variants';
 
-const touch = (o: Partial<Touch>): Touch => ({ source: '(direct)', medium: '(none)', channel: 'Direct', landingPath: '/', at: 1, ...o });
+const touch = (o: Partial<Touch>): Touch => ({
+  source: '(direct)',
+  medium: '(none)',
+  channel: 'Direct',
+  landingPath: '/',
+  at: 1,
+  ...o,
+});
 const pin = touch({ source: 'pinterest', medium: 'social', channel: 'Organic Social', campaign: 'Spring_Looks' });
-const fb = touch({ source: 'facebook', medium: 'paid_social', channel: 'Paid Social', campaign: 'summer-sale', content: 'carousel' });
+const fb = touch({
+  source: 'facebook',
+  medium: 'paid_social',
+  channel: 'Paid Social',
+  campaign: 'summer-sale',
+  content: 'carousel',
+});
 const goo = touch({ source: 'google', medium: 'organic', channel: 'Organic Search' });
-const touches = (current: Touch | null, first: Touch | null = current, last: Touch | null = current): Touches => ({ current, first, last });
+const touches = (current: Touch | null, first: Touch | null = current, last: Touch | null = current): Touches => ({
+  current,
+  first,
+  last,
+});
 
 let n = 0;
 const V = (when: Partial<Variant['when']>, priority = 0, id = `v${++n}`): Variant =>
@@ -81,10 +98,15 @@ describe('matchVariant', () => {
   });
 
   it('fails conditions on a missing touch, but a variant without touch conditions still matches', () => {
-    const r = pick([V({ source: 'pinterest', touch: 'last' }, 0, 'l'), V({ channel: 'Direct' }, 0, 'd')], touches(null, null, null));
+    const r = pick(
+      [V({ source: 'pinterest', touch: 'last' }, 0, 'l'), V({ channel: 'Direct' }, 0, 'd')],
+      touches(null, null, null),
+    );
     expect(r.variant).toBeNull();
     expect(r.misses.map((m) => m.reason)).toEqual(['no last touch', 'no current touch']);
-    expect(pick([V({ device: 'mobile', touch: 'first' })], touches(null, null, null), { device: 'mobile' }).variant).not.toBeNull();
+    expect(
+      pick([V({ device: 'mobile', touch: 'first' })], touches(null, null, null), { device: 'mobile' }).variant,
+    ).not.toBeNull();
   });
 
   it('matches device', () => {
@@ -96,7 +118,9 @@ describe('matchVariant', () => {
   it('matches path globs, and skips path conditions when no path is given', () => {
     const home = V({ path: '/' }, 0, 'home');
     expect(pick([home], touches(pin), { path: '/' }).variant).toBe(home);
-    expect(pick([home], touches(pin), { path: '/category/shoes' }).misses[0]!.reason).toBe('path is /category/shoes, wants /');
+    expect(pick([home], touches(pin), { path: '/category/shoes' }).misses[0]!.reason).toBe(
+      'path is /category/shoes, wants /',
+    );
     expect(matchVariant([home], { touches: touches(pin), device: 'mobile' }).variant).toBe(home);
   });
 
@@ -110,7 +134,13 @@ describe('matchVariant', () => {
   });
 
   it('survives an unvalidated config', () => {
-    const junk = [null, 3, { id: 'noslots' }, { slots: { hero: {} }, when: { source: 'facebook' } }, { id: 'bare', slots: { hero: { text: 'x' } } }] as unknown as Variant[];
+    const junk = [
+      null,
+      3,
+      { id: 'noslots' },
+      { slots: { hero: {} }, when: { source: 'facebook' } },
+      { id: 'bare', slots: { hero: { text: 'x' } } },
+    ] as unknown as Variant[];
     expect(pick(junk, touches(pin)).variant?.id).toBe('bare');
     expect(pick(undefined as unknown as Variant[], touches(pin))).toEqual({ variant: null, misses: [] });
   });

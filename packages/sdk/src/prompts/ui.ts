@@ -15,7 +15,10 @@ const INVALID = 'Enter a valid email address.';
 
 /** Adds `returnTo=<encoded ret>` to the query, before any #fragment, whether or not there is a query. */
 export const withReturn = (url: string, ret: string): string =>
-  url.replace(/[?&]?(?=#|$)/, (m, i: number) => (m || (url.slice(0, i).includes('?') ? '&' : '?')) + 'returnTo=' + encodeURIComponent(ret));
+  url.replace(
+    /[?&]?(?=#|$)/,
+    (m, i: number) => (m || (url.slice(0, i).includes('?') ? '&' : '?')) + 'returnTo=' + encodeURIComponent(ret),
+  );
 
 /** Shows `p`, already claimed for this visit, and records what the visitor does with it in kv under `key`. */
 export function showPrompt(ctx: PromptContext, p: Prompt, key: string): void {
@@ -42,13 +45,17 @@ export function showPrompt(ctx: PromptContext, p: Prompt, key: string): void {
   // Esc fires `cancel` then `close` (only `close` without user activation): whichever comes first
   // ends it. Removing the dialog takes it out of the top layer, which makes the page live again.
   // Closing after a submit is not a dismissal.
-  x.onclick = no.onclick = box.oncancel = box.onclose = () => {
-    if (host.isConnected) {
-      host.remove();
-      if (popin) prev?.focus();
-      sent || (emit('prompt_dismissed', ev), mark('dismissed'));
-    }
-  };
+  x.onclick =
+    no.onclick =
+    box.oncancel =
+    box.onclose =
+      () => {
+        if (host.isConnected) {
+          host.remove();
+          if (popin) prev?.focus();
+          sent || (emit('prompt_dismissed', ev), mark('dismissed'));
+        }
+      };
   el(box, 'h2', c.title, { id: 't' });
   if (c.body) el(box, 'p', c.body);
 
@@ -56,7 +63,14 @@ export function showPrompt(ctx: PromptContext, p: Prompt, key: string): void {
     // Our own check and message rather than the browser's bubble: one accessible path for all.
     const f = el(box, 'form', null, { novalidate: '' });
     el(f, 'label', 'Email', { for: 'e' });
-    const inp = el(f, 'input', null, { id: 'e', type: 'email', autocomplete: 'email', required: '', placeholder: c.placeholder || '', 'aria-describedby': 'c m' });
+    const inp = el(f, 'input', null, {
+      id: 'e',
+      type: 'email',
+      autocomplete: 'email',
+      required: '',
+      placeholder: c.placeholder || '',
+      'aria-describedby': 'c m',
+    });
     // Live regions from the start, so what goes in is announced: errors at once, by the field;
     // success politely, outside the form it replaces.
     const alert = el(f, 'p', null, { role: 'alert', id: 'm' });
@@ -99,7 +113,8 @@ export function showPrompt(ctx: PromptContext, p: Prompt, key: string): void {
   } else {
     const row = el(box, 'div');
     const link = (url: unknown, text: unknown, cls = '') => {
-      if (isSafeUrl(url)) el(row, 'a', text, { class: cls, href: withReturn(url, ctx.returnUrl) }).onclick = () => done();
+      if (isSafeUrl(url))
+        el(row, 'a', text, { class: cls, href: withReturn(url, ctx.returnUrl) }).onclick = () => done();
     };
     link(c.loginUrl, c.cta, 'a');
     for (const pr of arr<{ url?: string; name?: string }>(c.providers)) link(pr?.url, pr?.name);

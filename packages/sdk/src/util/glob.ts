@@ -17,7 +17,10 @@ export const GLOB_CAP = 300;
  * the glob. `step` (tests only) is called once per step.
  */
 export function globMatch(glob: unknown, path: string, step?: () => void): boolean {
-  const tokens = String(glob).toLowerCase().match(/\*\*?|[^]/g) || [];
+  const tokens =
+    String(glob)
+      .toLowerCase()
+      .match(/\*\*?|./gs) || [];
   const text = path.toLowerCase();
   // reached[i]: the text read so far matches tokens[0..i).
   const reached: unknown[] = [1];

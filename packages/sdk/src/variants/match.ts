@@ -56,7 +56,7 @@ export function refusal(source: string): string {
   let group = [1, 1] as [number, number];
   const outer: [number, number][] = [];
   if (source.length > VALUE_CAP) return `over ${VALUE_CAP} characters`;
-  for (const token of source.match(/\\[^]|\[(?:\\[^]|[^\\\]])*\]?|\(\??|\{\d+(,\d*)?\}|[^]/g) || []) {
+  for (const token of source.match(/\\.|\[(?:\\.|[^\\\]])*\]?|\(\??|\{\d+(,\d*)?\}|./gs) || []) {
     const previous = last;
     last = 0;
     if (/^\\[1-9k]/.test(token)) return 'backreference';
@@ -90,7 +90,8 @@ function one(cond: unknown, value: string): true | string {
   const m = /^\/(.+)\/([a-z]*)$/s.exec(cond as string);
   let why = '';
   try {
-    if (m ? !(why = refusal(m[1]!)) && RegExp(m[1]!, m[2]!.replace(/[gy]/g, '')).test(value) : same(cond, value)) return true;
+    if (m ? !(why = refusal(m[1]!)) && RegExp(m[1]!, m[2]!.replace(/[gy]/g, '')).test(value) : same(cond, value))
+      return true;
   } catch {}
   return why && `${cond} refused: ${why}`;
 }
