@@ -18,3 +18,10 @@ export const lsSet = (k: string, v: unknown): void => {
     localStorage.setItem(k, JSON.stringify(v));
   } catch {}
 };
+
+/** localStorage.removeItem; quietly nothing when storage is unavailable. */
+export const lsRemove = (k: string): void => {
+  try {
+    localStorage.removeItem(k);
+  } catch {}
+};

@@ -15,11 +15,12 @@ import { addPage, addTouch, migrate, toHistory, type StoredHistory } from '../hi
 import { lsSet } from '../json.js';
 import { startPrompts } from '../prompts/index.js';
 import { enter, touchesOf } from '../state/session.js';
-import { SPILL_KEY, spilled } from '../state/spill.js';
+import { spilled, unspill } from '../state/spill.js';
 import { idCookie } from '../storage/device-id.js';
 import { createKv } from '../storage/kv.js';
 import type { Cairn } from '../cairn.js';
 import type { CairnEvent, Consent, Profile, PromptContext } from '../types.js';
+import { onReady } from '../util/dom.js';
 import { uuid } from '../uuid.js';
 
 // The core: takes over from the head (src/head), which decided the session, the touch and the
@@ -92,7 +93,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   if (granted()) {
     const earlier = spilled();
     if (earlier[0]) {
-      outbox._add(earlier).then(() => localStorage.removeItem(SPILL_KEY), warn);
+      outbox._add(earlier).then(() => unspill(earlier), warn);
       kv.update<StoredHistory>('h', (stored) => {
         let history = migrate(stored);
         for (const event of earlier)
@@ -122,8 +123,9 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
     core._act(at);
     const session = device._state._sessionId!;
     const touch = device._state._sessionTouch || null;
-    // Synchronous once the DOM is there, so calls are recorded in the order they are made.
-    if (doc.readyState == 'loading') await new Promise((r) => doc.addEventListener('DOMContentLoaded', r));
+    // Recorded at once, never after DOMContentLoaded: a visitor may leave before it, and the page
+    // view would be lost. The core runs after first paint, when <head> (title, cairn: meta tags) is
+    // parsed; calls are recorded in the order they are made.
     const view = pageView(doc, props, id, at, session, deviceKind);
     record({ ...view, type: 'page' });
     // Read in the same storage batch as the history update: no transaction of its own.
@@ -146,7 +148,8 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
         transport._request('optins', { ...optin, id: uuid(), site, deviceId: device._id, at: Date.now(), touch }),
       returnUrl: options.returnUrl || location.href,
     };
-    prompts();
+    // A prompt needs the document parsed (its inline anchor, <main>).
+    onReady(doc, prompts);
   };
 
   // Start: settle the device id. The Kv mirror brings back a cleared cookie. The cookie is written
@@ -184,7 +187,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
         const fetched = response.ok && asConfig(await response.json());
         if (!fetched) throw Error('config ' + response.status);
         if (granted()) lsSet(CONFIG_KEY, { s: site, c: fetched });
-        if (!config) (config = fetched), variants(), prompts();
+        if (!config) (config = fetched), variants(), onReady(doc, prompts);
       } catch (e) {
         warn(e);
       }
@@ -193,8 +196,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   sync();
 
   // The inline config must come before the script tag: found only now, it was not seen at start.
-  if (!head._configWithPage)
-    doc.readyState == 'loading' ? doc.addEventListener('DOMContentLoaded', () => lateConfig(doc)) : lateConfig(doc);
+  if (!head._configWithPage) onReady(doc, () => lateConfig(doc));
 
   addEventListener('pagehide', outbox._pageHide);
   doc.addEventListener('visibilitychange', () => doc.visibilityState == 'hidden' && outbox._pageHide());

@@ -1,4 +1,4 @@
-import { lsGet, lsSet } from '../json.js';
+import { lsGet, lsRemove, lsSet } from '../json.js';
 import type { CairnEvent } from '../types.js';
 import { arr } from '../util/arr.js';
 
@@ -15,3 +15,9 @@ export const spill = (events: CairnEvent[]): void => {
 
 /** What earlier pages spilled. */
 export const spilled = (): CairnEvent[] => arr<CairnEvent>(lsGet(SPILL_KEY));
+
+/** Removes what was taken (another tab may have spilled more meanwhile). */
+export const unspill = (taken: CairnEvent[]): void => {
+  const left = spilled().filter((e) => !taken.some((t) => t.id == e.id));
+  left[0] ? lsSet(SPILL_KEY, left) : lsRemove(SPILL_KEY);
+};
