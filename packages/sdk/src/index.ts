@@ -5,6 +5,7 @@ export { CairnError, type CairnErrorCode } from './errors.js';
 export { resolveTouch, registrableDomain, channelOf, type TouchInput } from './touch/index.js';
 export { deviceKind, DEFAULT_DESKTOP_QUERY } from './device-kind.js';
 export { matchVariant, globMatch } from './variants/index.js';
+export { refusal as regexRefusal } from './variants/match.js';
 export { pickPrompt } from './prompts/index.js';
 export { migrate as migrateHistory, toHistory, CAPS, type StoredHistory, type HistoryV0 } from './history/history.js';
 export { SESSION_MS } from './state/session.js';

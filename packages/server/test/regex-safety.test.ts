@@ -71,6 +71,15 @@ describe('the ReDoS check with recheck', () => {
     expect(issues[0]?.message).toMatch(/2nd degree polynomial time/);
   });
 
+  it('refuses what the SDK would refuse in the browser, though recheck passes it: a saved config is one every browser runs', async () => {
+    // A repeated alternation: recheck sees no overlap, the SDK's guard refuses repeated groups of choices.
+    const issues = await regexSafety.unsafeRegexes(
+      valid(config({ variants: [variant({ campaign: '/^(spring|summer)+$/' })] })),
+    );
+    expect(issues.map((i) => i.path)).toEqual(['variants.0.when.campaign']);
+    expect(issues[0]?.message).toMatch(/refused by the SDK in the browser \(nested quantifier\)/);
+  });
+
   it(`accepts ${FINE} and the usual anchored alternatives`, async () => {
     const c = valid(
       config({

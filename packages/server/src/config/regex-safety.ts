@@ -1,5 +1,6 @@
 import { check, type Diagnostics } from 'recheck';
 import type { SiteConfig } from '@cairn/schema';
+import { regexRefusal } from '@cairn/sdk';
 
 // Regex conditions in a site config run in every visitor's browser against values from the landing
 // URL (utm_source and friends), which anyone can write. A regex that backtracks catastrophically on
@@ -117,7 +118,14 @@ export function createRegexSafety(options: RegexSafetyOptions = {}): RegexSafety
             verdicts.set(key, d);
           }
         }
-        const message = problem(condition, d);
+        // The SDK's own guard, for inline configs, refuses some shapes recheck may pass (a budget of
+        // backtracking, not a proof): refused here too, so that a saved config is one every browser runs.
+        const refused = regexRefusal(condition.source);
+        const message =
+          problem(condition, d) ??
+          (refused
+            ? `the regex ${condition.literal} is refused by the SDK in the browser (${refused}): use a list of values, or a simpler regex`
+            : null);
         if (message) issues.push({ path: condition.path, message });
       }
       return issues;
