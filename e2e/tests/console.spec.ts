@@ -1,4 +1,4 @@
-// Issue 9: the marketer console in Chromium, on its own sync server and storefront seeded with
+// The marketer console in Chromium, on its own sync server and storefront seeded with
 // simulated shoppers through the real endpoints (scripts/seed.mjs). It signs in, draws the funnel
 // charts from the reports API, refuses an invalid config without saving it, saves a valid edit that
 // the server and the storefront then serve, and refuses a save made on top of someone else's, a
@@ -61,7 +61,9 @@ async function signIn(page: Page): Promise<string[]> {
 }
 
 async function served(page: Page): Promise<{ etag: string; config: Config }> {
-  const r = await page.request.get(`${stack.syncUrl}/v1/config?site=${SITE}`, { headers: { 'cache-control': 'no-cache' } });
+  const r = await page.request.get(`${stack.syncUrl}/v1/config?site=${SITE}`, {
+    headers: { 'cache-control': 'no-cache' },
+  });
   expect(r.status()).toBe(200);
   return { etag: r.headers().etag ?? '', config: (await r.json()) as Config };
 }
@@ -69,7 +71,10 @@ async function served(page: Page): Promise<{ etag: string; config: Config }> {
 /** The report for the range the console's date inputs show. */
 async function report(page: Page, model: string): Promise<ChannelsReport> {
   const [from, to] = [await page.locator('#from').inputValue(), await page.locator('#to').inputValue()];
-  const r = await page.request.get(`${stack.syncUrl}/v1/reports/channels?site=${SITE}&model=${model}&from=${from}&to=${to}`, { headers: ADMIN });
+  const r = await page.request.get(
+    `${stack.syncUrl}/v1/reports/channels?site=${SITE}&model=${model}&from=${from}&to=${to}`,
+    { headers: ADMIN },
+  );
   expect(r.status()).toBe(200);
   return (await r.json()) as ChannelsReport;
 }
@@ -77,8 +82,14 @@ async function report(page: Page, model: string): Promise<ChannelsReport> {
 /** The data a chart holds: its labels and every dataset's values. */
 function chartData(page: Page, id: string) {
   return page.evaluate((canvasId) => {
-    const chart = (window as unknown as { Chart: { getChart(id: string): { data: { labels: unknown[]; datasets: { data: unknown[] }[] } } | undefined } }).Chart.getChart(canvasId);
-    return chart ? { labels: chart.data.labels.map(String), values: chart.data.datasets.map((d) => d.data.map(Number)) } : null;
+    const chart = (
+      window as unknown as {
+        Chart: { getChart(id: string): { data: { labels: unknown[]; datasets: { data: unknown[] }[] } } | undefined };
+      }
+    ).Chart.getChart(canvasId);
+    return chart
+      ? { labels: chart.data.labels.map(String), values: chart.data.datasets.map((d) => d.data.map(Number)) }
+      : null;
   }, id);
 }
 
@@ -102,23 +113,36 @@ test('signs in with the admin key and draws the funnel by channel from the repor
 
   for (const id of CHARTS) {
     await expect(page.locator(`canvas#${id}`)).toBeVisible();
-    await expect.poll(async () => (await chartData(page, id))?.values.flat().reduce((a, b) => a + b, 0) ?? 0, { message: `${id} has data` }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await chartData(page, id))?.values.flat().reduce((a, b) => a + b, 0) ?? 0, {
+        message: `${id} has data`,
+      })
+      .toBeGreaterThan(0);
   }
   // The visitors chart shows the API's numbers, channel by channel, under the model picked.
-  const top = (r: ChannelsReport) => ({ labels: r.channels.slice(0, 8).map((c) => c.channel), visitors: r.channels.slice(0, 8).map((c) => c.visitors) });
-  await expect.poll(async () => {
-    const d = await chartData(page, 'value-chart');
-    return { labels: d?.labels, visitors: d?.values[0] };
-  }).toEqual(top(last));
-  await expect(page.locator('#channel-table tr.total td').nth(1)).toHaveText(new Intl.NumberFormat('en').format(last.totals.visitors));
+  const top = (r: ChannelsReport) => ({
+    labels: r.channels.slice(0, 8).map((c) => c.channel),
+    visitors: r.channels.slice(0, 8).map((c) => c.visitors),
+  });
+  await expect
+    .poll(async () => {
+      const d = await chartData(page, 'value-chart');
+      return { labels: d?.labels, visitors: d?.values[0] };
+    })
+    .toEqual(top(last));
+  await expect(page.locator('#channel-table tr.total td').nth(1)).toHaveText(
+    new Intl.NumberFormat('en').format(last.totals.visitors),
+  );
 
   await page.getByLabel('First touch').check();
   await expect(page.locator('#funnel-model')).toHaveText('— first touch');
   const first = await report(page, 'first');
-  await expect.poll(async () => {
-    const d = await chartData(page, 'value-chart');
-    return { labels: d?.labels, visitors: d?.values[0] };
-  }).toEqual(top(first));
+  await expect
+    .poll(async () => {
+      const d = await chartData(page, 'value-chart');
+      return { labels: d?.labels, visitors: d?.values[0] };
+    })
+    .toEqual(top(first));
 
   // The three models side by side: one dataset per model.
   expect((await chartData(page, 'models-chart'))?.values).toHaveLength(3);
@@ -129,7 +153,10 @@ test('signs in with the admin key and draws the funnel by channel from the repor
   await expect(page.locator('#channel-table tr.source').first()).toBeVisible();
 
   // The key stays in this tab's sessionStorage, never in localStorage.
-  const stored = await page.evaluate(() => ({ session: JSON.stringify(sessionStorage), local: JSON.stringify(localStorage) }));
+  const stored = await page.evaluate(() => ({
+    session: JSON.stringify(sessionStorage),
+    local: JSON.stringify(localStorage),
+  }));
   expect(stored.session).toContain(E2E.adminKey);
   expect(stored.local).not.toContain(E2E.adminKey);
   expect(problems, 'console errors and CSP violations').toEqual([]);
@@ -167,7 +194,10 @@ test('an invalid config shows the error with its path and saves nothing', async 
   expect(after.config).toEqual(before.config);
 });
 
-test('a valid edit is saved, served by GET /v1/config and shown by the storefront preview', async ({ page, context }) => {
+test('a valid edit is saved, served by GET /v1/config and shown by the storefront preview', async ({
+  page,
+  context,
+}) => {
   await signIn(page);
   const config = await editorConfig(page);
   const variant = config.variants.find((v) => v.slots['hero-title']) ?? config.variants[0]!;
@@ -185,12 +215,18 @@ test('a valid edit is saved, served by GET /v1/config and shown by the storefron
   // The preview opens the storefront with ?cairn_variant=<id>, and the saved text is there.
   await page.locator('#shop-url').fill(stack.shopUrl);
   await page.locator('#preview-variant').selectOption(variant.id);
-  const [preview] = await Promise.all([context.waitForEvent('page'), page.getByRole('button', { name: 'Preview variant' }).click()]);
+  const [preview] = await Promise.all([
+    context.waitForEvent('page'),
+    page.getByRole('button', { name: 'Preview variant' }).click(),
+  ]);
   await expect(preview).toHaveURL(new RegExp(`cairn_variant=${variant.id}`));
   await expect(preview.locator('[data-cairn-slot="hero-title"]')).toHaveText(title);
   await preview.close();
 
-  const [debug] = await Promise.all([context.waitForEvent('page'), page.getByRole('button', { name: 'Open with debug panel' }).click()]);
+  const [debug] = await Promise.all([
+    context.waitForEvent('page'),
+    page.getByRole('button', { name: 'Open with debug panel' }).click(),
+  ]);
   await expect(debug).toHaveURL(/cairn_debug=1/);
   await debug.close();
 });
@@ -241,7 +277,17 @@ test('the first save of a new site’s config is refused when a colleague saved 
   expect(mine.site).toBe(site);
 
   // A colleague creates the config first.
-  const theirs = { site, variants: [{ id: 'theirs', name: 'Created by a colleague', when: { source: 'pinterest' }, slots: { 'hero-title': { text: 'Theirs' } } }] };
+  const theirs = {
+    site,
+    variants: [
+      {
+        id: 'theirs',
+        name: 'Created by a colleague',
+        when: { source: 'pinterest' },
+        slots: { 'hero-title': { text: 'Theirs' } },
+      },
+    ],
+  };
   const put = await page.request.put(`${stack.syncUrl}/v1/config?site=${site}`, {
     headers: { ...ADMIN, 'content-type': 'application/json', 'if-none-match': '*' },
     data: JSON.stringify(theirs),
@@ -252,6 +298,8 @@ test('the first save of a new site’s config is refused when a colleague saved 
   await expect(page.locator('#config-valid')).toContainText('Valid');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('#config-message')).toContainText('someone else saved this config after you loaded it');
-  const r = await page.request.get(`${stack.syncUrl}/v1/config?site=${site}`, { headers: { 'cache-control': 'no-cache' } });
+  const r = await page.request.get(`${stack.syncUrl}/v1/config?site=${site}`, {
+    headers: { 'cache-control': 'no-cache' },
+  });
   expect(((await r.json()) as Config).variants.map((v) => v.id)).toEqual(['theirs']);
 });

@@ -1,4 +1,4 @@
-// Issue 7: every event is delivered exactly once, through a sync-server outage and from several tabs;
+// Delivery: every event is delivered exactly once, through a sync-server outage and from several tabs;
 // consent pending keeps everything in memory and off the network; denial wipes storage.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { cairnReady, history, recorded, settle } from './support/cairn';
@@ -39,7 +39,13 @@ test('events made while the sync server is down arrive exactly once when it is b
 
   await stack.stopSync();
   const base = stack.shopUrl;
-  const paths = ['/category/bedding', '/product/SHEET-OAT', '/product/DUVET-SAGE', '/category/table', '/product/NAPKIN-TERRA'];
+  const paths = [
+    '/category/bedding',
+    '/product/SHEET-OAT',
+    '/product/DUVET-SAGE',
+    '/category/table',
+    '/product/NAPKIN-TERRA',
+  ];
   let n = 1;
   for (const path of paths) {
     await browse(page, base + path, ++n);
@@ -64,7 +70,12 @@ test('events made while the sync server is down arrive exactly once when it is b
   expect(pathsOf(stack.db)).toEqual({ ...expected, '/guides/buying': 1 });
   const saves = all.filter((e) => e.type === 'wishlist');
   expect(tally(saves, (e) => String(e.body.product))).toEqual({ 'SHEET-OAT': 1, 'DUVET-SAGE': 1, 'NAPKIN-TERRA': 1 });
-  expect(tally(all.filter((e) => e.type.startsWith('prompt_')), (e) => e.type)).toEqual({ prompt_shown: 1, prompt_dismissed: 1 });
+  expect(
+    tally(
+      all.filter((e) => e.type.startsWith('prompt_')),
+      (e) => e.type,
+    ),
+  ).toEqual({ prompt_shown: 1, prompt_dismissed: 1 });
   const local = await history(page);
   expect(new Set(pageEvents(stack.db).map((e) => e.id))).toEqual(new Set(local.pageViews.map((v) => v.id)));
   expect(new Set(all.map((e) => e.deviceId)).size).toBe(1);
@@ -96,7 +107,14 @@ test('three tabs browsing at once: every event exactly once', async ({ context }
   await barrier(first, 11);
   expect(pathsOf(stack.db)).toEqual({ ...expected, '/guides/buying': 1 });
   const saves = events(stack.db).filter((e) => e.type === 'wishlist');
-  expect(tally(saves, (e) => String(e.body.product))).toEqual(Object.fromEntries(routes.slice(0, 2).flat().map((p) => [p.split('/').pop(), 1])));
+  expect(tally(saves, (e) => String(e.body.product))).toEqual(
+    Object.fromEntries(
+      routes
+        .slice(0, 2)
+        .flat()
+        .map((p) => [p.split('/').pop(), 1]),
+    ),
+  );
   const local = await history(first);
   expect(new Set(pageEvents(stack.db).map((e) => e.id))).toEqual(new Set(local.pageViews.map((v) => v.id)));
 });
@@ -105,7 +123,9 @@ test('three tabs browsing at once: every event exactly once', async ({ context }
 async function sdkStorage(page: Page, context: BrowserContext): Promise<StorageDump> {
   return withoutShopConsent(await readStorage(page, context));
 }
-const isEmpty = (d: StorageDump) => d.cookies.length + Object.keys(d.localStorage).length + Object.keys(d.sessionStorage).length + d.indexedDB.length === 0;
+const isEmpty = (d: StorageDump) =>
+  d.cookies.length + Object.keys(d.localStorage).length + Object.keys(d.sessionStorage).length + d.indexedDB.length ===
+  0;
 
 test('consent pending: nothing stored or sent; granting delivers; denying wipes', async ({ page, context }) => {
   stack = await startStack({ sdk: 'bundle', consent: 'pending' });
@@ -120,7 +140,10 @@ test('consent pending: nothing stored or sent; granting delivers; denying wipes'
   await expect(page.locator('[data-cairn-slot="hero-title"]')).toHaveText('Make your bed look like the pin');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Bedding', exact: true }).click();
   await cairnReady(page);
-  await page.getByRole('link', { name: /Linen duvet cover/ }).first().click();
+  await page
+    .getByRole('link', { name: /Linen duvet cover/ })
+    .first()
+    .click();
   await cairnReady(page);
   await page.getByRole('button', { name: 'Save for later' }).click();
   await settle(page);
@@ -132,21 +155,35 @@ test('consent pending: nothing stored or sent; granting delivers; denying wipes'
   // Granted: what this page held in memory is persisted and sent.
   await page.getByRole('button', { name: 'Accept' }).click();
   await expect
-    .poll(() => events(stack.db).filter((e) => (e.type === 'page' && e.body.path === '/product/DUVET-SAGE') || e.type === 'wishlist').map((e) => e.type).sort(), {
-      timeout: 30_000,
-    })
+    .poll(
+      () =>
+        events(stack.db)
+          .filter((e) => (e.type === 'page' && e.body.path === '/product/DUVET-SAGE') || e.type === 'wishlist')
+          .map((e) => e.type)
+          .sort(),
+      {
+        timeout: 30_000,
+      },
+    )
     .toEqual(['page', 'wishlist']);
   await expect.poll(async () => isEmpty(await sdkStorage(page, context))).toBe(false);
 
   // Next page: still granted (the shop passes the choice on), recorded and stored.
-  await page.getByRole('link', { name: /Stonewashed sheet set/ }).first().click();
+  await page
+    .getByRole('link', { name: /Stonewashed sheet set/ })
+    .first()
+    .click();
   await cairnReady(page);
-  await expect.poll(() => pageEvents(stack.db).filter((e) => e.body.path === '/product/SHEET-OAT').length, { timeout: 30_000 }).toBe(1);
+  await expect
+    .poll(() => pageEvents(stack.db).filter((e) => e.body.path === '/product/SHEET-OAT').length, { timeout: 30_000 })
+    .toBe(1);
 
   // Denied after granting: every trace is wiped.
   await page.getByRole('button', { name: 'Privacy choices' }).click();
   await page.getByRole('button', { name: 'Decline' }).click();
-  await expect.poll(async () => sdkStorage(page, context)).toEqual({ cookies: [], localStorage: {}, sessionStorage: {}, indexedDB: [] });
+  await expect
+    .poll(async () => sdkStorage(page, context))
+    .toEqual({ cookies: [], localStorage: {}, sessionStorage: {}, indexedDB: [] });
   const sent = toSync.length;
   await page.getByRole('button', { name: 'Save for later' }).click();
   await settle(page);
@@ -160,7 +197,12 @@ test('a denial in one tab stops the other tabs too: nothing sent or stored after
   context.on('request', (r) => {
     if (r.url().startsWith(stack.syncUrl)) toSync.push(`${r.method()} ${r.url()}`);
   });
-  type Api = { consent(s: string): void; track(n: string): void; flush(): Promise<void>; touch(): { current: unknown } };
+  type Api = {
+    consent(s: string): void;
+    track(n: string): void;
+    flush(): Promise<void>;
+    touch(): { current: unknown };
+  };
   const [a, b] = [await context.newPage(), await context.newPage()];
   await browse(a, `${stack.shopUrl}/`, 1);
   await browse(b, `${stack.shopUrl}/category/bedding`, 2);

@@ -1,4 +1,4 @@
-// Issue 2: the SDK core knows where the visitor came from and what they saw, across pages, tabs and
+// The SDK knows where the visitor came from and what they saw, across pages, tabs and
 // reloads, and degrades without IndexedDB.
 import { expect, test } from '@playwright/test';
 import { cairnReady, history, recorded, touches } from './support/cairn';
@@ -9,7 +9,10 @@ test('a Pinterest visit: the touch and the page views survive a reload', async (
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Bedding' }).click();
   await expect(page).toHaveURL(/\/category\/bedding$/);
   await recorded(page, 2);
-  await page.getByRole('link', { name: /Stonewashed sheet set/ }).first().click();
+  await page
+    .getByRole('link', { name: /Stonewashed sheet set/ })
+    .first()
+    .click();
   await expect(page).toHaveURL(/\/product\/SHEET-OAT$/);
   await recorded(page, 3);
 
@@ -17,7 +20,12 @@ test('a Pinterest visit: the touch and the page views survive a reload', async (
   await cairnReady(page);
   const t = await touches(page);
   for (const which of ['first', 'last', 'current'] as const) {
-    expect(t[which], which).toMatchObject({ source: 'pinterest', medium: 'social', channel: 'Organic Social', landingPath: '/' });
+    expect(t[which], which).toMatchObject({
+      source: 'pinterest',
+      medium: 'social',
+      channel: 'Organic Social',
+      landingPath: '/',
+    });
   }
 
   const h = await recorded(page, 4);
@@ -57,14 +65,23 @@ test('five tabs browsing at once lose no page view, and the session counter is e
   );
 
   const all = ['/', ...routes.flat()];
-  await expect.poll(async () => (await history(page)).pageViews.length, { message: 'page views recorded' }).toBe(all.length);
+  await expect
+    .poll(async () => (await history(page)).pageViews.length, { message: 'page views recorded' })
+    .toBe(all.length);
   const h = await history(page);
-  const count = (list: string[]) => Object.fromEntries([...new Set(all)].map((path) => [path, list.filter((p) => p === path).length]));
+  const count = (list: string[]) =>
+    Object.fromEntries([...new Set(all)].map((path) => [path, list.filter((p) => p === path).length]));
   expect(count(h.pageViews.map((p) => p.path))).toEqual(count(all));
   expect(new Set(h.pageViews.map((p) => p.id)).size, 'distinct page view ids').toBe(all.length);
   // Recorded on this device (page views merged back from the synced profile carry no session).
-  expect(h.pageViews.filter((p) => p.session !== h.sessions[0]?.id).map((p) => p.path), 'page views outside the session').toEqual([]);
-  expect(h.sessions.map((s) => s.pages), 'sessions and their page counters').toEqual([all.length]);
+  expect(
+    h.pageViews.filter((p) => p.session !== h.sessions[0]?.id).map((p) => p.path),
+    'page views outside the session',
+  ).toEqual([]);
+  expect(
+    h.sessions.map((s) => s.pages),
+    'sessions and their page counters',
+  ).toEqual([all.length]);
 });
 
 test('without IndexedDB the SDK still works, and the page logs no error', async ({ page }) => {
@@ -126,7 +143,10 @@ test("under the shop's strict CSP nothing is blocked, and no error is logged", a
   // The 3rd page brings the prompt (styled through a constructable stylesheet).
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Bedding', exact: true }).click();
   await recorded(page, 2);
-  await page.getByRole('link', { name: /Linen duvet cover/ }).first().click();
+  await page
+    .getByRole('link', { name: /Linen duvet cover/ })
+    .first()
+    .click();
   await expect(page.locator('[data-cairn-prompt]')).toHaveCount(1);
   expect(await violations()).toEqual([]);
 

@@ -1,4 +1,4 @@
-// Issue 5: a pop-in on desktop at the 3rd page view, inline on mobile, never a nag; the opt-in
+// Prompts: a pop-in on desktop at the 3rd page view, inline on mobile, never a nag; the opt-in
 // reaches the server's database; no accessibility violation in either mode.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';

@@ -1,4 +1,4 @@
-// Issue 6: each source sees its variant from the very first frame (also with a 4x slower CPU),
+// Variants: each source sees its variant from the very first frame (also with a 4x slower CPU),
 // preview and debug work, and a hostile UTM runs nothing.
 import { expect, test, type Page } from '@playwright/test';
 import { cairnReady, touches } from './support/cairn';
@@ -8,9 +8,17 @@ const variant = (id: string) => SITE_CONFIG.variants.find((v) => v.id === id)!;
 
 const SOURCES = [
   { name: 'Pinterest', path: '/?utm_source=pinterest&utm_medium=social', variant: 'pinterest-styling' },
-  { name: 'a Facebook ad', path: '/?utm_source=facebook&utm_medium=paid_social&utm_campaign=first-set-20', variant: 'facebook-offer' },
+  {
+    name: 'a Facebook ad',
+    path: '/?utm_source=facebook&utm_medium=paid_social&utm_campaign=first-set-20',
+    variant: 'facebook-offer',
+  },
   { name: 'Google search', path: '/', referer: 'https://www.google.com/', variant: 'google-buying-guide' },
-  { name: 'the newsletter', path: '/?utm_source=newsletter&utm_medium=email&utm_campaign=spring', variant: 'email-welcome-back' },
+  {
+    name: 'the newsletter',
+    path: '/?utm_source=newsletter&utm_medium=email&utm_campaign=spring',
+    variant: 'email-welcome-back',
+  },
 ] as const;
 
 interface Frame {
@@ -27,7 +35,11 @@ async function recordFrames(page: Page): Promise<void> {
     const slot = (name: string) => document.querySelector(`[data-cairn-slot="${name}"]`);
     const tick = () => {
       const img = slot('hero-image');
-      frames.push({ title: slot('hero-title')?.textContent ?? null, image: img ? img.getAttribute('src') : null, cta: slot('hero-cta')?.textContent ?? null });
+      frames.push({
+        title: slot('hero-title')?.textContent ?? null,
+        image: img ? img.getAttribute('src') : null,
+        cta: slot('hero-cta')?.textContent ?? null,
+      });
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
@@ -40,11 +52,15 @@ const frames = (page: Page) => page.evaluate(() => (window as unknown as { __fra
 async function defaults(page: Page): Promise<{ title: string; image: string; cta: string }> {
   const html = await (await page.request.get('/')).text();
   const grab = (re: RegExp) => re.exec(html)?.[1] ?? '';
-  const unescape = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+  const unescapeHtml = (s: string) =>
+    s
+      .replace(/&amp;/g, '&')
+      .replace(/&#39;/g, "'")
+      .replace(/&quot;/g, '"');
   return {
-    title: unescape(grab(/data-cairn-slot="hero-title"[^>]*>([^<]+)</)),
-    image: unescape(grab(/data-cairn-slot="hero-image" src="([^"]+)"/)),
-    cta: unescape(grab(/data-cairn-slot="hero-cta"[^>]*>([^<]+)</)),
+    title: unescapeHtml(grab(/data-cairn-slot="hero-title"[^>]*>([^<]+)</)),
+    image: unescapeHtml(grab(/data-cairn-slot="hero-image" src="([^"]+)"/)),
+    cta: unescapeHtml(grab(/data-cairn-slot="hero-cta"[^>]*>([^<]+)</)),
   };
 }
 
@@ -58,9 +74,18 @@ async function expectNoFlicker(page: Page, source: (typeof SOURCES)[number]): Pr
   await expect(page.locator('[data-cairn-slot="hero-title"]')).toHaveText(slots['hero-title']!.text!);
   await expect.poll(async () => (await frames(page)).filter((f) => f.title !== null).length).toBeGreaterThan(2);
   const seen = (await frames(page)).filter((f) => f.title !== null);
-  expect(seen.filter((f) => f.title === def.title), 'frames with the default title').toEqual([]);
-  expect(seen.filter((f) => f.image === def.image), 'frames with the default image').toEqual([]);
-  expect(seen.filter((f) => f.cta === def.cta), 'frames with the default call to action').toEqual([]);
+  expect(
+    seen.filter((f) => f.title === def.title),
+    'frames with the default title',
+  ).toEqual([]);
+  expect(
+    seen.filter((f) => f.image === def.image),
+    'frames with the default image',
+  ).toEqual([]);
+  expect(
+    seen.filter((f) => f.cta === def.cta),
+    'frames with the default call to action',
+  ).toEqual([]);
   // Every frame that painted any title painted the variant's, whole (an element the parser has just
   // opened can be empty for a frame; that is not the default content).
   expect(new Set(seen.map((f) => f.title).filter(Boolean))).toEqual(new Set([slots['hero-title']!.text]));
@@ -153,7 +178,9 @@ test('a hostile utm_campaign runs nothing and leaves no element behind', async (
     walk(document);
     return {
       imgs: all.filter((e) => e.tagName === 'IMG').length,
-      handlers: all.filter((e) => Array.from(e.attributes).some((a) => a.name.startsWith('on'))).map((e) => e.outerHTML.slice(0, 80)),
+      handlers: all
+        .filter((e) => Array.from(e.attributes).some((a) => a.name.startsWith('on')))
+        .map((e) => e.outerHTML.slice(0, 80)),
       bad: all.filter((e) => e.getAttribute('src') === 'x').length,
     };
   });

@@ -1,7 +1,7 @@
 // Page-side helpers: wait for the SDK and read its public API (window.cairn) from the page.
 import { expect, type Page } from '@playwright/test';
 
-/** The parts of the SDK's public API the tests read (the shapes issue 2 and 4 specify). */
+/** The parts of the SDK's public API the tests read: touch(), history() and profile(), as the README documents them. */
 export interface TouchView {
   source: string;
   medium: string;
@@ -12,7 +12,16 @@ export interface TouchView {
 }
 export interface HistoryView {
   sessions: { id: string; pages: number; touch: TouchView | null }[];
-  pageViews: { id: string; path: string; title: string; at: number; session: string; product?: string; category?: string; device?: string }[];
+  pageViews: {
+    id: string;
+    path: string;
+    title: string;
+    at: number;
+    session: string;
+    product?: string;
+    category?: string;
+    device?: string;
+  }[];
   products: string[];
   categories: string[];
   touches: TouchView[];
@@ -25,7 +34,11 @@ interface CairnApi {
 }
 type CairnWindow = Window & { cairn?: CairnApi | unknown[] };
 
-/** Waits until the script tag has booted (window.cairn is the API, not the queue) and `cairn.ready` resolved. */
+/**
+ * Waits until the script tag has booted and its core has taken over: window.cairn is no longer the
+ * snippet's queue (the head's stub, then the API: the same object) and `cairn.ready`, which the stub
+ * resolves once the core is ready, has resolved.
+ */
 export async function cairnReady(page: Page): Promise<void> {
   await page.waitForFunction(() => {
     const c = (window as CairnWindow).cairn;
@@ -48,7 +61,9 @@ export async function history(page: Page): Promise<HistoryView> {
 
 /** Waits until this page's view is in the history: `n` page views recorded on the device in all. */
 export async function recorded(page: Page, n: number): Promise<HistoryView> {
-  await expect.poll(async () => (await history(page)).pageViews.length, { message: `${n} page views recorded` }).toBeGreaterThanOrEqual(n);
+  await expect
+    .poll(async () => (await history(page)).pageViews.length, { message: `${n} page views recorded` })
+    .toBeGreaterThanOrEqual(n);
   return history(page);
 }
 

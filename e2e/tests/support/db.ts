@@ -34,16 +34,21 @@ export function query(file: string, sql: string, ...params: unknown[]): Record<s
 
 /** Every stored event of a site, oldest first. */
 export function events(file: string, site = 'demo'): EventRow[] {
-  return query(file, 'SELECT id, device_id, type, at, body FROM events WHERE site = ? ORDER BY at, id', site).map((r) => ({
-    id: String(r.id),
-    deviceId: String(r.device_id),
-    type: String(r.type),
-    at: Number(r.at),
-    body: JSON.parse(String(r.body)) as Record<string, unknown>,
-  }));
+  return query(file, 'SELECT id, device_id, type, at, body FROM events WHERE site = ? ORDER BY at, id', site).map(
+    (r) => ({
+      id: String(r.id),
+      deviceId: String(r.device_id),
+      type: String(r.type),
+      at: Number(r.at),
+      body: JSON.parse(String(r.body)) as Record<string, unknown>,
+    }),
+  );
 }
 
-export function optins(file: string, site = 'demo'): { email: string; consentText: string; promptId: string | null; deviceId: string }[] {
+export function optins(
+  file: string,
+  site = 'demo',
+): { email: string; consentText: string; promptId: string | null; deviceId: string }[] {
   return query(file, 'SELECT email, consent_text, prompt_id, device_id FROM optins WHERE site = ?', site).map((r) => ({
     email: String(r.email),
     consentText: String(r.consent_text),

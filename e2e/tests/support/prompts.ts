@@ -27,7 +27,10 @@ export async function watchPrompts(context: BrowserContext): Promise<PromptSight
 }
 
 /** Fixed or absolutely positioned boxes (shadow roots and the top layer included) covering more than `share` of the viewport. */
-export function coveringElements(page: Page, share: number): Promise<{ tag: string; position: string; share: number }[]> {
+export function coveringElements(
+  page: Page,
+  share: number,
+): Promise<{ tag: string; position: string; share: number }[]> {
   return page.evaluate((limit) => {
     const vw = window.innerWidth;
     const vh = window.innerHeight;
@@ -35,12 +38,17 @@ export function coveringElements(page: Page, share: number): Promise<{ tag: stri
     const walk = (root: Document | ShadowRoot) => {
       root.querySelectorAll('*').forEach((el) => {
         const cs = getComputedStyle(el);
-        if ((cs.position === 'fixed' || cs.position === 'absolute' || cs.position === 'sticky') && cs.display !== 'none' && cs.visibility !== 'hidden') {
+        if (
+          (cs.position === 'fixed' || cs.position === 'absolute' || cs.position === 'sticky') &&
+          cs.display !== 'none' &&
+          cs.visibility !== 'hidden'
+        ) {
           const r = el.getBoundingClientRect();
           const w = Math.max(0, Math.min(r.right, vw) - Math.max(r.left, 0));
           const h = Math.max(0, Math.min(r.bottom, vh) - Math.max(r.top, 0));
           const s = (w * h) / (vw * vh);
-          if (s > limit) out.push({ tag: el.tagName.toLowerCase(), position: cs.position, share: Math.round(s * 100) / 100 });
+          if (s > limit)
+            out.push({ tag: el.tagName.toLowerCase(), position: cs.position, share: Math.round(s * 100) / 100 });
         }
         if (el.shadowRoot) walk(el.shadowRoot);
       });

@@ -8,12 +8,28 @@ import { startServer, type RunningServer } from '@cairn/server';
 import { startStorefront } from '@cairn/example-storefront/server.mjs';
 import { E2E } from './env';
 
-export const SITE_CONFIG_PATH = fileURLToPath(new URL('../../../examples/storefront/site-config.json', import.meta.url));
+export const SITE_CONFIG_PATH = fileURLToPath(
+  new URL('../../../examples/storefront/site-config.json', import.meta.url),
+);
 export const SITE_CONFIG = JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8')) as {
   site: string;
   origins: string[];
-  variants: { id: string; name: string; slots: Record<string, { text?: string; src?: string; alt?: string; href?: string }> }[];
-  prompts: { id: string; kind: string; content: { title: string; consent?: string; cta: string; success?: string; providers?: { name: string; url: string }[] } }[];
+  variants: {
+    id: string;
+    name: string;
+    slots: Record<string, { text?: string; src?: string; alt?: string; href?: string }>;
+  }[];
+  prompts: {
+    id: string;
+    kind: string;
+    content: {
+      title: string;
+      consent?: string;
+      cta: string;
+      success?: string;
+      providers?: { name: string; url: string }[];
+    };
+  }[];
 };
 
 function freePort(): Promise<number> {
@@ -41,7 +57,9 @@ export interface Stack {
  * - `consent: 'pending'`: the shop starts Cairn without consent and shows its consent banner;
  * - `prompts: false`: the demo config without its prompts, for tests about something else.
  */
-export async function startStack(opts: { sdk?: 'server' | 'bundle'; consent?: 'pending'; prompts?: false } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { sdk?: 'server' | 'bundle'; consent?: 'pending'; prompts?: false } = {},
+): Promise<Stack> {
   const dir = mkdtempSync(join(E2E.dir, 'stack-'));
   const db = join(dir, 'cairn.db');
   const siteConfig = opts.prompts === false ? { ...SITE_CONFIG, prompts: [] } : SITE_CONFIG;

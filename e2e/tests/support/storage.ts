@@ -32,7 +32,14 @@ export async function readStorage(page: Page, context: BrowserContext = page.con
       for (const store of Array.from(db.objectStoreNames)) {
         const os = db.transaction(store, 'readonly').objectStore(store);
         const [keys, values] = await Promise.all([req(os.getAllKeys()), req(os.getAll())]);
-        keys.forEach((k, i) => entries.push({ db: name, store, key: JSON.stringify(k), value: JSON.stringify(values[i]) ?? String(values[i]) }));
+        keys.forEach((k, i) =>
+          entries.push({
+            db: name,
+            store,
+            key: JSON.stringify(k),
+            value: JSON.stringify(values[i]) ?? String(values[i]),
+          }),
+        );
       }
       db.close();
     }
@@ -46,4 +53,7 @@ export async function readStorage(page: Page, context: BrowserContext = page.con
 export const flatten = (d: StorageDump): string => JSON.stringify(d);
 
 /** The cookies left once the demo shop's own consent-manager cookie is set aside. */
-export const withoutShopConsent = (d: StorageDump): StorageDump => ({ ...d, cookies: d.cookies.filter((c) => c.name !== 'demo_consent') });
+export const withoutShopConsent = (d: StorageDump): StorageDump => ({
+  ...d,
+  cookies: d.cookies.filter((c) => c.name !== 'demo_consent'),
+});
