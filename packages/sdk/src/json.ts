@@ -1,4 +1,5 @@
 /** JSON.parse that never throws: undefined for bad or missing input. */
+// biome-ignore lint/suspicious/noExplicitAny: stored and inline JSON is unvalidated; every reader checks what it reads
 export const parse = <T = any>(s: string | null | undefined): T | undefined => {
   try {
     return JSON.parse(s!) ?? undefined;

@@ -1,6 +1,6 @@
 // Types shared by the SDK's modules. Wire and config types come from @cairn/schema as type-only
 // imports, so zod never reaches the bundle.
-import type { Touch, SiteConfig, Profile, DeviceKind } from '@cairn/schema';
+import type { Touch, SiteConfig, DeviceKind } from '@cairn/schema';
 
 export type {
   Touch,

@@ -494,7 +494,10 @@ describe('sync', () => {
     } finally {
       IDBObjectStore.prototype.put = update;
     }
-    expect(JSON.parse(localStorage.getItem('cairn.spill')!)).toMatchObject([{ type: 'at_the_door' }]);
+    expect(JSON.parse(localStorage.getItem('cairn.spill')!)).toMatchObject({
+      d: cookieId(),
+      e: [{ type: 'at_the_door' }],
+    });
     vi.restoreAllMocks();
     const next = await start();
     await settle();

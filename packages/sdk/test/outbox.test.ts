@@ -141,7 +141,7 @@ test('page hide: unsent events go by beacon, with the device token in the body, 
     deviceToken: 'token-a',
     events: [event(1)],
   });
-  expect(JSON.parse(localStorage.getItem('cairn.spill')!)).toEqual([event(1)]);
+  expect(JSON.parse(localStorage.getItem('cairn.spill')!)).toEqual({ d: 'device-a', e: [event(1)] });
 });
 
 test('page hide after the write completed spills nothing', async () => {

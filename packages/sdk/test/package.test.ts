@@ -7,10 +7,15 @@ import { expect, test } from 'vitest';
 
 // What a storefront developer installs: the ESM build, its .d.ts types, and what they import.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; types: string };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  dependencies?: Record<string, string>;
+  types: string;
+};
 
 const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+  );
 
 test('every package the ESM build or its types import is a dependency, so that it is installed with the SDK', () => {
   const imported = new Set<string>();
@@ -19,7 +24,13 @@ test('every package the ESM build or its types import is a dependency, so that i
     if (f.endsWith('cairn.js') || !/\.(d\.ts|js)$/.test(f)) continue;
     for (const m of readFileSync(f, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]([^'".][^'"]*)['"]/g)) {
       const spec = m[1]!;
-      if (!spec.startsWith('node:')) imported.add(spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/'));
+      if (!spec.startsWith('node:'))
+        imported.add(
+          spec
+            .split('/')
+            .slice(0, spec.startsWith('@') ? 2 : 1)
+            .join('/'),
+        );
     }
   }
   expect(imported.size).toBeGreaterThan(0);
@@ -42,7 +53,16 @@ test('the types resolve for a consumer on nodenext: a Touch is typed, not any', 
     const wrong: Touch = { source: 1, medium: 'x', channel: 'Direct', landingPath: '/', at: 0 };
     void wrong;
   `;
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [], skipLibCheck: true };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    types: [],
+    skipLibCheck: true,
+  };
   const host = ts.createCompilerHost(options);
   const read = host.readFile.bind(host);
   host.readFile = (f) => (f === file ? source : read(f));

@@ -8,9 +8,20 @@ const NOW = Date.UTC(2025, 5, 1);
 
 /** A prompt as the server serves it: validated, defaults filled in. */
 const prompt = (over: Record<string, unknown> = {}): Prompt =>
-  promptSchema.parse({ id: 'guide', kind: 'optin', content: { title: 'Get our free linen care guide', cta: 'Send it' }, ...over });
+  promptSchema.parse({
+    id: 'guide',
+    kind: 'optin',
+    content: { title: 'Get our free linen care guide', cta: 'Send it' },
+    ...over,
+  });
 
-const touch = (source: string, channel: Touch['channel'], medium = '(none)'): Touch => ({ source, medium, channel, landingPath: '/', at: NOW });
+const touch = (source: string, channel: Touch['channel'], medium = '(none)'): Touch => ({
+  source,
+  medium,
+  channel,
+  landingPath: '/',
+  at: NOW,
+});
 
 const input = (over: Partial<PickInput> = {}): PickInput => ({
   pages: { session: 3, lifetime: 3 },
@@ -29,7 +40,12 @@ const pick = (p: Prompt | Prompt[], state: PromptState = {}, over: Partial<PickI
 describe('trigger', () => {
   it('shows from the 3rd page of the visit by default, not before', () => {
     const p = prompt();
-    expect([1, 2, 3, 4].map((n) => pick(p, {}, { pages: { session: n, lifetime: 10 } }))).toEqual([null, null, 'guide', 'guide']);
+    expect([1, 2, 3, 4].map((n) => pick(p, {}, { pages: { session: n, lifetime: 10 } }))).toEqual([
+      null,
+      null,
+      'guide',
+      'guide',
+    ]);
   });
 
   it('counts the visit for scope "session" and the device for scope "lifetime"', () => {
@@ -59,7 +75,14 @@ describe('frequency', () => {
   });
 
   it('shows one prompt per visit, whichever it was', () => {
-    const list = [prompt(), prompt({ id: 'account', kind: 'account', content: { title: 'Save your cart', cta: 'Sign in', loginUrl: '/login' } })];
+    const list = [
+      prompt(),
+      prompt({
+        id: 'account',
+        kind: 'account',
+        content: { title: 'Save your cart', cta: 'Sign in', loginUrl: '/login' },
+      }),
+    ];
     expect(pick(list)).toBe('guide');
     expect(pick(list, { shown: { guide: 's1' } })).toBe(null);
     // Another visit: the first one that still qualifies.
@@ -102,7 +125,8 @@ describe('audience', () => {
 
   it('excludes /cart and /checkout by default, and honours include/exclude globs', () => {
     const p = prompt();
-    for (const path of ['/cart', '/cart/', '/checkout', '/checkout/shipping/step-2', '/CART']) expect(pick(p, {}, { path })).toBe(null);
+    for (const path of ['/cart', '/cart/', '/checkout', '/checkout/shipping/step-2', '/CART'])
+      expect(pick(p, {}, { path })).toBe(null);
     expect(pick(p, {}, { path: '/carton-boxes' })).toBe('guide');
     const blog = prompt({ audience: { includePaths: ['/blog/*'], excludePaths: ['/blog/draft-*'] } });
     expect(pick(blog, {}, { path: '/blog/linen-care' })).toBe('guide');
@@ -131,7 +155,12 @@ describe('unvalidated inline config', () => {
   });
 
   it('skips garbage without throwing', () => {
-    const junk = [null, 42, { id: 'x' }, { id: 'y', content: { title: 'T', cta: 'C' }, audience: { includePaths: 'nope', channels: 'Email' } }] as unknown as Prompt[];
+    const junk = [
+      null,
+      42,
+      { id: 'x' },
+      { id: 'y', content: { title: 'T', cta: 'C' }, audience: { includePaths: 'nope', channels: 'Email' } },
+    ] as unknown as Prompt[];
     expect(pickPrompt(junk, undefined, input())).toBe(null);
     expect(pickPrompt(undefined, undefined, input())).toBe(null);
   });
@@ -152,19 +181,29 @@ describe('content by source', () => {
   });
 
   it('falls back to the channel, then to the base content', () => {
-    expect(promptContent(p, touch('newsletter', 'Email', 'email'))).toMatchObject({ variant: 'Email', content: { cta: 'Welcome back' } });
+    expect(promptContent(p, touch('newsletter', 'Email', 'email'))).toMatchObject({
+      variant: 'Email',
+      content: { cta: 'Welcome back' },
+    });
     expect(promptContent(p, touch('google', 'Organic Search'))).toEqual({ variant: 'default', content: p.content });
     expect(promptContent(p, null).variant).toBe('default');
   });
 });
 
 describe('desktop or mobile', () => {
-  const mm = (matches: (q: string) => boolean) => ({ matchMedia: (q: string) => ({ matches: matches(q) }) as MediaQueryList });
+  const mm = (matches: (q: string) => boolean) => ({
+    matchMedia: (q: string) => ({ matches: matches(q) }) as MediaQueryList,
+  });
 
   it('desktop is a wide viewport with a fine pointer, by the configurable query', () => {
     expect(deviceKind(mm(() => true))).toBe('desktop');
     expect(deviceKind(mm(() => false))).toBe('mobile');
-    expect(deviceKind(mm((q) => q == '(min-width: 1200px)'), '(min-width: 1200px)')).toBe('desktop');
+    expect(
+      deviceKind(
+        mm((q) => q === '(min-width: 1200px)'),
+        '(min-width: 1200px)',
+      ),
+    ).toBe('desktop');
   });
 
   it('desktop gets the pop-in unless configured inline; mobile is always inline', () => {

@@ -157,7 +157,8 @@ describe('registrableDomain', () => {
     ['[::1]', '[::1]'],
     ['', ''],
   ];
-  for (const [host, expected] of cases) it(`${host || '(empty)'} → ${expected}`, () => expect(registrableDomain(host)).toBe(expected));
+  for (const [host, expected] of cases)
+    it(`${host || '(empty)'} → ${expected}`, () => expect(registrableDomain(host)).toBe(expected));
 
   it('does not throw on junk', () => {
     expect(registrableDomain(undefined as never)).toBe('');

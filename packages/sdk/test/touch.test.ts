@@ -27,7 +27,8 @@ function check(rows: Row[]) {
       // webmail referrers, which GA4 itself does not recognise, and app referrers, whose package
       // names are no hosts to look up again (see resolveTouch).
       const app = referrer?.startsWith('android-app:');
-      if (!(referrer && (t!.medium === 'email' || app) && !url.includes('utm_'))) expect(channelOf(t!)).toBe(t!.channel);
+      if (!(referrer && (t!.medium === 'email' || app) && !url.includes('utm_')))
+        expect(channelOf(t!)).toBe(t!.channel);
     });
   }
 }
@@ -52,7 +53,11 @@ describe('direct', () => {
 describe('search engine referrers', () => {
   check([
     ['/', 'https://www.google.com/', 'google | organic | Organic Search'],
-    ['/', 'https://www.google.com/search?q=trail+running+shoes&oq=trail&sourceid=chrome', 'google | organic | Organic Search'],
+    [
+      '/',
+      'https://www.google.com/search?q=trail+running+shoes&oq=trail&sourceid=chrome',
+      'google | organic | Organic Search',
+    ],
     ['/', 'https://www.google.com/url?sa=t&rct=j&q=&esrc=s&source=web&cd=1', 'google | organic | Organic Search'],
     ['/', 'https://google.com/', 'google | organic | Organic Search'],
     ['/', 'https://www.google.co.uk/', 'google | organic | Organic Search'],
@@ -66,7 +71,11 @@ describe('search engine referrers', () => {
     ['/', 'https://news.google.com/articles/CBMi', 'google | organic | Organic Search'],
     ['/', 'https://lens.google.com/', 'google | organic | Organic Search'],
     ['/', 'https://images.google.com/', 'google | organic | Organic Search'],
-    ['/', 'android-app://com.google.android.googlequicksearchbox/https/www.google.com', 'google | organic | Organic Search'],
+    [
+      '/',
+      'android-app://com.google.android.googlequicksearchbox/https/www.google.com',
+      'google | organic | Organic Search',
+    ],
     ['/', 'android-app://com.google.android.googlequicksearchbox', 'google | organic | Organic Search'],
     ['/', 'https://docs.google.com/document/d/1abc/edit', 'docs.google.com | referral | Referral'],
     ['/', 'https://drive.google.com/drive/u/0', 'drive.google.com | referral | Referral'],
@@ -79,7 +88,11 @@ describe('search engine referrers', () => {
     ['/', 'https://duckduckgo.com/', 'duckduckgo | organic | Organic Search'],
     ['/', 'https://html.duckduckgo.com/html/', 'duckduckgo | organic | Organic Search'],
     ['/', 'https://search.yahoo.com/search?p=rain+jacket', 'yahoo | organic | Organic Search'],
-    ['/', 'https://r.search.yahoo.com/_ylt=AwrE1x;_ylu=Y29sbwNiZjEE/RV=2/RE=1700000000/RO=10/RU=https%3a%2f%2fshop.example.com%2f', 'yahoo | organic | Organic Search'],
+    [
+      '/',
+      'https://r.search.yahoo.com/_ylt=AwrE1x;_ylu=Y29sbwNiZjEE/RV=2/RE=1700000000/RO=10/RU=https%3a%2f%2fshop.example.com%2f',
+      'yahoo | organic | Organic Search',
+    ],
     ['/', 'https://uk.search.yahoo.com/search?p=x', 'yahoo | organic | Organic Search'],
     ['/', 'https://search.yahoo.co.jp/search?p=x', 'yahoo | organic | Organic Search'],
     ['/', 'https://www.yahoo.com/', 'yahoo | organic | Organic Search'],
@@ -120,7 +133,11 @@ describe('social network referrers', () => {
     ['/', 'https://www.facebook.com/', 'facebook | social | Organic Social'],
     ['/', 'https://facebook.com/groups/123/', 'facebook | social | Organic Social'],
     ['/', 'https://m.facebook.com/', 'facebook | social | Organic Social'],
-    ['/', 'https://l.facebook.com/l.php?u=https%3A%2F%2Fshop.example.com%2F&h=AT0', 'facebook | social | Organic Social'],
+    [
+      '/',
+      'https://l.facebook.com/l.php?u=https%3A%2F%2Fshop.example.com%2F&h=AT0',
+      'facebook | social | Organic Social',
+    ],
     ['/', 'https://lm.facebook.com/l.php?u=https%3A%2F%2Fshop.example.com%2F', 'facebook | social | Organic Social'],
     ['/', 'https://web.facebook.com/', 'facebook | social | Organic Social'],
     ['/', 'https://business.facebook.com/', 'facebook | social | Organic Social'],
@@ -257,19 +274,29 @@ describe('internal navigation', () => {
     ['https://www.shop.co.uk/', 'https://shop.co.uk.evil.com/', 'shop.co.uk.evil.com | referral | Referral'],
     ['/', 'https://notexample.com/', 'notexample.com | referral | Referral'],
     // UTMs and click ids make internal links a touch (e.g. a tagged link in the site's own banner).
-    ['/?utm_source=homepage&utm_medium=banner&utm_campaign=sale', 'https://shop.example.com/', 'homepage | banner | Display'],
+    [
+      '/?utm_source=homepage&utm_medium=banner&utm_campaign=sale',
+      'https://shop.example.com/',
+      'homepage | banner | Display',
+    ],
     ['/?gclid=abc', 'https://shop.example.com/', 'google | cpc | Paid Search'],
     ['/?fbclid=abc', 'https://shop.example.com/', 'facebook | social | Organic Social'],
   ]);
 
   it('uses siteHosts instead of the registrable domain when given, plus the page host', () => {
     const url = 'https://shop.example.com/';
-    expect(resolveTouch({ url, referrer: 'https://pay.example-cdn.net/x', siteHosts: ['example.com', 'example-cdn.net'] })).toBeNull();
+    expect(
+      resolveTouch({ url, referrer: 'https://pay.example-cdn.net/x', siteHosts: ['example.com', 'example-cdn.net'] }),
+    ).toBeNull();
     expect(resolveTouch({ url, referrer: 'https://www.example.com/', siteHosts: ['WWW.Example.com'] })).toBeNull();
     expect(resolveTouch({ url, referrer: 'https://shop.example.com/a', siteHosts: ['other.com'] })).toBeNull();
-    expect(resolveTouch({ url, referrer: 'https://blog.example.com/', siteHosts: ['shop.example.com'] })?.source).toBe('blog.example.com');
+    expect(resolveTouch({ url, referrer: 'https://blog.example.com/', siteHosts: ['shop.example.com'] })?.source).toBe(
+      'blog.example.com',
+    );
     // Junk entries are ignored; with none left the default applies.
-    expect(resolveTouch({ url, referrer: 'https://blog.example.com/', siteHosts: [null, 5, ''] as unknown as string[] })).toBeNull();
+    expect(
+      resolveTouch({ url, referrer: 'https://blog.example.com/', siteHosts: [null, 5, ''] as unknown as string[] }),
+    ).toBeNull();
   });
 });
 
@@ -334,12 +361,20 @@ describe('UTM parameters', () => {
     ['/?utm_source=network&utm_medium=cpm', undefined, 'network | cpm | Display'],
     ['/?utm_source=network&utm_medium=Display', undefined, 'network | display | Display'],
     ['/?utm_source=google&utm_medium=cpc&utm_campaign=pmax_cross-network', undefined, 'google | cpc | Cross-network'],
-    ['/?utm_source=newsletter&utm_medium=email&utm_campaign=Cross-Network%20Q4', undefined, 'newsletter | email | Cross-network'],
+    [
+      '/?utm_source=newsletter&utm_medium=email&utm_campaign=Cross-Network%20Q4',
+      undefined,
+      'newsletter | email | Cross-network',
+    ],
     ['/?utm_source=amazon&utm_medium=referral', undefined, 'amazon | referral | Organic Shopping'],
     ['/?utm_source=IGShopping&utm_medium=social', undefined, 'igshopping | social | Organic Shopping'],
     ['/?utm_source=Google%20Shopping&utm_medium=organic', undefined, 'google shopping | organic | Organic Shopping'],
     ['/?utm_source=etsy&utm_medium=listing', undefined, 'etsy | listing | Organic Shopping'],
-    ['/?utm_source=newsletter&utm_medium=email&utm_campaign=shopping_week', undefined, 'newsletter | email | Organic Shopping'],
+    [
+      '/?utm_source=newsletter&utm_medium=email&utm_campaign=shopping_week',
+      undefined,
+      'newsletter | email | Organic Shopping',
+    ],
     ['/?utm_source=facebook&utm_medium=social', undefined, 'facebook | social | Organic Social'],
     ['/?utm_source=facebook&utm_medium=post', undefined, 'facebook | post | Organic Social'],
     ['/?utm_source=pinterest&utm_medium=social', undefined, 'pinterest | social | Organic Social'],
@@ -378,7 +413,11 @@ describe('UTM parameters', () => {
     ['/?utm_source=onesignal&utm_medium=push', undefined, 'onesignal | push | Mobile Push Notifications'],
     ['/?utm_source=onesignal&utm_medium=web-push', undefined, 'onesignal | web-push | Mobile Push Notifications'],
     ['/?utm_source=app&utm_medium=mobile', undefined, 'app | mobile | Mobile Push Notifications'],
-    ['/?utm_source=app&utm_medium=in-app-notification', undefined, 'app | in-app-notification | Mobile Push Notifications'],
+    [
+      '/?utm_source=app&utm_medium=in-app-notification',
+      undefined,
+      'app | in-app-notification | Mobile Push Notifications',
+    ],
     ['/?utm_source=firebase&utm_medium=inapp', undefined, 'firebase | inapp | Mobile Push Notifications'],
     ['/?utm_source=app&utm_medium=pushy', undefined, 'app | pushy | Unassigned'],
     ['/?utm_source=partner&utm_medium=foo', undefined, 'partner | foo | Unassigned'],
@@ -517,7 +556,14 @@ describe('junk input never throws', () => {
   }
 
   it('caps long fields', () => {
-    const t = run('/?utm_source=' + 'a'.repeat(1000) + '&utm_medium=email&utm_campaign=' + 'C'.repeat(500) + '&gclid=' + 'g'.repeat(900))!;
+    const t = run(
+      '/?utm_source=' +
+        'a'.repeat(1000) +
+        '&utm_medium=email&utm_campaign=' +
+        'C'.repeat(500) +
+        '&gclid=' +
+        'g'.repeat(900),
+    )!;
     expect(t.source).toHaveLength(200);
     expect(t.campaign).toHaveLength(200);
     expect(t.clickId!.value).toHaveLength(500);
@@ -541,7 +587,13 @@ describe('junk input never throws', () => {
   });
 
   it('gives a sensible result for a relative or unparseable url', () => {
-    expect(resolveTouch({ url: '/p?utm_source=x&utm_medium=email', now: at })).toMatchObject({ source: 'x', landingPath: '/p' });
-    expect(resolveTouch({ url: 'http://', referrer: 'https://www.bing.com/', now: at })).toMatchObject({ source: 'bing', landingPath: '/' });
+    expect(resolveTouch({ url: '/p?utm_source=x&utm_medium=email', now: at })).toMatchObject({
+      source: 'x',
+      landingPath: '/p',
+    });
+    expect(resolveTouch({ url: 'http://', referrer: 'https://www.bing.com/', now: at })).toMatchObject({
+      source: 'bing',
+      landingPath: '/',
+    });
   });
 });

@@ -75,7 +75,9 @@ describe('applySlots', () => {
   });
 
   it('refuses unsafe URLs and keeps the default', () => {
-    const doc = page('<a data-cairn-slot="c" href="/default">go</a><img data-cairn-slot="i" src="/d.jpg" srcset="/d.jpg 1x">');
+    const doc = page(
+      '<a data-cairn-slot="c" href="/default">go</a><img data-cairn-slot="i" src="/d.jpg" srcset="/d.jpg 1x">',
+    );
     applySlots(doc, {
       c: { href: ' JaVaScRiPt:alert(1)' },
       i: { src: 'data:image/svg+xml,<svg onload=alert(1)>', srcset: '/ok.jpg 1x, java\tscript:alert(1) 2x' },
@@ -86,8 +88,14 @@ describe('applySlots', () => {
   });
 
   it('hides, reveals and adds classes', () => {
-    const doc = page('<div data-cairn-slot="guide" hidden class="box">g</div><div data-cairn-slot="promo">p</div><p data-cairn-slot="cta" class="btn">c</p>');
-    applySlots(doc, { guide: { hidden: false, addClass: 'guide--pin' }, promo: { hidden: true }, cta: { addClass: ['btn--big', 'bad class', 'x"y', 'ok_1'] } });
+    const doc = page(
+      '<div data-cairn-slot="guide" hidden class="box">g</div><div data-cairn-slot="promo">p</div><p data-cairn-slot="cta" class="btn">c</p>',
+    );
+    applySlots(doc, {
+      guide: { hidden: false, addClass: 'guide--pin' },
+      promo: { hidden: true },
+      cta: { addClass: ['btn--big', 'bad class', 'x"y', 'ok_1'] },
+    });
     expect(slot('guide').hidden).toBe(false);
     expect([...slot('guide').classList]).toEqual(['box', 'guide--pin']);
     expect(slot('promo').hidden).toBe(true);
@@ -114,7 +122,9 @@ describe('applySlots', () => {
   });
 
   it('applies within an element root, and only own slot names', () => {
-    const doc = page('<section id="s"><b data-cairn-slot="constructor">c</b><b data-cairn-slot="toString">c</b></section><b data-cairn-slot="t">out</b>');
+    const doc = page(
+      '<section id="s"><b data-cairn-slot="constructor">c</b><b data-cairn-slot="toString">c</b></section><b data-cairn-slot="t">out</b>',
+    );
     expect(applySlots(doc.getElementById('s')!, { t: { text: 'no' } })).toEqual([]);
     expect(slot('t').textContent).toBe('out');
     expect(applySlots(doc, {})).toEqual([]);

@@ -3,15 +3,40 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SiteConfig, Touch, Touches, Variant, VariantContext } from '../src/types';
 import { startVariants } from '../src/variants';
 
-const touch = (o: Partial<Touch>): Touch => ({ source: '(direct)', medium: '(none)', channel: 'Direct', landingPath: '/', at: 1, ...o });
+const touch = (o: Partial<Touch>): Touch => ({
+  source: '(direct)',
+  medium: '(none)',
+  channel: 'Direct',
+  landingPath: '/',
+  at: 1,
+  ...o,
+});
 const pin = touch({ source: 'pinterest', medium: 'social', channel: 'Organic Social' });
 const goo = touch({ source: 'google', medium: 'organic', channel: 'Organic Search' });
 const t = (current: Touch | null): Touches => ({ current, first: current, last: current });
 
 const variants: Variant[] = [
-  { id: 'pin-home', name: 'Pinterest', when: { source: 'pinterest', touch: 'current', path: '/' }, slots: { title: { text: 'Pinterest title' }, guide: { hidden: false } }, priority: 0 },
-  { id: 'pin-cat', name: 'Pinterest categories', when: { source: 'pinterest', touch: 'current', path: '/category/*' }, slots: { title: { text: 'Pinterest category' } }, priority: 0 },
-  { id: 'mobile', name: 'Mobile', when: { touch: 'current', device: 'mobile' }, slots: { title: { text: 'Mobile title' } }, priority: -1 },
+  {
+    id: 'pin-home',
+    name: 'Pinterest',
+    when: { source: 'pinterest', touch: 'current', path: '/' },
+    slots: { title: { text: 'Pinterest title' }, guide: { hidden: false } },
+    priority: 0,
+  },
+  {
+    id: 'pin-cat',
+    name: 'Pinterest categories',
+    when: { source: 'pinterest', touch: 'current', path: '/category/*' },
+    slots: { title: { text: 'Pinterest category' } },
+    priority: 0,
+  },
+  {
+    id: 'mobile',
+    name: 'Mobile',
+    when: { touch: 'current', device: 'mobile' },
+    slots: { title: { text: 'Mobile title' } },
+    priority: -1,
+  },
 ];
 const HTML = '<h1 data-cairn-slot="title">Default title</h1><div data-cairn-slot="guide" hidden>Guide</div>';
 
@@ -20,7 +45,16 @@ function store(initial?: string | null) {
   return { get: vi.fn(() => v), set: vi.fn((id: string | null) => void (v = id)) };
 }
 
-function ctx(o: { url?: string; touches?: Touches; device?: 'mobile' | 'desktop'; sticky?: ReturnType<typeof store>; doc?: Document; vs?: Variant[] } = {}) {
+function ctx(
+  o: {
+    url?: string;
+    touches?: Touches;
+    device?: 'mobile' | 'desktop';
+    sticky?: ReturnType<typeof store>;
+    doc?: Document;
+    vs?: Variant[];
+  } = {},
+) {
   const emit = vi.fn();
   const sticky = o.sticky ?? store();
   const c: VariantContext = {
@@ -93,7 +127,7 @@ describe('stickiness across pages', () => {
     startVariants(ctx({ sticky, device: 'desktop' }).c);
     expect(sticky.get()).toBe('pin-home');
     // Back to the home page on a mobile-sized window: "mobile" would now win on priority… if it were not sticky.
-    const vs = variants.map((v) => (v.id == 'mobile' ? { ...v, priority: 10 } : v));
+    const vs = variants.map((v) => (v.id === 'mobile' ? { ...v, priority: 10 } : v));
     document.body.innerHTML = HTML;
     const { c, emit } = ctx({ sticky, device: 'mobile', vs });
     startVariants(c);
@@ -155,12 +189,18 @@ describe('before first paint, while the parser runs', () => {
     startVariants(c);
     // Chromium's parser appends a slot's late text into its last text node (the variant's own):
     // only a characterData record reports that. (happy-dom reports it either way, hence this check.)
-    expect(observe).toHaveBeenCalledWith(document.documentElement, { childList: true, subtree: true, characterData: true });
+    expect(observe).toHaveBeenCalledWith(document.documentElement, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+    });
     observe.mockRestore();
     // Observers are called in creation order: this one runs after the SDK's, in the same microtask
     // checkpoint, i.e. before the browser could paint.
     const seen: (string | null)[] = [];
-    const spy = new MutationObserver(() => seen.push(document.querySelector('[data-cairn-slot="title"]')?.textContent ?? null));
+    const spy = new MutationObserver(() =>
+      seen.push(document.querySelector('[data-cairn-slot="title"]')?.textContent ?? null),
+    );
     spy.observe(document.documentElement, { childList: true, subtree: true, characterData: true });
     const h1 = document.createElement('h1');
     h1.setAttribute('data-cairn-slot', 'title');
@@ -178,7 +218,7 @@ describe('before first paint, while the parser runs', () => {
     await Promise.resolve();
     expect(seen.length).toBeGreaterThan(n);
     expect(seen.at(-1)).toBe('Pinterest title');
-    expect(seen.every((s) => s == 'Pinterest title')).toBe(true);
+    expect(seen.every((s) => s === 'Pinterest title')).toBe(true);
     // Re-applying settles: the SDK's own textContent write must not wake its observer forever.
     const drain = async (n: number) => {
       for (let i = 0; i < n; i++) await Promise.resolve();
@@ -212,8 +252,29 @@ describe('never throws into the page', () => {
   it.each([
     ['no config', { config: null }],
     ['variants not an array', { config: { variants: 'x' } }],
-    ['junk variants', { config: { variants: [null, { id: 'x', slots: { title: null } }, { id: 'y', when: null, slots: { title: { text: 1, addClass: 'a b' } } }] } }],
-    ['sticky store throws', { sticky: { get: () => { throw new Error('storage'); }, set: () => {} } }],
+    [
+      'junk variants',
+      {
+        config: {
+          variants: [
+            null,
+            { id: 'x', slots: { title: null } },
+            { id: 'y', when: null, slots: { title: { text: 1, addClass: 'a b' } } },
+          ],
+        },
+      },
+    ],
+    [
+      'sticky store throws',
+      {
+        sticky: {
+          get: () => {
+            throw new Error('storage');
+          },
+          set: () => {},
+        },
+      },
+    ],
     ['no URL', { url: null }],
   ])('%s', (_, patch) => {
     document.body.innerHTML = HTML;

@@ -49,6 +49,8 @@ export interface Outbox {
   _unsent: CairnEvent[];
   /** On page hide. */
   _pageHide(): void;
+  /** This tab moved to another device, or wiped it: what it held unsent or unstored was the old one's. */
+  _forget(): void;
 }
 
 export function createOutbox(site: string, kv: Kv, device: Device, transport: Transport): Outbox {
@@ -116,6 +118,9 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
         ),
       )._events;
       device._load();
+      // Another tab moved to a new device (a logout there): what was read is the old one's, and never
+      // goes out under the new one. The next flush reads afresh.
+      if (device._id != id) return;
     }
   };
 
@@ -147,10 +152,14 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
           .finally(() => (busy = 0));
       await busy;
     },
+    _forget() {
+      outbox._unsent = [];
+      unstored = [];
+    },
     _pageHide() {
       if (!transport._usable()) return;
       // Stored synchronously: their outbox write is still in flight, and may never commit.
-      spill(unstored);
+      spill(device._id, unstored);
       unstored = [];
       // A beacon carries the device token in its body (it cannot set headers), so even a first
       // page's events arrive: the server makes the device with that token. A string goes as

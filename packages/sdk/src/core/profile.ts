@@ -36,6 +36,9 @@ export async function pullProfile(
   if (device._id != id) return;
   if (response.status == 304) return cached;
   const profile: Profile = await response.json();
+  // And again once the body is in: a logout may have come while it arrived (here or in another tab).
+  device._load();
+  if (device._id != id) return;
   kv.set('pe', response.headers.get('etag'));
   await kv.set('pf', profile);
   return profile;

@@ -12,14 +12,15 @@ import { createTransport } from './transport.js';
 import { guard, toError, warn } from '../errors.js';
 import type { Head } from '../head/start-head.js';
 import { addPage, addTouch, migrate, toHistory, type StoredHistory } from '../history/history.js';
-import { lsSet } from '../json.js';
+import { lsGet, lsSet } from '../json.js';
 import { startPrompts } from '../prompts/index.js';
+import { deviceOf, readState } from '../state/device-state.js';
 import { enter, touchesOf } from '../state/session.js';
-import { spilled, unspill } from '../state/spill.js';
+import { spilled, unspill, WIPE_KEY } from '../state/spill.js';
 import { idCookie } from '../storage/device-id.js';
 import { createKv } from '../storage/kv.js';
 import type { Cairn } from '../cairn.js';
-import type { CairnEvent, Consent, Profile, PromptContext } from '../types.js';
+import type { CairnEvent, Consent, PageView, Profile, PromptContext, Touch } from '../types.js';
 import { onReady } from '../util/dom.js';
 import { uuid } from '../uuid.js';
 
@@ -46,6 +47,9 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   const storage = createKv(window);
   const kv = storage.kv;
   const cookie = idCookie(location.protocol == 'https:', options.cookieDomain || undefined);
+  // Another tab denied between this page's head and now: the state and the cookie the head saw are
+  // gone (a reset would have stored a new device). Nothing of this visitor is written back.
+  if (head._consent == 'granted' && deviceOf(head._state) && !readState() && !cookie.get()) head._consent = 'denied';
   // The parts are made below, each with what it needs of the others.
   const core = {
     _site: site,
@@ -64,13 +68,13 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
     _cookieDomain: options.cookieDomain,
     _kv: kv,
     // At construction there is no outbox yet, and nothing unsent.
-    _moved: () => core._outbox && (core._outbox._unsent = []),
+    _moved: () => core._outbox?._forget(),
   }));
   const transport = (core._transport = createTransport(server, site, device, granted));
   const outbox = (core._outbox = createOutbox(site, kv, device, transport));
   core._act = (at) => device._update((state) => enter(state, null, at));
   core._sync = () => sync();
-  core._wipe = (keepState) => ((outbox._unsent = []), cookie.remove(), storage.wipe(keepState));
+  core._wipe = (keepState) => (outbox._forget(), cookie.remove(), storage.wipe(keepState));
   granted() ? storage.grant() : storage.stop(core._consent == 'pending');
   // What the head decided, stored now (after first paint).
   device._save();
@@ -82,26 +86,31 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
     if (core._consent == 'denied') return;
     // An opt-in's address goes to POST /v1/optins only, never with the events.
     if (event.type == 'optin') (event = { ...event }), delete event.email;
-    if (event.type == 'touch')
-      kv.update('h', (history) => addTouch(history, event.touch as Parameters<typeof addTouch>[1])).catch(warn);
+    if (event.type == 'touch') kv.update('h', (history) => addTouch(history, event.touch as Touch)).catch(warn);
     outbox._add([event]).then(outbox._soon, warn);
   };
   const emit = (type: string, props?: Record<string, unknown>) => record(customEvent(type, props));
 
-  // What earlier pages spilled at page hide joins the outbox and the history (ids dedupe), then
-  // the head's held events are recorded, all in the start's one storage batch.
+  // What earlier pages of this device spilled at page hide joins the outbox and the history (ids
+  // dedupe), then the head's held events are recorded, all in the start's one storage batch. Another
+  // device's spill (a logout since) is not this one's: it goes.
   if (granted()) {
+    // A page left with a denial or a logout queued: its state and cookies went then, the rest now,
+    // before anything of this page is stored.
+    if (lsGet(WIPE_KEY)) storage.wipe(1).catch(warn);
     const earlier = spilled();
-    if (earlier[0]) {
-      outbox._add(earlier).then(() => unspill(earlier), warn);
+    const events = earlier._device == device._id ? earlier._events : [];
+    if (events[0]) {
+      outbox._add(events).then(() => unspill(events), warn);
       kv.update<StoredHistory>('h', (stored) => {
         let history = migrate(stored);
-        for (const event of earlier)
-          if (event.type == 'page' && !history.p.some((p) => p.id == event.id))
-            history = addPage(history, event as never, null);
+        for (const event of events)
+          if (event.type == 'page') history = addPage(history, event as unknown as PageView, null);
+          else if (event.type == 'touch' && !history.t.some((t) => t.at == (event.touch as Touch).at))
+            history = addTouch(history, event.touch as Touch);
         return history;
       }).catch(warn);
-    }
+    } else if (earlier._events[0]) unspill(earlier._events);
   }
   head._record = record;
   head._held.splice(0).forEach(record);
@@ -133,7 +142,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
     promptState.catch(() => {});
     const history = await kv.update<StoredHistory>('h', (old) => addPage(old, view, touch, 1));
     // The session another tab started at the same instant, when addPage joined it: this tab's too.
-    const joined = history.p[history.p.length - 1]!.session;
+    const joined = history.p.find((p) => p.id == view.id)?.session || session;
     if (joined != session) device._update((state) => state._sessionId == session && (state._sessionId = joined));
     lastPage = {
       doc,

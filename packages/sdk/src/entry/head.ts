@@ -19,13 +19,17 @@
 // A page view is recorded by itself unless the queue already holds a `page` call or
 // data-auto-page="false".
 import { apiUrl, serverOf, type CairnOptions } from '../core/options.js';
-import { pageView } from '../core/page-view.js';
-import { warn } from '../errors.js';
+import { validConsent } from '../core/consent.js';
+import { DENIED_KEY } from '../core/consent-change.js';
+import { customEvent } from '../core/events.js';
+import { pageView, type PageProps } from '../core/page-view.js';
+import { COOKIE, idCookie, readCookie, TOKEN_COOKIE } from '../storage/device-id.js';
+import { CairnError, guard, warn } from '../errors.js';
 import { startHead } from '../head/start-head.js';
-import { parse } from '../json.js';
-import { deviceOf, overStored, readState, writeState } from '../state/device-state.js';
+import { lsRemove, lsSet, parse } from '../json.js';
+import { deviceOf, overStored, readState, STATE_KEY, writeState } from '../state/device-state.js';
 import { touchesOf } from '../state/session.js';
-import { spill } from '../state/spill.js';
+import { SPILL_KEY, spill, WIPE_KEY } from '../state/spill.js';
 import type { Consent } from '../types.js';
 import { uuid } from '../uuid.js';
 import { createStub, type Call, type Stub } from './stub.js';
@@ -61,29 +65,88 @@ try {
   const holding = head._record;
   const stub: Stub = (w.cairn = createStub(queue, head, () => touchesOf(head._state), autoPage));
 
-  // The visitor leaves before the core took over: what the head held is stored (the sync state, and
-  // the events spilled for the next page) and sent by beacon, with the device token in its body.
+  // A denial in another tab before this one's core runs: nothing of this visitor is stored here.
+  addEventListener('storage', (e) => e.key == DENIED_KEY && e.newValue && (head._consent = 'denied'));
+
+  // The visitor leaves before the core took over. The calls queued meanwhile are the visitor's too,
+  // in order: a denial or a logout there is their last word, so nothing is kept and the next page
+  // wipes what storage still holds (WIPE_KEY). Otherwise what the head held, the calls' events and
+  // the page view are stored (the sync state, and the events spilled for the next page) and sent by
+  // beacon, with the device token in its body. Calls handled here are emptied: the core skips them.
   const leave = () => {
-    if (head._record != holding || head._consent != 'granted') return;
-    const state = overStored(readState(), head._state);
-    deviceOf(state) || ((state._token = uuid()), (state._newDeviceId = uuid()));
-    writeState(state);
-    head._state = state;
+    if (head._record != holding) return;
+    let consent = head._consent;
+    let forget = 0;
     const events = head._held.splice(0);
     if (autoPage && !stub._left)
-      events.push({ ...pageView(doc, {}, head._pageId, head._at, state._sessionId!, head._deviceKind), type: 'page' });
+      events.push({
+        ...pageView(doc, {}, head._pageId, head._at, head._state._sessionId!, head._deviceKind),
+        type: 'page',
+      });
     stub._left = 1;
-    spill(events);
+    for (const call of queue) {
+      const [name, first, second] = call || [];
+      try {
+        if (name == 'consent') consent = validConsent(first) || consent;
+        else if (name == 'reset') forget = 1;
+        else if (!forget && (name == 'track' || name == 'page')) {
+          events.push(
+            name == 'track'
+              ? customEvent(first as string, second as Record<string, unknown>)
+              : {
+                  ...pageView(
+                    doc,
+                    (first || {}) as PageProps,
+                    uuid(),
+                    Date.now(),
+                    head._state._sessionId!,
+                    head._deviceKind,
+                  ),
+                  type: 'page',
+                },
+          );
+          call.length = 0;
+          call._settle?.[0](undefined);
+        }
+      } catch {}
+    }
+    // Pending, or denied from the start (the core would have wiped): nothing to store, send or wipe.
+    if (consent == 'pending' || (consent == 'denied' && head._consent == 'denied')) return;
+    let state = overStored(readState(), head._state);
+    // With a cookie domain the cookie names the device (another subdomain may have moved it).
+    const cookieId = options.cookieDomain && readCookie(COOKIE);
+    if (cookieId && cookieId != deviceOf(state))
+      state = {
+        ...head._state,
+        _deviceId: cookieId,
+        _newDeviceId: undefined,
+        _token: readCookie(TOKEN_COOKIE),
+        _userId: undefined,
+        _tokenKnown: undefined,
+      };
+    deviceOf(state) || ((state._token = uuid()), (state._newDeviceId = uuid()));
     const server = serverOf(options);
-    if (server && head._site && events[0])
+    if (consent == 'granted' && server && head._site && events[0])
       navigator.sendBeacon?.(
         apiUrl(server, head._site, 'collect'),
         JSON.stringify({ site: head._site, deviceId: deviceOf(state), deviceToken: state._token, events }),
       );
+    if (consent != 'granted' || forget) {
+      // Denied, or logged out: the visitor's state, spill and cookies go now, the rest at the next page.
+      for (const key of [STATE_KEY, SPILL_KEY]) lsRemove(key);
+      idCookie(false, options.cookieDomain || undefined).remove();
+      lsSet(WIPE_KEY, 1);
+      return;
+    }
+    writeState(state);
+    head._state = state;
+    spill(deviceOf(state)!, events);
   };
-  addEventListener('pagehide', leave);
-  doc.addEventListener('visibilitychange', () => doc.visibilityState == 'hidden' && leave());
-
+  addEventListener('pagehide', guard(leave));
+  doc.addEventListener(
+    'visibilitychange',
+    guard(() => doc.visibilityState == 'hidden' && leave()),
+  );
   // The core, from beside this script (the sync server serves both), asynchronously. An inline
   // head with no server has nowhere to load it from: the page brings it.
   const base = src || (options.server && serverOf(options) + '/v1/');
@@ -92,6 +155,9 @@ try {
     core.src = new URL(CORE_FILE, base).href;
     core.async = true;
     core.nonce = script?.nonce || '';
+    // Blocked (CSP, an ad blocker, offline): calls must not wait forever. `ready` resolves, and every
+    // call made through the stub, now or later, rejects.
+    core.onerror = () => stub._fail(new CairnError('network'));
     doc.head.append(core);
   }
 } catch (e) {

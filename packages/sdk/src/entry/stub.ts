@@ -30,10 +30,14 @@ export interface Stub {
   _started?: 1;
   /** Set once the head stored and sent what it held, the visitor leaving. */
   _left?: 1;
+  /** The core could not be loaded: `ready` resolves, and every call settles (the ones awaited for a value reject). */
+  _fail(error: Error): void;
   [method: string]: unknown;
 }
 
 const METHODS = ['page', 'track', 'identify', 'reset', 'consent', 'flush', 'history', 'profile'];
+/** The calls awaited for a value; the others resolve whatever happens, as the API's do. */
+const VALUED = ['identify', 'history', 'profile'];
 
 export function createStub(queue: Call[], head: Head, touches: () => Touches, autoPage: boolean): Stub {
   let resolveReady: (ready: Promise<void>) => void = () => {};
@@ -45,6 +49,21 @@ export function createStub(queue: Call[], head: Head, touches: () => Touches, au
     _queue: queue,
     _ready: (ready) => resolveReady(ready),
     _autoPage: autoPage,
+    _fail(error) {
+      resolveReady(Promise.resolve());
+      const settle = (call: Call | undefined) => {
+        call?._settle?.[VALUED.includes(call[0]) ? 1 : 0](error);
+        if (call) delete call._settle;
+      };
+      // The calls stay queued: a denial or a logout among them still takes effect at page hide.
+      queue.forEach(settle);
+      // Later calls settle at once.
+      stub.push = (...calls) => calls.forEach((call) => (queue.push(call), settle(call)));
+      for (const method of METHODS)
+        stub[method] = (...args: unknown[]) => (
+          queue.push([method, ...args] as Call), VALUED.includes(method) ? Promise.reject(error) : Promise.resolve()
+        );
+    },
     on(...args: unknown[]) {
       let off: (() => void) | undefined;
       const call = ['on', ...args] as Call;

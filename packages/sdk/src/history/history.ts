@@ -51,8 +51,8 @@ const newest = <T extends { id?: string; at: number }>(a: T[], cap: number) =>
     .slice(0, cap);
 
 /**
- * Records a page view in its session (created with `touch` when new); returns the new value, whose
- * last page view is this one.
+ * Records a page view in its session (created with `touch` when new), once by its id; returns the
+ * new value.
  *
  * `join`: the session was decided in the sync state, which is not atomic across tabs, so tabs that
  * start a session at the same instant (a first visit, a link opened in several tabs after 30 idle
@@ -61,6 +61,8 @@ const newest = <T extends { id?: string; at: number }>(a: T[], cap: number) =>
  */
 export function addPage(old: unknown, pv: PageView, touch: Touch | null, join?: 1): StoredHistory {
   const h = migrate(old);
+  // Already there (spilled at a page hide, then recorded by the page itself): counted once.
+  if (h.p.some((p) => p.id == pv.id)) return h;
   const at = pv.at;
   const l = h.s[h.s.length - 1];
   let s =

@@ -30,7 +30,11 @@ const has = (list: unknown, v: unknown) => v != null && some(list, (x) => same(x
 const anyGlob = (list: unknown, path: string) => some(list, (g) => globMatch(g, path));
 
 /** The first prompt whose trigger, audience, snooze and frequency rules all pass; null if none. */
-export function pickPrompt(prompts: readonly Prompt[] | undefined, state: PromptState | undefined, o: PickInput): Prompt | null {
+export function pickPrompt(
+  prompts: readonly Prompt[] | undefined,
+  state: PromptState | undefined,
+  o: PickInput,
+): Prompt | null {
   const s = state || {};
   // One prompt per visit at most, whichever it was: two prompts on consecutive pages would be a nag.
   if (Object.values(s.shown || {}).includes(o.sessionId)) return null;

@@ -24,6 +24,13 @@ export interface IdCookie {
   remove(): void;
 }
 
+/** A cookie's value when it is an id (or token) the server accepts: a tampered cookie reads as none. */
+export const readCookie = (name: string): string | undefined => {
+  try {
+    return new RegExp(`(?:^|; )${name}=([\\w-]{8,64})(;|$)`).exec(document.cookie)?.[1];
+  } catch {}
+};
+
 export function idCookie(https: boolean, domain?: string): IdCookie {
   // document.cookie throws in sandboxed frames.
   const put = (name: string, v: string, days: number) => {
@@ -34,16 +41,10 @@ export function idCookie(https: boolean, domain?: string): IdCookie {
         (https ? '; secure' : '');
     } catch {}
   };
-  const read = (name: string) => {
-    try {
-      // Only an id (or token) the server accepts: a tampered cookie would get every batch refused.
-      return new RegExp(`(?:^|; )${name}=([\\w-]{8,64})(;|$)`).exec(document.cookie)?.[1];
-    } catch {}
-  };
-  const get = () => read(COOKIE);
+  const get = () => readCookie(COOKIE);
   return {
     get,
-    token: () => read(TOKEN_COOKIE),
+    token: () => readCookie(TOKEN_COOKIE),
     set: (id, t) => (put(COOKIE, id, 396), domain && put(TOKEN_COOKIE, t || '', t ? 396 : -1), get() == id),
     remove: () => (put(COOKIE, '', -1), put(TOKEN_COOKIE, '', -1)),
   };

@@ -33,16 +33,20 @@ type HeldUpdate = [string, (old: unknown) => unknown];
 /** Every localStorage key the SDK writes matches this: `cairn` (sync state), `cairn.cfg`, `cairn:*`. */
 export const OURS = /^cairn([:.]|$)/;
 
-/** Applies a batch to values read by `read`: each update sees the ones before it. Returns the keys changed, with their values. */
-const apply = (batch: Operation[], read: (key: string) => unknown): Map<string, unknown> => {
+/**
+ * Applies a batch to values read by `read`: each update sees the ones before it. Returns the keys
+ * changed, with their values, and the settling of every operation, to call once the batch is stored.
+ */
+const apply = (batch: Operation[], read: (key: string) => unknown): [Map<string, unknown>, () => void] => {
   const values = new Map<string, unknown>();
   const changed = new Map<string, unknown>();
+  const settle: (() => void)[] = [];
   for (const operation of batch) {
     const key = operation._key;
     if (!values.has(key)) values.set(key, read(key));
     const old = values.get(key);
     if (!operation._update) {
-      operation._resolve(old);
+      settle.push(() => operation._resolve(old));
       continue;
     }
     try {
@@ -50,12 +54,12 @@ const apply = (batch: Operation[], read: (key: string) => unknown): Map<string, 
       const value = operation._update(old);
       // An object may have been changed in place: it is written. A primitive, only when it differs.
       if (value !== old || (value && typeof value == 'object')) values.set(key, value), changed.set(key, value);
-      operation._resolve(value);
+      settle.push(() => operation._resolve(value));
     } catch (error) {
-      operation._reject(error);
+      settle.push(() => operation._reject(error));
     }
   }
-  return changed;
+  return [changed, () => settle.forEach((f) => f())];
 };
 
 /** Memory with the Storage methods; values are its own keys (methods never match OURS). */
@@ -71,9 +75,11 @@ const memory = (): Strings => {
 /** localStorage or memory, under `cairn:`. Values are JSON, so a read never aliases stored data; synchronous, hence atomic in a tab. */
 const strings = (storage: Strings): Backend => ({
   async _run(batch) {
-    apply(batch, (key) => parse(storage.getItem('cairn:' + key))).forEach((value, key) =>
+    const [changed, settle] = apply(batch, (key) => parse(storage.getItem('cairn:' + key)));
+    changed.forEach((value, key) =>
       value == null ? storage.removeItem('cairn:' + key) : storage.setItem('cairn:' + key, JSON.stringify(value)),
     );
+    settle();
   },
   _clear: async (keepState) =>
     Object.keys(storage).map((key) => OURS.test(key) && !(keepState && key == 'cairn') && storage.removeItem(key)),
@@ -106,10 +112,11 @@ const indexed = (database: IDBDatabase): Backend => {
       const keys = [...new Set(batch.map((operation) => operation._key))];
       // Every key read at once, then the updates applied in order, then only changed keys written.
       const olds = await Promise.all(keys.map((key) => request(store.get(key))));
-      const changed = apply(batch, (key) => olds[keys.indexOf(key)]);
+      const [changed, settle] = apply(batch, (key) => olds[keys.indexOf(key)]);
       changed.forEach((value, key) => (value == null ? store.delete(key) : store.put(value, key)));
-      // Rejects (failing the batch's writes) when the transaction aborts.
+      // Settled once stored: when the transaction aborts, this rejects and so does every operation.
       if (writes) await request(t);
+      settle();
     },
     _clear: async () => {
       const [t, store] = transaction('readwrite');
@@ -152,25 +159,34 @@ export function createKv(w: Window): DeviceStorage {
   /** The persistent store (with the held updates replayed) while consent is granted. */
   let persistent: Promise<Backend> | 0 = 0;
   let held: HeldUpdate[] | false = [];
-  /** Operations waiting for the next batch, and the batch running now. */
+  /** Operations waiting for the next batch; the drain running; the batch in flight; a wipe under way. */
   const queue: Operation[] = [];
   let running: Promise<unknown> | 0 = 0;
+  let current: Promise<unknown> = Promise.resolve();
+  let barrier: Promise<unknown> = Promise.resolve();
+
+  /** Runs a batch, never rejecting: a failure rejects its operations. */
+  const run = async (batch: Operation[]) => {
+    // Decided as it runs: an update that ran in memory is held for a later grant, one that runs
+    // after the grant is not (it would be applied twice).
+    const onDisk = persistent;
+    const backend = await (onDisk || inMemory);
+    if (!onDisk && held) for (const o of batch) if (o._update) held.push([o._key, o._update]);
+    await backend._run(batch).catch((error) => batch.map((operation) => operation._reject(error)));
+  };
 
   const drain = (): Promise<unknown> => {
     if (!running)
       running = (async () => {
-        // Each pass takes everything queued so far; operations queued meanwhile wait for the next.
-        for (let batch; (batch = queue.splice(0))[0]; ) {
-          const backend = await (persistent || inMemory);
-          await backend._run(batch).catch((error) => batch.map((operation) => operation._reject(error)));
-        }
+        // Each pass takes everything queued so far; operations queued meanwhile wait for the next,
+        // and all of them for a wipe begun before they were issued.
+        for (let batch; (await barrier, (batch = queue.splice(0)))[0]; ) await (current = run(batch));
       })().finally(() => (running = 0));
     return running;
   };
 
   const enqueue = <T>(key: string, update?: (old: T | undefined) => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      if (update && !persistent && held) held.push([key, update as HeldUpdate[1]]);
       queue.push({
         _key: key,
         _update: update as Operation['_update'],
@@ -191,9 +207,10 @@ export function createKv(w: Window): DeviceStorage {
     kv,
     grant() {
       if (!persistent) {
-        const replay = held || [];
-        held = [];
         persistent = (disk ||= openDisk(w)).then(async (backend) => {
+          // What ran in memory until now: no batch runs in memory once `persistent` is set.
+          const replay = held || [];
+          held = [];
           if (replay[0])
             await backend
               ._run(
@@ -209,24 +226,29 @@ export function createKv(w: Window): DeviceStorage {
       persistent = 0;
       held = hold && [];
     },
-    async wipe(keepState) {
-      // What was issued before the wipe lands first, and goes with it.
-      await drain();
-      inMemory = strings(memory());
-      held &&= [];
-      try {
-        await strings(w.localStorage)._clear(keepState);
-      } catch {}
-      // Clearing needs an open connection. Without one here, it is cleared through one when it
-      // exists: a delete would wait for every other tab to close its connection, and this tab's
-      // next open (a later grant) behind it. Without indexedDB.databases(), it is deleted.
-      if (disk) await (await disk)._clear();
-      else
+    wipe(keepState) {
+      // What was issued before the wipe lands first, and goes with it; what is issued after waits for
+      // it, so a new device's first writes are never wiped.
+      const earlier = queue.splice(0);
+      return (barrier = (async () => {
+        await current;
+        if (earlier[0]) await run(earlier);
+        inMemory = strings(memory());
+        held &&= [];
         try {
-          if (!indexedDB.databases) indexedDB.deleteDatabase('cairn');
-          else if ((await indexedDB.databases()).some((d) => d.name == 'cairn'))
-            await indexed(await openDatabase())._clear();
+          await strings(w.localStorage)._clear(keepState);
         } catch {}
+        // Clearing needs an open connection. Without one here, it is cleared through one when it
+        // exists: a delete would wait for every other tab to close its connection, and this tab's
+        // next open (a later grant) behind it. Without indexedDB.databases(), it is deleted.
+        if (disk) await (await disk)._clear();
+        else
+          try {
+            if (!indexedDB.databases) indexedDB.deleteDatabase('cairn');
+            else if ((await indexedDB.databases()).some((d) => d.name == 'cairn'))
+              await indexed(await openDatabase())._clear();
+          } catch {}
+      })().catch(() => {}));
     },
   };
 }

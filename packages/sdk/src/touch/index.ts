@@ -27,7 +27,12 @@ const SUFFIX2 =
 /** The registrable domain of a host: www.shop.co.uk → shop.co.uk, a.b.example.com → example.com. IPs come back as they are. */
 export function registrableDomain(host: string): string {
   const h = low(host).replace(/:\d*$|\.+$/g, '');
-  return /^[\d.]*$|^\[/.test(h) ? h : h.split('.').slice(SUFFIX2.test(h) ? -3 : -2).join('.');
+  return /^[\d.]*$|^\[/.test(h)
+    ? h
+    : h
+        .split('.')
+        .slice(SUFFIX2.test(h) ? -3 : -2)
+        .join('.');
 }
 
 /** What a host, app package or source value is: its short source name and category. */
@@ -112,7 +117,13 @@ export function resolveTouch(input: TouchInput): Touch | null {
     const { url, referrer, siteHosts, now } = input || ({} as TouchInput);
     const u = parse(url, 'http://localhost/');
     // Trimmed, without control characters, capped.
-    const get = (k: string, max = 200) => u?.searchParams.get(k)?.replace(/[\0-\x1f\x7f]/g, '').trim().slice(0, max);
+    const get = (k: string, max = 200) =>
+      u?.searchParams
+        .get(k)
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+        ?.replace(/[\0-\x1f\x7f]/g, '')
+        .trim()
+        .slice(0, max);
 
     // fbclid rides on every outbound Facebook link, organic ones included: it is not paid.
     const ck = CLICK_IDS.find(([p]) => get(p));
@@ -122,11 +133,16 @@ export function resolveTouch(input: TouchInput): Touch | null {
     const app = r?.protocol == 'android-app:';
     const rh = app || /^https?:$/.test(r?.protocol!) ? r!.hostname.toLowerCase().replace(/\.+$/, '').slice(0, 253) : '';
     const own = u?.hostname || '';
-    const hosts = arr(siteHosts).map((h) => low(h).replace(/^\.*(www\.)?|\.*(:\d*)?$/g, '')).filter(Boolean);
-    const internal = !app && !!rh && [...(hosts[0] ? hosts : [registrableDomain(own)]), own].some((h) => ('.' + rh).endsWith('.' + h));
+    const hosts = arr(siteHosts)
+      .map((h) => low(h).replace(/^\.*(www\.)?|\.*(:\d*)?$/g, ''))
+      .filter(Boolean);
+    const internal =
+      !app && !!rh && [...(hosts[0] ? hosts : [registrableDomain(own)]), own].some((h) => ('.' + rh).endsWith('.' + h));
     const outside = rh && !internal;
 
-    const [s0, m0, campaign, term, content, id] = 'source medium campaign term content id'.split(' ').map((k) => get('utm_' + k));
+    const [s0, m0, campaign, term, content, id] = 'source medium campaign term content id'
+      .split(' ')
+      .map((k) => get('utm_' + k));
     const s = low(s0);
     const tagged = s || m0 || campaign || id;
     const [source, medium, cat]: (string | undefined)[] = tagged

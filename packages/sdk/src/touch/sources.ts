@@ -43,6 +43,7 @@ for (const e of DATA.split(',')) {
 }
 
 /** Ad click ids in priority order, as [param, source, medium]. All are paid (cpc) except fbclid. */
-export const CLICK_IDS = 'gclid:google gbraid:google wbraid:google dclid:google msclkid:bing ttclid:tiktok li_fat_id:linkedin twclid:twitter ScCid:snapchat epik:pinterest yclid:yandex fbclid:facebook:social'
-  .split(' ')
-  .map((e) => [...e.split(':'), 'cpc'] as [string, string, string]);
+export const CLICK_IDS =
+  'gclid:google gbraid:google wbraid:google dclid:google msclkid:bing ttclid:tiktok li_fat_id:linkedin twclid:twitter ScCid:snapchat epik:pinterest yclid:yandex fbclid:facebook:social'
+    .split(' ')
+    .map((e) => [...e.split(':'), 'cpc'] as [string, string, string]);

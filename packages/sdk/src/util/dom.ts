@@ -24,7 +24,12 @@ export function shadow(doc: Document, tag: string, css: string): [HTMLElement, S
 }
 
 /** Appends a new element; attribute values and text are set as text, never parsed as HTML. */
-export function el<K extends keyof HTMLElementTagNameMap>(parent: Node, tag: K, text?: unknown, attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  parent: Node,
+  tag: K,
+  text?: unknown,
+  attrs: Record<string, string> = {},
+): HTMLElementTagNameMap[K] {
   const e = parent.appendChild(parent.ownerDocument!.createElement(tag));
   for (const k in attrs) e.setAttribute(k, attrs[k]!);
   if (text != null) e.textContent = text as string;
