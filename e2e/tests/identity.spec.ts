@@ -1,8 +1,9 @@
-// Issue 4: a phone's history follows the person to a desktop after a signed login; logout leaves
+// A phone's history follows the person to a desktop after a signed login; logout leaves
 // nothing behind; another person on another device never sees it.
-import { devices, expect, test, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { cairnReady, history } from './support/cairn';
-import { E2E, SHOP, SYNC } from './support/env';
+import { devices, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { exportedProducts, signIn } from './support/account';
+import { cairnReady, history, recorded } from './support/cairn';
+import { SHOP } from './support/env';
 import { flatten, readStorage } from './support/storage';
 
 test.skip(({ isMobile }) => isMobile, 'drives its own phone and desktop contexts; runs once, in the desktop project');
@@ -14,27 +15,10 @@ async function device(browser: Browser, kind: 'phone' | 'desktop'): Promise<Brow
   return browser.newContext({ ...(kind === 'phone' ? PIXEL_7 : DESKTOP), baseURL: SHOP });
 }
 
-/** Signs in on the demo's username-only login and waits until Cairn linked the device. */
-async function signIn(page: Page, user: string): Promise<void> {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(user);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('main').getByRole('status').filter({ hasText: /sign|link/i })).toHaveText(
-    `Signed in as ${user}. What you viewed on your other devices is below.`,
-  );
-}
-
 const userName = (who: string) => `${who}-${test.info().workerIndex}-${Date.now().toString(36)}`;
 
-/** The products the sync server holds for a user, from the admin export. */
-async function exportedProducts(request: APIRequestContext, user: string): Promise<string[]> {
-  const res = await request.get(`${SYNC}/v1/users/${user}/export?site=${E2E.site}`, { headers: { authorization: `Bearer ${E2E.adminKey}` } });
-  if (!res.ok()) return [];
-  const data = (await res.json()) as { events: { type: string; product?: string }[] };
-  return [...new Set(data.events.filter((e) => e.type === 'page' && e.product).map((e) => e.product!))].sort();
-}
-
-const recentSkus = (page: Page) => page.locator('[data-cairn-recent] [data-sku]').evaluateAll((els) => els.map((e) => e.getAttribute('data-sku')));
+const recentSkus = (page: Page) =>
+  page.locator('[data-cairn-recent] [data-sku]').evaluateAll((els) => els.map((e) => e.getAttribute('data-sku')));
 
 /** Records every SKU the recently-viewed block ever shows on this context's pages. */
 async function watchRecent(context: BrowserContext): Promise<Set<string>> {
@@ -43,23 +27,29 @@ async function watchRecent(context: BrowserContext): Promise<Set<string>> {
   await context.addInitScript(() => {
     const report = (window as unknown as { __recentSeen: (s: string) => void }).__recentSeen;
     new MutationObserver(() => {
-      document.querySelectorAll('[data-cairn-recent] [data-sku]').forEach((el) => report(el.getAttribute('data-sku') ?? ''));
+      document
+        .querySelectorAll('[data-cairn-recent] [data-sku]')
+        .forEach((el) => report(el.getAttribute('data-sku') ?? ''));
     }).observe(document, { childList: true, subtree: true });
   });
   return seen;
 }
 
-test('a phone history shows on the desktop after login; logout wipes it; bob never sees it', async ({ browser, request }) => {
+test('a phone history shows on the desktop after login; logout wipes it; bob never sees it', async ({
+  browser,
+  request,
+}) => {
   const alice = userName('alice');
   const bob = userName('bob');
   const phoneProducts = ['NAPKIN-TERRA', 'DUVET-SAGE'];
 
-  // The phone: two products, then alice signs in.
+  // The phone: two products, each read until its view is recorded (`cairn.ready` says the core is
+  // ready, not that the page view is stored), then alice signs in.
   const phone = await device(browser, 'phone');
   const p = await phone.newPage();
-  for (const sku of phoneProducts) {
+  for (const [i, sku] of phoneProducts.entries()) {
     await p.goto(`/product/${sku}`);
-    await cairnReady(p);
+    await recorded(p, i + 1);
   }
   await signIn(p, alice);
   // The phone's views reached the server under alice (admin export), so another device can get them.
@@ -87,17 +77,22 @@ test('a phone history shows on the desktop after login; logout wipes it; bob nev
   const ids = [...new Set(before.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi) ?? [])];
   expect(ids.length, 'ids held before logout').toBeGreaterThan(0);
   await d.goto('/logout');
-  await expect(d.getByRole('main').getByRole('status').filter({ hasText: /sign|clear/i })).toHaveText(
-    'You are signed out, and this device no longer holds your history.',
-  );
+  await expect(
+    d
+      .getByRole('main')
+      .getByRole('status')
+      .filter({ hasText: /sign|clear/i }),
+  ).toHaveText('You are signed out, and this device no longer holds your history.');
   const after = await readStorage(d);
   const text = flatten(after);
   expect(text).not.toContain(alice);
   for (const sku of phoneProducts) expect(text).not.toContain(sku);
   for (const id of ids) expect(text, `id ${id} from before logout`).not.toContain(id);
-  expect(await d.evaluate(async () => JSON.stringify(await (window as unknown as { cairn: { history(): Promise<unknown> } }).cairn.history()))).not.toMatch(
-    new RegExp(phoneProducts.join('|')),
-  );
+  expect(
+    await d.evaluate(async () =>
+      JSON.stringify(await (window as unknown as { cairn: { history(): Promise<unknown> } }).cairn.history()),
+    ),
+  ).not.toMatch(new RegExp(phoneProducts.join('|')));
   await d.goto('/');
   await cairnReady(d);
   await expect(d.locator('[data-cairn-recent] [data-sku]')).toHaveCount(0);
@@ -143,7 +138,10 @@ test('a linked phone picks up, on its next page, what the desktop viewed since',
   await Promise.all([phone.close(), desk.close()]);
 });
 
-test('a shared computer: signing in as someone else never shows the first person\'s history', async ({ browser, request }) => {
+test("a shared computer: signing in as someone else never shows the first person's history", async ({
+  browser,
+  request,
+}) => {
   const dave = userName('dave');
   const erin = userName('erin');
   const shared = await device(browser, 'desktop');
