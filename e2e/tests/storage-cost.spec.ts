@@ -1,15 +1,19 @@
 // What a first visit costs in storage work: the IndexedDB transactions the page opens on the demo
-// home page (the page view, the touch, and whatever the SDK does by itself, nothing called from the
-// test), until the SDK is idle. At most 4 transactions, and a 'readwrite' one must really write: no
-// read that puts back what it read (or deletes a key that is not there). localStorage calls are
-// counted and reported, not asserted.
+// home page (the page view, the touch, the page's own recently-viewed block, which reads history()
+// and profile(), and whatever the SDK does by itself; nothing called from the test), until the SDK is
+// idle. At most 4 transactions, and a 'readwrite' one must really write: no read that puts back what
+// it read (or deletes a key that is not there). localStorage calls are counted and reported, not
+// asserted. Counted through IDBDatabase.prototype.transaction, so readonly and readwrite ones: the
+// versionchange transaction that creates the database is Chromium's own, and never goes through it.
 import { expect, test, type Page } from '@playwright/test';
 import { cairnReady } from './support/cairn';
 import { query } from './support/db';
 import { E2E, SYNC } from './support/env';
 
-// Enabled when the head/body split lands (today a first visit opens about 15, most of them reads that write back).
-test.fixme(true, 'enabled when the head/body split lands');
+test.fixme(
+  true,
+  'the SDK opens 6: its 2 s send timer rereads the emptied outbox; profile() reads apart from history()',
+);
 
 /** Transactions a first visit may open, in all. */
 const MAX_TRANSACTIONS = 4;
@@ -101,25 +105,21 @@ function instrument(): void {
   S.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
     const k = keyOf(key);
     const read = readIn.get(this.transaction);
-    byTx
-      .get(this.transaction)
-      ?.ops.push({
-        op: 'put',
-        key: k,
-        effect: !read?.has(k) ? 'write' : read.get(k) === json(value) ? 'same' : 'changed',
-      });
+    byTx.get(this.transaction)?.ops.push({
+      op: 'put',
+      key: k,
+      effect: !read?.has(k) ? 'write' : read.get(k) === json(value) ? 'same' : 'changed',
+    });
     return put.call(this, value, key);
   };
   S.delete = function (this: IDBObjectStore, query: IDBValidKey | IDBKeyRange) {
     const k = keyOf(query);
     const read = readIn.get(this.transaction);
-    byTx
-      .get(this.transaction)
-      ?.ops.push({
-        op: 'delete',
-        key: k,
-        effect: !read?.has(k) ? 'write' : read.get(k) === undefined ? 'noop' : 'removed',
-      });
+    byTx.get(this.transaction)?.ops.push({
+      op: 'delete',
+      key: k,
+      effect: !read?.has(k) ? 'write' : read.get(k) === undefined ? 'noop' : 'removed',
+    });
     return del.call(this, query);
   };
   S.clear = function (this: IDBObjectStore) {
