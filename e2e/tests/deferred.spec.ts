@@ -209,10 +209,7 @@ test.describe('sync', () => {
   });
 
   test('a visitor who leaves before the core ran: the next page’s history has the landing touch', async ({ page }) => {
-    test.fixme(
-      true,
-      'the core takes spilled page views into the history, not spilled touches (their session gets touch null)',
-    );
+    test.fixme(true, "the next page's history gets the spilled landing view in a session whose touch is null");
     await leaveBeforeTheCore(page);
     const h = await recorded(page, 2);
     expect(h.touches.map((x) => x.source)).toEqual(['pinterest']);
