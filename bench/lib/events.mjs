@@ -18,7 +18,8 @@ export function pageEventJson(id, at, n, device) {
 export function collectBodyJson(site, deviceId, run, first, count, device = 'desktop') {
   const at = Date.now();
   let events = '';
-  for (let i = 0; i < count; i++) events += (i ? ',' : '') + pageEventJson(eventId(run, first + i), at - (count - i) * 1000, first + i, device);
+  for (let i = 0; i < count; i++)
+    events += (i ? ',' : '') + pageEventJson(eventId(run, first + i), at - (count - i) * 1000, first + i, device);
   return `{"site":"${site}","deviceId":"${deviceId}","events":[${events}]}`;
 }
 
@@ -30,13 +31,41 @@ export function historyEvent(id, at, n, device) {
   const sku = `SKU-${(n * 7) % SKUS}`;
   const category = CATEGORIES[n % CATEGORIES.length];
   const k = n % 20;
-  if (k < 14) return { id, type: 'page', at, path: `/product/${sku}`, title: `Product ${sku}`, product: sku, category, session: `s-${Math.floor(n / 15)}`, device };
-  if (k < 16) return { id, type: 'page', at, path: `/category/${category}`, title: category, category, session: `s-${Math.floor(n / 15)}`, device };
+  if (k < 14)
+    return {
+      id,
+      type: 'page',
+      at,
+      path: `/product/${sku}`,
+      title: `Product ${sku}`,
+      product: sku,
+      category,
+      session: `s-${Math.floor(n / 15)}`,
+      device,
+    };
+  if (k < 16)
+    return {
+      id,
+      type: 'page',
+      at,
+      path: `/category/${category}`,
+      title: category,
+      category,
+      session: `s-${Math.floor(n / 15)}`,
+      device,
+    };
   if (k < 19) return { id, type: 'add_to_cart', at, product: sku, qty: 1 + (n % 3) };
   return {
     id,
     type: 'touch',
     at,
-    touch: { source: 'pinterest', medium: 'social', campaign: `spring-${n % 5}`, channel: 'Organic Social', landingPath: '/', at },
+    touch: {
+      source: 'pinterest',
+      medium: 'social',
+      campaign: `spring-${n % 5}`,
+      channel: 'Organic Social',
+      landingPath: '/',
+      at,
+    },
   };
 }

@@ -37,7 +37,10 @@ function sqliteBytes(file) {
 
 /** Times sequential profile reads after a short warm-up, bounded in count and time. */
 async function readProfile(url, device) {
-  const request = () => fetch(`${url}/v1/profile?site=${SITE}&deviceId=${device.deviceId}`, { headers: { authorization: `Bearer ${device.token}` } });
+  const request = () =>
+    fetch(`${url}/v1/profile?site=${SITE}&deviceId=${device.deviceId}`, {
+      headers: { authorization: `Bearer ${device.token}` },
+    });
   const get = async () => {
     const t = performance.now();
     // A kept-alive connection can be closed by the server just as it is reused (after the long ingest
@@ -58,12 +61,27 @@ async function readProfile(url, device) {
     last = r.text;
   }
   const p = JSON.parse(last);
-  return { reads: times.length, p50: median(times), p95: quantile(times, 0.95), bytes: Buffer.byteLength(last), pageViews: p.pageViews?.length ?? NaN, products: p.products?.length ?? NaN, user: p.userId };
+  return {
+    reads: times.length,
+    p50: median(times),
+    p95: quantile(times, 0.95),
+    bytes: Buffer.byteLength(last),
+    pageViews: p.pageViews?.length ?? NaN,
+    products: p.products?.length ?? NaN,
+    user: p.userId,
+  };
 }
 
 async function growOne(label, options, sizeOf, settle = async () => {}) {
   const { startServer } = await loadServer();
-  const server = await startServer({ port: 0, host: '127.0.0.1', logger: false, config: { site: SITE, origins: [] }, rateLimit: { ip: false, device: false }, ...options });
+  const server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger: false,
+    config: { site: SITE, origins: [] },
+    rateLimit: { ip: false, device: false },
+    ...options,
+  });
   try {
     const run = randomBytes(4).toString('hex');
     const devices = [];
@@ -71,9 +89,14 @@ async function growOne(label, options, sizeOf, settle = async () => {}) {
     // Each device starts with one HTTP collect (that is how it gets its token), then all five are linked.
     for (const [i, kind] of KINDS.entries()) {
       const deviceId = `${run}-dev-${i}`;
-      const res = await fetch(`${server.url}/v1/collect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: collectBodyJson(SITE, deviceId, `${run}h${i}`, 0, 1, kind) });
+      const res = await fetch(`${server.url}/v1/collect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: collectBodyJson(SITE, deviceId, `${run}h${i}`, 0, 1, kind),
+      });
       const body = await res.json();
-      if (res.status !== 202 || !body.deviceToken) throw new Error(`collect answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
+      if (res.status !== 202 || !body.deviceToken)
+        throw new Error(`collect answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
       n += 1;
       devices.push({ deviceId, token: body.deviceToken, kind });
     }
@@ -89,7 +112,9 @@ async function growOne(label, options, sizeOf, settle = async () => {}) {
       while (n < level) {
         const d = devices[Math.floor(n / BATCH) % devices.length];
         const count = Math.min(BATCH, level - n);
-        const events = Array.from({ length: count }, (_, i) => historyEvent(eventId(run, n + i), start + (n + i) * 60_000, n + i, d.kind));
+        const events = Array.from({ length: count }, (_, i) =>
+          historyEvent(eventId(run, n + i), start + (n + i) * 60_000, n + i, d.kind),
+        );
         const r = await server.store.ingest(SITE, d.deviceId, events, d.tokenHash, d.kind);
         if (r.accepted !== count) throw new Error(`ingest accepted ${r.accepted} of ${count}`);
         n += count;
@@ -124,7 +149,14 @@ export async function growthSection() {
     try {
       // ANALYZE after each level, as autovacuum would soon after a bulk load: the reads are measured in
       // steady state, not in the minute when the planner's statistics still describe an empty table.
-      results.push(await growOne('PostgreSQL', { databaseUrl: PG_URL, pgSchema: schema }, () => schemaBytes(sql, schema), () => analyzeSchema(sql, schema)));
+      results.push(
+        await growOne(
+          'PostgreSQL',
+          { databaseUrl: PG_URL, pgSchema: schema },
+          () => schemaBytes(sql, schema),
+          () => analyzeSchema(sql, schema),
+        ),
+      );
     } finally {
       await dropSchema(sql, schema).catch(() => {});
       await sql.end({ timeout: 5 });
@@ -132,16 +164,46 @@ export async function growthSection() {
   }
 
   const rows = results.flatMap((r) =>
-    r.rows.map((x) => [r.label, fmtInt(x.level), x.reads, fmt(x.p50, 2), fmt(x.p95, 2), fmtKB(x.bytes), fmtInt(x.pageViews), fmtInt(x.products), fmtBytes(x.storage), fmt(x.ingestS, 1)]),
+    r.rows.map((x) => [
+      r.label,
+      fmtInt(x.level),
+      x.reads,
+      fmt(x.p50, 2),
+      fmt(x.p95, 2),
+      fmtKB(x.bytes),
+      fmtInt(x.pageViews),
+      fmtInt(x.products),
+      fmtBytes(x.storage),
+      fmt(x.ingestS, 1),
+    ]),
   );
-  const flat = results.map((r) => `${r.label} ${r.rows.map((x) => fmt(x.p50, 1)).join(' / ')} ms (100k over 10k: ${fmt(r.rows[2].p50 / r.rows[1].p50, 2)}×)`).join('; ');
+  const flat = results
+    .map(
+      (r) =>
+        `${r.label} ${r.rows.map((x) => fmt(x.p50, 1)).join(' / ')} ms (100k over 10k: ${fmt(r.rows[2].p50 / r.rows[1].p50, 2)}×)`,
+    )
+    .join('; ');
   const body = [
     `One user, ${KINDS.length} linked devices (${KINDS.filter((k) => k === 'mobile').length} mobile), events spread evenly over them: ` +
       'mostly product and category page views, some cart events and touches. Events go in through the store, ' +
       `${BATCH} per transaction; each level then reads the merged profile over HTTP, sequentially after a warm-up, ${MIN_READS} to ${READS} times within ${READ_BUDGET_MS / 1000} s. ` +
       'Storage is the tables with their indexes (SQLite: pages in use). On PostgreSQL each level runs ANALYZE before reading, as autovacuum would after a bulk load.',
     '',
-    table(['store', 'events', 'reads', 'read p50 (ms)', 'read p95 (ms)', 'profile JSON', 'page views in profile', 'products in profile', 'storage', 'ingest time for the level (s)'], rows),
+    table(
+      [
+        'store',
+        'events',
+        'reads',
+        'read p50 (ms)',
+        'read p95 (ms)',
+        'profile JSON',
+        'page views in profile',
+        'products in profile',
+        'storage',
+        'ingest time for the level (s)',
+      ],
+      rows,
+    ),
     '',
     `Profile read p50 at 1k / 10k / 100k events: ${flat}. Below about 10k events the devices' histories are still under the caps, so reads grow; past the caps they should stay flat.`,
     ...(notes.length ? ['', ...notes] : []),

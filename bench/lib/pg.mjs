@@ -13,7 +13,9 @@ export async function pgClient() {
     await sql`select 1`;
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});
-    throw new Error(`PostgreSQL unreachable at ${PG_URL.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}: ${e?.message ?? e}`);
+    throw new Error(
+      `PostgreSQL unreachable at ${PG_URL.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}: ${e?.message ?? e}`,
+    );
   }
   return sql;
 }
@@ -39,5 +41,6 @@ export async function schemaBytes(sql, name) {
 /** Refreshes the planner's statistics of every table in a schema. */
 export async function analyzeSchema(sql, name) {
   const q = (id) => `"${id.replace(/"/g, '""')}"`;
-  for (const t of await sql`select tablename from pg_tables where schemaname = ${name}`) await sql.unsafe(`analyze ${q(name)}.${q(t.tablename)}`);
+  for (const t of await sql`select tablename from pg_tables where schemaname = ${name}`)
+    await sql.unsafe(`analyze ${q(name)}.${q(t.tablename)}`);
 }

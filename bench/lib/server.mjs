@@ -24,7 +24,9 @@ export function spawnServer(spec) {
     const child = fork(CHILD, [JSON.stringify(spec)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
-    child.once('exit', (code) => reject(new Error(`server process exited (${code}): ${stderr.trim().split('\n').pop() ?? ''}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`server process exited (${code}): ${stderr.trim().split('\n').pop() ?? ''}`)),
+    );
     child.once('message', (m) => {
       if (m.error) return reject(new Error(m.error));
       resolve({
@@ -54,7 +56,10 @@ async function cannon({ url, requests, duration, connections, warmup }) {
     p99: r.latency.p99,
     ok,
     bad: r.non2xx + r.errors + r.timeouts,
-    statuses: Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, v]) => `${code}×${v.count}`).join(' '),
+    statuses: Object.entries(r.statusCodeStats ?? {})
+      .filter(([code]) => !code.startsWith('2'))
+      .map(([code, v]) => `${code}×${v.count}`)
+      .join(' '),
   };
 }
 
@@ -63,9 +68,14 @@ async function primeDevices(url, run) {
   const devices = [];
   for (let i = 0; i < DEVICES; i++) {
     const deviceId = `${run}-dev-${i}`;
-    const res = await fetch(`${url}/v1/collect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: collectBodyJson(SITE, deviceId, `${run}p${i}`, 0, BATCH) });
+    const res = await fetch(`${url}/v1/collect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: collectBodyJson(SITE, deviceId, `${run}p${i}`, 0, BATCH),
+    });
     const body = await res.json().catch(() => ({}));
-    if (res.status !== 202 || !body.deviceToken) throw new Error(`priming collect answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
+    if (res.status !== 202 || !body.deviceToken)
+      throw new Error(`priming collect answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
     devices.push({ deviceId, token: body.deviceToken });
   }
   return devices;
@@ -126,7 +136,10 @@ export async function serverSection({ duration = 6, warmup = 1, connections = 10
   await loadServer(); // a clear error when the server is not built
   const o = { duration, warmup, connections };
   const notes = [];
-  const options = (extra) => ({ kind: 'cairn', options: { config: { site: SITE, origins: [] }, rateLimit: NO_REFUSALS, ...extra } });
+  const options = (extra) => ({
+    kind: 'cairn',
+    options: { config: { site: SITE, origins: [] }, rateLimit: NO_REFUSALS, ...extra },
+  });
 
   const honoServer = await spawnServer({ kind: 'hono' });
   let hono;
@@ -170,15 +183,28 @@ export async function serverSection({ duration = 6, warmup = 1, connections = 10
     ratio(m.rps, hono.rps, 2),
   ];
   const rows = [
-    ['Hono hello-world (ceiling)', 1, 'GET /', fmtInt(hono.rps), '–', fmt(hono.p50, 0), fmt(hono.p99, 0), hono.bad ? fmtInt(hono.bad) : '0', '1.00×'],
-    ...results.flatMap((r) => [row(r, `POST /v1/collect (${BATCH} events)`, r.collect), row(r, 'GET /v1/profile', r.profile)]),
+    [
+      'Hono hello-world (ceiling)',
+      1,
+      'GET /',
+      fmtInt(hono.rps),
+      '–',
+      fmt(hono.p50, 0),
+      fmt(hono.p99, 0),
+      hono.bad ? fmtInt(hono.bad) : '0',
+      '1.00×',
+    ],
+    ...results.flatMap((r) => [
+      row(r, `POST /v1/collect (${BATCH} events)`, r.collect),
+      row(r, 'GET /v1/profile', r.profile),
+    ]),
   ];
   const pg1 = results.find((r) => r.label === 'PostgreSQL' && r.instances === 1);
   const pg2 = results.find((r) => r.label === 'PostgreSQL' && r.instances === 2);
   if (pg1 && pg2) {
     notes.push(
       `Two PostgreSQL instances against one: ${ratio(pg2.collect.rps, pg1.collect.rps, 2)} on collect, ${ratio(pg2.profile.rps, pg1.profile.rps, 2)} on profile ` +
-        '(autocannon spreads its connections over both URLs; the load generator, both instances and PostgreSQL share this machine\'s cores).',
+        "(autocannon spreads its connections over both URLs; the load generator, both instances and PostgreSQL share this machine's cores).",
     );
   }
   const body = [
@@ -186,7 +212,10 @@ export async function serverSection({ duration = 6, warmup = 1, connections = 10
       `with its default JSON request log (to /dev/null) and rate limits raised out of reach. Collect batches carry ${BATCH} page views with unique event ids, ` +
       `rotating over ${DEVICES} devices with their tokens; profile reads rotate over the same devices. req/s counts 2xx answers only; latencies in ms.`,
     '',
-    table(['server', 'instances', 'endpoint', 'req/s', 'events/s', 'p50', 'p99', 'non-2xx / errors', 'vs Hono hello-world'], rows),
+    table(
+      ['server', 'instances', 'endpoint', 'req/s', 'events/s', 'p50', 'p99', 'non-2xx / errors', 'vs Hono hello-world'],
+      rows,
+    ),
     ...(notes.length ? ['', ...notes] : []),
   ].join('\n');
   return { title: '4. Sync server', body, headline: { hono: hono.rps, results } };
