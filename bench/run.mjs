@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench`: every benchmark of issue 8 in one run, on one machine. Prints the tables and writes
+// `pnpm bench`: every benchmark in one run, on one machine. Prints the tables and writes
 // bench/RESULTS.md. A section that cannot run (a package not built yet, no PostgreSQL) says why in
 // the report and makes the exit code non-zero; the other sections still run.
 //
@@ -36,7 +36,10 @@ const log = (s) => process.stdout.write(`${s}\n`);
 
 function build() {
   log('Building the workspace (node scripts/pnpm.mjs run build)…');
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/pnpm.mjs'), 'run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/pnpm.mjs'), 'run', 'build'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) log('The build failed: the sections that need it will say so.');
 }
 const needSdk = ['bytes', 'main', 'ttpc'].some(want) && !existsSync(CAIRN_JS);
@@ -76,15 +79,22 @@ if (want('main') || want('ttpc')) {
     versions.Chromium = browser.version();
     env = await startSites();
   } catch (e) {
-    for (const [k, title] of [['main', '2. Main-thread cost'], ['ttpc', '3. Time to personalized content']]) {
+    for (const [k, title] of [
+      ['main', '2. Main-thread cost'],
+      ['ttpc', '3. Time to personalized content'],
+    ]) {
       if (want(k)) await section(title, () => Promise.reject(e));
     }
   }
   if (browser && env) {
     try {
-      if (want('main')) await section('2. Main-thread cost', () => mainThreadSection(browser, env, { loads: cfg.loads }));
+      if (want('main'))
+        await section('2. Main-thread cost', () => mainThreadSection(browser, env, { loads: cfg.loads }));
       // After section 2 the servers, their caches and Chromium are warm already.
-      if (want('ttpc')) await section('3. Time to personalized content', () => personalizationSection(browser, env, { loads: cfg.ttpcLoads, warmup: !want('main') }));
+      if (want('ttpc'))
+        await section('3. Time to personalized content', () =>
+          personalizationSection(browser, env, { loads: cfg.ttpcLoads, warmup: !want('main') }),
+        );
     } finally {
       await env.close().catch(() => {});
     }
@@ -95,7 +105,18 @@ if (want('main') || want('ttpc')) {
 if (want('server')) await section('4. Sync server', () => serverSection(cfg.server));
 if (want('growth')) await section('5. Growth', () => growthSection());
 
-for (const p of ['@playwright/test', 'autocannon', 'hono', '@hono/node-server', 'posthog-js', '@segment/analytics-next', '@growthbook/growthbook', '@snowplow/browser-tracker', '@rudderstack/analytics-js', 'terser']) {
+for (const p of [
+  '@playwright/test',
+  'autocannon',
+  'hono',
+  '@hono/node-server',
+  'posthog-js',
+  '@segment/analytics-next',
+  '@growthbook/growthbook',
+  '@snowplow/browser-tracker',
+  '@rudderstack/analytics-js',
+  'terser',
+]) {
   versions[p] = pkgVersion(p);
 }
 versions['@cairn/sdk'] = pkgVersion('@cairn/sdk');
@@ -108,7 +129,16 @@ try {
 }
 
 const seconds = (performance.now() - t0) / 1000;
-const file = writeReport(renderReport({ date, seconds, machine: machine(), versions, sections, load: { start: loadStart, end: loadavg()[0] } }));
+const file = writeReport(
+  renderReport({
+    date,
+    seconds,
+    machine: machine(),
+    versions,
+    sections,
+    load: { start: loadStart, end: loadavg()[0] },
+  }),
+);
 const failed = sections.filter((s) => s.failed).map((s) => s.title);
 const summary = headlines(sections);
 if (summary) log(`\n## Summary\n\n${summary}`);

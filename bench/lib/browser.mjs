@@ -14,26 +14,30 @@ export async function launch() {
 
 /**
  * Loads `url` once in a fresh context with CPU throttling, runs `init` (with `arg`) before any page
- * script, waits for `load`, then `settle(page)`; resolves to what `collect(page, cdp)` returns.
- * Page errors are collected: a page that throws is reported, not hidden.
+ * script and `prepare(page, cdp)` before navigating, waits for `load`, then `settle(page)`; resolves
+ * to what `collect(page, cdp, prepared)` returns. Page errors and failed requests are collected: a
+ * page that throws, or a script that did not arrive, is reported, not hidden.
  * @template T
  * @param {import('@playwright/test').Browser} browser
- * @param {{ url: string, init?: Function, arg?: unknown, settle: (page: import('@playwright/test').Page) => Promise<void>, collect: (page: import('@playwright/test').Page, cdp: import('@playwright/test').CDPSession) => Promise<T> }} o
- * @returns {Promise<T & { errors: string[] }>}
+ * @param {{ url: string, init?: Function, arg?: unknown, prepare?: (page: import('@playwright/test').Page, cdp: import('@playwright/test').CDPSession) => Promise<any>, settle: (page: import('@playwright/test').Page) => Promise<void>, collect: (page: import('@playwright/test').Page, cdp: import('@playwright/test').CDPSession, prepared?: any) => Promise<T> }} o
+ * @returns {Promise<T & { errors: string[], failed: string[] }>}
  */
-export async function loadOnce(browser, { url, init, arg, settle, collect }) {
+export async function loadOnce(browser, { url, init, arg, prepare, settle, collect }) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     const errors = [];
+    const failed = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    page.on('requestfailed', (r) => failed.push(`${new URL(r.url()).pathname} ${r.failure()?.errorText ?? ''}`.trim()));
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
     if (init) await page.addInitScript(init, arg);
+    const prepared = prepare ? await prepare(page, cdp) : undefined;
     await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
     await settle(page);
-    return { ...(await collect(page, cdp)), errors };
+    return { ...(await collect(page, cdp, prepared)), errors, failed };
   } finally {
     await context.close();
   }
