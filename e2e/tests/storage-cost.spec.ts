@@ -10,10 +10,6 @@ import { cairnReady } from './support/cairn';
 import { query } from './support/db';
 import { E2E, SYNC } from './support/env';
 
-test.fixme(
-  true,
-  'the SDK opens 6: its 2 s send timer rereads the emptied outbox; profile() reads apart from history()',
-);
 
 /** Transactions a first visit may open, in all. */
 const MAX_TRANSACTIONS = 4;

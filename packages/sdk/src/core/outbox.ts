@@ -122,6 +122,8 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
       // goes out under the new one. The next flush reads afresh.
       if (device._id != id) return;
     }
+    // All sent: a send waiting on the timer would only read an empty outbox.
+    if (!events[0]) clearTimeout(timer), (timer = 0);
   };
 
   const outbox: Outbox = {

@@ -104,10 +104,14 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
       outbox._add(events).then(() => unspill(events), warn);
       kv.update<StoredHistory>('h', (stored) => {
         let history = migrate(stored);
+        // A page view's session starts with the touch spilled before it (the landing's).
+        let touch: Touch | null = null;
         for (const event of events)
-          if (event.type == 'page') history = addPage(history, event as unknown as PageView, null);
-          else if (event.type == 'touch' && !history.t.some((t) => t.at == (event.touch as Touch).at))
-            history = addTouch(history, event.touch as Touch);
+          if (event.type == 'page') history = addPage(history, event as unknown as PageView, touch);
+          else if (event.type == 'touch') {
+            touch = event.touch as Touch;
+            if (!history.t.some((t) => t.at == touch!.at)) history = addTouch(history, touch);
+          }
         return history;
       }).catch(warn);
     } else if (earlier._events[0]) unspill(earlier._events);
@@ -237,7 +241,12 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
       const [history, profile] = await Promise.all([kv.get('h'), kv.get<Profile>('pf')]);
       return toHistory(migrate(history), profile);
     }),
-    profile: safe(async () => (await pulled, (await kv.get<Profile>('pf')) || null)),
+    // A device never identified (nor sharing a cookie domain) holds no profile: nothing to read.
+    profile: safe(async () => {
+      await pulled;
+      device._load();
+      return device._state._userId || options.cookieDomain ? (await kv.get<Profile>('pf')) || null : null;
+    }),
     identify: safe(identity._identify),
     reset: safe(identity._reset, 1),
     consent: guard((consent: Consent) => changeConsent(core, consent)),
