@@ -10,7 +10,6 @@ import { cairnReady } from './support/cairn';
 import { query } from './support/db';
 import { E2E, SYNC } from './support/env';
 
-
 /** Transactions a first visit may open, in all. */
 const MAX_TRANSACTIONS = 4;
 /** Polls of the page and the server, 250 ms apart; quiet for QUIET polls in a row (longer than the SDK's 2 s send timer) is idle. */
