@@ -63,9 +63,11 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
   let unstored: CairnEvent[] = [];
   let written: Promise<unknown> = Promise.resolve();
   const body = (events: CairnEvent[], deviceToken?: string) => ({ site, deviceId: device._id, deviceToken, events });
+  // Taken once: a timer may fire after the page (or a test's window) has let its globals go.
+  const nav = navigator;
   const later = (ms: number) => {
     clearTimeout(timer);
-    timer = setTimeout(() => ((timer = until = 0), outbox._flush()), ms);
+    timer = setTimeout(() => ((timer = until = 0), outbox._flush().catch(() => {})), ms);
   };
 
   const send = async () => {
@@ -146,7 +148,7 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
     async _flush() {
       // What was recorded before this call is sent by it.
       await written;
-      const locks = navigator.locks;
+      const locks = nav.locks;
       // A lock request only ever rejects its Promise.
       if (!busy && transport._usable() && Date.now() >= until)
         busy = (locks ? locks.request('cairn-send', { ifAvailable: true }, (lock) => lock && send()) : send())
@@ -169,7 +171,7 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
       let unsent = outbox._unsent;
       while (
         unsent[0] &&
-        navigator.sendBeacon?.(
+        nav.sendBeacon?.(
           transport._url('collect'),
           JSON.stringify(body(unsent.slice(0, BATCH), device._state._token)),
         )
