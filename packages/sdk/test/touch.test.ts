@@ -597,3 +597,29 @@ describe('junk input never throws', () => {
     });
   });
 });
+
+it('a direct visit (no referrer) resolves without an exception thrown inside', () => {
+  const thrown: unknown[] = [];
+  const Real = URL;
+  // A URL that records what its constructor throws, as a debugger pausing on caught exceptions would.
+  class Counting extends Real {
+    constructor(url: string | URL, base?: string | URL) {
+      try {
+        super(url, base);
+      } catch (e) {
+        thrown.push(e);
+        throw e;
+      }
+    }
+  }
+  globalThis.URL = Counting as typeof URL;
+  try {
+    expect(resolveTouch({ url: 'https://shop.test/', referrer: '' })).toMatchObject({
+      source: '(direct)',
+      medium: '(none)',
+    });
+  } finally {
+    globalThis.URL = Real;
+  }
+  expect(thrown).toEqual([]);
+});

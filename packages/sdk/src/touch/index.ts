@@ -100,9 +100,11 @@ export function channelOf(t: { source: string; medium: string; campaign?: string
             : RULES.find((r) => r[1] == cat || r[2].test(m) || r[3]?.test(s))?.[0] || 'Unassigned';
 }
 
+/** A URL, or undefined. No referrer (a direct visit) is no URL, without throwing to find out. */
 const parse = (s: unknown, base?: string) => {
+  if (typeof s != 'string' || !(s || base)) return;
   try {
-    return new URL(typeof s == 'string' ? s.slice(0, 4096) : '', base);
+    return new URL(s.slice(0, 4096), base);
   } catch {}
 };
 
