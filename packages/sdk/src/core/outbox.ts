@@ -171,10 +171,7 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
       let unsent = outbox._unsent;
       while (
         unsent[0] &&
-        nav.sendBeacon?.(
-          transport._url('collect'),
-          JSON.stringify(body(unsent.slice(0, BATCH), device._state._token)),
-        )
+        nav.sendBeacon?.(transport._url('collect'), JSON.stringify(body(unsent.slice(0, BATCH), device._state._token)))
       )
         unsent = unsent.slice(BATCH);
       outbox._unsent = unsent;
