@@ -60,10 +60,15 @@ try {
     config: parse(EMBEDDED),
   };
   const autoPage = attribute('auto-page') != 'false' && !queue.some((call) => call?.[0] == 'page');
-  // The debug panel is the core's: its arguments wait for it.
-  const head = startHead(options, (...args) => (stub._showDebug ? stub._showDebug(...args) : (stub._debug = args)));
+  // The debug panel is the core's: its arguments wait for it (on a parsed page they come before the
+  // stub exists).
+  let early: Stub['_debug'];
+  const head = startHead(options, (...args) =>
+    stub ? (stub._showDebug ? stub._showDebug(...args) : (stub._debug = args)) : (early = args),
+  );
   const holding = head._record;
-  const stub: Stub = (w.cairn = createStub(queue, head, () => touchesOf(head._state), autoPage));
+  const stub: Stub | undefined = (w.cairn = createStub(queue, head, () => touchesOf(head._state), autoPage));
+  stub._debug = early;
 
   // A denial in another tab before this one's core runs: nothing of this visitor is stored here.
   addEventListener('storage', (e) => e.key == DENIED_KEY && e.newValue && (head._consent = 'denied'));
