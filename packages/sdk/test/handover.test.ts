@@ -66,6 +66,16 @@ const setVisibility = (v: 'hidden' | 'visible') => {
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => v });
   document.dispatchEvent(new Event('visibilitychange'));
 };
+/** This origin's storage names user A's device, identified, mid-session. */
+const storedAlice = () =>
+  writeState({
+    _deviceId: 'device-alice-0001',
+    _token: 'tok-alice-secret-0000000000000000000',
+    _tokenKnown: 1,
+    _userId: 'alice',
+    _sessionId: 's1',
+    _lastActivity: Date.now(),
+  });
 const ATTRS = { 'data-site': 'shop', 'data-server': 'http://sync.test' };
 
 test('hidden then shown before take-over: the page view counts once in the history, the touch is there', async () => {
@@ -101,14 +111,7 @@ test('calls queued before take-over are spilled and beaconed when the visitor le
 
 test('cookie domain: a page left before take-over beacons to the cookie’s device, never the logged-out one', async () => {
   // This origin's storage still names user A's device; another subdomain logged out: the cookie names a new device.
-  writeState({
-    _deviceId: 'device-alice-0001',
-    _token: 'tok-alice-secret-0000000000000000000',
-    _tokenKnown: 1,
-    _userId: 'alice',
-    _sessionId: 's1',
-    _lastActivity: Date.now(),
-  });
+  storedAlice();
   document.cookie = 'cairn_id=device-new-00000001; path=/';
   await head({ ...ATTRS, 'data-cookie-domain': 'localhost' });
   dispatchEvent(new Event('pagehide'));
@@ -129,14 +132,7 @@ test('a denial queued before take-over stops the head: nothing written, spilled 
 });
 
 test('a logout queued before take-over still logs out when the visitor leaves', async () => {
-  writeState({
-    _deviceId: 'device-alice-0001',
-    _token: 'tok-alice-secret-0000000000000000000',
-    _tokenKnown: 1,
-    _userId: 'alice',
-    _sessionId: 's1',
-    _lastActivity: Date.now(),
-  });
+  storedAlice();
   const stub = await head(ATTRS);
   stub.reset();
   dispatchEvent(new Event('pagehide'));
