@@ -232,3 +232,23 @@ export async function cookiesBlocked<T>(f: () => Promise<T>): Promise<T> {
     delete (document as { cookie?: string }).cookie;
   }
 }
+
+/**
+ * Adds a script element with `attrs` and runs the script tag's head (src/entry/head.ts) as the
+ * browser would: `document.currentScript` is the element meanwhile. `src` is given as the element's
+ * property only (happy-dom would fetch a real one). Returns `window.cairn`, the stub. Import the
+ * module afresh with `vi.resetModules()` before each call.
+ */
+export async function runHead(attrs: Record<string, string>, src?: string): Promise<unknown> {
+  const s = document.createElement('script');
+  if (src) Object.defineProperty(s, 'src', { get: () => src });
+  for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
+  document.body.append(s);
+  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
+  try {
+    await import('../src/entry/head');
+  } finally {
+    delete (document as { currentScript?: unknown }).currentScript;
+  }
+  return (window as { cairn?: unknown }).cairn;
+}

@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import type { Cairn } from '../src/cairn';
 import { readState, writeState } from '../src/state/device-state';
-import { fakeServer, freshDevice, settle, type FakeServer } from './core-helpers';
+import { type FakeServer, fakeServer, freshDevice, runHead, settle } from './core-helpers';
 
 type Win = Window & { cairn?: any };
 let srv: FakeServer;
@@ -45,16 +45,7 @@ async function head(attrs: Record<string, string>) {
       add(type, listener, options);
     });
   }
-  const s = document.createElement('script');
-  for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
-  document.body.append(s);
-  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
-  try {
-    await import('../src/entry/head');
-  } finally {
-    delete (document as { currentScript?: unknown }).currentScript;
-  }
-  return (window as Win).cairn;
+  return (await runHead(attrs)) as Win['cairn'];
 }
 async function core(): Promise<Cairn> {
   await import('../src/entry/core');

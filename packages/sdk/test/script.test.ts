@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import { beforeEach, expect, test, vi } from 'vitest';
 import type { Cairn } from '../src/cairn';
-import { fakeServer, freshDevice, settle, type FakeServer } from './core-helpers';
+import { fakeServer, freshDevice, runHead, settle, type FakeServer } from './core-helpers';
 
 // The script tag entry: starts from its own data-* attributes and replays the queued calls.
 
@@ -21,18 +21,7 @@ beforeEach(() => {
 
 /** Adds the script element, then runs the head and the core as the browser would. */
 async function load(attrs: Record<string, string>, src = false): Promise<Cairn & { push(...c: unknown[]): void }> {
-  const s = document.createElement('script');
-  // happy-dom would try to fetch a real src: give the element its src property only.
-  if (src) Object.defineProperty(s, 'src', { get: () => attrs['data-src'] });
-  for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
-  document.body.append(s);
-  // What the browser sets while a classic script runs.
-  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
-  try {
-    await import('../src/entry/head');
-  } finally {
-    delete (document as { currentScript?: unknown }).currentScript;
-  }
+  await runHead(attrs, src ? attrs['data-src'] : undefined);
   // The core the head loads (happy-dom loads no script file): it takes over after a frame.
   await import('../src/entry/core');
   const c = (window as Win).cairn as Cairn & { push(...c: unknown[]): void };
