@@ -32,15 +32,27 @@ export const SITE_CONFIG = JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8')) as
   }[];
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
+// A probed port must stay free until the stack binds it, and again when the sync server restarts on
+// it. Port 0 would hand out one from the kernel's ephemeral range (32768–60999 on Linux), where any
+// outgoing connection from the browser or a fetch can take it in between: CI saw EADDRINUSE. So ports
+// come from below that range, checked on every interface the servers bind.
+const PORT_FLOOR = 20_000;
+const PORT_CEILING = 32_000;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, () => probe.close(() => resolve(true)));
   });
+}
+
+async function freePort(taken: number[] = []): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (PORT_CEILING - PORT_FLOOR));
+    if (!taken.includes(port) && (await canListen(port))) return port;
+  }
+  throw new Error(`no free port between ${PORT_FLOOR} and ${PORT_CEILING} after 50 tries`);
 }
 
 export interface Stack {
@@ -65,7 +77,8 @@ export async function startStack(
   const siteConfig = opts.prompts === false ? { ...SITE_CONFIG, prompts: [] } : SITE_CONFIG;
   const configPath = join(dir, 'site-config.json');
   writeFileSync(configPath, JSON.stringify(siteConfig));
-  const [shopPort, syncPort] = [await freePort(), await freePort()];
+  const shopPort = await freePort();
+  const syncPort = await freePort([shopPort]);
   const shopOrigins = [`http://localhost:${shopPort}`, `http://127.0.0.1:${shopPort}`];
   const syncOpts = {
     port: syncPort,

@@ -84,7 +84,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     store: deps.store,
     configs: createSiteConfigs(deps.store, now, deps.defaultConfig ?? emptyDefault, deps.configTtlMs),
     adminKey: deps.adminKey || undefined,
-    identitySecret: deps.identitySecret || undefined,
+    identitySecretFor: () => deps.identitySecret || undefined,
     origins: new Set(deps.origins ?? []),
     log,
     metrics,

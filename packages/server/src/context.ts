@@ -27,7 +27,8 @@ export interface AppCtx {
   store: Store;
   configs: SiteConfigs;
   adminKey: string | undefined;
-  identitySecret: string | undefined;
+  /** The secret a site's backend signs logins (and order confirmations) with; undefined when identity is off. */
+  identitySecretFor: (site: string) => string | undefined;
   /** Origins allowed for every site (the --origins list). */
   origins: Set<string>;
   log: Log;

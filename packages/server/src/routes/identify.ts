@@ -15,9 +15,10 @@ export function identifyRoutes(ctx: AppCtx): Hono<Env> {
     const body = parse(identifyBodySchema, await readJson(c));
     checkQuerySite(c, body.site);
     await requireOrigin(ctx, c, body.site);
-    if (!ctx.identitySecret) throw unauthorized('identity is not enabled on this server: set CAIRN_IDENTITY_SECRET');
+    const secret = ctx.identitySecretFor(body.site);
+    if (!secret) throw unauthorized('identity is not enabled on this server: set CAIRN_IDENTITY_SECRET');
     const v = verifyIdentity(body.token, {
-      secret: ctx.identitySecret,
+      secret,
       site: body.site,
       userId: body.userId,
       now: ctx.now(),
