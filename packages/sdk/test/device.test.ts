@@ -16,6 +16,7 @@ function jar(blocked = false) {
     token: () => c.tk,
     set: (id, token) => (blocked ? false : ((c.id = id), (c.tk = token), true)),
     remove: () => void (c.id = c.tk = undefined),
+    _refuse: () => {},
   };
   return c;
 }

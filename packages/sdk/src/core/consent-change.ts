@@ -1,7 +1,7 @@
 import { lsSet } from '../json.js';
 import { readState } from '../state/device-state.js';
 import type { Consent } from '../types.js';
-import { validConsent } from './consent.js';
+import { refused, validConsent } from './consent.js';
 import type { Core } from './context.js';
 
 // A consent change made with cairn.consent(), or a denial in another tab.
@@ -10,7 +10,13 @@ import type { Core } from './context.js';
 export const DENIED_KEY = 'cairn.denied';
 
 export function changeConsent(core: Core, consent: Consent): void {
-  if (consent == core._consent || !validConsent(consent)) return;
+  if (!validConsent(consent)) return;
+  // The visitor's word outlasts the page, in a cookie that names no one: a denial leaves it, and
+  // only a grant lifts it (on every call, even one that changes nothing here). 'pending' is the
+  // site's call, not the visitor's: while the refusal is there, it stands.
+  if (consent == 'pending') consent = refused() ? 'denied' : consent;
+  else core._cookie._refuse(consent == 'denied');
+  if (consent == core._consent) return;
   const { _device: device, _storage: storage } = core;
   core._consent = consent;
   if (core._granted()) {

@@ -78,9 +78,13 @@ try {
   // wipes what storage still holds (WIPE_KEY). Otherwise what the head held, the calls' events and
   // the page view are stored (the sync state, and the events spilled for the next page) and sent by
   // beacon, with the device token in its body. Calls handled here are emptied: the core skips them.
+  // Removals, and the refusal, which is never Secure-only: no https flag needed.
+  const cookies = idCookie(false, options.cookieDomain || undefined);
   const leave = () => {
     if (head._record != holding) return;
     let consent = head._consent;
+    /** What a queued consent call said last: the visitor's word, which outlasts the page. */
+    let said: Consent | undefined;
     let forget = 0;
     const events = head._held.splice(0);
     if (autoPage && !stub._left)
@@ -92,7 +96,7 @@ try {
     for (const call of queue) {
       const [name, first, second] = call || [];
       try {
-        if (name == 'consent') consent = validConsent(first) || consent;
+        if (name == 'consent') said = validConsent(first) || said;
         else if (name == 'reset') forget = 1;
         else if (!forget && (name == 'track' || name == 'page')) {
           events.push(
@@ -115,6 +119,9 @@ try {
         }
       } catch {}
     }
+    consent = said || consent;
+    // A denial leaves the refusal's cookie, a grant lifts it (as cairn.consent does in the core).
+    if (said && said != 'pending') cookies._refuse(said == 'denied');
     // Pending, or denied from the start (the core would have wiped): nothing to store, send or wipe.
     if (consent == 'pending' || (consent == 'denied' && head._consent == 'denied')) return;
     let state = overStored(readState(), head._state);
@@ -139,7 +146,7 @@ try {
     if (consent != 'granted' || forget) {
       // Denied, or logged out: the visitor's state, spill and cookies go now, the rest at the next page.
       for (const key of [STATE_KEY, SPILL_KEY]) lsRemove(key);
-      idCookie(false, options.cookieDomain || undefined).remove();
+      cookies.remove();
       lsSet(WIPE_KEY, 1);
       return;
     }
