@@ -9,10 +9,12 @@
 //   node scripts/seed.mjs            (the lead's `pnpm demo:seed`)
 //
 // Env: CAIRN_SERVER_URL (http://localhost:8787), CAIRN_SITE (demo), CAIRN_IDENTITY_SECRET (the
-// server's; without it nobody is identified), CAIRN_SEED_VISITORS (3000), CAIRN_SEED (42: the same
+// server's; default: the demo's, from examples/storefront/.cairn/dev-keys.json; without one nobody
+// is identified), CAIRN_SEED_VISITORS (3000), CAIRN_SEED (42: the same
 // seed gives the same mix of journeys; ids are always new, so each run adds visitors).
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -356,14 +358,24 @@ export async function seed({
   return stats;
 }
 
+/** The identity secret the demo made at its first start, or undefined (then nobody is identified). */
+function demoSecret() {
+  const path = fileURLToPath(new URL('../examples/storefront/.cairn/dev-keys.json', import.meta.url));
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')).identitySecret || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
   const env = process.env;
   const url = env.CAIRN_SERVER_URL || 'http://localhost:8787';
   const visitors = Number(env.CAIRN_SEED_VISITORS || 3000);
   if (!Number.isInteger(visitors) || visitors < 1 || visitors > 100_000)
     throw new Error(`CAIRN_SEED_VISITORS must be an integer from 1 to 100000, got "${env.CAIRN_SEED_VISITORS}"`);
-  // The demo's dev secret (examples/storefront/start.mjs) unless the server runs with another.
-  const secret = env.CAIRN_IDENTITY_SECRET || 'cairn-dev-identity-secret';
+  // The demo's secret (examples/storefront/start.mjs keeps it there) unless the server runs with another.
+  const secret = env.CAIRN_IDENTITY_SECRET || demoSecret();
   const site = env.CAIRN_SITE || 'demo';
   console.log(`seed: ${visitors} visitors over the last 30 days -> ${url} (site ${site})`);
   const t0 = Date.now();

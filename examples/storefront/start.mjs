@@ -3,9 +3,11 @@
 // loads Cairn from it with one script tag. Ctrl-C stops both.
 //
 // Env: CAIRN_DEMO_PORT (3000), CAIRN_SERVER_PORT (8787), CAIRN_DB or --db (./.cairn/cairn.db here),
-// CAIRN_ADMIN_KEY, CAIRN_IDENTITY_SECRET, CAIRN_RATE_IP / CAIRN_RATE_DEVICE (requests/s, 0 = off),
+// CAIRN_ADMIN_KEY, CAIRN_IDENTITY_SECRET (default: random ones made at the first start and kept in
+// .cairn/dev-keys.json here), CAIRN_RATE_IP / CAIRN_RATE_DEVICE (requests/s, 0 = off),
 // CAIRN_LOG_LEVEL (warn), CAIRN_DEMO_SDK (server | bundle).
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,12 +48,23 @@ try {
 const shopPort = port('CAIRN_DEMO_PORT', 3000);
 const serverPort = port('CAIRN_SERVER_PORT', 8787);
 const db = resolve(args.db ?? env.CAIRN_DB ?? join(HERE, '.cairn', 'cairn.db'));
-const DEV_ADMIN_KEY = 'cairn-dev-admin-key';
-const adminKey = env.CAIRN_ADMIN_KEY || DEV_ADMIN_KEY;
+// The demo's keys: random, made at the first start and kept beside the demo's database, so the
+// console's sign-in and `npm run demo:seed` (which signs logins) keep working across restarts.
+const DEV_KEYS_PATH = join(HERE, '.cairn', 'dev-keys.json');
+function devKeys() {
+  try {
+    const kept = JSON.parse(readFileSync(DEV_KEYS_PATH, 'utf8'));
+    if (kept.adminKey?.length >= 32 && kept.identitySecret?.length >= 32) return kept;
+  } catch {}
+  const made = { adminKey: randomBytes(32).toString('hex'), identitySecret: randomBytes(32).toString('hex') };
+  mkdirSync(dirname(DEV_KEYS_PATH), { recursive: true });
+  writeFileSync(DEV_KEYS_PATH, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
+  return made;
+}
+const kept = env.CAIRN_ADMIN_KEY && env.CAIRN_IDENTITY_SECRET ? null : devKeys();
+const adminKey = env.CAIRN_ADMIN_KEY || kept.adminKey;
 // Shared by the shop (which signs logins) and the sync server (which checks them); both run here.
-// A fixed dev secret, so `pnpm demo:seed` can sign logins the demo's server accepts; set your own outside the demo.
-const DEV_IDENTITY_SECRET = 'cairn-dev-identity-secret';
-const identitySecret = env.CAIRN_IDENTITY_SECRET || DEV_IDENTITY_SECRET;
+const identitySecret = env.CAIRN_IDENTITY_SECRET || kept.identitySecret;
 const sdk = env.CAIRN_DEMO_SDK === 'bundle' ? 'bundle' : 'server';
 
 const config = JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8'));
@@ -85,7 +98,8 @@ try {
 
 console.log(`Cairn sync server  ${sync.url}   (SQLite ${db})`);
 console.log(`Demo storefront    ${shop.url}`);
-if (adminKey === DEV_ADMIN_KEY) console.log(`Admin key          ${DEV_ADMIN_KEY}   (dev default; set CAIRN_ADMIN_KEY)`);
+if (!env.CAIRN_ADMIN_KEY)
+  console.log(`Admin key          in ${DEV_KEYS_PATH}   (made for this demo; or set CAIRN_ADMIN_KEY)`);
 console.log('Ctrl-C stops both.');
 
 let stopping = false;

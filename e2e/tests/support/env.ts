@@ -14,7 +14,7 @@ export const E2E = {
   serverPort: Number(env.CAIRN_E2E_SERVER_PORT ?? 8790),
   db: join(env.CAIRN_E2E_DIR, 'cairn.db'),
   identitySecret: 'e2e-identity-secret-0123456789abcdef',
-  adminKey: 'e2e-admin-key-0123456789abcdef',
+  adminKey: 'e2e-admin-key-0123456789abcdefghijklmn',
   site: 'demo',
 } as const;
 

@@ -166,7 +166,17 @@ export type Prompt = z.infer<typeof promptSchema>;
 
 export const siteConfigSchema = z
   .object({
-    $schema: z.string().optional(),
+    /** For editors: a URL, or a path relative to the file, of the JSON Schema. Never sent to browsers. */
+    $schema: z
+      .string()
+      .min(1)
+      .max(2048)
+      .refine(
+        // Printable ASCII without the characters a URL may not hold as they are.
+        (v) => /^[\x21-\x7e]+$/.test(v) && !/[<>"{}|\\^`]/.test(v) && URL.canParse(v, 'https://relative.invalid/'),
+        'expected the URL (or relative path) of the JSON Schema',
+      )
+      .optional(),
     /** The site id, as in `data-site` and `?site=`. */
     site: id,
     /** Origins allowed to call the sync server from a browser (CORS). */

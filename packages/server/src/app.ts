@@ -1,7 +1,9 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { SiteConfig } from '@cairn/schema';
 import { HTTPException } from 'hono/http-exception';
-import { HttpError } from './errors.js';
+import { ClientClosedRequest, HttpError } from './errors.js';
+import { createKeyRing, requireKeyLength, type KeyRingOptions } from './keys/site-keys.js';
+import type { AdminAuth } from './middleware/admin/index.js';
 import { createLogger, silentLog, type Log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRateLimiter, type BucketOptions } from './rate-limit.js';
@@ -33,6 +35,10 @@ export interface AppDeps {
   adminKey?: string;
   /** Shared with the storefront's backend, which signs identity tokens with it. */
   identitySecret?: string;
+  /** Each site's own admin key and identity secret (a keys file, CAIRN_SITE_<SITE>_* variables). */
+  siteKeys?: Pick<KeyRingOptions, 'sites' | 'envStems'>;
+  /** Required as Bearer on GET /metrics when set; without it, /metrics is open. */
+  metricsKey?: string;
   /** Browser origins allowed for every site, on top of each site config's `origins`. */
   origins?: string[];
   /** The config of a site with none stored; null answers 404. Default: the empty config. */
@@ -42,8 +48,11 @@ export interface AppDeps {
   now?: () => number;
   /** The console's static files; default: @cairn/console's public folder. */
   consoleDir?: string;
-  /** Per-IP and per-device token buckets; `false` turns one off. */
-  rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false };
+  /**
+   * Per-IP and per-device token buckets, and per-IP failed admin (and metrics) keys; `false` turns
+   * one off.
+   */
+  rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false; adminFailures?: BucketOptions | false };
   /** Take the client IP from X-Forwarded-For, as the one proxy in front appended it (behind a trusted proxy only). */
   trustProxy?: boolean;
   /** Where the SDK bundle is; default: @cairn/sdk's dist/cairn.js. */
@@ -61,6 +70,8 @@ export interface AppDeps {
 export const DEFAULT_RATE_LIMITS = {
   ip: { perSecond: 50, burst: 500 },
   device: { perSecond: 5, burst: 50 },
+  /** 20 wrong keys, then one every 10 s. */
+  adminFailures: { perSecond: 0.1, burst: 20 },
 } as const satisfies Record<string, BucketOptions>;
 
 /** Errors the database raises when it is unreachable or busy: worth a retry, so 503 rather than 500. */
@@ -74,17 +85,33 @@ function unavailable(err: unknown): boolean {
   );
 }
 
+/** The client went away before its request arrived whole (nginx's 499): nobody reads the answer. */
+function clientClosed(c: Context<Env>): boolean {
+  const incoming = c.env?.incoming;
+  return incoming !== undefined && !incoming.complete && (incoming.destroyed || incoming.socket?.destroyed === true);
+}
+
 export function createApp(deps: AppDeps): Hono<Env> {
   const now = deps.now ?? Date.now;
   const log: Log = deps.logger === false ? silentLog : (deps.logger ?? createLogger());
   const metrics = deps.metrics ?? createMetrics();
   const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimit };
   const sdk = createSdkBundle(deps.sdkPath);
+  const keys = createKeyRing({ adminKey: deps.adminKey, identitySecret: deps.identitySecret, ...deps.siteKeys });
+  requireKeyLength('CAIRN_METRICS_KEY', deps.metricsKey);
+  const trustProxy = deps.trustProxy ?? false;
+  const admin: AdminAuth = {
+    keys,
+    failures: limits.adminFailures ? createRateLimiter(limits.adminFailures, now) : null,
+    trustProxy,
+    metrics,
+  };
   const ctx: AppCtx = {
     store: deps.store,
     configs: createSiteConfigs(deps.store, now, deps.defaultConfig ?? emptyDefault, deps.configTtlMs),
-    adminKey: deps.adminKey || undefined,
-    identitySecretFor: () => deps.identitySecret || undefined,
+    admin,
+    metricsKey: deps.metricsKey || undefined,
+    identitySecretFor: (site) => keys.identitySecretFor(site),
     origins: new Set(deps.origins ?? []),
     log,
     metrics,
@@ -97,12 +124,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   app.use('*', requestLog(log, metrics));
   app.use('*', compress());
-  // Before CORS: a client over its limit is refused without a CORS decision (preflights pass uncounted).
-  if (limits.ip)
-    app.use(
-      '/v1/*',
-      ipRateLimit({ limiter: createRateLimiter(limits.ip, now), metrics, trustProxy: deps.trustProxy ?? false }),
-    );
+  // Before CORS: a client over its limit is refused without a database read (preflights pass uncounted).
+  // The console's API shares the bucket: every admin route is under it.
+  if (limits.ip) {
+    const limitIp = ipRateLimit({
+      limiter: createRateLimiter(limits.ip, now),
+      metrics,
+      trustProxy,
+      originKnown: (origin) => ctx.origins.has(origin) || ctx.configs.knownOrigins.has(origin),
+    });
+    app.use('/v1/*', limitIp);
+    app.use('/console/api/*', limitIp);
+  }
   app.use('/v1/*', siteCors(ctx));
   app.use('/v1/*', deviceRateLimit(limits.device ? createRateLimiter(limits.device, now) : null, metrics));
 
@@ -114,8 +147,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', userRoutes(ctx));
   app.route('/', sdkRoutes(ctx));
   app.route('/', metaRoutes(ctx));
-  app.route('/', reportsRoutes({ store: ctx.store, adminKey: ctx.adminKey, now }));
-  app.route('/', consoleRoutes({ adminKey: ctx.adminKey, dir: deps.consoleDir }));
+  app.route('/', reportsRoutes({ store: ctx.store, adminKey: ctx.admin, now }));
+  app.route('/', consoleRoutes({ adminKey: ctx.admin, dir: deps.consoleDir }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
@@ -126,6 +159,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
         { error: err.status === 413 ? 'too_large' : 'bad_request', message: err.message || 'bad request' },
         err.status,
       );
+    }
+    // Before the database check: a body cut short by the client fails with ECONNRESET too.
+    if (err instanceof ClientClosedRequest || clientClosed(c)) {
+      log.info({ route: routeLabel(c) }, 'client closed the request');
+      return new Response(null, { status: 499 });
     }
     if (err instanceof StoreError && err.code === 'unknown_device') {
       return c.json({ error: 'unknown_device', message: 'unknown device' }, 404);

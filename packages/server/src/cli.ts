@@ -5,6 +5,8 @@ import { validateSiteConfig } from '@cairn/schema';
 import { signIdentity } from './identity/identity-token.js';
 import { oneLine, startServer, StartupError } from './server.js';
 import { regexSafety } from './config/regex-safety.js';
+import { configSizeIssue } from './config/site-configs.js';
+import { siteKeysFromEnv } from './keys/site-keys.js';
 import { createLogger, type LogLevel } from './log.js';
 import { DEFAULT_RATE_LIMITS } from './app.js';
 
@@ -25,8 +27,14 @@ Server options (flag, else environment variable, else default):
   --pg-schema <name>   CAIRN_PG_SCHEMA      PostgreSQL schema (default: the connection's)
   --config <file>                           site config(s) to validate and seed at start
   --origins <a,b>      CAIRN_ORIGINS        browser origins allowed for every site (CORS)
-                       CAIRN_ADMIN_KEY      enables PUT /v1/config and the /v1/users endpoints
+                       CAIRN_ADMIN_KEY      the admin key for every site: config, users, reports, console
                        CAIRN_IDENTITY_SECRET  shared with the storefront backend that signs logins
+                       CAIRN_SITE_<SITE>_ADMIN_KEY, CAIRN_SITE_<SITE>_IDENTITY_SECRET
+                                            one site's own keys; <SITE> is the site id upper-cased,
+                                            other characters than A-Z and 0-9 as _ (my-shop: MY_SHOP)
+  --keys <file>        CAIRN_KEYS_FILE      per-site keys: { "<site>": { "adminKey", "identitySecret" } }
+                       CAIRN_METRICS_KEY    required as "Authorization: Bearer" on /metrics (else open)
+                                            every key and secret: 32 characters or more
   --rate-ip <n>        CAIRN_RATE_IP        requests/s per IP, bursts of 10x (${DEFAULT_RATE_LIMITS.ip.perSecond}; 0 = off)
   --rate-device <n>    CAIRN_RATE_DEVICE    requests/s per device, bursts of 10x (${DEFAULT_RATE_LIMITS.device.perSecond}; 0 = off)
   --trust-proxy        CAIRN_TRUST_PROXY=1  take the client IP from X-Forwarded-For (its last entry)
@@ -68,6 +76,7 @@ async function serveCommand(args: string[]): Promise<void> {
       db: { type: 'string' },
       'pg-schema': { type: 'string' },
       config: { type: 'string' },
+      keys: { type: 'string' },
       origins: { type: 'string' },
       'rate-ip': { type: 'string' },
       'rate-device': { type: 'string' },
@@ -103,6 +112,7 @@ async function serveCommand(args: string[]): Promise<void> {
       );
   }
   const databaseUrl = env.DATABASE_URL || undefined;
+  const keysFile = values.keys ?? env.CAIRN_KEYS_FILE;
   const pgSchema = values['pg-schema'] ?? env.CAIRN_PG_SCHEMA;
   const logger = createLogger(logLevel as LogLevel);
 
@@ -115,6 +125,9 @@ async function serveCommand(args: string[]): Promise<void> {
     ...(values.config ? { config: values.config } : {}),
     ...(env.CAIRN_ADMIN_KEY ? { adminKey: env.CAIRN_ADMIN_KEY } : {}),
     ...(env.CAIRN_IDENTITY_SECRET ? { identitySecret: env.CAIRN_IDENTITY_SECRET } : {}),
+    ...(keysFile ? { keysFile } : {}),
+    siteKeys: { envStems: siteKeysFromEnv(env) },
+    ...(env.CAIRN_METRICS_KEY ? { metricsKey: env.CAIRN_METRICS_KEY } : {}),
     origins,
     logger,
     rateLimit: {
@@ -183,7 +196,8 @@ async function validateCommand(args: string[]): Promise<void> {
   const lines: string[] = [];
   for (const [i, item] of list.entries()) {
     const r = validateSiteConfig(item);
-    const issues = r.ok ? await regexSafety.unsafeRegexes(r.config) : r.issues;
+    const tooLarge = r.ok ? configSizeIssue(r.config) : null;
+    const issues = r.ok ? (tooLarge ? [tooLarge] : await regexSafety.unsafeRegexes(r.config)) : r.issues;
     for (const x of issues) lines.push(`${list.length > 1 ? `${i}.` : ''}${x.path}: ${x.message}`);
   }
   if (lines.length) {

@@ -4,6 +4,7 @@ import type { Store } from './store/types.js';
 import type { SiteConfigs } from './config/site-configs.js';
 import type { Log } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { AdminAuth } from './middleware/admin/index.js';
 import type { SdkBundle } from './sdk/sdk-bundle.js';
 import type { SdkChunks } from './sdk/sdk-chunks.js';
 
@@ -26,7 +27,10 @@ export type C = Context<Env>;
 export interface AppCtx {
   store: Store;
   configs: SiteConfigs;
-  adminKey: string | undefined;
+  /** The admin keys (global and per site) and the allowance of failed ones per client address. */
+  admin: AdminAuth;
+  /** Required as Bearer on GET /metrics when set; without it, /metrics is open. */
+  metricsKey: string | undefined;
   /** The secret a site's backend signs logins (and order confirmations) with; undefined when identity is off. */
   identitySecretFor: (site: string) => string | undefined;
   /** Origins allowed for every site (the --origins list). */

@@ -49,3 +49,16 @@ export function fromZod(error: z.ZodError, prefix?: string): HttpError {
 }
 
 export const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
+
+/** A start-up problem worth one line to the operator (bad config, short key, unreachable database…). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/**
+ * The client closed the connection before its request body arrived: nobody is waiting for an
+ * answer, and nothing on the server failed (logged at info as 499, never as an outage).
+ */
+export class ClientClosedRequest extends Error {
+  override name = 'ClientClosedRequest';
+}

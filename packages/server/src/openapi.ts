@@ -46,6 +46,18 @@ const common = {
     content: json('Error'),
   },
 };
+/** What every admin route may answer besides its own. */
+const adminRefusals = {
+  '401': err('Admin key missing or wrong.'),
+  '403': err(
+    "Admin endpoints disabled (no admin key), or a site's own admin key used for another site (`forbidden_site`).",
+  ),
+  '429': {
+    description: 'Too many requests, or too many wrong keys, from this address; see Retry-After.',
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+    content: json('Error'),
+  },
+};
 const etag = { ETag: { schema: { type: 'string' } }, 'Cache-Control': { schema: { type: 'string' } } };
 
 export function openApiDocument(): Json {
@@ -67,7 +79,13 @@ export function openApiDocument(): Json {
           description:
             "The device token: the client's own (32+ characters), adopted when the server first sees the device, or the one the first collect or identify answered. POST /v1/collect also takes it as `deviceToken` in the body.",
         },
-        adminKey: { type: 'http', scheme: 'bearer', description: 'CAIRN_ADMIN_KEY.' },
+        adminKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "CAIRN_ADMIN_KEY (every site), or a site's own admin key (CAIRN_SITE_<SITE>_ADMIN_KEY, a keys file): that site only.",
+        },
+        metricsKey: { type: 'http', scheme: 'bearer', description: 'CAIRN_METRICS_KEY, when the server has one.' },
       },
       schemas: {
         Touch: schema(touchSchema),
@@ -190,8 +208,8 @@ export function openApiDocument(): Json {
             '400': err(
               'Invalid config; `issues` lists every problem with its path, including each regex condition open to ReDoS (or not shown safe in time).',
             ),
-            '401': err('Admin key missing or wrong.'),
-            '403': err('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),
+            ...adminRefusals,
+            '413': err('Larger than 64 KB.'),
             '412': err('If-Match does not match the current ETag, or If-None-Match: * and a config is stored.'),
           },
         },
@@ -217,7 +235,7 @@ export function openApiDocument(): Json {
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, siteParam],
           responses: {
             '200': { description: "The user's data as JSON." },
-            '401': err('Admin key missing or wrong.'),
+            ...adminRefusals,
             '404': err('Unknown user.'),
           },
         },
@@ -230,7 +248,7 @@ export function openApiDocument(): Json {
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, siteParam],
           responses: {
             '200': { description: 'Erased.' },
-            '401': err('Admin key missing or wrong.'),
+            ...adminRefusals,
             '404': err('Unknown user.'),
           },
         },
@@ -285,8 +303,13 @@ export function openApiDocument(): Json {
       },
       '/metrics': {
         get: {
-          summary: 'Prometheus metrics for this instance.',
-          responses: { '200': { description: 'text/plain; version=0.0.4' } },
+          summary: 'Prometheus metrics for this instance. Open unless the server has a metrics key.',
+          security: [{}, { metricsKey: [] }],
+          responses: {
+            '200': { description: 'text/plain; version=0.0.4' },
+            '401': err('The server has a metrics key, and the request did not bring it as Bearer.'),
+            '429': err('Too many wrong keys from this address; see Retry-After.'),
+          },
         },
       },
     },

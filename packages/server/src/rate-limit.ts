@@ -11,6 +11,8 @@ export interface BucketOptions {
 export interface RateLimiter {
   /** Takes one token: 0 when allowed, else the seconds to wait before retrying. */
   take(key: string): number;
+  /** Like take, without taking: 0 when a token is there, else the seconds to wait. */
+  peek(key: string): number;
 }
 
 /** Beyond this many keys the least recently touched are forgotten, so memory stays bounded. */
@@ -18,13 +20,19 @@ const MAX_KEYS = 100_000;
 
 export function createRateLimiter({ perSecond, burst }: BucketOptions, now: () => number = Date.now): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
+  const tokensAt = (b: { tokens: number; at: number } | undefined, t: number) =>
+    b ? Math.min(burst, b.tokens + (Math.max(0, t - b.at) / 1000) * perSecond) : burst;
+  const wait = (tokens: number) => Math.max(1, Math.ceil((1 - tokens) / perSecond));
   return {
+    peek(key) {
+      const tokens = tokensAt(buckets.get(key), now());
+      return tokens >= 1 ? 0 : wait(tokens);
+    },
     take(key) {
       const t = now();
       const b = buckets.get(key);
-      let tokens = burst;
+      const tokens = tokensAt(b, t);
       if (b) {
-        tokens = Math.min(burst, b.tokens + (Math.max(0, t - b.at) / 1000) * perSecond);
         buckets.delete(key); // re-inserted below: Map order is recency
       } else if (buckets.size >= MAX_KEYS) {
         const oldest = buckets.keys().next().value;
@@ -35,7 +43,7 @@ export function createRateLimiter({ perSecond, burst }: BucketOptions, now: () =
         return 0;
       }
       buckets.set(key, { tokens, at: t });
-      return Math.max(1, Math.ceil((1 - tokens) / perSecond));
+      return wait(tokens);
     },
   };
 }

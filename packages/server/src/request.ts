@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { siteIdSchema } from '@cairn/schema';
-import { fromZod, HttpError } from './errors.js';
+import { ClientClosedRequest, fromZod, HttpError } from './errors.js';
 
 // Reading what a request carries: JSON bodies (any content type: sendBeacon posts text/plain),
 // validated queries, and Bearer credentials.
@@ -26,7 +26,16 @@ export async function readJson(c: Context): Promise<unknown> {
   if (type && !/^\s*(application\/json|text\/plain)\b/i.test(type)) {
     throw new HttpError(415, 'unsupported_media_type', 'send JSON as application/json or text/plain');
   }
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (e) {
+    // The only connection read here is the client's: a reset or abort means it went away mid-body.
+    const code = (e as { code?: unknown } | null)?.code;
+    if (code === 'ECONNRESET' || (e as Error | null)?.name === 'AbortError')
+      throw new ClientClosedRequest('the client closed the connection before its request body arrived');
+    throw e;
+  }
   if (!text.trim()) throw new HttpError(400, 'invalid_json', 'the request body is empty; send a JSON object');
   let data: unknown;
   try {

@@ -7,6 +7,9 @@ import { serve } from '@hono/node-server';
 import { validateSiteConfig, type SiteConfig, type SiteConfigInput } from '@cairn/schema';
 import { createApp, type AppDeps } from './app.js';
 import { regexSafety } from './config/regex-safety.js';
+import { configSizeIssue } from './config/site-configs.js';
+import { StartupError } from './errors.js';
+import { createKeyRing, loadKeysFile, requireKeyLength, type KeyRingOptions } from './keys/site-keys.js';
 import { createLogger, type Log, type LogLevel } from './log.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -26,12 +29,20 @@ export interface StartOptions {
   pgSchema?: string;
   /** A site-config file (one config or an array), or config objects, seeded into the store at start. */
   config?: string | SiteConfigInput | SiteConfigInput[];
+  /** The global admin key (CAIRN_ADMIN_KEY): every site. At least 32 characters, as every key here. */
   adminKey?: string;
+  /** The global identity secret (CAIRN_IDENTITY_SECRET): sites without their own. */
   identitySecret?: string;
+  /** A keys file: `{ "<site>": { "adminKey": "…", "identitySecret": "…" } }`. */
+  keysFile?: string;
+  /** Each site's own keys, by site id (over the keys file's) and by CAIRN_SITE_<SITE>_* name (siteKeysFromEnv). */
+  siteKeys?: Pick<KeyRingOptions, 'sites' | 'envStems'>;
+  /** Required as Bearer on GET /metrics when set (CAIRN_METRICS_KEY); without it, /metrics is open. */
+  metricsKey?: string;
   origins?: string[];
   logLevel?: LogLevel;
   logger?: Log | false;
-  rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false };
+  rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false; adminFailures?: BucketOptions | false };
   trustProxy?: boolean;
   sdkPath?: string;
   /** Server timeouts in ms. */
@@ -47,10 +58,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A start-up problem worth one line to the operator (bad config, unreachable database…). */
-export class StartupError extends Error {
-  override name = 'StartupError';
-}
+export { StartupError };
 
 const redactUrl = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 
@@ -78,9 +86,12 @@ export function loadSiteConfigs(source: string | SiteConfigInput | SiteConfigInp
   if (list.length === 0) throw new StartupError(`${where}: no site config in it`);
   return list.map((item, i) => {
     const r = validateSiteConfig(item);
-    if (r.ok) return r.config;
+    const tooLarge = r.ok ? configSizeIssue(r.config) : null;
+    if (r.ok && !tooLarge) return r.config;
     const at = list.length > 1 ? `${i}.` : '';
-    const issues = r.issues.map((x) => `${at}${x.path}: ${x.message}`);
+    const issues = (r.ok ? [tooLarge as { path: string; message: string }] : r.issues).map(
+      (x) => `${at}${x.path}: ${x.message}`,
+    );
     throw new StartupError(
       `${where}: invalid site config: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`,
     );
@@ -114,6 +125,13 @@ async function seed(store: Store, configs: SiteConfig[]): Promise<void> {
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  // Keys first: a short one stops the start before anything is opened.
+  const siteKeys = {
+    sites: { ...(opts.keysFile ? loadKeysFile(opts.keysFile) : {}), ...opts.siteKeys?.sites },
+    envStems: { ...opts.siteKeys?.envStems },
+  };
+  createKeyRing({ adminKey: opts.adminKey, identitySecret: opts.identitySecret, ...siteKeys });
+  requireKeyLength('CAIRN_METRICS_KEY', opts.metricsKey);
   const configs = opts.config !== undefined ? loadSiteConfigs(opts.config) : [];
   await checkConfigRegexes(configs, typeof opts.config === 'string' ? opts.config : 'config');
   let store: Store;
@@ -146,6 +164,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     knownConfigs: configs,
     ...(opts.adminKey ? { adminKey: opts.adminKey } : {}),
     ...(opts.identitySecret ? { identitySecret: opts.identitySecret } : {}),
+    siteKeys,
+    ...(opts.metricsKey ? { metricsKey: opts.metricsKey } : {}),
     ...(opts.origins ? { origins: opts.origins } : {}),
     ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
     ...(opts.trustProxy ? { trustProxy: true } : {}),

@@ -1,11 +1,24 @@
 import { createHash } from 'node:crypto';
-import { validateSiteConfig, type SiteConfig } from '@cairn/schema';
+import { validateSiteConfig, type ConfigIssue, type SiteConfig } from '@cairn/schema';
 import type { Store } from '../store/types.js';
 import { unquote } from '../http-cache.js';
 
 // The site configs as the HTTP layer sees them: the stored one, else a default, cached briefly so that
 // CORS checks on every request do not each cost a database read. Writes through this instance refresh
 // the cache at once; other instances see a change within `ttlMs`.
+
+/** The largest site config (its JSON, defaults filled in): the SDK fetches it on every visitor's first page. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
+
+/** The issue of a config over MAX_CONFIG_BYTES, or null. */
+export function configSizeIssue(config: SiteConfig): ConfigIssue | null {
+  const bytes = Buffer.byteLength(JSON.stringify(config), 'utf8');
+  if (bytes <= MAX_CONFIG_BYTES) return null;
+  return {
+    path: '(root)',
+    message: `the config is ${bytes} bytes; a config is limited to ${MAX_CONFIG_BYTES} bytes (64 KB)`,
+  };
+}
 
 export interface LoadedConfig {
   config: SiteConfig;

@@ -4,7 +4,8 @@ import { regexSafety } from '../config/regex-safety.js';
 import type { AppCtx, Env } from '../context.js';
 import { HttpError } from '../errors.js';
 import { notModified, quote, unquote } from '../http-cache.js';
-import { adminOnly } from '../middleware/admin/index.js';
+import { MAX_CONFIG_BYTES, configSizeIssue } from '../config/site-configs.js';
+import { adminOnly, siteFromBody } from '../middleware/admin/index.js';
 import { bodyLimit } from '../middleware/body-limit/index.js';
 import { checkQuerySite, parseQuery, readJson, siteQuery } from '../request.js';
 
@@ -34,10 +35,13 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
     return c.json(loaded.config, 200, headers);
   });
 
-  app.put('/v1/config', bodyLimit(1024 * 1024), adminOnly(ctx.adminKey), async (c) => {
+  // A site's own admin key saves that site's config only: the site is the body's.
+  app.put('/v1/config', bodyLimit(MAX_CONFIG_BYTES), adminOnly(ctx.admin, siteFromBody), async (c) => {
     const input = await readJson(c);
     const r = validateSiteConfig(input);
     if (!r.ok) throw invalidConfig(r.issues);
+    const tooLarge = configSizeIssue(r.config);
+    if (tooLarge) throw invalidConfig([tooLarge]);
     const unsafe = await regexSafety.unsafeRegexes(r.config);
     if (unsafe.length) throw invalidConfig(unsafe);
     const site = r.config.site;

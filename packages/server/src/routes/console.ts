@@ -7,7 +7,8 @@ import { Hono } from 'hono';
 import { validateSiteConfig } from '@cairn/schema';
 import { regexSafety } from '../config/regex-safety.js';
 import type { Env } from '../context.js';
-import { adminOnly } from '../middleware/admin/index.js';
+import { configSizeIssue, MAX_CONFIG_BYTES } from '../config/site-configs.js';
+import { adminOnly, type AdminAuth, type SiteOf } from '../middleware/admin/index.js';
 import { bodyLimit } from '../middleware/body-limit/index.js';
 
 // The marketer console: static files (public, they hold no data) under /console/, and the live
@@ -15,7 +16,8 @@ import { bodyLimit } from '../middleware/body-limit/index.js';
 // from this origin only, no inline code, no framing.
 
 export interface ConsoleDeps {
-  adminKey?: string | undefined;
+  /** The app's admin keys, or one global key. */
+  adminKey?: AdminAuth | string | undefined;
   /** The console's static files; default @cairn/console's public/ folder. */
   dir?: string | URL;
 }
@@ -55,6 +57,19 @@ const SECURITY_HEADERS = {
   'X-Frame-Options': 'DENY',
 };
 
+/**
+ * The site a checked config names, which a site's admin key must be for. A body that names none
+ * (the console's sign-in check sends `{}`, an editor may hold broken JSON) reads no site's data.
+ */
+const configSite: SiteOf = async (c) => {
+  try {
+    const body = JSON.parse(await c.req.text()) as { site?: unknown } | null;
+    return typeof body?.site === 'string' ? body.site : null;
+  } catch {
+    return null;
+  }
+};
+
 export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
   const root = resolve(deps.dir instanceof URL ? fileURLToPath(deps.dir) : (deps.dir ?? defaultConsoleDir()));
   const app = new Hono<Env>();
@@ -68,7 +83,7 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
   app.get('/console', (c) => c.redirect('/console/', 308));
 
   // The editor's live check: the very checks PUT /v1/config makes (schema, then ReDoS). Always 200 with the issues.
-  app.post('/console/api/validate', bodyLimit(1024 * 1024), adminOnly(deps.adminKey), async (c) => {
+  app.post('/console/api/validate', bodyLimit(MAX_CONFIG_BYTES), adminOnly(deps.adminKey, configSite), async (c) => {
     const text = await c.req.text();
     let input: unknown;
     try {
@@ -81,7 +96,8 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
       );
     }
     const r = validateSiteConfig(input);
-    const issues = r.ok ? await regexSafety.unsafeRegexes(r.config) : r.issues;
+    const tooLarge = r.ok ? configSizeIssue(r.config) : null;
+    const issues = r.ok ? (tooLarge ? [tooLarge] : await regexSafety.unsafeRegexes(r.config)) : r.issues;
     return c.json({ ok: issues.length === 0, issues: issues.slice(0, 100) }, 200, { 'Cache-Control': 'no-store' });
   });
 
@@ -155,8 +171,9 @@ export function consoleOpenApiPaths(): Record<string, unknown> {
             },
           },
           '401': error('Admin key missing or wrong.'),
-          '403': error('Admin endpoints disabled (no CAIRN_ADMIN_KEY).'),
-          '413': error('Larger than 1 MiB.'),
+          '403': error('Admin endpoints disabled (no admin key), or a site admin key for another site.'),
+          '413': error(`Larger than ${MAX_CONFIG_BYTES} bytes (64 KB).`),
+          '429': error('Too many wrong admin keys, or requests, from this address; see Retry-After.'),
         },
       },
     },

@@ -1,8 +1,12 @@
 import { Hono } from 'hono';
 import type { AppCtx, Env } from '../context.js';
+import { keyOnly } from '../middleware/admin/index.js';
 import { openApiDocument } from '../openapi.js';
 
-/** GET /healthz, GET /metrics, GET /v1/openapi.json. */
+/**
+ * GET /healthz, GET /metrics, GET /v1/openapi.json. /metrics shows admin activity by route: with a
+ * metrics key it wants it as Bearer (Prometheus' `authorization` / `bearer_token`), else it is open.
+ */
 export function metaRoutes(ctx: AppCtx): Hono<Env> {
   const app = new Hono<Env>();
   let doc: string | undefined;
@@ -23,7 +27,7 @@ export function metaRoutes(ctx: AppCtx): Hono<Env> {
     }
   });
 
-  app.get('/metrics', (c) =>
+  app.get('/metrics', keyOnly(ctx.admin, ctx.metricsKey, 'metrics'), (c) =>
     c.body(ctx.metrics.render(), 200, {
       'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
       'Cache-Control': 'no-store',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { siteIdSchema } from '@cairn/schema';
 import type { Env } from '../context.js';
 import { HttpError } from '../errors.js';
-import { adminOnly } from '../middleware/admin/index.js';
+import { adminOnly, siteFromQuery, type AdminAuth } from '../middleware/admin/index.js';
 import { parseQuery } from '../request.js';
 import type { Store } from '../store/types.js';
 import { channelReport, DAY_MS, experimentsReport, LOOKBACK_MS, MODELS } from '../reports/index.js';
@@ -13,8 +13,8 @@ import { channelReport, DAY_MS, experimentsReport, LOOKBACK_MS, MODELS } from '.
 
 export interface ReportsDeps {
   store: Store;
-  /** Without one, the reports answer 403 (as the other admin endpoints do). */
-  adminKey?: string | undefined;
+  /** The app's admin keys, or one global key; without any, the reports answer 403 (as other admin routes do). */
+  adminKey?: AdminAuth | string | undefined;
   now?: () => number;
 }
 
@@ -60,7 +60,7 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   const app = new Hono<Env>();
   const now = deps.now ?? Date.now;
   const NO_STORE = { 'Cache-Control': 'no-store' };
-  const admin = adminOnly(deps.adminKey);
+  const admin = adminOnly(deps.adminKey, siteFromQuery);
 
   app.get('/v1/reports/channels', admin, async (c) => {
     const q = parseQuery(c, reportQuery);

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppCtx, Env } from '../context.js';
 import { HttpError } from '../errors.js';
-import { adminOnly } from '../middleware/admin/index.js';
+import { adminOnly, siteFromQuery } from '../middleware/admin/index.js';
 import { BAD_CHARS, parse, parseQuery, siteQuery } from '../request.js';
 
 // As POST /v1/identify takes it; a path parameter is checked for the characters a body may not hold either.
@@ -18,7 +18,7 @@ const userId = z
  */
 export function userRoutes(ctx: AppCtx): Hono<Env> {
   const app = new Hono<Env>();
-  const admin = adminOnly(ctx.adminKey);
+  const admin = adminOnly(ctx.admin, siteFromQuery);
 
   app.get('/v1/users/:id/export', admin, async (c) => {
     const { site } = parseQuery(c, siteQuery);

@@ -8,9 +8,13 @@ import type { SiteConfig } from '@cairn/schema';
 export const PLACEHOLDER = '__CAIRN_EMBEDDED_CONFIG__';
 const QUOTED = [`"${PLACEHOLDER}"`, `'${PLACEHOLDER}'`];
 
-/** A JS string literal holding the config's JSON, safe inside an inline <script> too. */
+/**
+ * A JS string literal holding the config's JSON, safe inside an inline <script> too. `$schema` is for
+ * editors, not browsers: it is left out of the script every visitor downloads.
+ */
 export function configLiteral(config: SiteConfig): string {
-  return JSON.stringify(JSON.stringify(config))
+  const { $schema: _forEditors, ...served } = config;
+  return JSON.stringify(JSON.stringify(served))
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');

@@ -8,8 +8,8 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import type { Store } from '../../src/store/types.js';
 import type { TestDb } from './db.js';
 
-export const ADMIN_KEY = 'test-admin-key-0123456789';
-export const SECRET = 'test-identity-secret-0123456789';
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghij';
+export const SECRET = 'test-identity-secret-0123456789abcdef';
 export const SITE = 'shop';
 export const ORIGIN = 'https://shop.example';
 

@@ -11,7 +11,15 @@ function app(trustProxy = false) {
   const a = new Hono<Env>();
   a.onError((err, c) => (err instanceof HttpError ? c.json(err.body(), err.status, err.headers) : c.text('boom', 500)));
   // A clock that never moves: no refill, so the burst is all there is.
-  a.use('*', ipRateLimit({ limiter: createRateLimiter({ perSecond: 1, burst: 2 }, () => 0), metrics, trustProxy }));
+  a.use(
+    '*',
+    ipRateLimit({
+      limiter: createRateLimiter({ perSecond: 1, burst: 2 }, () => 0),
+      metrics,
+      trustProxy,
+      originKnown: (origin) => origin === 'https://shop.example',
+    }),
+  );
   a.all('/x', (c) => c.text('ok'));
   return { a, metrics };
 }
@@ -25,6 +33,18 @@ describe('IP rate limit middleware', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(metrics.render()).toMatch(/cairn_rate_limited_total\{scope="ip"\} 1/);
+  });
+
+  it("lets a known origin's browser read the 429 (CORS), and only a known origin", async () => {
+    const { a } = app();
+    for (let i = 0; i < 2; i++) await a.request('/x');
+    const known = await a.request('/x', { headers: { origin: 'https://shop.example' } });
+    expect(known.status).toBe(429);
+    expect(known.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(known.headers.get('access-control-expose-headers')).toContain('Retry-After');
+    const stranger = await a.request('/x', { headers: { origin: 'https://evil.example' } });
+    expect(stranger.status).toBe(429);
+    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('does not count preflights', async () => {

@@ -1,0 +1,227 @@
+// Per-site keys: a site's own admin key reaches that site only (config, reports, users, console), its
+// own identity secret is the only one its logins are checked with, and the global keys still serve
+// every site without its own. Keys under 32 characters stop the server.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signIdentity } from '../src/identity/identity-token.js';
+import { createKeyRing, MIN_KEY_LENGTH, siteEnvStem, siteKeysFromEnv } from '../src/keys/site-keys.js';
+import { startServer, StartupError } from '../src/server.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { makeStores, sqliteDb, type TestDb } from './helpers/db.js';
+import { ADMIN_KEY, bearer, config, harness, id, pageEvent, SECRET, type Harness } from './helpers/http.js';
+
+const SHOP_ADMIN = 'shop-own-admin-key-0123456789abcdefgh';
+const SHOP_SECRET = 'shop-own-identity-secret-0123456789abc';
+const OTHER_ADMIN = 'other-own-admin-key-0123456789abcdefg';
+
+describe('site names in environment variables', () => {
+  it('upper-cases the site id and writes every other character as _', () => {
+    expect(siteEnvStem('shop')).toBe('SHOP');
+    expect(siteEnvStem('my-shop_2')).toBe('MY_SHOP_2');
+    expect(
+      siteKeysFromEnv({
+        CAIRN_SITE_MY_SHOP_ADMIN_KEY: 'a',
+        CAIRN_SITE_MY_SHOP_IDENTITY_SECRET: 'b',
+        CAIRN_SITE_EMPTY_ADMIN_KEY: '',
+        CAIRN_ADMIN_KEY: 'global, not a site',
+      }),
+    ).toEqual({ MY_SHOP: { adminKey: 'a', identitySecret: 'b' } });
+  });
+
+  it("checks a site's logins with its own secret only; others fall back to the global one", () => {
+    const ring = createKeyRing({
+      identitySecret: SECRET,
+      sites: { shop: { identitySecret: SHOP_SECRET } },
+      envStems: { MY_SHOP: { identitySecret: 'x'.repeat(MIN_KEY_LENGTH) } },
+    });
+    expect(ring.identitySecretFor('shop')).toBe(SHOP_SECRET);
+    expect(ring.identitySecretFor('my-shop')).toBe('x'.repeat(MIN_KEY_LENGTH));
+    expect(ring.identitySecretFor('elsewhere')).toBe(SECRET);
+    expect(createKeyRing({}).identitySecretFor('shop')).toBeUndefined();
+  });
+});
+
+describe.each(makeStores())('per-site admin keys on $name', (db: TestDb) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness(db, {
+      siteKeys: {
+        sites: { shop: { adminKey: SHOP_ADMIN, identitySecret: SHOP_SECRET } },
+        envStems: { OTHER: { adminKey: OTHER_ADMIN } },
+      },
+    });
+    // Both sites have a config and a user with a history.
+    for (const site of ['shop', 'other']) {
+      expect((await h.req('PUT', '/v1/config', { body: config({ site }), headers: bearer(ADMIN_KEY) })).status).toBe(
+        200,
+      );
+      await h.store.ingest(site, `dev-${site}`, [pageEvent()], `hash-${site}`, 'mobile');
+      await h.store.link(site, `dev-${site}`, 'alice', Date.now());
+    }
+  });
+  afterAll(() => db.cleanup());
+
+  const shopKey = bearer(SHOP_ADMIN);
+
+  it("a site's key saves its own config, and is refused another site's with nothing written", async () => {
+    const own = await h.req('PUT', '/v1/config', { body: config({ site: 'shop', origins: [] }), headers: shopKey });
+    expect(own.status).toBe(200);
+    const before = await h.snapshot();
+    for (const path of ['/v1/config', '/v1/config?site=shop']) {
+      const res = await h.req('PUT', path, { body: config({ site: 'other', origins: [] }), headers: shopKey });
+      expect(res.status, path).toBe(403);
+      expect(((await res.json()) as { error: string }).error).toBe('forbidden_site');
+    }
+    expect(await h.snapshot()).toEqual(before);
+  });
+
+  it("a site's key reads its own reports, not another site's", async () => {
+    for (const report of ['channels', 'experiments']) {
+      expect((await h.req('GET', `/v1/reports/${report}?site=shop`, { headers: shopKey })).status).toBe(200);
+      expect((await h.req('GET', `/v1/reports/${report}?site=other`, { headers: shopKey })).status).toBe(403);
+      expect((await h.req('GET', `/v1/reports/${report}`, { headers: shopKey })).status).toBe(403);
+      expect((await h.req('GET', `/v1/reports/${report}?site=other`, { headers: bearer(OTHER_ADMIN) })).status).toBe(
+        200,
+      );
+    }
+  });
+
+  it("a site's key cannot export or erase another site's users", async () => {
+    const before = await h.snapshot();
+    expect((await h.req('GET', '/v1/users/alice/export?site=other', { headers: shopKey })).status).toBe(403);
+    expect((await h.req('DELETE', '/v1/users/alice?site=other', { headers: shopKey })).status).toBe(403);
+    expect(await h.snapshot()).toEqual(before);
+    expect((await h.req('GET', '/v1/users/alice/export?site=shop', { headers: shopKey })).status).toBe(200);
+    expect((await h.req('GET', '/v1/users/alice/export?site=other', { headers: bearer(OTHER_ADMIN) })).status).toBe(
+      200,
+    );
+  });
+
+  it("the console signs in with a site's key, and checks that site's configs only", async () => {
+    const validate = (body: string, key: string) =>
+      h.req('POST', '/console/api/validate', {
+        raw: body,
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+      });
+    expect((await validate('{}', SHOP_ADMIN)).status).toBe(200);
+    expect((await validate('{"site":', SHOP_ADMIN)).status).toBe(200);
+    expect((await validate('{"site":"shop"}', SHOP_ADMIN)).status).toBe(200);
+    expect((await validate('{"site":"other"}', SHOP_ADMIN)).status).toBe(403);
+    expect((await validate('{"site":"other"}', ADMIN_KEY)).status).toBe(200);
+  });
+
+  it('the global key reaches every site; a key of no site is refused', async () => {
+    for (const site of ['shop', 'other', 'third']) {
+      expect((await h.req('GET', `/v1/reports/channels?site=${site}`, { headers: bearer(ADMIN_KEY) })).status).toBe(
+        200,
+      );
+    }
+    expect((await h.req('GET', '/v1/reports/channels?site=shop', { headers: bearer(SHOP_SECRET) })).status).toBe(401);
+  });
+
+  it("checks a site's logins with its own identity secret, not the global one", async () => {
+    const login = async (site: string, secret: string) => {
+      const deviceId = id();
+      const token = `sdk-made-${id()}`;
+      const c = await h.req('POST', '/v1/collect', {
+        body: { site, deviceId, events: [pageEvent()] },
+        headers: bearer(token),
+      });
+      expect(c.status).toBe(202);
+      const idToken = signIdentity({ userId: 'bob', site, secret });
+      return (
+        await h.req('POST', '/v1/identify', {
+          body: { site, deviceId, userId: 'bob', token: idToken, device: 'mobile' },
+          headers: bearer(token),
+        })
+      ).status;
+    };
+    expect(await login('shop', SHOP_SECRET)).toBe(200);
+    expect(await login('shop', SECRET)).toBe(401);
+    expect(await login('other', SECRET)).toBe(200);
+    expect(await login('other', SHOP_SECRET)).toBe(401);
+  });
+});
+
+describe('keys under 32 characters stop the server', () => {
+  const db = sqliteDb();
+  afterAll(() => db.cleanup());
+  const where = { port: 0, db: db.options.sqlitePath as string, logger: false as const };
+
+  it('startServer: a StartupError naming the variable', async () => {
+    const short = 'x'.repeat(MIN_KEY_LENGTH - 1);
+    const cases: [Parameters<typeof startServer>[0], RegExp][] = [
+      [{ ...where, adminKey: short }, /CAIRN_ADMIN_KEY is 31 characters; it must be at least 32/],
+      [{ ...where, identitySecret: short }, /CAIRN_IDENTITY_SECRET is 31 characters/],
+      [{ ...where, siteKeys: { envStems: { MY_SHOP: { adminKey: short } } } }, /CAIRN_SITE_MY_SHOP_ADMIN_KEY/],
+      [{ ...where, siteKeys: { sites: { shop: { identitySecret: short } } } }, /identity secret of site "shop"/],
+      [{ ...where, metricsKey: short }, /CAIRN_METRICS_KEY/],
+    ];
+    for (const [options, message] of cases) {
+      const started = startServer(options);
+      await expect(started).rejects.toBeInstanceOf(StartupError);
+      await expect(started).rejects.toThrow(message);
+    }
+    // 32 is enough.
+    const s = await startServer({ ...where, adminKey: 'x'.repeat(MIN_KEY_LENGTH) });
+    await s.close();
+  });
+
+  it('the CLI: exit 1, one line naming the variable', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { CAIRN_ADMIN_KEY: 'cairn-dev-admin-key' },
+        /^cairn-server: CAIRN_ADMIN_KEY is 19 characters; it must be at least 32/,
+      ],
+      [{ CAIRN_IDENTITY_SECRET: 'short' }, /^cairn-server: CAIRN_IDENTITY_SECRET is 5 characters/],
+      [{ CAIRN_SITE_SHOP_IDENTITY_SECRET: 'short' }, /^cairn-server: CAIRN_SITE_SHOP_IDENTITY_SECRET is 5/],
+    ];
+    for (const [env, message] of cases) {
+      const r = runCli(['--db', db.options.sqlitePath as string, '--port', '0'], env);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});
+
+describe('the CLI reads per-site keys from the environment and from --keys', () => {
+  const db = sqliteDb();
+  afterAll(() => db.cleanup());
+
+  it("a site's key from CAIRN_SITE_<SITE>_ADMIN_KEY and from a keys file reaches its site only", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-keys-'));
+    const keysFile = join(dir, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify({ 'other-site': { adminKey: OTHER_ADMIN } }));
+    const s = await startCli(['--db', db.options.sqlitePath as string, '--keys', keysFile], {
+      CAIRN_ADMIN_KEY: '',
+      CAIRN_SITE_MY_SHOP_ADMIN_KEY: SHOP_ADMIN,
+    });
+    try {
+      const report = async (site: string, key: string) =>
+        (await fetch(`${s.url}/v1/reports/channels?site=${site}`, { headers: bearer(key) })).status;
+      expect(await report('my-shop', SHOP_ADMIN)).toBe(200);
+      expect(await report('other-site', SHOP_ADMIN)).toBe(403);
+      expect(await report('other-site', OTHER_ADMIN)).toBe(200);
+      expect(await report('my-shop', OTHER_ADMIN)).toBe(403);
+    } finally {
+      s.proc.kill('SIGTERM');
+      await s.exited;
+    }
+  });
+
+  it('a bad keys file stops the start with one line naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-keys-'));
+    const keysFile = join(dir, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify({ shop: { adminKey: 'short' } }));
+    const r = runCli(['--db', db.options.sqlitePath as string, '--port', '0', '--keys', keysFile]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/admin key of site "shop" \(keys file\) is 5 characters/);
+    writeFileSync(keysFile, JSON.stringify({ shop: { adminKey: SHOP_ADMIN, typo: 'x' } }));
+    expect(runCli(['--db', db.options.sqlitePath as string, '--port', '0', '--keys', keysFile]).stderr).toMatch(
+      /shop\.typo: unknown field/,
+    );
+  });
+});
