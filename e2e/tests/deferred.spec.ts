@@ -318,6 +318,8 @@ test.describe('consent', () => {
   });
   const sdkStorage = async (page: Page): Promise<StorageDump> => withoutShopConsent(await readStorage(page));
   const NOTHING: StorageDump = { cookies: [], localStorage: {}, sessionStorage: {}, indexedDB: [] };
+  /** What a denial leaves: the refusal's own cookie, which names no one (README, Consent). */
+  const REFUSED: StorageDump = { ...NOTHING, cookies: [{ name: 'cairn_consent', value: 'denied' }] };
 
   test('the banner: pending keeps everything in memory, Accept sends what the page held, Decline wipes', async ({
     page,
@@ -351,7 +353,7 @@ test.describe('consent', () => {
 
     await page.getByRole('button', { name: 'Privacy choices' }).click();
     await page.getByRole('button', { name: 'Decline' }).click();
-    await expect.poll(() => sdkStorage(page)).toEqual(NOTHING);
+    await expect.poll(() => sdkStorage(page)).toEqual(REFUSED);
     const sent = posts.length;
     const before = events(stack.db).length;
     await page.evaluate(async () => {
@@ -360,7 +362,7 @@ test.describe('consent', () => {
       await c.flush();
     });
     expect(posts.slice(sent)).toEqual([]);
-    expect(await sdkStorage(page)).toEqual(NOTHING);
+    expect(await sdkStorage(page)).toEqual(REFUSED);
     expect(events(stack.db)).toHaveLength(before);
   });
 });

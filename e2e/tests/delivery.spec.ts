@@ -123,6 +123,8 @@ test('three tabs browsing at once: every event exactly once', async ({ context }
 async function sdkStorage(page: Page, context: BrowserContext): Promise<StorageDump> {
   return withoutShopConsent(await readStorage(page, context));
 }
+/** What a denial leaves: the refusal's own cookie, which names no one (README, Consent). */
+const REFUSAL = { name: 'cairn_consent', value: 'denied' };
 const isEmpty = (d: StorageDump) =>
   d.cookies.length + Object.keys(d.localStorage).length + Object.keys(d.sessionStorage).length + d.indexedDB.length ===
   0;
@@ -183,11 +185,16 @@ test('consent pending: nothing stored or sent; granting delivers; denying wipes'
   await page.getByRole('button', { name: 'Decline' }).click();
   await expect
     .poll(async () => sdkStorage(page, context))
-    .toEqual({ cookies: [], localStorage: {}, sessionStorage: {}, indexedDB: [] });
+    .toEqual({ cookies: [REFUSAL], localStorage: {}, sessionStorage: {}, indexedDB: [] });
   const sent = toSync.length;
   await page.getByRole('button', { name: 'Save for later' }).click();
   await settle(page);
-  expect(await sdkStorage(page, context)).toEqual({ cookies: [], localStorage: {}, sessionStorage: {}, indexedDB: [] });
+  expect(await sdkStorage(page, context)).toEqual({
+    cookies: [REFUSAL],
+    localStorage: {},
+    sessionStorage: {},
+    indexedDB: [],
+  });
   expect(toSync.slice(sent).filter((r) => r.includes('/v1/collect'))).toEqual([]);
 });
 
@@ -218,7 +225,12 @@ test('a denial in one tab stops the other tabs too: nothing sent or stored after
     await c.flush();
   });
   await settle(b);
-  expect(await sdkStorage(b, context)).toEqual({ cookies: [], localStorage: {}, sessionStorage: {}, indexedDB: [] });
+  expect(await sdkStorage(b, context)).toEqual({
+    cookies: [REFUSAL],
+    localStorage: {},
+    sessionStorage: {},
+    indexedDB: [],
+  });
   expect(toSync.slice(sent).filter((r) => r.includes('/v1/collect'))).toEqual([]);
   expect(events(stack.db).filter((e) => e.type === 'after_denial')).toEqual([]);
 });
