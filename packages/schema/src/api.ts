@@ -148,6 +148,22 @@ export const optinBodySchema = z.object({
 });
 export type OptinBody = z.infer<typeof optinBodySchema>;
 
+/**
+ * POST /v1/orders/confirm, from the shop's backend: `token` is signed with the site's identity
+ * secret (`signOrder` in @cairn/server) over `{ site, order, value, currency, exp, device? }`.
+ */
+export const orderConfirmBodySchema = z.object({
+  site: siteIdSchema,
+  token: z.string().min(10).max(2000),
+});
+export type OrderConfirmBody = z.infer<typeof orderConfirmBodySchema>;
+/** `already`: this confirmation was recorded before (a retry); nothing changed. */
+export const orderConfirmResponseSchema = z.object({
+  orderId: z.string(),
+  status: z.enum(['confirmed', 'already']),
+});
+export type OrderConfirmResponse = z.infer<typeof orderConfirmResponseSchema>;
+
 /** Every 4xx answers with this shape; `field` names the first bad field, dotted. */
 export const errorSchema = z.object({
   error: z.string(),

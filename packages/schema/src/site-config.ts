@@ -198,6 +198,15 @@ export const siteConfigSchema = z
       .default({ default: 'granted', respectGpc: true }),
     variants: z.array(variantSchema).max(200).default([]),
     prompts: z.array(promptSchema).max(50).default([]),
+    /**
+     * `confirmation: "required"`: the reports count only the orders the shop's backend confirmed
+     * (POST /v1/orders/confirm with a signed token), with the value it signed. Left out: "off",
+     * orders count as the browsers report them.
+     */
+    orders: z
+      .object({ confirmation: z.enum(['off', 'required']) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -24,6 +24,7 @@ import { identifyRoutes } from './routes/identify.js';
 import { configRoutes } from './routes/config.js';
 import { optinRoutes } from './routes/optins.js';
 import { userRoutes } from './routes/users.js';
+import { orderRoutes } from './routes/orders.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { metaRoutes } from './routes/meta.js';
 import { reportsRoutes } from './routes/reports.js';
@@ -145,6 +146,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', configRoutes(ctx));
   app.route('/', optinRoutes(ctx));
   app.route('/', userRoutes(ctx));
+  app.route('/', orderRoutes(ctx));
   app.route('/', sdkRoutes(ctx));
   app.route('/', metaRoutes(ctx));
   app.route('/', reportsRoutes({ store: ctx.store, adminKey: ctx.admin, now }));

@@ -10,6 +10,14 @@ export {
   type VerifyFailure,
   type IdentityClaims,
 } from './identity/identity-token.js';
+export {
+  signOrder,
+  verifyOrder,
+  type SignOrderOptions,
+  type OrderClaims,
+  type VerifyOrderResult,
+  type VerifyOrderFailure,
+} from './identity/order-token.js';
 export { openStore } from './store/index.js';
 export type * from './store/types.js';
 export { createLogger, type Log, type LogLevel } from './log.js';

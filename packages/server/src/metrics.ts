@@ -3,6 +3,8 @@
 export interface Metrics {
   request(route: string, method: string, status: number): void;
   events(accepted: number, duplicates: number): void;
+  /** Purchases received for an order another person had reported first (counted at ingest). */
+  orderConflicts(claims: number): void;
   error(kind: string): void;
   rateLimited(scope: string): void;
   render(): string;
@@ -22,6 +24,7 @@ export function createMetrics(): Metrics {
   const limited = new Map<string, number>();
   let ingested = 0;
   let duplicates = 0;
+  let orderConflicts = 0;
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   const family = (name: string, help: string, m: Map<string, number>) => [
     `# HELP ${name} ${help}`,
@@ -34,6 +37,9 @@ export function createMetrics(): Metrics {
       ingested += a;
       duplicates += d;
     },
+    orderConflicts(n) {
+      orderConflicts += n;
+    },
     error: (kind) => bump(errors, labels({ kind })),
     rateLimited: (scope) => bump(limited, labels({ scope })),
     render: () =>
@@ -45,6 +51,9 @@ export function createMetrics(): Metrics {
         '# HELP cairn_events_duplicate_total Events skipped by /v1/collect because their id was already stored.',
         '# TYPE cairn_events_duplicate_total counter',
         `cairn_events_duplicate_total ${duplicates}`,
+        '# HELP cairn_order_conflicts_total Purchases stored by /v1/collect for an order that another person (user, else device, as linked when it arrived) had reported first: the reports ignore them.',
+        '# TYPE cairn_order_conflicts_total counter',
+        `cairn_order_conflicts_total ${orderConflicts}`,
         ...family('cairn_errors_total', 'Requests that failed on the server side (5xx), by kind.', errors),
         ...family('cairn_rate_limited_total', 'Requests refused with 429, by limit.', limited),
       ].join('\n') + '\n',

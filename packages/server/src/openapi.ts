@@ -6,6 +6,8 @@ import {
   identifyBodySchema,
   identifyResponseSchema,
   optinBodySchema,
+  orderConfirmBodySchema,
+  orderConfirmResponseSchema,
   profileSchema,
   siteConfigSchema,
   touchSchema,
@@ -96,6 +98,8 @@ export function openApiDocument(): Json {
         IdentifyBody: schema(identifyBodySchema, 'input'),
         IdentifyResponse: schema(identifyResponseSchema),
         OptinBody: schema(optinBodySchema, 'input'),
+        OrderConfirmBody: schema(orderConfirmBodySchema, 'input'),
+        OrderConfirmResponse: schema(orderConfirmResponseSchema),
         SiteConfigInput: schema(siteConfigSchema, 'input'),
         SiteConfig: schema(siteConfigSchema, 'output'),
         Error: schema(errorSchema),
@@ -228,6 +232,25 @@ export function openApiDocument(): Json {
           },
         },
       },
+      '/v1/orders/confirm': {
+        post: {
+          summary:
+            "The shop's backend confirms an order: `token` is signed with the site's identity secret over `{ site, order, value, currency, exp, device? }` (signOrder).",
+          description:
+            'With `orders.confirmation: "required"` in the site config, the reports count only confirmed orders; a confirmed order always counts at the signed value and currency, for the device the token names (else the first to report it). ' +
+            'Idempotent: the same confirmation again answers `already`; another value, currency or device for a confirmed order is refused (409).',
+          parameters: [q('site', "Optional; must equal the body's site.", false)],
+          requestBody: { required: true, content: json('OrderConfirmBody') },
+          responses: {
+            '200': { description: 'Confirmed, or confirmed already.', content: json('OrderConfirmResponse') },
+            ...common,
+            '401': err(
+              '`invalid_order_token`: a forged, expired, wrong-site or malformed token; `unauthorized`: no identity secret for the site.',
+            ),
+            '409': err('`order_confirmed`: the order was confirmed with another value, currency or device.'),
+          },
+        },
+      },
       '/v1/users/{id}/export': {
         get: {
           summary: 'Everything held about a user (admin).',
@@ -244,6 +267,8 @@ export function openApiDocument(): Json {
         delete: {
           summary:
             'Erase a user: the user, the links and every event of the linked devices (admin). The devices carry on anonymous.',
+          description:
+            'Answers once the deleted rows are also out of the database files as far as the database allows: SQLite (secure_delete on) checkpoints and truncates its WAL; PostgreSQL VACUUMs the touched tables. A failure of that step is logged, never answered: the erasure stands.',
           security: admin,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, siteParam],
           responses: {

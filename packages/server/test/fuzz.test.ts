@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { signIdentity } from '../src/identity/identity-token.js';
+import { signOrder } from '../src/identity/order-token.js';
 import { makeStores, type TestDb } from './helpers/db.js';
 import {
   ADMIN_KEY,
@@ -136,6 +137,15 @@ describe.each(makeStores())('fuzzing every endpoint on $name', (db: TestDb) => {
           touch: touch(),
         }),
         auth: 'device',
+      },
+      confirmOrder: {
+        method: 'POST',
+        path: '/v1/orders/confirm',
+        // A new order each time; the backend's token is the only credential.
+        body: () => ({
+          site: SITE,
+          token: signOrder({ secret: SECRET, site: SITE, orderId: `F-${id()}`, value: 12.5, currency: 'EUR' }),
+        }),
       },
       putConfig: { method: 'PUT', path: '/v1/config', body: () => config(), auth: 'admin' },
       profile: { method: 'GET', path: '/v1/profile', query: { site: SITE, deviceId: '' }, auth: 'device' },

@@ -5,10 +5,12 @@ import {
   credit,
   experimentsReport,
   LOOKBACK_MS,
+  people,
   purchases,
   touchPoint,
   type TouchPoint,
 } from '../src/reports/index.js';
+import { orderIdOf } from '../src/store/order-id.js';
 import type { ReportDevice, ReportEvent, ReportRows } from '../src/store/types.js';
 
 const D = 86_400_000;
@@ -24,10 +26,16 @@ const e = (deviceId: string, type: string, at: number, props: Record<string, unk
 const t = (deviceId: string, at: number, channel: string, source: string) =>
   e(deviceId, 'touch', at, { touch: { channel, source } });
 const anon = (deviceId: string): ReportDevice => ({ deviceId, kind: null, userId: null, linkedAt: null });
+/** Rows as the store gives them; the events' order as given is the order the server received them. */
 const rows = (events: ReportEvent[], devices: ReportDevice[] = [], optins: ReportRows['optins'] = []): ReportRows => ({
   devices,
   events: [...events].sort((a, b) => a.at - b.at),
   optins,
+  orderClaims: events.flatMap((x, seq) => {
+    const orderId = x.type === 'purchase' ? orderIdOf(x.props.orderId) : null;
+    return orderId === null ? [] : [{ id: x.id, orderId, deviceId: x.deviceId, at: x.at, seq, props: x.props }];
+  }),
+  orderConfirmations: [],
 });
 const tp = (at: number, channel: string, source = channel.toLowerCase()): TouchPoint => ({ at, channel, source });
 
@@ -85,14 +93,17 @@ describe('credit', () => {
 
 describe('purchases', () => {
   it('keeps the first event of each order, and sanitises value and currency', () => {
-    const list = purchases([
-      e('a', 'purchase', 1, { orderId: 'o1', value: 10, currency: 'eur' }),
-      e('b', 'purchase', 2, { orderId: 'o1', value: 99, currency: 'EUR' }),
-      e('a', 'purchase', 3, { orderId: 7, value: -5, currency: 'euros' }),
-      e('a', 'purchase', 4, { value: 'ten' }),
-      e('a', 'purchase', 5, { value: 1 }),
-      e('a', 'add_to_cart', 6, { orderId: 'o2', value: 3 }),
-    ]);
+    const list = purchases(
+      rows([
+        e('a', 'purchase', 1, { orderId: 'o1', value: 10, currency: 'eur' }),
+        e('b', 'purchase', 2, { orderId: 'o1', value: 99, currency: 'EUR' }),
+        e('a', 'purchase', 3, { orderId: 7, value: -5, currency: 'euros' }),
+        e('a', 'purchase', 4, { value: 'ten' }),
+        e('a', 'purchase', 5, { value: 1 }),
+        e('a', 'add_to_cart', 6, { orderId: 'o2', value: 3 }),
+      ]),
+      people([]),
+    );
     expect(
       list.map((p) => [p.orderId.startsWith('event:') ? 'event' : p.orderId, p.deviceId, p.value, p.currency]),
     ).toEqual([

@@ -137,6 +137,8 @@ describe.each(makeStores())('reportRows on $name', (db: TestDb) => {
       devices: [],
       events: [],
       optins: [],
+      orderClaims: [],
+      orderConfirmations: [],
     });
   });
 });

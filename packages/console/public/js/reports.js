@@ -88,7 +88,25 @@ export function renderReports(data, { model, metric, names = new Map() }) {
   $('other-currencies').textContent = others.length
     ? `Revenue counts ${r.currency} orders only. Also: ${others.join(', ')}.`
     : '';
+  $('order-checks').textContent = orderChecks(r.orderChecks);
   experiments(data.experiments, names);
+}
+
+/** What the report left out of the orders, in words; empty when nothing was. */
+export function orderChecks(checks) {
+  if (!checks) return '';
+  const parts = [];
+  if (checks.confirmationRequired)
+    parts.push(
+      checks.unconfirmed
+        ? `Only orders confirmed by the shop count: ${count(checks.unconfirmed)} unconfirmed left out.`
+        : 'Only orders confirmed by the shop count.',
+    );
+  if (checks.conflictingClaims)
+    parts.push(
+      `${count(checks.conflictingClaims)} purchase report${checks.conflictingClaims === 1 ? '' : 's'} named an order someone else reported first: ignored.`,
+    );
+  return parts.join(' ');
 }
 
 /** The three models side by side for one metric, channels ordered by last-touch visitors. */

@@ -88,3 +88,31 @@ function isClaims(v: unknown): v is IdentityClaims {
     typeof o.site === 'string' && typeof o.user === 'string' && typeof o.exp === 'number' && Number.isFinite(o.exp)
   );
 }
+
+// The signing scheme on its own, for other signed tokens (identity/order-token.ts): the same
+// format, so a backend that signs logins signs them with the code it has.
+
+/** `base64url(JSON of claims).base64url(HMAC-SHA256(secret, that first part))`. */
+export function signClaims(claims: object, secret: string): string {
+  const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
+  return `${payload}.${mac(secret, payload).toString('base64url')}`;
+}
+
+export type OpenedClaims = { ok: true; claims: unknown } | { ok: false; reason: 'malformed' | 'signature' };
+
+/** A token's JSON payload once its signature checks out (compared in constant time). Never throws. */
+export function openClaims(token: unknown, secret: string): OpenedClaims {
+  if (!secret || typeof token !== 'string' || token.length > 2000) return { ok: false, reason: 'malformed' };
+  const parts = token.split('.');
+  const [payload, sig] = parts;
+  if (parts.length !== 2 || !payload || !sig || !B64URL.test(payload) || !B64URL.test(sig))
+    return { ok: false, reason: 'malformed' };
+  const given = Buffer.from(sig, 'base64url');
+  const expected = mac(secret, payload);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
+  try {
+    return { ok: true, claims: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) };
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+}

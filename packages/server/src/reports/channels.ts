@@ -9,7 +9,7 @@ import {
   type TouchPoint,
 } from './attribution.js';
 import { people } from './people.js';
-import { purchases, type Purchase } from './purchases.js';
+import { countedOrders, purchases, type Purchase } from './purchases.js';
 
 // The funnel by channel and by source, under one attribution model, for people active in [from, to).
 //
@@ -21,7 +21,8 @@ import { purchases, type Purchase } from './purchases.js';
 //   visitors        people with an event or opt-in in the range
 //   optins          of them, those who opted in during the range
 //   identified      of them, those linked to a user before the range ended (counted once across devices)
-//   purchasers      of them, those with at least one order in the range (orders deduplicated by orderId)
+//   purchasers      of them, those with at least one order in the range (orders deduplicated by orderId,
+//                   each for the person who reported it first: see purchases.ts)
 //   repeatPurchasers  those with two orders or more in the range
 // Touches are read from 30 days before the range start, so a journey that began just before it keeps its origin.
 
@@ -68,6 +69,17 @@ export interface ChannelReport {
   journeys: { touches: number; orders: number }[];
   /** Orders in other currencies: counted as orders and purchasers, not in revenue. */
   otherCurrencies: { currency: string; orders: number; revenue: number }[];
+  orderChecks: OrderChecks;
+}
+
+/** How far the range's orders were trusted. */
+export interface OrderChecks {
+  /** The site config's `orders.confirmation` is "required": only confirmed orders count. */
+  confirmationRequired: boolean;
+  /** Purchase events of the range's orders sent by someone other than the person the order counts for: ignored. */
+  conflictingClaims: number;
+  /** With confirmation required, the range's orders the shop's backend never confirmed: not counted. */
+  unconfirmed: number;
 }
 
 export interface ChannelOptions {
@@ -75,6 +87,8 @@ export interface ChannelOptions {
   to: number;
   model: Model;
   currency?: string;
+  /** Count only the orders the shop's backend confirmed (the site config's `orders.confirmation`). */
+  confirmationRequired?: boolean;
 }
 
 const empty = (): FunnelCounts => ({
@@ -171,9 +185,16 @@ export function channelReport(rows: ReportRows, o: ChannelOptions): ChannelRepor
     activity(s, x.at);
     if (inRange(x.at)) s.optedIn = true;
   }
-  // Deduplicated over the whole window: an order first sent before the range is not counted again in it.
-  const orders = purchases(rows.events).filter((p) => inRange(p.at));
-  for (const p of orders) of(p.deviceId).orders.push(p);
+  // Deduplicated over every claim of the order: one first sent before the range is not counted again in it.
+  const confirmationRequired = o.confirmationRequired ?? false;
+  const inRangeOrders = purchases(rows, who).filter((p) => inRange(p.at));
+  const orders = countedOrders(inRangeOrders, confirmationRequired);
+  for (const p of orders) {
+    const s = of(p.deviceId);
+    s.orders.push(p);
+    // A confirmed order may be the person's only sign in the range.
+    activity(s, p.at);
+  }
   const currency = o.currency ?? mainCurrency(orders);
 
   const totals = empty();
@@ -240,5 +261,10 @@ export function channelReport(rows: ReportRows, o: ChannelOptions): ChannelRepor
     otherCurrencies: [...others]
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))
       .map(([c, x]) => ({ currency: c, orders: x.orders, revenue: round(x.revenue, 2) })),
+    orderChecks: {
+      confirmationRequired,
+      conflictingClaims: inRangeOrders.reduce((n, p) => n + p.conflictingClaims, 0),
+      unconfirmed: inRangeOrders.length - orders.length,
+    },
   };
 }

@@ -1,7 +1,7 @@
 import type { DeviceKind } from '@cairn/schema';
 import type { ReportRows } from '../store/types.js';
 import { people } from './people.js';
-import { purchases } from './purchases.js';
+import { countedOrders, purchases } from './purchases.js';
 
 // Variant and prompt results for [from, to).
 // Variants: a visitor of a variant is a person (a user across devices, or a device) it was applied to
@@ -52,7 +52,10 @@ export interface ExperimentsReport {
 const ratio = (a: number, b: number): Rate => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null);
 const idOf = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 64) : null);
 
-export function experimentsReport(rows: ReportRows, o: { from: number; to: number }): ExperimentsReport {
+export function experimentsReport(
+  rows: ReportRows,
+  o: { from: number; to: number; confirmationRequired?: boolean },
+): ExperimentsReport {
   const { from, to } = o;
   const inRange = (at: number) => at >= from && at < to;
   const who = people(rows.devices);
@@ -73,7 +76,8 @@ export function experimentsReport(rows: ReportRows, o: { from: number; to: numbe
     seen(k, x.at);
     push(optinsAt, k, x.at);
   }
-  for (const p of purchases(rows.events)) if (inRange(p.at)) push(ordersAt, who.of(p.deviceId).key, p.at);
+  for (const p of countedOrders(purchases(rows, who), o.confirmationRequired ?? false))
+    if (inRange(p.at)) push(ordersAt, who.of(p.deviceId).key, p.at);
 
   // First exposure of each person to each variant.
   const exposures = new Map<string, Map<string, number>>();

@@ -17,6 +17,7 @@ export {
   type ChannelRow,
   type FunnelCounts,
   type FunnelRow,
+  type OrderChecks,
   type SourceRow,
 } from './channels.js';
 export {
@@ -27,4 +28,4 @@ export {
   type VariantRow,
 } from './experiments.js';
 export { people, type People, type Person } from './people.js';
-export { NO_CURRENCY, purchases, type Purchase } from './purchases.js';
+export { countedOrders, NO_CURRENCY, purchases, type Purchase } from './purchases.js';

@@ -43,6 +43,7 @@ export function collectRoutes(ctx: AppCtx): Hono<Env> {
     );
     const r = await ctx.store.ingest(body.site, body.deviceId, body.events, tokenHash!, kind);
     ctx.metrics.events(r.accepted, r.duplicates);
+    if (r.orderConflicts) ctx.metrics.orderConflicts(r.orderConflicts);
     const res: CollectResponse = { accepted: r.accepted, duplicates: r.duplicates };
     if (made) res.deviceToken = made;
     return c.json(res, 202, { 'Cache-Control': 'no-store' });

@@ -56,6 +56,11 @@ function range(q: { from?: number | undefined; to?: number | undefined }, now: n
   return { from, to };
 }
 
+/** Whether the site's stored config counts only confirmed orders (read fresh: a report is an admin's read). */
+async function confirmationRequired(store: Store, site: string): Promise<boolean> {
+  return (await store.getConfig(site))?.config.orders?.confirmation === 'required';
+}
+
 export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   const app = new Hono<Env>();
   const now = deps.now ?? Date.now;
@@ -67,7 +72,13 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
     const { from, to } = range(q, now());
     // The 30 days before the range too: the touches that started journeys ending in it.
     const rows = await deps.store.reportRows(q.site, from - LOOKBACK_MS, to);
-    const report = channelReport(rows, { from, to, model: q.model, ...(q.currency ? { currency: q.currency } : {}) });
+    const report = channelReport(rows, {
+      from,
+      to,
+      model: q.model,
+      confirmationRequired: await confirmationRequired(deps.store, q.site),
+      ...(q.currency ? { currency: q.currency } : {}),
+    });
     return c.json({ site: q.site, ...report }, 200, NO_STORE);
   });
 
@@ -75,7 +86,12 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
     const q = parseQuery(c, reportQuery);
     const { from, to } = range(q, now());
     const rows = await deps.store.reportRows(q.site, from, to);
-    return c.json({ site: q.site, ...experimentsReport(rows, { from, to }) }, 200, NO_STORE);
+    const confirmation = await confirmationRequired(deps.store, q.site);
+    return c.json(
+      { site: q.site, ...experimentsReport(rows, { from, to, confirmationRequired: confirmation }) },
+      200,
+      NO_STORE,
+    );
   });
 
   return app;
@@ -110,7 +126,9 @@ export function reportsOpenApiPaths(): Record<string, unknown> {
     '/v1/reports/channels': {
       get: {
         summary:
-          'The funnel by channel and by source under one attribution model (admin): visitors, opt-ins, identified users, purchasers, repeat purchasers, orders (deduplicated by orderId), revenue, step rates, revenue per 1,000 visitors, and touches per purchasing journey. A visitor is a person: a user across their devices, or an anonymous device.',
+          'The funnel by channel and by source under one attribution model (admin): visitors, opt-ins, identified users, purchasers, repeat purchasers, orders (deduplicated by orderId), revenue, step rates, revenue per 1,000 visitors, and touches per purchasing journey. A visitor is a person: a user across their devices, or an anonymous device. ' +
+          'An order counts for the person who reported it first in the order the server received the reports (never by the time the client gave); claims by anyone else are ignored and counted in `orderChecks.conflictingClaims`. ' +
+          'When the site config sets `orders.confirmation: "required"`, only orders confirmed by POST /v1/orders/confirm count, with the confirmed value (`orderChecks.unconfirmed` counts the others).',
         security: [{ adminKey: [] }],
         parameters: [
           ...range,

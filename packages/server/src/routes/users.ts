@@ -33,6 +33,17 @@ export function userRoutes(ctx: AppCtx): Hono<Env> {
     const id = parse(userId, c.req.param('id'), 'id');
     if (!(await ctx.store.deleteUser(site, id)))
       throw new HttpError(404, 'unknown_user', 'no such user for this site', 'id');
+    // The rows are gone (committed); now their bytes, as far as the database can. Whatever happens
+    // here, the erasure stands: a failure is logged, and the next checkpoint or (auto)vacuum retries.
+    try {
+      const r = await ctx.store.reclaimErased();
+      if (!r.complete) ctx.log.warn({ event: 'erasure_reclaim_incomplete', site, detail: r.detail }, r.detail);
+    } catch (e) {
+      ctx.log.warn(
+        { event: 'erasure_reclaim_failed', site, err: e instanceof Error ? e.message : String(e) },
+        'reclaiming the erased rows failed',
+      );
+    }
     return c.json({ deleted: true }, 200, { 'Cache-Control': 'no-store' });
   });
   return app;

@@ -13,22 +13,31 @@ import {
   eventCols,
   itemFromRow,
   pageFromRow,
+  claimerDevices,
+  orderConfirmationFromRow,
   reportRowsFromRows,
+  sameClaimer,
+  sameConfirmation,
   touchFromRow,
   uniqueById,
   userExportFromRows,
   type ConfigRow,
   type DeviceRow,
   type EventRow,
+  type FirstClaimRow,
   type LinkRow,
   type OptinRow,
+  type OrderConfirmationRow,
   type ReportRowsRead,
 } from './rows.js';
 import {
   REPORT_BODY_TYPES,
+  type ConfirmOrderResult,
   type DeviceRecord,
   type IngestResult,
   type LinkResult,
+  type OrderConfirmation,
+  type ReclaimResult,
   type ReportRows,
   type Store,
   type StoredConfig,
@@ -130,24 +139,48 @@ class PgStore implements Store {
   ): Promise<IngestResult> {
     // Serialised before the transaction: an event that cannot be stored fails the batch before any write.
     const rows = uniqueById(events.map(eventCols));
+    const orderIds = [...new Set(rows.flatMap((r) => (r.orderId === null ? [] : [r.orderId])))].sort();
     return this.sql.begin(async (tx): Promise<IngestResult> => {
+      // Claims of one order wait for each other (locks taken in order-id order, before any row lock):
+      // the first to number its rows (received_seq) commits first, and the next one sees it.
+      for (const orderId of orderIds) await lockOrder(tx, site, orderId);
       const newDevice = await upsertDevice(tx, site, deviceId, tokenHash, kind);
       // One statement for the batch. Rows go in id order (uniqueById) so overlapping concurrent batches
       // take their row locks in the same order; ON CONFLICT DO NOTHING waits for the other transaction
       // and then counts its rows as duplicates.
       const inserted = rows.length
         ? await tx`
-          INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body)
-          SELECT ${site}, u.id, ${deviceId}, u.type, u.at, u.product, u.category, u.channel, u.device, u.body::jsonb
+          INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body, order_id)
+          SELECT ${site}, u.id, ${deviceId}, u.type, u.at, u.product, u.category, u.channel, u.device, u.body::jsonb, u.order_id
           FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.at)}::bigint[],
                       ${rows.map((r) => r.product)}::text[], ${rows.map((r) => r.category)}::text[],
-                      ${rows.map((r) => r.channel)}::text[], ${rows.map((r) => r.device)}::text[], ${rows.map((r) => r.body)}::text[])
-               WITH ORDINALITY AS u(id, type, at, product, category, channel, device, body, n)
+                      ${rows.map((r) => r.channel)}::text[], ${rows.map((r) => r.device)}::text[], ${rows.map((r) => r.body)}::text[],
+                      ${rows.map((r) => r.orderId)}::text[])
+               WITH ORDINALITY AS u(id, type, at, product, category, channel, device, body, order_id, n)
           ORDER BY u.n
           ON CONFLICT (site, id) DO NOTHING
-          RETURNING 1`
+          RETURNING order_id`
         : [];
-      return { accepted: inserted.length, duplicates: events.length - inserted.length, newDevice };
+      const claims = new Map<string, number>();
+      for (const r of inserted) if (r.order_id !== null) claims.set(r.order_id, (claims.get(r.order_id) ?? 0) + 1);
+      let orderConflicts = 0;
+      if (claims.size) {
+        const [me] = await tx<{ user_id: string | null }[]>`
+          SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId}`;
+        for (const [orderId, n] of claims) {
+          const [first] = await tx<FirstClaimRow[]>`
+            SELECT e.device_id, d.user_id FROM events e
+            LEFT JOIN devices d ON d.site = e.site AND d.device_id = e.device_id
+            WHERE e.site = ${site} AND e.order_id = ${orderId} ORDER BY e.received_seq LIMIT 1`;
+          if (first && !sameClaimer(first, deviceId, me?.user_id ?? null)) orderConflicts += n;
+        }
+      }
+      return {
+        accepted: inserted.length,
+        duplicates: events.length - inserted.length,
+        newDevice,
+        ...(orderConflicts ? { orderConflicts } : {}),
+      };
     });
   }
 
@@ -323,24 +356,56 @@ class PgStore implements Store {
       return counts.some((r) => r.count > 0);
     });
   }
+  async reclaimErased(): Promise<ReclaimResult> {
+    // VACUUM cannot run in a transaction: one statement of its own, after the erasure committed. It
+    // makes the deleted rows' space reusable (it does not overwrite it), unless an older transaction
+    // still sees them. INDEX_CLEANUP: their index entries (products, categories, user ids) go too,
+    // even when so few pages changed that VACUUM would otherwise leave the indexes alone.
+    await this.sql.unsafe('VACUUM (INDEX_CLEANUP TRUE) events, optins, links, users, devices');
+    return { complete: true, detail: 'VACUUM of events, optins, links, users and devices' };
+  }
+
+  async confirmOrder(site: string, c: OrderConfirmation): Promise<ConfirmOrderResult> {
+    const inserted = await this.sql`
+      INSERT INTO order_confirmations (site, order_id, value, currency, device_id, confirmed_at)
+      VALUES (${site}, ${c.orderId}, ${c.value}, ${c.currency}, ${c.deviceId}, ${c.confirmedAt})
+      ON CONFLICT (site, order_id) DO NOTHING RETURNING 1`;
+    if (inserted.length) return 'confirmed';
+    const [cur] = await this.sql<OrderConfirmationRow[]>`
+      SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations
+      WHERE site = ${site} AND order_id = ${c.orderId}`;
+    return cur && sameConfirmation(orderConfirmationFromRow(cur), c) ? 'already' : 'conflict';
+  }
+
   async reportRows(site: string, from: number, to: number): Promise<ReportRows> {
     // REPEATABLE READ: the devices match the events and opt-ins exactly.
     return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<ReportRows> => {
-      const [events, optins, devices] = await Promise.all([
+      // The orders claimed or confirmed in the range: all their claims are read, whatever their time.
+      const orderIds = () => tx`
+        SELECT order_id FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to} AND order_id IS NOT NULL
+        UNION SELECT order_id FROM order_confirmations WHERE site = ${site} AND confirmed_at >= ${from} AND confirmed_at < ${to}`;
+      const [events, optins, orderClaims, orderConfirmations] = await Promise.all([
         tx<ReportRowsRead['events']>`
           SELECT id, device_id, type, at, device, CASE WHEN type = ANY(${[...REPORT_BODY_TYPES]}::text[]) THEN body END AS body
           FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to} ORDER BY at, id`,
         tx<ReportRowsRead['optins']>`
           SELECT id, device_id, at, prompt_id FROM optins WHERE site = ${site} AND at >= ${from} AND at < ${to} ORDER BY at, id`,
-        tx<ReportRowsRead['devices']>`
+        tx<ReportRowsRead['orderClaims']>`
+          SELECT id, order_id, device_id, at, received_seq, body FROM events
+          WHERE site = ${site} AND order_id IS NOT NULL AND order_id IN (${orderIds()}) ORDER BY received_seq`,
+        tx<ReportRowsRead['orderConfirmations']>`
+          SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations
+          WHERE site = ${site} AND order_id IN (${orderIds()}) ORDER BY order_id`,
+      ]);
+      const devices = await tx<ReportRowsRead['devices']>`
           SELECT d.device_id, d.kind, d.user_id,
             (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
           FROM devices d WHERE d.site = ${site} AND d.device_id IN (
             SELECT device_id FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to}
-            UNION SELECT device_id FROM optins WHERE site = ${site} AND at >= ${from} AND at < ${to})
-          ORDER BY d.device_id`,
-      ]);
-      return reportRowsFromRows({ events, optins, devices });
+            UNION SELECT device_id FROM optins WHERE site = ${site} AND at >= ${from} AND at < ${to}
+            UNION SELECT unnest(${claimerDevices(orderClaims, orderConfirmations)}::text[]))
+          ORDER BY d.device_id`;
+      return reportRowsFromRows({ events, optins, devices, orderClaims, orderConfirmations });
     });
   }
 }
@@ -351,6 +416,11 @@ class PgStore implements Store {
  */
 async function lockUser(tx: Tx, site: string, userId: string): Promise<void> {
   await tx`SELECT pg_advisory_xact_lock(hashtextextended(${site + '\n' + userId}, 0))`;
+}
+
+/** Serialises the claims of one order (ingest), until commit; a hash collision only serialises more. */
+async function lockOrder(tx: Tx, site: string, orderId: string): Promise<void> {
+  await tx`SELECT pg_advisory_xact_lock(hashtextextended(${'order\n' + site + '\n' + orderId}, 0))`;
 }
 
 /** Inserts the device if missing (true), else refreshes its kind. Runs inside the caller's transaction. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { CairnEvent, DeviceKind, OptinBody, SiteConfig } from '@cairn/schema';
+import { orderIdOf } from './order-id.js';
 import type { ItemRow, PageRow, TouchRow } from './profile.js';
-import type { DeviceRecord, ReportRows, StoredConfig, UserExport } from './types.js';
+import type { DeviceRecord, OrderConfirmation, ReportRows, StoredConfig, UserExport } from './types.js';
 
 // Row shaping shared by both stores, so they write and read the same way: each store keeps only its SQL.
 
@@ -31,6 +32,8 @@ export interface EventCols {
   channel: string | null;
   /** The form factor the event says it was seen on, if any. */
   device: DeviceKind | null;
+  /** Only on purchases: the order it claims (orderIdOf), so every claim of an order is found by index. */
+  orderId: string | null;
   body: string;
 }
 
@@ -45,6 +48,7 @@ export function eventCols(e: CairnEvent): EventCols {
     category: page && typeof rest.category === 'string' ? rest.category : null,
     channel: type === 'touch' && rest.touch && typeof rest.touch.channel === 'string' ? rest.touch.channel : null,
     device: asKind(rest.device),
+    orderId: type === 'purchase' ? orderIdOf(rest.orderId) : null,
     // Throws on what JSON cannot hold (BigInt, cycles): callers do this inside the transaction or before it.
     body: JSON.stringify(rest),
   };
@@ -187,6 +191,53 @@ export interface ReportRowsRead {
   events: { id: string; device_id: string; type: string; at: number; device: string | null; body: unknown }[];
   optins: { id: string; device_id: string; at: number; prompt_id: string | null }[];
   devices: { device_id: string; kind: string | null; user_id: string | null; linked_at: number | null }[];
+  orderClaims: { id: string; order_id: string; device_id: string; at: number; received_seq: number; body: unknown }[];
+  orderConfirmations: OrderConfirmationRow[];
+}
+
+/** An `order_confirmations` row as both databases return it. */
+export interface OrderConfirmationRow {
+  order_id: string;
+  value: number;
+  currency: string;
+  device_id: string | null;
+  confirmed_at: number;
+}
+
+export function orderConfirmationFromRow(r: OrderConfirmationRow): OrderConfirmation {
+  return {
+    orderId: r.order_id,
+    value: r.value,
+    currency: r.currency,
+    deviceId: r.device_id,
+    confirmedAt: r.confirmed_at,
+  };
+}
+
+/** The first claim of an order, and the user its device is linked to. */
+export interface FirstClaimRow {
+  device_id: string;
+  user_id: string | null;
+}
+
+/** Whether a claim by `deviceId` (linked to `userId`) comes from the person who made the first claim. */
+export function sameClaimer(first: FirstClaimRow, deviceId: string, userId: string | null): boolean {
+  return first.device_id === deviceId || (userId !== null && first.user_id === userId);
+}
+
+/** The devices behind an order's claims and confirmations, for the reports' device list. */
+export function claimerDevices(
+  claims: readonly { device_id: string }[],
+  confirmations: readonly { device_id: string | null }[],
+): string[] {
+  const ids = new Set(claims.map((c) => c.device_id));
+  for (const c of confirmations) if (c.device_id !== null) ids.add(c.device_id);
+  return [...ids];
+}
+
+/** Whether a stored confirmation says the same as a new one (a retry), whenever it was made. */
+export function sameConfirmation(a: OrderConfirmation, b: OrderConfirmation): boolean {
+  return a.orderId === b.orderId && a.value === b.value && a.currency === b.currency && a.deviceId === b.deviceId;
 }
 
 export function reportRowsFromRows(rows: ReportRowsRead): ReportRows {
@@ -206,6 +257,15 @@ export function reportRowsFromRows(rows: ReportRowsRead): ReportRows {
       props: (jsonColumn(e.body) as Record<string, unknown> | null) ?? {},
     })),
     optins: rows.optins.map((o) => ({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id })),
+    orderClaims: rows.orderClaims.map((c) => ({
+      id: c.id,
+      orderId: c.order_id,
+      deviceId: c.device_id,
+      at: c.at,
+      seq: c.received_seq,
+      props: (jsonColumn(c.body) as Record<string, unknown> | null) ?? {},
+    })),
+    orderConfirmations: rows.orderConfirmations.map(orderConfirmationFromRow),
   };
 }
 

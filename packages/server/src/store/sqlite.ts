@@ -15,22 +15,31 @@ import {
   eventCols,
   itemFromRow,
   pageFromRow,
+  claimerDevices,
+  orderConfirmationFromRow,
   reportRowsFromRows,
+  sameClaimer,
+  sameConfirmation,
   touchFromRow,
   uniqueById,
   userExportFromRows,
   type ConfigRow,
   type DeviceRow,
   type EventRow,
+  type FirstClaimRow,
   type LinkRow,
   type OptinRow,
+  type OrderConfirmationRow,
   type ReportRowsRead,
 } from './rows.js';
 import {
   REPORT_BODY_TYPES,
+  type ConfirmOrderResult,
   type DeviceRecord,
   type IngestResult,
   type LinkResult,
+  type OrderConfirmation,
+  type ReclaimResult,
   type ReportRows,
   type Store,
   type StoredConfig,
@@ -52,6 +61,9 @@ export function openSqlite(path: string): Store {
     // would cover that too at the cost of an fsync per batch.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // Deleted rows are overwritten with zeros rather than left in free space: an erasure has to
+    // leave no copy of the user's data in the file (reclaimErased then empties the WAL).
+    db.pragma('secure_delete = ON');
     // A read-only file or directory shows up here rather than at the first write.
     db.exec('BEGIN IMMEDIATE; ROLLBACK');
   } catch (e) {
@@ -111,8 +123,13 @@ class SqliteStore implements Store {
         const newDevice = this.upsertDevice(site, deviceId, tokenHash, kind);
         let accepted = 0;
         // Serialising inside the transaction: an event that cannot be stored rolls the whole batch back.
-        for (const e of uniqueById(events.map(eventCols))) {
-          accepted += q.insEvent.run(
+        const rows = uniqueById(events.map(eventCols));
+        // The batch's receive sequence numbers, reserved at once; the write lock (IMMEDIATE) keeps
+        // them in commit order. A duplicate leaves a gap: the order matters, not the count.
+        let seq = rows.length ? (q.reserveSeq.get(rows.length) as { value: number }).value - rows.length : 0;
+        const claims = new Map<string, number>();
+        for (const e of rows) {
+          const stored = q.insEvent.run(
             site,
             e.id,
             deviceId,
@@ -123,9 +140,26 @@ class SqliteStore implements Store {
             e.channel,
             e.device,
             e.body,
+            ++seq,
+            e.orderId,
           ).changes;
+          accepted += stored;
+          if (stored && e.orderId !== null) claims.set(e.orderId, (claims.get(e.orderId) ?? 0) + 1);
         }
-        return { accepted, duplicates: events.length - accepted, newDevice };
+        let orderConflicts = 0;
+        if (claims.size) {
+          const me = (q.device.get(site, deviceId) as DeviceRow).user_id;
+          for (const [orderId, n] of claims) {
+            const first = q.firstClaim.get(site, orderId) as FirstClaimRow;
+            if (!sameClaimer(first, deviceId, me)) orderConflicts += n;
+          }
+        }
+        return {
+          accepted,
+          duplicates: events.length - accepted,
+          newDevice,
+          ...(orderConflicts ? { orderConflicts } : {}),
+        };
       })
       .immediate();
   }
@@ -260,9 +294,37 @@ class SqliteStore implements Store {
       .immediate();
   }
 
+  async reclaimErased(): Promise<ReclaimResult> {
+    // secure_delete zeroed the deleted rows in the pages the erasure wrote to the WAL; the older
+    // frames there still hold them until the WAL is checkpointed into the main file and emptied.
+    const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    if (r?.busy !== 0 || r.log !== 0)
+      return {
+        complete: false,
+        detail: `the WAL could not be emptied (a reader held it: busy=${r?.busy}, ${r?.log} frames left); the next checkpoint will`,
+      };
+    return { complete: true, detail: 'WAL checkpointed and truncated' };
+  }
+
+  async confirmOrder(site: string, c: OrderConfirmation): Promise<ConfirmOrderResult> {
+    const q = this.q();
+    return this.db
+      .transaction((): ConfirmOrderResult => {
+        const stored = q.insConfirmation.run(site, c.orderId, c.value, c.currency, c.deviceId, c.confirmedAt).changes;
+        if (stored) return 'confirmed';
+        const cur = orderConfirmationFromRow(q.confirmation.get(site, c.orderId) as OrderConfirmationRow);
+        return sameConfirmation(cur, c) ? 'already' : 'conflict';
+      })
+      .immediate();
+  }
+
   async reportRows(site: string, from: number, to: number): Promise<ReportRows> {
     const db = this.db;
     const bodyTypes = REPORT_BODY_TYPES.map(() => '?').join(', ');
+    // The orders claimed or confirmed in the range: all their claims are read, whatever their time.
+    const orderIds = `SELECT order_id FROM events WHERE site = ? AND at >= ? AND at < ? AND order_id IS NOT NULL
+      UNION SELECT order_id FROM order_confirmations WHERE site = ? AND confirmed_at >= ? AND confirmed_at < ?`;
+    const orderArgs = [site, from, to, site, from, to];
     // One read transaction: the devices match the events and opt-ins exactly.
     return db.transaction((): ReportRows => {
       const events = db
@@ -276,17 +338,31 @@ class SqliteStore implements Store {
           'SELECT id, device_id, at, prompt_id FROM optins WHERE site = ? AND at >= ? AND at < ? ORDER BY at, id',
         )
         .all(site, from, to) as ReportRowsRead['optins'];
+      const orderClaims = db
+        .prepare(
+          `SELECT id, order_id, device_id, at, received_seq, body FROM events
+           WHERE site = ? AND order_id IS NOT NULL AND order_id IN (${orderIds}) ORDER BY received_seq`,
+        )
+        .all(site, ...orderArgs) as ReportRowsRead['orderClaims'];
+      const orderConfirmations = db
+        .prepare(
+          `SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations
+           WHERE site = ? AND order_id IN (${orderIds}) ORDER BY order_id`,
+        )
+        .all(site, ...orderArgs) as ReportRowsRead['orderConfirmations'];
+      const claimers = JSON.stringify(claimerDevices(orderClaims, orderConfirmations));
       const devices = db
         .prepare(
           `SELECT d.device_id, d.kind, d.user_id,
              (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
            FROM devices d WHERE d.site = ? AND d.device_id IN (
              SELECT device_id FROM events WHERE site = ? AND at >= ? AND at < ?
-             UNION SELECT device_id FROM optins WHERE site = ? AND at >= ? AND at < ?)
+             UNION SELECT device_id FROM optins WHERE site = ? AND at >= ? AND at < ?
+             UNION SELECT value FROM json_each(?))
            ORDER BY d.device_id`,
         )
-        .all(site, site, from, to, site, from, to) as ReportRowsRead['devices'];
-      return reportRowsFromRows({ events, optins, devices });
+        .all(site, site, from, to, site, from, to, claimers) as ReportRowsRead['devices'];
+      return reportRowsFromRows({ events, optins, devices, orderClaims, orderConfirmations });
     })();
   }
 
@@ -326,8 +402,21 @@ function prepare(db: Database.Database) {
     insUser: db.prepare('INSERT INTO users (site, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     audit: db.prepare('INSERT INTO links (site, device_id, user_id, at, action) VALUES (?, ?, ?, ?, ?)'),
     insEvent: db.prepare(
-      `INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO NOTHING`,
+      `INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body, received_seq, order_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO NOTHING`,
+    ),
+    reserveSeq: db.prepare("UPDATE sequences SET value = value + ? WHERE name = 'events_received' RETURNING value"),
+    // The first claim of an order in receive order, with the user its device is linked to now.
+    firstClaim: db.prepare(
+      `SELECT e.device_id, d.user_id FROM events e LEFT JOIN devices d ON d.site = e.site AND d.device_id = e.device_id
+       WHERE e.site = ? AND e.order_id = ? ORDER BY e.received_seq LIMIT 1`,
+    ),
+    insConfirmation: db.prepare(
+      `INSERT INTO order_confirmations (site, order_id, value, currency, device_id, confirmed_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, order_id) DO NOTHING`,
+    ),
+    confirmation: db.prepare(
+      'SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations WHERE site = ? AND order_id = ?',
     ),
     // The device itself, plus every device linked to the same user.
     profileDevices: db.prepare(

@@ -8,6 +8,11 @@ export interface IngestResult {
   duplicates: number;
   /** True when this call created the device (its first collect): the caller hands out the token. */
   newDevice: boolean;
+  /**
+   * Purchases stored by this call for an order another person (user, else device, as linked at that
+   * moment) reported first: the reports ignore them. Absent when there were none.
+   */
+  orderConflicts?: number;
 }
 
 export type LinkResult =
@@ -81,13 +86,55 @@ export interface ReportOptin {
   promptId: string | null;
 }
 
+/** A purchase event that names an order: a client's claim that the order is theirs. */
+export interface ReportOrderClaim {
+  /** The event's id. */
+  id: string;
+  /** Normalised (store/order-id.ts). */
+  orderId: string;
+  deviceId: string;
+  /** The client's time for it: places the order in time, never decides between claims. */
+  at: number;
+  /** The server's receive order: the first claim of an order is the one with the lowest. */
+  seq: number;
+  props: Record<string, unknown>;
+}
+
+/** An order the site's backend confirmed with a signed token (POST /v1/orders/confirm). */
+export interface OrderConfirmation {
+  orderId: string;
+  /** The backend's value and currency: they replace the client's. */
+  value: number;
+  currency: string;
+  /** The device the backend says placed the order (its `cairn_id` cookie), when the token names one. */
+  deviceId: string | null;
+  /** When the server first received it (epoch ms). */
+  confirmedAt: number;
+}
+
+/** 'confirmed': stored; 'already': the same confirmation was stored before; 'conflict': a different one was. */
+export type ConfirmOrderResult = 'confirmed' | 'already' | 'conflict';
+
+/** What reclaimErased() managed to do; `detail` says what is left when it is not complete. */
+export interface ReclaimResult {
+  complete: boolean;
+  detail: string;
+}
+
 /** What the reports are computed from, read from one snapshot. */
 export interface ReportRows {
-  /** Every device with an event or opt-in in the range. */
+  /** Every device with an event or opt-in in the range, or with a claim or confirmation below. */
   devices: ReportDevice[];
   /** Ordered by time, then id. */
   events: ReportEvent[];
   optins: ReportOptin[];
+  /**
+   * Every claim, whatever its time, of the orders claimed in the range or confirmed in it, in
+   * receive order: the first claim of an order may be outside the range.
+   */
+  orderClaims: ReportOrderClaim[];
+  /** The confirmations of those orders. */
+  orderConfirmations: OrderConfirmation[];
 }
 
 export interface Store {
@@ -134,6 +181,15 @@ export interface Store {
   exportUser(site: string, userId: string): Promise<UserExport | null>;
   /** Removes the user, their links and every event of their linked devices; the devices stay, anonymous. */
   deleteUser(site: string, userId: string): Promise<boolean>;
+  /**
+   * After an erasure, gets the deleted rows out of the database files as far as the database can:
+   * SQLite (secure_delete on) checkpoints its WAL into the main file and truncates it; PostgreSQL
+   * VACUUMs the tables an erasure touches, outside any transaction. Rejects on a database error.
+   */
+  reclaimErased(): Promise<ReclaimResult>;
+
+  /** Records a backend's confirmation of an order, idempotently: the first one stays. */
+  confirmOrder(site: string, confirmation: OrderConfirmation): Promise<ConfirmOrderResult>;
 
   /** The events and opt-ins with `from <= at < to`, and the devices they came from (for the reports). */
   reportRows(site: string, from: number, to: number): Promise<ReportRows>;
