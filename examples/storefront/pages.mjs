@@ -274,6 +274,7 @@ export function checkoutPage(ctx, cart, done = false) {
       : html`
       <h1>Checkout</h1>
       <form method="post" action="/checkout" class="stack" data-checkout data-total="${total}" data-order-id="${orderId}" data-items="${cart.map((l) => `${l.sku}:${l.qty}`).join(',')}">
+        <input type="hidden" name="orderId" value="${orderId}">
         <label>Name <input name="name" autocomplete="name" required></label>
         <label>Email <input name="email" type="email" autocomplete="email" required></label>
         <label>Address <textarea name="address" rows="3" autocomplete="street-address" required></textarea></label>

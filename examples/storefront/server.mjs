@@ -130,7 +130,7 @@ export async function startStorefront({
   siteConfig,
 }) {
   if (!identitySecret) throw new Error('startStorefront: identitySecret is required (it signs the login token)');
-  const { signIdentity } = await import('@cairn/server');
+  const { signIdentity, signOrder } = await import('@cairn/server');
   const config = siteConfig ?? JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8'));
   const serverOrigin = new URL(serverUrl).origin;
   const bundlePath = sdkBundlePath();
@@ -144,6 +144,36 @@ export async function startStorefront({
       if (!err.status) console.error('[storefront]', err);
     });
   });
+
+  /**
+   * Confirms the order to the sync server as a shop's backend does: the total from the cart this
+   * server holds (not the page's), signed with the identity secret, for the device whose `cairn_id`
+   * cookie came with the checkout. A site config with `orders.confirmation: "required"` counts only
+   * such orders. A failure never stops the checkout: the order is placed all the same.
+   */
+  async function confirmOrder(orderId, cart, deviceId) {
+    if (typeof orderId !== 'string' || !/^D-[0-9a-f]{8}$/.test(orderId) || cart.length === 0) return;
+    const value = cart.reduce((s, l) => s + productBySku(l.sku).price * l.qty, 0);
+    const token = signOrder({
+      secret: identitySecret,
+      site,
+      orderId,
+      value,
+      currency: 'EUR',
+      ...(typeof deviceId === 'string' && /^[\w-]{8,64}$/.test(deviceId) ? { deviceId } : {}),
+    });
+    try {
+      const r = await fetch(`${serverUrl}/v1/orders/confirm`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ site, token }),
+        signal: AbortSignal.timeout(3000),
+      });
+      if (!r.ok) console.error('[storefront] order confirmation refused:', r.status, await r.text());
+    } catch (err) {
+      console.error('[storefront] order confirmation failed:', err.message);
+    }
+  }
 
   async function handle(req, res) {
     const url = new URL(req.url ?? '/', 'http://shop.local');
@@ -225,7 +255,8 @@ export async function startStorefront({
       return redirect('/cart', { 'set-cookie': cookie('cart', writeCart(cart), { maxAge: 7 * 86400 }) });
     }
     if (req.method === 'POST' && path === '/checkout') {
-      await readBody(req);
+      const form = await readBody(req);
+      await confirmOrder(form.get('orderId'), cart, cookies.cairn_id);
       return page(200, checkoutPage({ ...ctx, cartCount: 0 }, [], true), {
         'set-cookie': cookie('cart', '', { maxAge: 0 }),
       });
