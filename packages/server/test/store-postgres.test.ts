@@ -56,6 +56,7 @@ describe('opening a postgres store', () => {
         'events',
         'links',
         'optins',
+        'order_confirmations',
         'schema_migrations',
         'users',
       ]);
