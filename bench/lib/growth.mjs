@@ -3,7 +3,7 @@
 // HTTP (GET /v1/profile with one device's token) and the store's size is taken.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { collectBodyJson, eventId, historyEvent } from './events.mjs';
 import { PG_URL, analyzeSchema, dropSchema, pgClient, schemaBytes, schemaName } from './pg.mjs';
 import { loadServer } from './cairn.mjs';
@@ -86,19 +86,20 @@ async function growOne(label, options, sizeOf, settle = async () => {}) {
     const run = randomBytes(4).toString('hex');
     const devices = [];
     let n = 0;
-    // Each device starts with one HTTP collect (that is how it gets its token), then all five are linked.
+    // Each device starts with one HTTP collect (with its own token, which the server adopts), then all five are linked.
     for (const [i, kind] of KINDS.entries()) {
       const deviceId = `${run}-dev-${i}`;
+      // The device's own token, as the SDK makes one: the server adopts it at the first collect.
+      const token = randomUUID();
       const res = await fetch(`${server.url}/v1/collect`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: collectBodyJson(SITE, deviceId, `${run}h${i}`, 0, 1, kind),
       });
       const body = await res.json();
-      if (res.status !== 202 || !body.deviceToken)
-        throw new Error(`collect answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
+      if (res.status !== 202) throw new Error(`collect answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
       n += 1;
-      devices.push({ deviceId, token: body.deviceToken, kind });
+      devices.push({ deviceId, token, kind });
     }
     for (const d of devices) {
       const r = await server.store.link(SITE, d.deviceId, USER, Date.now());

@@ -1,7 +1,7 @@
 // Section 4: sync-server throughput with autocannon on loopback. Each server runs in its own process
 // (autocannon keeps this one); every measured run is bounded in time, after a short warm-up.
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectBodyJson } from './events.mjs';
@@ -68,15 +68,17 @@ async function primeDevices(url, run) {
   const devices = [];
   for (let i = 0; i < DEVICES; i++) {
     const deviceId = `${run}-dev-${i}`;
+    // The device's own token, as the SDK makes one: the server adopts it at the first collect.
+    const token = randomUUID();
     const res = await fetch(`${url}/v1/collect`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: collectBodyJson(SITE, deviceId, `${run}p${i}`, 0, BATCH),
     });
     const body = await res.json().catch(() => ({}));
-    if (res.status !== 202 || !body.deviceToken)
+    if (res.status !== 202)
       throw new Error(`priming collect answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
-    devices.push({ deviceId, token: body.deviceToken });
+    devices.push({ deviceId, token });
   }
   return devices;
 }

@@ -39,6 +39,10 @@ const propValue = z.union([z.string().max(2000), z.number().finite(), z.boolean(
  * One event. `type` names it: `page`, `touch`, or any custom name from `cairn.track`.
  * - `page`: `path`, `title`, `product?`, `category?`, `session`, `device`.
  * - `touch`: `touch` (a Touch).
+ * - `variant_applied` / `variant_held`: `variant` (its id), `slots` (the slot names it changed, or
+ *   would have); a preview's `variant_applied` has `preview: true` and is never counted.
+ * - `prompt_shown` / `prompt_held`: `prompt` (its id), `variant` (its content key), `device`.
+ *   A `_held` event is the holdout's exposure: sent where the treated visitor gets the other.
  * Other props are flat scalars, or one level of arrays/objects of scalars (e.g. purchase `items`).
  */
 const eventBaseSchema = z.object({
@@ -92,8 +96,8 @@ export const collectResponseSchema = z.object({
   accepted: z.number().int(),
   duplicates: z.number().int(),
   /**
-   * Only on a device's first collect, when the client presented no token of its own (as
-   * `Authorization: Bearer`, 32 characters or more): keep it, it is the device's read key.
+   * Never sent now: a device's token is its client's own, presented from its first request (32
+   * characters or more). Servers before that made one for a client that presented none.
    */
   deviceToken: z.string().optional(),
 });
@@ -120,6 +124,16 @@ export const profileSchema = z.object({
   firstTouch: touchSchema.nullable(),
   lastTouch: touchSchema.nullable(),
   optedIn: z.boolean(),
+  /**
+   * The person's arm of each holdout (by variant and prompt id), from their first exposure on any
+   * of their devices: a device adopts these over its own once linked.
+   */
+  arms: z
+    .object({
+      variants: z.record(z.string(), z.enum(['treated', 'held'])),
+      prompts: z.record(z.string(), z.enum(['treated', 'held'])),
+    })
+    .optional(),
 });
 export type Profile = z.infer<typeof profileSchema>;
 
@@ -130,10 +144,26 @@ export const identifyBodySchema = z.object({
   /** From the storefront's backend: `signIdentity({ userId, secret })`. */
   token: z.string().min(10).max(1000),
   device: deviceKindSchema.optional(),
+  /**
+   * The device this browser logged out of while the logout could not reach the server, with its
+   * token: revoked once this one is linked.
+   */
+  previous: z.object({ deviceId: deviceIdSchema, token: deviceTokenSchema }).optional(),
 });
 export type IdentifyBody = z.infer<typeof identifyBodySchema>;
+/** `deviceToken`: never sent now (see collectResponseSchema). */
 export const identifyResponseSchema = z.object({ profile: profileSchema, deviceToken: z.string().optional() });
 export type IdentifyResponse = z.infer<typeof identifyResponseSchema>;
+
+/** POST /v1/logout: revokes the device's token. `deviceToken` as in a collect, for a beacon. */
+export const logoutBodySchema = z.object({
+  site: siteIdSchema,
+  deviceId: deviceIdSchema,
+  deviceToken: deviceTokenSchema.optional(),
+});
+export type LogoutBody = z.infer<typeof logoutBodySchema>;
+export const logoutResponseSchema = z.object({ revoked: z.literal(true) });
+export type LogoutResponse = z.infer<typeof logoutResponseSchema>;
 
 export const optinBodySchema = z.object({
   /** Client-made id: a retried or double submit is a no-op. */

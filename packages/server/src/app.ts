@@ -21,6 +21,8 @@ import { deviceRateLimit } from './middleware/device-rate-limit/index.js';
 import { collectRoutes } from './routes/collect.js';
 import { profileRoutes } from './routes/profile.js';
 import { identifyRoutes } from './routes/identify.js';
+import { logoutRoutes } from './routes/logout.js';
+import { MAX_LOGIN_TTL_SECONDS } from './identity/identity-token.js';
 import { configRoutes } from './routes/config.js';
 import { optinRoutes } from './routes/optins.js';
 import { userRoutes } from './routes/users.js';
@@ -56,6 +58,8 @@ export interface AppDeps {
   rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false; adminFailures?: BucketOptions | false };
   /** Take the client IP from X-Forwarded-For, as the one proxy in front appended it (behind a trusted proxy only). */
   trustProxy?: boolean;
+  /** Login tokens whose exp is further ahead are refused; default 3600 (one hour). */
+  maxLoginTtlSeconds?: number;
   /** Where the SDK bundle is; default: @cairn/sdk's dist/cairn.js. */
   sdkPath?: string;
   /** How long a site config is cached in memory (ms). */
@@ -117,6 +121,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     log,
     metrics,
     now,
+    maxLoginTtlSeconds: deps.maxLoginTtlSeconds ?? MAX_LOGIN_TTL_SECONDS,
     sdk,
     sdkChunks: createSdkChunks(() => sdk.path()),
   };
@@ -143,6 +148,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', collectRoutes(ctx));
   app.route('/', profileRoutes(ctx));
   app.route('/', identifyRoutes(ctx));
+  app.route('/', logoutRoutes(ctx));
   app.route('/', configRoutes(ctx));
   app.route('/', optinRoutes(ctx));
   app.route('/', userRoutes(ctx));

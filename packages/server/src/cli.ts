@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { validateSiteConfig } from '@cairn/schema';
-import { signIdentity } from './identity/identity-token.js';
+import { MAX_LOGIN_TTL_SECONDS, signIdentity } from './identity/identity-token.js';
 import { oneLine, startServer, StartupError } from './server.js';
 import { regexSafety } from './config/regex-safety.js';
 import { configSizeIssue } from './config/site-configs.js';
@@ -15,7 +15,7 @@ import { DEFAULT_RATE_LIMITS } from './app.js';
 
 const HELP = `Usage:
   cairn-server [options]                              start the sync server
-  cairn-server sign --user <id> --site <site> [--ttl <seconds>] [--secret <s>]
+  cairn-server sign --user <id> --site <site> [--ttl <seconds>] [--device <id>] [--secret <s>]
                                                       print a signed identity token (for testing)
   cairn-server config validate <file>                 check a site-config file (schema, and regexes for ReDoS)
 
@@ -38,6 +38,7 @@ Server options (flag, else environment variable, else default):
   --rate-ip <n>        CAIRN_RATE_IP        requests/s per IP, bursts of 10x (${DEFAULT_RATE_LIMITS.ip.perSecond}; 0 = off)
   --rate-device <n>    CAIRN_RATE_DEVICE    requests/s per device, bursts of 10x (${DEFAULT_RATE_LIMITS.device.perSecond}; 0 = off)
   --trust-proxy        CAIRN_TRUST_PROXY=1  take the client IP from X-Forwarded-For (its last entry)
+  --max-login-ttl <s>  CAIRN_MAX_LOGIN_TTL  refuse login tokens whose exp is further ahead (${MAX_LOGIN_TTL_SECONDS})
   --log-level <l>      CAIRN_LOG_LEVEL      info (fatal, error, warn, info, debug, silent)
   -h, --help
 `;
@@ -64,6 +65,13 @@ function rate(name: string, value: string | undefined, fallback: number) {
   return n === 0 ? false : { perSecond: n, burst: Math.max(1, n * 10) };
 }
 
+/** Seconds, at least 1: a login token must be usable for a moment. */
+function loginTtl(name: string, value: string | undefined): number {
+  const seconds = int(name, value, MAX_LOGIN_TTL_SECONDS);
+  if (seconds === 0) throw new UsageError(`${name} must be at least 1 second`);
+  return seconds;
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 async function serveCommand(args: string[]): Promise<void> {
@@ -81,6 +89,7 @@ async function serveCommand(args: string[]): Promise<void> {
       'rate-ip': { type: 'string' },
       'rate-device': { type: 'string' },
       'trust-proxy': { type: 'boolean' },
+      'max-login-ttl': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -139,6 +148,7 @@ async function serveCommand(args: string[]): Promise<void> {
       ),
     },
     trustProxy: values['trust-proxy'] ?? env.CAIRN_TRUST_PROXY === '1',
+    maxLoginTtlSeconds: loginTtl('--max-login-ttl', values['max-login-ttl'] ?? env.CAIRN_MAX_LOGIN_TTL),
   });
   logger.info(
     {
@@ -167,6 +177,7 @@ function signCommand(args: string[]): void {
       site: { type: 'string' },
       ttl: { type: 'string' },
       secret: { type: 'string' },
+      device: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -177,7 +188,14 @@ function signCommand(args: string[]): void {
   if (!secret) throw new UsageError('sign needs CAIRN_IDENTITY_SECRET or --secret');
   const ttl = int('--ttl', values.ttl, 600);
   if (ttl === 0) throw new UsageError('--ttl must be at least 1 second');
-  process.stdout.write(signIdentity({ userId: values.user, site: values.site, secret, ttlSeconds: ttl }) + '\n');
+  const token = signIdentity({
+    userId: values.user,
+    site: values.site,
+    secret,
+    ttlSeconds: ttl,
+    ...(values.device ? { deviceId: values.device } : {}),
+  });
+  process.stdout.write(token + '\n');
 }
 
 /** Prints every problem (schema, then ReDoS) as `path: message`, one a line, and exits 1; or prints "ok". */

@@ -38,6 +38,8 @@ export interface AppCtx {
   log: Log;
   metrics: Metrics;
   now: () => number;
+  /** A login token whose exp is further ahead than this is refused. */
+  maxLoginTtlSeconds: number;
   sdk: SdkBundle;
   sdkChunks: SdkChunks;
 }

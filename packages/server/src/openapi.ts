@@ -5,6 +5,8 @@ import {
   errorSchema,
   identifyBodySchema,
   identifyResponseSchema,
+  logoutBodySchema,
+  logoutResponseSchema,
   optinBodySchema,
   orderConfirmBodySchema,
   orderConfirmResponseSchema,
@@ -79,7 +81,7 @@ export function openApiDocument(): Json {
           type: 'http',
           scheme: 'bearer',
           description:
-            "The device token: the client's own (32+ characters), adopted when the server first sees the device, or the one the first collect or identify answered. POST /v1/collect also takes it as `deviceToken` in the body.",
+            "The device token: the client's own (32+ characters), adopted when the server first sees the device. Every write and read about a device needs it. It stops working at logout (POST /v1/logout) and after 13 months unused. POST /v1/collect and /v1/logout also take it as `deviceToken` in the body.",
         },
         adminKey: {
           type: 'http',
@@ -97,6 +99,8 @@ export function openApiDocument(): Json {
         Profile: schema(profileSchema),
         IdentifyBody: schema(identifyBodySchema, 'input'),
         IdentifyResponse: schema(identifyResponseSchema),
+        LogoutBody: schema(logoutBodySchema, 'input'),
+        LogoutResponse: schema(logoutResponseSchema),
         OptinBody: schema(optinBodySchema, 'input'),
         OrderConfirmBody: schema(orderConfirmBodySchema, 'input'),
         OrderConfirmResponse: schema(orderConfirmResponseSchema),
@@ -113,8 +117,8 @@ export function openApiDocument(): Json {
           summary: `Store a batch of events from one device (≤ ${LIMITS.eventsPerBatch} events, ≤ ${LIMITS.batchBytes} bytes), idempotent by event id, in one transaction.`,
           description:
             'Accepts application/json or text/plain (sendBeacon). The device token goes as Bearer, or, from a client that cannot set headers (sendBeacon), as `deviceToken` in the body; with both, they must be the same. ' +
-            'A device seen for the first time keeps the token its client presents (32+ characters, from either place); without one, its first collect answers a `deviceToken`. A linked device must send its token.',
-          security: [{}, ...bearer],
+            'A device seen for the first time is adopted with the token its client presents (32+ characters, from either place); without one, nothing is stored. A known device must send its token.',
+          security: bearer,
           parameters: [q('site', "Optional; must equal the body's site. Lets CORS preflight know the site.", false)],
           requestBody: { required: true, content: json('CollectBody') },
           responses: {
@@ -123,7 +127,7 @@ export function openApiDocument(): Json {
             '400': err(
               'Invalid input; `field` names the first bad field (`deviceToken` when it differs from the Bearer token).',
             ),
-            '401': err('Wrong device token, or a linked device without one.'),
+            '401': err('No device token, a wrong, revoked or expired one, or a new device without one of 32+ characters.'),
             '413': err('Body too large.'),
           },
         },
@@ -151,15 +155,35 @@ export function openApiDocument(): Json {
         post: {
           summary: 'Link the device to a user with a signed identity token; answers the merged profile.',
           description:
-            'An existing device must send its device token as Bearer; a new one is created with the token its client presents (32+ characters), else its `deviceToken` is returned.',
-          security: [{}, ...bearer],
+            'The device sends its device token as Bearer; a device never seen is adopted with the token its client presents (32+ characters). ' +
+            'A login token links one device: another device presenting it gets 401, the same device again a no-op. Its `exp` may be at most an hour ahead (--max-login-ttl), and a token naming a `device` links that device only. ' +
+            '`previous` (a device this browser logged out of while the logout could not reach the server, with its token) is revoked once the link is made.',
+          security: bearer,
           parameters: [q('site', "Optional; must equal the body's site.", false)],
           requestBody: { required: true, content: json('IdentifyBody') },
           responses: {
             '200': { description: 'Linked (or already linked).', content: json('IdentifyResponse') },
             ...common,
-            '401': err('Invalid, expired, forged or wrong-site token, or wrong device token.'),
+            '401': err(
+              '`invalid_identity`: an invalid, expired, forged, wrong-site, too long-lived, other-device or already used login token; `unauthorized`: no device token, or a wrong one.',
+            ),
             '409': err('`device_linked`: the device belongs to another user; start a fresh device and retry.'),
+          },
+        },
+      },
+      '/v1/logout': {
+        post: {
+          summary: "Revoke the device's token (logout): the device reads and writes nothing after. Idempotent.",
+          description:
+            'The token as Bearer, or as `deviceToken` in the body (sendBeacon). The device stays linked to its user for the reports and an erasure, but can no longer read the profile. ' +
+            'A device never seen is recorded as revoked, so that a late request with the token cannot adopt it.',
+          security: bearer,
+          parameters: [q('site', "Optional; must equal the body's site.", false)],
+          requestBody: { required: true, content: json('LogoutBody') },
+          responses: {
+            '200': { description: 'Revoked (or revoked already).', content: json('LogoutResponse') },
+            ...common,
+            '401': err('No device token, or a wrong one: the same answer as for any other request.'),
           },
         },
       },
@@ -221,8 +245,8 @@ export function openApiDocument(): Json {
       '/v1/optins': {
         post: {
           summary:
-            'Record an email opt-in with its consent text, time, device and touch. Idempotent by id. A device the server knows needs its token.',
-          security: [{ deviceToken: [] }, {}],
+            "Record an email opt-in with its consent text, time, device and touch. Idempotent by id. Needs the device's token; a device never seen is adopted with it (32+ characters).",
+          security: bearer,
           parameters: [q('site', "Optional; must equal the body's site.", false)],
           requestBody: { required: true, content: json('OptinBody') },
           responses: {

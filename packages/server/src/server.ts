@@ -44,6 +44,8 @@ export interface StartOptions {
   logger?: Log | false;
   rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false; adminFailures?: BucketOptions | false };
   trustProxy?: boolean;
+  /** Login tokens whose exp is further ahead are refused; default 3600. */
+  maxLoginTtlSeconds?: number;
   sdkPath?: string;
   /** Server timeouts in ms. */
   headersTimeoutMs?: number;
@@ -169,6 +171,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ...(opts.origins ? { origins: opts.origins } : {}),
     ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
     ...(opts.trustProxy ? { trustProxy: true } : {}),
+    ...(opts.maxLoginTtlSeconds !== undefined ? { maxLoginTtlSeconds: opts.maxLoginTtlSeconds } : {}),
     ...(opts.sdkPath ? { sdkPath: opts.sdkPath } : {}),
   };
   const app = createApp(deps);

@@ -7,6 +7,7 @@ import {
   admin,
   ADMIN_KEY,
   bearer,
+  clientToken,
   config,
   harness,
   id,
@@ -25,7 +26,13 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
   });
   afterAll(() => db.cleanup());
 
-  const collect = (deviceId: string, events: unknown[], headers: Record<string, string> = {}) =>
+  // Each device's own token, as the SDK makes one with its id: sent unless a test gives other headers.
+  const tokens = new Map<string, string>();
+  const tokenOf = (deviceId: string): string => {
+    if (!tokens.has(deviceId)) tokens.set(deviceId, clientToken());
+    return tokens.get(deviceId) as string;
+  };
+  const collect = (deviceId: string, events: unknown[], headers: Record<string, string> = bearer(tokenOf(deviceId))) =>
     h.req('POST', '/v1/collect', { body: { site: SITE, deviceId, events }, headers });
 
   describe('POST /v1/collect', () => {
@@ -42,7 +49,7 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       expect(((await p.json()) as Profile).pageViews.map((v) => v.id)).not.toContain(lost.id);
     });
 
-    it('stores a batch, hands out a device token once and keeps only its hash', async () => {
+    it("stores a batch, and of the device's token only its hash", async () => {
       const dev = id();
       const events = [
         pageEvent(),
@@ -51,19 +58,12 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       ];
       const res = await collect(dev, events);
       expect(res.status).toBe(202);
-      const body = (await res.json()) as { accepted: number; duplicates: number; deviceToken?: string };
-      expect(body.accepted).toBe(3);
-      expect(body.duplicates).toBe(0);
-      expect(body.deviceToken).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      expect(await res.json()).toEqual({ accepted: 3, duplicates: 0 });
 
       const t = await h.snapshot();
       const device = (t.devices as Record<string, unknown>[]).find((d) => d.device_id === dev);
-      expect(device?.token_hash).toBe(
-        createHash('sha256')
-          .update(body.deviceToken as string)
-          .digest('hex'),
-      );
-      expect(JSON.stringify(t)).not.toContain(body.deviceToken);
+      expect(device?.token_hash).toBe(createHash('sha256').update(tokenOf(dev)).digest('hex'));
+      expect(JSON.stringify(t)).not.toContain(tokenOf(dev));
       expect((t.events as Record<string, unknown>[]).filter((e) => e.device_id === dev)).toHaveLength(3);
     });
 
@@ -84,21 +84,20 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       expect((await collect(dev, [pageEvent()], bearer(`other-${id()}-${id()}`))).status).toBe(401);
     });
 
-    it('a token too short to be random is not adopted: the server makes one', async () => {
+    it('a new device needs its own token: none, or one too short to be random, is refused and makes nothing', async () => {
       const dev = id();
-      const res = await collect(dev, [pageEvent()], bearer('short'));
-      expect(res.status).toBe(202);
-      const made = ((await res.json()) as { deviceToken?: string }).deviceToken;
-      expect(made).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      const before = await h.snapshot();
+      expect((await collect(dev, [pageEvent()], {})).status).toBe(401);
       expect((await collect(dev, [pageEvent()], bearer('short'))).status).toBe(401);
-      expect((await collect(dev, [pageEvent()], bearer(made!))).status).toBe(202);
+      expect(await h.snapshot()).toEqual(before);
+      expect((await collect(dev, [pageEvent()], bearer(tokenOf(dev)))).status).toBe(202);
     });
 
     it('is idempotent by event id: a retried or overlapping batch adds nothing twice', async () => {
       const dev = id();
       const a = [pageEvent(), pageEvent()];
-      const first = await collect(dev, a);
-      const token = ((await first.json()) as { deviceToken: string }).deviceToken;
+      await collect(dev, a);
+      const token = tokenOf(dev);
       const retry = await collect(dev, a, bearer(token));
       expect(retry.status).toBe(202);
       expect(await retry.json()).toEqual({ accepted: 0, duplicates: 2 });
@@ -110,7 +109,7 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
 
     it('accepts text/plain bodies, as navigator.sendBeacon sends them', async () => {
       const res = await h.req('POST', '/v1/collect', {
-        raw: JSON.stringify({ site: SITE, deviceId: id(), events: [pageEvent()] }),
+        raw: JSON.stringify({ site: SITE, deviceId: id(), events: [pageEvent()], deviceToken: clientToken() }),
         headers: { 'content-type': 'text/plain;charset=UTF-8' },
       });
       expect(res.status).toBe(202);
@@ -119,6 +118,7 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
     it('strips unknown top-level fields instead of storing them', async () => {
       const res = await h.req('POST', '/v1/collect', {
         body: { site: SITE, deviceId: id(), events: [pageEvent()], isAdmin: 'zzz-unknown-field' },
+        headers: bearer(clientToken()),
       });
       expect(res.status).toBe(202);
       expect(JSON.stringify(await h.snapshot())).not.toContain('zzz-unknown-field');
@@ -137,11 +137,11 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
   describe('GET /v1/profile', () => {
     it('answers the profile only to the holder of the device token', async () => {
       const dev = id();
-      const first = await collect(dev, [
+      await collect(dev, [
         pageEvent({ product: 'SKU-9', at: 1_700_000_000_500 }),
         { id: id(), type: 'touch', at: 1_700_000_000_000, touch: touch() },
       ]);
-      const token = ((await first.json()) as { deviceToken: string }).deviceToken;
+      const token = tokenOf(dev);
       const url = `/v1/profile?site=${SITE}&deviceId=${dev}`;
 
       expect((await h.req('GET', url)).status).toBe(401);
@@ -258,8 +258,8 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
   describe('POST /v1/optins', () => {
     it('stores the consent proof once, however often it is submitted', async () => {
       const dev = id();
-      const first = await collect(dev, [pageEvent()]);
-      const token = ((await first.json()) as { deviceToken: string }).deviceToken;
+      await collect(dev, [pageEvent()]);
+      const token = tokenOf(dev);
       const optin = {
         id: id(),
         site: SITE,
@@ -323,20 +323,19 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
     it("export lists every linked device's data; delete erases the user, links and their events from every table", async () => {
       const user = `erase-${id()}`;
       const devs = [id(), id()];
-      const tokens: string[] = [];
       for (const d of devs) {
-        const r = await collect(d, [pageEvent(), pageEvent()]);
-        tokens.push(((await r.json()) as { deviceToken: string }).deviceToken);
-        const token = signIdentity({ userId: user, secret: SECRET, site: SITE });
+        await collect(d, [pageEvent(), pageEvent()]);
+        // A login token links one device: each device logs in with its own.
+        const token = signIdentity({ userId: user, secret: SECRET, site: SITE, deviceId: d });
         const idf = await h.req('POST', '/v1/identify', {
           body: { site: SITE, deviceId: d, userId: user, token },
-          headers: bearer(tokens.at(-1) as string),
+          headers: bearer(tokenOf(d)),
         });
         expect(idf.status).toBe(200);
       }
       await h.req('POST', '/v1/optins', {
         body: { id: id(), site: SITE, deviceId: devs[0], email: 'erase@example.com', consentText: 'ok', at: 1 },
-        headers: bearer(tokens[0]!),
+        headers: bearer(tokenOf(devs[0]!)),
       });
       const bystander = id();
       await collect(bystander, [pageEvent()]);
@@ -374,7 +373,9 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       ).toEqual([null, null]);
       expect((t.events as Record<string, unknown>[]).some((e) => e.device_id === bystander)).toBe(true);
       const p = (await (
-        await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${devs[0]}`, { headers: bearer(tokens[0] as string) })
+        await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${devs[0]}`, {
+          headers: bearer(tokenOf(devs[0] as string)),
+        })
       ).json()) as Profile;
       expect(p).toMatchObject({ userId: null, pageViews: [], optedIn: false });
 
@@ -394,8 +395,8 @@ describe.each(makeStores())('HTTP API on $name', (db: TestDb) => {
       const m = await harness(db);
       const dev = id();
       const ev = [pageEvent(), pageEvent(), pageEvent()];
-      const r = await m.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: ev } });
-      const token = ((await r.json()) as { deviceToken: string }).deviceToken;
+      const token = clientToken();
+      await m.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: ev }, headers: bearer(token) });
       await m.req('POST', '/v1/collect', {
         body: { site: SITE, deviceId: dev, events: ev.slice(0, 2) },
         headers: bearer(token),

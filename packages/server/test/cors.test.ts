@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SiteConfig } from '@cairn/schema';
 import { makeStores, type TestDb } from './helpers/db.js';
-import { admin, config, harness, id, ORIGIN, pageEvent, SITE, type Harness } from './helpers/http.js';
+import {
+  admin,
+  bearer,
+  clientToken,
+  config,
+  harness,
+  id,
+  ORIGIN,
+  pageEvent,
+  SITE,
+  type Harness,
+} from './helpers/http.js';
 
 const EVIL = 'https://evil.example';
 const GLOBAL = 'https://admin.example';
@@ -25,7 +36,7 @@ describe.each(makeStores())('CORS on $name', (db: TestDb) => {
   const collect = (origin?: string, site = SITE) =>
     h.req('POST', '/v1/collect', {
       body: { site, deviceId: id(), events: [pageEvent()] },
-      headers: origin ? { origin } : {},
+      headers: { ...bearer(clientToken()), ...(origin ? { origin } : {}) },
     });
 
   it('answers a preflight from a configured origin', async () => {

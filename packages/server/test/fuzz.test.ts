@@ -5,6 +5,7 @@ import { signOrder } from '../src/identity/order-token.js';
 import { makeStores, type TestDb } from './helpers/db.js';
 import {
   ADMIN_KEY,
+  clientToken,
   config,
   harness,
   id,
@@ -98,8 +99,11 @@ describe.each(makeStores())('fuzzing every endpoint on $name', (db: TestDb) => {
   beforeAll(async () => {
     h = await harness(db, { origins: [] });
     dev = id();
-    const r = await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: [pageEvent()] } });
-    deviceToken = ((await r.json()) as { deviceToken: string }).deviceToken;
+    deviceToken = clientToken();
+    await h.req('POST', '/v1/collect', {
+      body: { site: SITE, deviceId: dev, events: [pageEvent()] },
+      headers: { authorization: `Bearer ${deviceToken}` },
+    });
     await h.req('PUT', '/v1/config', { body: config(), headers: { authorization: `Bearer ${ADMIN_KEY}` } });
   });
   afterAll(() => db.cleanup());
@@ -117,12 +121,22 @@ describe.each(makeStores())('fuzzing every endpoint on $name', (db: TestDb) => {
           site: SITE,
           deviceId: id(),
           events: [pageEvent(), { id: id(), type: 'touch', at: 1, touch: touch() }],
+          // A new device's own token, in the body as a beacon sends it.
+          deviceToken: clientToken(),
         }),
       },
       identify: {
         method: 'POST',
         path: '/v1/identify',
-        body: () => ({ site: SITE, deviceId: id(), userId: 'alice', token: idToken, device: 'mobile' }),
+        // One login token links one device: the known one, presenting it again and again.
+        body: () => ({ site: SITE, deviceId: dev, userId: 'alice', token: idToken, device: 'mobile' }),
+        auth: 'device',
+      },
+      logout: {
+        method: 'POST',
+        path: '/v1/logout',
+        // Devices never seen (the known one stays logged in, for the other endpoints).
+        body: () => ({ site: SITE, deviceId: id(), deviceToken: clientToken() }),
       },
       optins: {
         method: 'POST',

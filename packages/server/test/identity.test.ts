@@ -76,14 +76,24 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
   });
   afterAll(() => db.cleanup());
 
-  const sign = (userId: string, over: { site?: string; now?: number; secret?: string } = {}) =>
-    signIdentity({ userId, secret: over.secret ?? SECRET, site: over.site ?? SITE, now: over.now ?? NOW });
+  // A login token links one device: each device logs in with its own (the backend names the device).
+  const sign = (userId: string, over: { site?: string; now?: number; secret?: string; deviceId?: string } = {}) =>
+    signIdentity({
+      userId,
+      secret: over.secret ?? SECRET,
+      site: over.site ?? SITE,
+      now: over.now ?? NOW,
+      ...(over.deviceId ? { deviceId: over.deviceId } : {}),
+    });
   const identify = (deviceId: string, userId: string, token: string, headers: Record<string, string> = {}) =>
     h.req('POST', '/v1/identify', { body: { site: SITE, deviceId, userId, token, device: 'desktop' }, headers });
+  /** A device as the SDK makes one: its id and its own token, adopted at its first collect. */
   async function device(events = [pageEvent()]): Promise<{ dev: string; token: string }> {
     const dev = id();
-    const r = await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events } });
-    return { dev, token: ((await r.json()) as { deviceToken: string }).deviceToken };
+    const token = `sdk-made-${id()}`;
+    const r = await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events }, headers: bearer(token) });
+    expect(r.status).toBe(202);
+    return { dev, token };
   }
 
   it('refuses invalid, expired, forged, wrong-site, wrong-user and tampered tokens, and links nothing', async () => {
@@ -107,31 +117,27 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
     expect(await h.snapshot()).toEqual(before);
   });
 
-  it("requires an existing device's token, and creates (with a token) a device it has never seen", async () => {
+  it("requires an existing device's token, and adopts a device it has never seen with its client's token only", async () => {
     const { dev } = await device();
     const before = await h.snapshot();
-    expect((await identify(dev, 'carol', sign('carol'))).status).toBe(401);
-    expect((await identify(dev, 'carol', sign('carol'), bearer('wrong'))).status).toBe(401);
+    expect((await identify(dev, 'carol', sign('carol', { deviceId: dev }))).status).toBe(401);
+    expect((await identify(dev, 'carol', sign('carol', { deviceId: dev }), bearer('wrong'))).status).toBe(401);
+    // A device never seen: no token, or one too short to be the client's own, adopts nothing.
+    const fresh = id();
+    expect((await identify(fresh, 'carol', sign('carol', { deviceId: fresh }))).status).toBe(401);
+    expect((await identify(fresh, 'carol', sign('carol', { deviceId: fresh }), bearer('short-token'))).status).toBe(
+      401,
+    );
     expect(await h.snapshot()).toEqual(before);
 
-    const fresh = id();
-    const res = await identify(fresh, 'carol', sign('carol'));
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as IdentifyResponse;
-    expect(body.profile.userId).toBe('carol');
-    expect(body.deviceToken).toBeTruthy();
-    const p = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${fresh}`, {
-      headers: bearer(body.deviceToken as string),
-    });
-    expect(((await p.json()) as { userId: string }).userId).toBe('carol');
-
     // A device first seen at identify keeps the token its client presents.
-    const other = id();
     const mine = `sdk-made-${id()}-${id()}`;
-    const r2 = await identify(other, 'carol', sign('carol'), bearer(mine));
+    const r2 = await identify(fresh, 'carol', sign('carol', { deviceId: fresh }), bearer(mine));
     expect(r2.status).toBe(200);
-    expect(((await r2.json()) as IdentifyResponse).deviceToken).toBeUndefined();
-    const p2 = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${other}`, { headers: bearer(mine) });
+    const body = (await r2.json()) as IdentifyResponse;
+    expect(body.profile.userId).toBe('carol');
+    expect(body.deviceToken).toBeUndefined();
+    const p2 = await h.req('GET', `/v1/profile?site=${SITE}&deviceId=${fresh}`, { headers: bearer(mine) });
     expect(((await p2.json()) as { userId: string }).userId).toBe('carol');
   });
 
@@ -141,9 +147,9 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
       pageEvent({ product: 'SKU-A', device: 'mobile', at: NOW - 5000 }),
       pageEvent({ product: 'SKU-B', device: 'mobile', at: NOW - 4000 }),
     ]);
-    expect((await identify(phone.dev, user, sign(user), bearer(phone.token))).status).toBe(200);
+    expect((await identify(phone.dev, user, sign(user, { deviceId: phone.dev }), bearer(phone.token))).status).toBe(200);
     const desk = await device([pageEvent({ product: 'SKU-C', device: 'desktop', at: NOW - 1000 })]);
-    const res = await identify(desk.dev, user, sign(user), bearer(desk.token));
+    const res = await identify(desk.dev, user, sign(user, { deviceId: desk.dev }), bearer(desk.token));
     expect(res.status).toBe(200);
     const { profile, deviceToken } = (await res.json()) as IdentifyResponse;
     expect(deviceToken).toBeUndefined();
@@ -192,8 +198,9 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
     for (const t of Object.keys(before).filter((t) => t !== 'links')) expect(after[t], t).toEqual(before[t]);
     expect(JSON.stringify(after.users)).not.toContain(y);
 
-    // The SDK then starts a fresh device and identifies again.
-    const retry = await identify(id(), y, sign(y));
+    // The SDK then starts a fresh device and identifies again, with the same login token: the
+    // refused attempt did not use it up.
+    const retry = await identify(id(), y, sign(y), bearer(`sdk-made-${id()}`));
     expect(retry.status).toBe(200);
     const { profile } = (await retry.json()) as IdentifyResponse;
     expect(profile.userId).toBe(y);

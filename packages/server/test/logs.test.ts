@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { signIdentity } from '../src/identity/identity-token.js';
 import { sqliteDb } from './helpers/db.js';
-import { ADMIN_KEY, admin, bearer, config, harness, id, pageEvent, SECRET, SITE } from './helpers/http.js';
+import { ADMIN_KEY, admin, bearer, clientToken, config, harness, id, pageEvent, SECRET, SITE } from './helpers/http.js';
 
 describe('request logs', () => {
   const db = sqliteDb();
@@ -22,8 +22,11 @@ describe('request logs', () => {
     const email = 'secret.person@example.com';
     const idToken = signIdentity({ userId: 'alice', secret: SECRET, site: SITE });
 
-    const r1 = await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events: [pageEvent()] } });
-    const deviceToken = ((await r1.json()) as { deviceToken: string }).deviceToken;
+    const deviceToken = clientToken();
+    const r1 = await h.req('POST', '/v1/collect', {
+      body: { site: SITE, deviceId: dev, events: [pageEvent()] },
+      headers: bearer(deviceToken),
+    });
     const requests = [
       r1,
       await h.req('POST', '/v1/identify', {

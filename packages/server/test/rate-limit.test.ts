@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter } from '../src/rate-limit.js';
 import { sqliteDb } from './helpers/db.js';
-import { harness, id, pageEvent, SITE, type Harness } from './helpers/http.js';
+import { bearer, clientToken, harness, id, pageEvent, SITE, type Harness } from './helpers/http.js';
 
 describe('token bucket', () => {
   it('allows a burst, then refills at the rate', () => {
@@ -37,10 +37,16 @@ describe('rate limits over HTTP', () => {
   });
   afterAll(() => db.cleanup());
 
+  // Each device's own token, as the SDK makes one with its id.
+  const tokens = new Map<string, string>();
+  const tokenOf = (deviceId: string): string => {
+    if (!tokens.has(deviceId)) tokens.set(deviceId, clientToken());
+    return tokens.get(deviceId) as string;
+  };
   const collect = (deviceId: string, ip: string) =>
     h.req('POST', '/v1/collect', {
       body: { site: SITE, deviceId, events: [pageEvent()] },
-      headers: { 'x-forwarded-for': ip },
+      headers: { 'x-forwarded-for': ip, ...bearer(tokenOf(deviceId)) },
     });
 
   it('limits per device: 429 with Retry-After, nothing written, other devices unaffected', async () => {
@@ -69,8 +75,8 @@ describe('rate limits over HTTP', () => {
 
   it("a stranger's refused requests use none of a device's allowance: its owner is not blocked", async () => {
     const dev = id();
-    const first = await collect(dev, '10.0.1.1');
-    const token = ((await first.json()) as { deviceToken: string }).deviceToken;
+    expect((await collect(dev, '10.0.1.1')).status).toBe(202);
+    const token = tokenOf(dev);
     t += 10_000;
     const profile = (auth: string, ip: string) =>
       h.req('GET', `/v1/profile?site=${SITE}&deviceId=${dev}`, {

@@ -1,22 +1,11 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
-// Device tokens: random, stored only as a SHA-256 hash. A client may bring its own for a device the
-// server creates (the SDK does: then a first answer lost with the page costs it nothing); else the
-// server makes one and hands it out once.
-
-export function newDeviceToken(): string {
-  return randomBytes(32).toString('base64url');
-}
+// Device tokens are the client's own: the SDK makes a random one with each device id and presents it
+// from its first request, and the server adopts it for a device it has not seen. Stored only as a
+// SHA-256 hash.
 
 /** Random enough to be a device's token: the SDK's are UUIDs (122 random bits). */
 export const MIN_CLIENT_TOKEN = 32;
-
-/** The token a device the server creates now gets: the client's own (`presented`), or a new one. */
-export function tokenForNewDevice(presented: string | null): { token: string; made: boolean } {
-  return presented !== null && presented.length >= MIN_CLIENT_TOKEN
-    ? { token: presented, made: false }
-    : { token: newDeviceToken(), made: true };
-}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 // Signed proof of login: `base64url(payload).base64url(HMAC-SHA256(secret, base64url(payload)))`,
-// where payload is the JSON `{"site":…,"user":…,"exp":<epoch seconds>}`. Any language can sign it:
+// where payload is the JSON `{"site":…,"user":…,"exp":<epoch seconds>}`, optionally with
+// `"device":<device id>` to make it good for that device only. Any language can sign it:
 // base64url-encode the JSON, HMAC that string with the shared secret, base64url the digest, join with ".".
 
 export interface SignIdentityOptions {
@@ -11,6 +12,8 @@ export interface SignIdentityOptions {
   ttlSeconds?: number;
   /** Epoch milliseconds; defaults to Date.now(). */
   now?: number;
+  /** The device the login is for (the SDK's `cairn_id` cookie): then it links that device only. */
+  deviceId?: string;
 }
 
 export interface IdentityClaims {
@@ -18,9 +21,21 @@ export interface IdentityClaims {
   user: string;
   /** Expiry, epoch seconds. */
   exp: number;
+  /** The one device it may link, when the backend named it. */
+  device?: string;
 }
 
-export type VerifyFailure = 'malformed' | 'signature' | 'expired' | 'wrong_site' | 'wrong_user';
+export type VerifyFailure =
+  | 'malformed'
+  | 'signature'
+  | 'expired'
+  | 'too_long'
+  | 'wrong_site'
+  | 'wrong_user'
+  | 'wrong_device';
+
+/** The longest a login token may be valid for, by default: a token for later is a token to replay. */
+export const MAX_LOGIN_TTL_SECONDS = 3600;
 export type VerifyResult = { ok: true; claims: IdentityClaims } | { ok: false; reason: VerifyFailure };
 
 export interface VerifyIdentityOptions {
@@ -28,6 +43,10 @@ export interface VerifyIdentityOptions {
   site: string;
   /** When given, the token must be for this user. */
   userId?: string;
+  /** The device presenting it: a token naming another device is refused. */
+  deviceId?: string;
+  /** An `exp` further ahead than this is refused (`too_long`). Default MAX_LOGIN_TTL_SECONDS. */
+  maxTtlSeconds?: number;
   now?: number;
 }
 
@@ -43,13 +62,16 @@ export function signIdentity({
   site,
   ttlSeconds = 600,
   now = Date.now(),
+  deviceId,
 }: SignIdentityOptions): string {
   if (!secret) throw new TypeError('signIdentity: a secret is required');
   if (!userId) throw new TypeError('signIdentity: a userId is required');
   if (!site) throw new TypeError('signIdentity: a site is required');
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0)
     throw new TypeError('signIdentity: ttlSeconds must be a positive number');
+  if (deviceId !== undefined && !deviceId) throw new TypeError('signIdentity: deviceId, when given, must not be empty');
   const claims: IdentityClaims = { site, user: userId, exp: Math.floor(now / 1000 + ttlSeconds) };
+  if (deviceId !== undefined) claims.device = deviceId;
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
@@ -57,7 +79,7 @@ export function signIdentity({
 /** Checks the signature in constant time, then expiry, site and user. Never throws on bad input. */
 export function verifyIdentity(
   token: string,
-  { secret, site, userId, now = Date.now() }: VerifyIdentityOptions,
+  { secret, site, userId, deviceId, maxTtlSeconds = MAX_LOGIN_TTL_SECONDS, now = Date.now() }: VerifyIdentityOptions,
 ): VerifyResult {
   if (!secret || typeof token !== 'string' || token.length > 2000) return { ok: false, reason: 'malformed' };
   const parts = token.split('.');
@@ -76,8 +98,11 @@ export function verifyIdentity(
   }
   if (!isClaims(claims)) return { ok: false, reason: 'malformed' };
   if (claims.exp * 1000 <= now) return { ok: false, reason: 'expired' };
+  if (claims.exp * 1000 > now + maxTtlSeconds * 1000) return { ok: false, reason: 'too_long' };
   if (claims.site !== site) return { ok: false, reason: 'wrong_site' };
   if (userId !== undefined && claims.user !== userId) return { ok: false, reason: 'wrong_user' };
+  if (deviceId !== undefined && claims.device !== undefined && claims.device !== deviceId)
+    return { ok: false, reason: 'wrong_device' };
   return { ok: true, claims };
 }
 
@@ -85,7 +110,11 @@ function isClaims(v: unknown): v is IdentityClaims {
   if (v === null || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
   return (
-    typeof o.site === 'string' && typeof o.user === 'string' && typeof o.exp === 'number' && Number.isFinite(o.exp)
+    typeof o.site === 'string' &&
+    typeof o.user === 'string' &&
+    typeof o.exp === 'number' &&
+    Number.isFinite(o.exp) &&
+    (o.device === undefined || typeof o.device === 'string')
   );
 }
 

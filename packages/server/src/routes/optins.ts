@@ -8,8 +8,9 @@ import { bearer, checkQuerySite, parse, readJson } from '../request.js';
 
 /**
  * POST /v1/optins: an email opt-in with its consent proof. Idempotent by `id`: 201 the first time,
- * 200 after. A device the server knows needs its token: an opt-in ends up in the (merged) profile
- * and the export, so nobody else may write one for it.
+ * 200 after. It needs the device's token, as every write does: an opt-in ends up in the (merged)
+ * profile and the export, so nobody else may write one for it. A device never seen is adopted with
+ * the token its client presents, so nobody can file consent for a device id before its owner.
  */
 export function optinRoutes(ctx: AppCtx): Hono<Env> {
   const app = new Hono<Env>();
@@ -17,7 +18,7 @@ export function optinRoutes(ctx: AppCtx): Hono<Env> {
     const body = parse(optinBodySchema, await readJson(c));
     checkQuerySite(c, body.site);
     await requireOrigin(ctx, c, body.site);
-    await claimDevice(c, ctx.store, body.site, body.deviceId, bearer(c));
+    await claimDevice(c, ctx, body.site, body.deviceId, bearer(c));
     const r = await ctx.store.addOptin(body);
     return c.json({ id: body.id, status: r }, r === 'created' ? 201 : 200, { 'Cache-Control': 'no-store' });
   });

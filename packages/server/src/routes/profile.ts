@@ -25,7 +25,7 @@ export function profileRoutes(ctx: AppCtx): Hono<Env> {
   app.get('/v1/profile', async (c) => {
     const q = parseQuery(c, deviceQuery);
     await requireOrigin(ctx, c, q.site);
-    await requireDeviceToken(c, ctx.store, q.site, q.deviceId, bearer(c));
+    await requireDeviceToken(c, ctx, q.site, q.deviceId, bearer(c));
     const json = JSON.stringify(await ctx.store.profile(q.site, q.deviceId));
     const etag = profileEtag(json);
     const headers = { ETag: quote(etag), 'Cache-Control': 'private, no-cache' };

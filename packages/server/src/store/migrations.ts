@@ -83,6 +83,27 @@ CREATE INDEX optins_device ON optins (site, device_id);
 `,
   },
   {
+    version: 2,
+    name: 'used logins, device last use and revocation',
+    sql: `
+-- A login token links one device: each one used is kept (by its SHA-256) until it expires.
+CREATE TABLE used_logins (
+  site TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  exp INTEGER NOT NULL,
+  PRIMARY KEY (site, token_hash)
+) STRICT;
+CREATE INDEX used_logins_exp ON used_logins (exp);
+
+-- A device's token expires after 13 months unused, and with a logout. Devices known before this
+-- migration count as used now: their last use was not recorded.
+ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
+ALTER TABLE devices ADD COLUMN revoked_at INTEGER;
+UPDATE devices SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+`,
+  },
+  {
     version: 3,
     name: 'order claims in receive order, order confirmations',
     sql: `
@@ -190,6 +211,28 @@ CREATE TABLE optins (
   PRIMARY KEY (site, id)
 );
 CREATE INDEX optins_device ON optins (site, device_id);
+`,
+  },
+  {
+    version: 2,
+    name: 'used logins, device last use and revocation',
+    sql: `
+-- A login token links one device: each one used is kept (by its SHA-256) until it expires.
+CREATE TABLE used_logins (
+  site text NOT NULL,
+  token_hash text NOT NULL,
+  device_id text NOT NULL,
+  exp bigint NOT NULL,
+  PRIMARY KEY (site, token_hash)
+);
+CREATE INDEX used_logins_exp ON used_logins (exp);
+
+-- A device's token expires after 13 months unused, and with a logout. Devices known before this
+-- migration count as used now: a default evaluated once, kept in the catalog (no table rewrite),
+-- then dropped, as every insert sets it.
+ALTER TABLE devices ADD COLUMN last_seen_at bigint DEFAULT (extract(epoch from now()) * 1000)::bigint;
+ALTER TABLE devices ALTER COLUMN last_seen_at DROP DEFAULT;
+ALTER TABLE devices ADD COLUMN revoked_at bigint;
 `,
   },
   {

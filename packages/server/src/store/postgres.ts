@@ -36,6 +36,7 @@ import {
   type DeviceRecord,
   type IngestResult,
   type LinkResult,
+  type LoginUse,
   type OrderConfirmation,
   type ReclaimResult,
   type ReportRows,
@@ -259,23 +260,67 @@ class PgStore implements Store {
     });
   }
 
-  async link(site: string, deviceId: string, userId: string, at: number): Promise<LinkResult> {
+  async link(site: string, deviceId: string, userId: string, at: number, login?: LoginUse): Promise<LinkResult> {
     return this.sql.begin(async (tx): Promise<LinkResult> => {
       await lockUser(tx, site, userId);
       // FOR UPDATE: two instances linking one device at once decide one after the other.
       const [d] = await tx<{ user_id: string | null }[]>`
         SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId} FOR UPDATE`;
       if (!d) throw new StoreError('unknown_device', `unknown device ${deviceId}`);
-      if (d.user_id === userId) return 'already';
-      if (d.user_id !== null) {
+      if (d.user_id !== null && d.user_id !== userId) {
         await tx`INSERT INTO links (site, device_id, user_id, at, action) VALUES (${site}, ${deviceId}, ${userId}, ${at}, 'conflict')`;
         return 'conflict';
       }
+      if (login) {
+        // The primary key decides between two devices presenting one login, whatever the user lock:
+        // the second insert waits for the first transaction, then finds its row.
+        const inserted = await tx`
+          INSERT INTO used_logins (site, token_hash, device_id, exp)
+          VALUES (${site}, ${login.tokenHash}, ${deviceId}, ${Math.floor(login.exp)})
+          ON CONFLICT (site, token_hash) DO NOTHING RETURNING 1`;
+        if (inserted.length === 0) {
+          const [used] = await tx<{ device_id: string }[]>`
+            SELECT device_id FROM used_logins WHERE site = ${site} AND token_hash = ${login.tokenHash}`;
+          if (used?.device_id !== deviceId) return 'login_used';
+        }
+      }
+      if (d.user_id === userId) return 'already';
       await tx`UPDATE devices SET user_id = ${userId} WHERE site = ${site} AND device_id = ${deviceId}`;
       await tx`INSERT INTO users (site, user_id, created_at) VALUES (${site}, ${userId}, ${Date.now()}) ON CONFLICT DO NOTHING`;
       await tx`INSERT INTO links (site, device_id, user_id, at, action) VALUES (${site}, ${deviceId}, ${userId}, ${at}, 'linked')`;
       return 'linked';
     });
+  }
+
+  async loginUsedBy(site: string, tokenHash: string): Promise<string | null> {
+    const [r] = await this.sql<{ device_id: string }[]>`
+      SELECT device_id FROM used_logins WHERE site = ${site} AND token_hash = ${tokenHash}`;
+    return r ? r.device_id : null;
+  }
+
+  async pruneUsedLogins(exp: number): Promise<number> {
+    return (await this.sql`DELETE FROM used_logins WHERE exp < ${exp}`).count;
+  }
+
+  async revokeDevice(site: string, deviceId: string, tokenHash: string, at: number): Promise<boolean> {
+    return this.sql.begin(async (tx): Promise<boolean> => {
+      // A device never seen, revoked from the start: its token can never adopt it later.
+      await tx`
+        INSERT INTO devices (site, device_id, token_hash, created_at, last_seen_at, revoked_at)
+        VALUES (${site}, ${deviceId}, ${tokenHash}, ${at}, ${at}, ${at})
+        ON CONFLICT (site, device_id) DO NOTHING`;
+      // Matches once the token is revoked too: a second logout is a no-op that succeeds.
+      const r = await tx`
+        UPDATE devices SET revoked_at = coalesce(revoked_at, ${at})
+        WHERE site = ${site} AND device_id = ${deviceId} AND token_hash = ${tokenHash}`;
+      return r.count === 1;
+    });
+  }
+
+  async touchDevice(site: string, deviceId: string, at: number): Promise<void> {
+    await this.sql`
+      UPDATE devices SET last_seen_at = ${at}
+      WHERE site = ${site} AND device_id = ${deviceId} AND (last_seen_at IS NULL OR last_seen_at < ${at})`;
   }
 
   async getConfig(site: string): Promise<StoredConfig | null> {
@@ -431,9 +476,10 @@ async function upsertDevice(
   tokenHash: string,
   kind?: DeviceKind,
 ): Promise<boolean> {
+  const now = Date.now();
   const created = await tx`
-    INSERT INTO devices (site, device_id, token_hash, kind, created_at)
-    VALUES (${site}, ${deviceId}, ${tokenHash}, ${kind ?? null}, ${Date.now()})
+    INSERT INTO devices (site, device_id, token_hash, kind, created_at, last_seen_at)
+    VALUES (${site}, ${deviceId}, ${tokenHash}, ${kind ?? null}, ${now}, ${now})
     ON CONFLICT (site, device_id) DO NOTHING
     RETURNING 1`;
   if (created.length === 1) return true;

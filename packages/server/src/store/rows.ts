@@ -145,6 +145,8 @@ export interface DeviceRow {
   user_id: string | null;
   kind: string | null;
   created_at: number;
+  last_seen_at: number | null;
+  revoked_at: number | null;
 }
 
 export function deviceRecord(r: DeviceRow): DeviceRecord {
@@ -155,6 +157,8 @@ export function deviceRecord(r: DeviceRow): DeviceRecord {
     userId: r.user_id,
     kind: asKind(r.kind),
     createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    revokedAt: r.revoked_at,
   };
 }
 

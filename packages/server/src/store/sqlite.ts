@@ -38,6 +38,7 @@ import {
   type DeviceRecord,
   type IngestResult,
   type LinkResult,
+  type LoginUse,
   type OrderConfirmation,
   type ReclaimResult,
   type ReportRows,
@@ -204,23 +205,51 @@ class SqliteStore implements Store {
     })();
   }
 
-  async link(site: string, deviceId: string, userId: string, at: number): Promise<LinkResult> {
+  async link(site: string, deviceId: string, userId: string, at: number, login?: LoginUse): Promise<LinkResult> {
     const q = this.q();
     return this.db
       .transaction((): LinkResult => {
         const d = q.device.get(site, deviceId) as DeviceRow | undefined;
         if (!d) throw new StoreError('unknown_device', `unknown device ${deviceId}`);
-        if (d.user_id === userId) return 'already';
-        if (d.user_id !== null) {
+        if (d.user_id !== null && d.user_id !== userId) {
           q.audit.run(site, deviceId, userId, at, 'conflict');
           return 'conflict';
         }
+        // In the write transaction (IMMEDIATE): of two devices presenting one login, the second sees the first's row.
+        if (login && q.useLogin.run(site, login.tokenHash, deviceId, Math.floor(login.exp)).changes === 0) {
+          const used = q.usedLogin.get(site, login.tokenHash) as { device_id: string };
+          if (used.device_id !== deviceId) return 'login_used';
+        }
+        if (d.user_id === userId) return 'already';
         q.setUser.run(userId, site, deviceId);
         q.insUser.run(site, userId, Date.now());
         q.audit.run(site, deviceId, userId, at, 'linked');
         return 'linked';
       })
       .immediate();
+  }
+
+  async loginUsedBy(site: string, tokenHash: string): Promise<string | null> {
+    const r = this.q().usedLogin.get(site, tokenHash) as { device_id: string } | undefined;
+    return r ? r.device_id : null;
+  }
+
+  async pruneUsedLogins(exp: number): Promise<number> {
+    return this.q().pruneLogins.run(exp).changes;
+  }
+
+  async revokeDevice(site: string, deviceId: string, tokenHash: string, at: number): Promise<boolean> {
+    const q = this.q();
+    return this.db
+      .transaction((): boolean => {
+        q.insRevoked.run(site, deviceId, tokenHash, at, at, at);
+        return q.revoke.run(at, site, deviceId, tokenHash).changes === 1;
+      })
+      .immediate();
+  }
+
+  async touchDevice(site: string, deviceId: string, at: number): Promise<void> {
+    this.q().touch.run(at, site, deviceId, at);
   }
 
   async getConfig(site: string): Promise<StoredConfig | null> {
@@ -369,7 +398,8 @@ class SqliteStore implements Store {
   /** Inserts the device if missing (true), else refreshes its kind. Call inside a write transaction. */
   private upsertDevice(site: string, deviceId: string, tokenHash: string, kind?: DeviceKind): boolean {
     const q = this.q();
-    const created = q.insDevice.run(site, deviceId, tokenHash, kind ?? null, Date.now()).changes === 1;
+    const now = Date.now();
+    const created = q.insDevice.run(site, deviceId, tokenHash, kind ?? null, now, now).changes === 1;
     if (!created && kind) q.setKind.run(kind, site, deviceId, kind);
     return created;
   }
@@ -395,8 +425,25 @@ function prepare(db: Database.Database) {
   return {
     device: db.prepare('SELECT * FROM devices WHERE site = ? AND device_id = ?'),
     insDevice: db.prepare(
-      'INSERT INTO devices (site, device_id, token_hash, kind, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, device_id) DO NOTHING',
+      'INSERT INTO devices (site, device_id, token_hash, kind, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, device_id) DO NOTHING',
     ),
+    // A device never seen, revoked from the start: its token can never adopt it later.
+    insRevoked: db.prepare(
+      `INSERT INTO devices (site, device_id, token_hash, created_at, last_seen_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (site, device_id) DO NOTHING`,
+    ),
+    // Matches once the token is revoked too: a second logout is a no-op that succeeds.
+    revoke: db.prepare(
+      'UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE site = ? AND device_id = ? AND token_hash = ?',
+    ),
+    touch: db.prepare(
+      'UPDATE devices SET last_seen_at = ? WHERE site = ? AND device_id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)',
+    ),
+    useLogin: db.prepare(
+      'INSERT INTO used_logins (site, token_hash, device_id, exp) VALUES (?, ?, ?, ?) ON CONFLICT (site, token_hash) DO NOTHING',
+    ),
+    usedLogin: db.prepare('SELECT device_id FROM used_logins WHERE site = ? AND token_hash = ?'),
+    pruneLogins: db.prepare('DELETE FROM used_logins WHERE exp < ?'),
     setKind: db.prepare('UPDATE devices SET kind = ? WHERE site = ? AND device_id = ? AND kind IS NOT ?'),
     setUser: db.prepare('UPDATE devices SET user_id = ? WHERE site = ? AND device_id = ?'),
     insUser: db.prepare('INSERT INTO users (site, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),

@@ -6,7 +6,7 @@ import type { CairnEvent, DeviceKind, OptinBody, Profile, SiteConfig } from '@ca
 export interface IngestResult {
   accepted: number;
   duplicates: number;
-  /** True when this call created the device (its first collect): the caller hands out the token. */
+  /** True when this call created the device (its first collect). */
   newDevice: boolean;
   /**
    * Purchases stored by this call for an order another person (user, else device, as linked at that
@@ -21,7 +21,17 @@ export type LinkResult =
   /** It already was: a no-op. */
   | 'already'
   /** It is linked to another user: nothing changed. */
-  | 'conflict';
+  | 'conflict'
+  /** The login token was used by another device already: nothing changed. */
+  | 'login_used';
+
+/** A login token, recorded as used by the device it links (single use). */
+export interface LoginUse {
+  /** SHA-256 of the token, hex. */
+  tokenHash: string;
+  /** The token's expiry, epoch seconds: the record can go after it. */
+  exp: number;
+}
 
 export interface DeviceRecord {
   site: string;
@@ -30,6 +40,10 @@ export interface DeviceRecord {
   userId: string | null;
   kind: DeviceKind | null;
   createdAt: number;
+  /** Its token's last use, epoch ms, recorded at most once a day (null: never recorded, see createdAt). */
+  lastSeenAt: number | null;
+  /** When its token was revoked (logout), epoch ms; null while it is valid. */
+  revokedAt: number | null;
 }
 
 export interface StoredConfig {
@@ -163,8 +177,24 @@ export interface Store {
   /** The device's profile; once linked, the user's merged profile across all linked devices, capped. */
   profile(site: string, deviceId: string): Promise<Profile>;
 
-  /** Links a device to a user and records the link (time, device) for audit. */
-  link(site: string, deviceId: string, userId: string, at: number): Promise<LinkResult>;
+  /**
+   * Links a device to a user and records the link (time, device) for audit. With `login`, in the
+   * same transaction, the login token is recorded as this device's: another device's earlier use
+   * answers 'login_used' (and nothing changes); this device's own is no obstacle.
+   */
+  link(site: string, deviceId: string, userId: string, at: number, login?: LoginUse): Promise<LinkResult>;
+  /** The device a login token (by its hash) linked, or null when it is unused. */
+  loginUsedBy(site: string, tokenHash: string): Promise<string | null>;
+  /** Removes the used-login records that expired before `exp` (epoch seconds). Resolves to how many. */
+  pruneUsedLogins(exp: number): Promise<number>;
+  /**
+   * Revokes a device's token (logout), if it is `tokenHash`; a device never seen is recorded as
+   * revoked, so that the token can never adopt it later. Resolves to false (nothing changed) when
+   * the device holds another token. Revoking again is a no-op.
+   */
+  revokeDevice(site: string, deviceId: string, tokenHash: string, at: number): Promise<boolean>;
+  /** Records a use of the device's token (`last_seen_at`), unless one at `at` or later is recorded. */
+  touchDevice(site: string, deviceId: string, at: number): Promise<void>;
 
   getConfig(site: string): Promise<StoredConfig | null>;
   /**

@@ -115,3 +115,6 @@ export function config(over: Partial<SiteConfigInput> = {}): SiteConfigInput {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export const admin = bearer(ADMIN_KEY);
+
+/** A device token as the SDK makes one with each device id: the server adopts it (32+ characters) for a device it has not seen. */
+export const clientToken = (): string => `sdk-made-${randomUUID()}`;
