@@ -21,7 +21,7 @@ const HEAD_TARGET = 5000;
 const HEAD_RATCHET = 7725;
 const WIRE_HEAD_TARGET = 6000;
 const WIRE_TOTAL_TARGET = 13_000;
-const WIRE_RATCHET = 16_741;
+const WIRE_RATCHET = 16_897;
 
 const dist = new URL('../dist/', import.meta.url);
 const head = () => readFileSync(new URL('cairn.js', dist));

@@ -216,18 +216,25 @@ describe('storage fallbacks', () => {
       expect((await b.history()).pageViews).toHaveLength(2);
     }));
 
-  test('the device id: a cookie, mirrored in storage, so a cleared cookie (and localStorage) comes back', async () => {
+  test('the device id: a cookie, mirrored in storage, so a cleared cookie (and localStorage) comes back; without its token it writes nothing', async () => {
     const a = await start();
     const id = cookieId();
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect((await idbDump())!.id).toBe(id);
+    await a.flush();
     document.cookie = 'cairn_id=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
     localStorage.clear();
     await start();
     expect(cookieId()).toBe(id);
+    const before = collected().length;
     await a.page();
     await a.flush();
-    expect(collected().every((e) => e.deviceId === id)).toBe(true);
+    // Its token went with localStorage, and the server takes no write without it: what is recorded
+    // now goes, with a token, to a fresh device.
+    expect(srv.tokenless).toEqual([]);
+    const after = collected().slice(before);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((e) => e.deviceId !== id && e.deviceId === cookieId())).toBe(true);
   });
 
   test('a tampered id cookie is replaced: the server would refuse every batch', async () => {

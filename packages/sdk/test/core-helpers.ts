@@ -67,6 +67,10 @@ export interface FakeServer {
   /** Device id → its token; device id → user id. */
   tokens: Map<string, string>;
   links: Map<string, string>;
+  /** Devices logged out (POST /v1/logout, or identify's `previous`): their token no longer works. */
+  revoked: Set<string>;
+  /** The writes that came without a device token (the SDK must send none). */
+  tokenless: string[];
   /** Answers the next collects with this status (and Retry-After), once each. */
   failNext: { status: number; retryAfter?: string }[];
   down: boolean;
@@ -78,10 +82,10 @@ export interface FakeServer {
 }
 
 /**
- * A fake /v1 sync server with the real one's rules (packages/server/src/routes): a device's first
- * collect keeps the token its client presents, else gets one; a linked device must send it as
- * Bearer on collect, and any known device on identify and profile. An identity token is valid when
- * it is `signed:<userId>`.
+ * A fake /v1 sync server with the real one's rules (packages/server/src/routes): every request
+ * about a device needs its token (Bearer, or `deviceToken` in the body); a device never seen is
+ * adopted with the token its client presents (32+ characters), never without one; a logged-out
+ * device's token no longer works. An identity token is valid when it is `signed:<userId>`.
  */
 export function fakeServer(): FakeServer {
   const s: FakeServer = {
@@ -89,6 +93,8 @@ export function fakeServer(): FakeServer {
     events: new Map(),
     tokens: new Map(),
     links: new Map(),
+    revoked: new Set(),
+    tokenless: [],
     failNext: [],
     down: false,
     loseAnswers: false,
@@ -114,14 +120,15 @@ export function fakeServer(): FakeServer {
         status,
         headers: { 'content-type': 'application/json', ...h },
       });
-    const auth = (headers.authorization ?? '').replace(/^Bearer /, '');
-    // A device seen for the first time keeps the token its client presents (32+ characters), else
-    // gets one made here, answered once.
-    const newDevice = (device: string, presented: string) => {
-      if (s.tokens.has(device)) return {};
-      const adopt = presented.length >= 32;
-      s.tokens.set(device, adopt ? presented : 'tok-' + device);
-      return adopt ? {} : { deviceToken: 'tok-' + device };
+    const auth = (headers.authorization ?? '').replace(/^Bearer /, '') || body?.deviceToken || '';
+    if (init.method === 'POST' && !auth) s.tokenless.push(url.pathname);
+    /** The device's token, or a device never seen adopted with the client's own (32+ characters). */
+    const proves = (device: string, presented: string) => {
+      const known = s.tokens.get(device);
+      if (known) return presented === known && !s.revoked.has(device);
+      if (presented.length < 32) return false;
+      s.tokens.set(device, presented);
+      return true;
     };
     const deviceOf = (tok: string) => [...s.tokens].find(([, t]) => t === tok)?.[0];
     const profileOf = (device: string) => {
@@ -153,22 +160,21 @@ export function fakeServer(): FakeServer {
       case '/v1/collect': {
         const f = s.failNext.shift();
         if (f) return json(f.status, { error: 'x', message: 'x' }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
-        const known = s.tokens.get(body.deviceId);
-        if (known && (auth ? auth !== known : s.links.has(body.deviceId)))
-          return json(401, { error: 'unauthorized', message: 'device token' });
+        if (!proves(body.deviceId, auth)) return json(401, { error: 'unauthorized', message: 'device token' });
         let accepted = 0;
         let duplicates = 0;
         for (const e of body.events) {
           if (s.events.has(e.id)) duplicates++;
           else accepted++, s.events.set(e.id, { ...e, deviceId: body.deviceId });
         }
-        return json(202, { accepted, duplicates, ...newDevice(body.deviceId, auth) });
+        return json(202, { accepted, duplicates });
       }
       case '/v1/profile': {
         const d = url.searchParams.get('deviceId');
         if (!d || !url.searchParams.get('site'))
           return json(400, { error: 'invalid_request', message: 'site and deviceId' });
-        if (!auth || deviceOf(auth) !== d) return json(401, { error: 'unauthorized', message: 'x' });
+        if (!auth || deviceOf(auth) !== d || s.revoked.has(d))
+          return json(401, { error: 'unauthorized', message: 'x' });
         // A strong ETag of the profile, as the real server makes: unchanged, a 304.
         const profile = profileOf(d);
         const etag =
@@ -184,12 +190,22 @@ export function fakeServer(): FakeServer {
       case '/v1/identify': {
         if (body.token !== 'signed:' + body.userId)
           return json(401, { error: 'invalid_identity', message: 'bad token', field: 'token' });
-        const known = s.tokens.get(body.deviceId);
-        if (known && auth !== known) return json(401, { error: 'unauthorized', message: 'device token' });
+        if (!proves(body.deviceId, auth)) return json(401, { error: 'unauthorized', message: 'device token' });
         const linked = s.links.get(body.deviceId);
         if (linked && linked !== body.userId) return json(409, { error: 'device_linked', message: 'x' });
         s.links.set(body.deviceId, body.userId);
-        return json(200, { profile: profileOf(body.deviceId), ...newDevice(body.deviceId, auth) });
+        const previous = body.previous;
+        if (previous && previous.deviceId !== body.deviceId && s.tokens.get(previous.deviceId) === previous.token)
+          s.revoked.add(previous.deviceId);
+        return json(200, { profile: profileOf(body.deviceId) });
+      }
+      case '/v1/logout': {
+        const known = s.tokens.get(body.deviceId);
+        if (known ? auth !== known : auth.length < 32)
+          return json(401, { error: 'unauthorized', message: 'wrong device token' });
+        s.tokens.set(body.deviceId, auth);
+        s.revoked.add(body.deviceId);
+        return json(200, { revoked: true });
       }
       case '/v1/config': {
         if (!s.config) return json(404, { error: 'not_found', message: 'x' });
@@ -197,6 +213,7 @@ export function fakeServer(): FakeServer {
         return headers['if-none-match'] === etag ? json(304, null, { etag }) : json(200, s.config, { etag });
       }
       case '/v1/optins':
+        if (!proves(body.deviceId, auth)) return json(401, { error: 'unauthorized', message: 'device token' });
         return json(201, { ok: true });
     }
     return json(404, { error: 'not_found', message: 'x' });

@@ -11,18 +11,14 @@ describe('signIdentity / verifyIdentity', () => {
   const good = signIdentity({ userId: 'alice', secret: SECRET, site: SITE, ttlSeconds: 600, now: NOW });
   const opts = { secret: SECRET, site: SITE, userId: 'alice', now: NOW };
 
-  it('signs base64url(payload).base64url(hmac) covering site, user and expiry', () => {
+  it('signs base64url(payload).base64url(hmac) covering site, user, expiry and a random nonce', () => {
     const [payload, sig] = good.split('.');
-    expect(JSON.parse(Buffer.from(payload as string, 'base64url').toString())).toEqual({
-      site: SITE,
-      user: 'alice',
-      exp: NOW / 1000 + 600,
-    });
+    const claims = { site: SITE, user: 'alice', exp: NOW / 1000 + 600, nonce: expect.stringMatching(/^[\w-]{12}$/) };
+    expect(JSON.parse(Buffer.from(payload as string, 'base64url').toString())).toEqual(claims);
     expect(Buffer.from(sig as string, 'base64url')).toHaveLength(32);
-    expect(verifyIdentity(good, opts)).toEqual({
-      ok: true,
-      claims: { site: SITE, user: 'alice', exp: NOW / 1000 + 600 },
-    });
+    expect(verifyIdentity(good, opts)).toEqual({ ok: true, claims });
+    // Signed again in the same second: another token (a login token links one device).
+    expect(signIdentity({ userId: 'alice', secret: SECRET, site: SITE, ttlSeconds: 600, now: NOW })).not.toBe(good);
   });
 
   it('refuses forged, tampered, expired, wrong-site and wrong-user tokens', () => {
@@ -91,7 +87,10 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
   async function device(events = [pageEvent()]): Promise<{ dev: string; token: string }> {
     const dev = id();
     const token = `sdk-made-${id()}`;
-    const r = await h.req('POST', '/v1/collect', { body: { site: SITE, deviceId: dev, events }, headers: bearer(token) });
+    const r = await h.req('POST', '/v1/collect', {
+      body: { site: SITE, deviceId: dev, events },
+      headers: bearer(token),
+    });
     expect(r.status).toBe(202);
     return { dev, token };
   }
@@ -147,7 +146,9 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
       pageEvent({ product: 'SKU-A', device: 'mobile', at: NOW - 5000 }),
       pageEvent({ product: 'SKU-B', device: 'mobile', at: NOW - 4000 }),
     ]);
-    expect((await identify(phone.dev, user, sign(user, { deviceId: phone.dev }), bearer(phone.token))).status).toBe(200);
+    expect((await identify(phone.dev, user, sign(user, { deviceId: phone.dev }), bearer(phone.token))).status).toBe(
+      200,
+    );
     const desk = await device([pageEvent({ product: 'SKU-C', device: 'desktop', at: NOW - 1000 })]);
     const res = await identify(desk.dev, user, sign(user, { deviceId: desk.dev }), bearer(desk.token));
     expect(res.status).toBe(200);
@@ -173,15 +174,21 @@ describe.each(makeStores())('POST /v1/identify on $name', (db: TestDb) => {
   it('identifying the same user again is a no-op', async () => {
     const user = `dan-${id()}`;
     const { dev, token } = await device();
-    const first = await identify(dev, user, sign(user), bearer(token));
+    const login = sign(user);
+    const first = await identify(dev, user, login, bearer(token));
     expect(first.status).toBe(200);
     const before = await h.snapshot();
-    const again = await identify(dev, user, sign(user), bearer(token));
+    const again = await identify(dev, user, login, bearer(token));
     expect(again.status).toBe(200);
     expect(((await again.json()) as IdentifyResponse).profile).toEqual(
       ((await first.json()) as IdentifyResponse).profile,
     );
     expect(await h.snapshot()).toEqual(before);
+    // A new login of the same user on the same device: still linked once; only the token's use is recorded.
+    expect((await identify(dev, user, sign(user), bearer(token))).status).toBe(200);
+    const after = await h.snapshot();
+    for (const t of Object.keys(before).filter((t) => t !== 'used_logins')) expect(after[t], t).toEqual(before[t]);
+    expect(after.used_logins).toHaveLength((before.used_logins as unknown[]).length + 1);
   });
 
   it("a shared device linked to X answers 409 device_linked to Y, links nothing, and Y never sees X's history", async () => {

@@ -95,7 +95,8 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
         }
         // The server holds another token for this device (restored without its own): what is unsent
         // goes to a fresh device rather than being refused batch after batch.
-        if (status == 401 && device._id == id && !renewed++) {
+        // Unless another tab moved to a new device meanwhile (a logout there revokes the old one).
+        if (status == 401 && (device._load(), device._id == id) && !renewed++) {
           device._renew();
           device._load();
           continue;
@@ -166,11 +167,12 @@ export function createOutbox(site: string, kv: Kv, device: Device, transport: Tr
       spill(device._id, unstored);
       unstored = [];
       // A beacon carries the device token in its body (it cannot set headers), so even a first
-      // page's events arrive: the server makes the device with that token. A string goes as
-      // text/plain: no CORS preflight. They stay in the outbox (the server dedupes).
+      // page's events arrive: the server makes the device with that token; without one, none goes.
+      // A string goes as text/plain: no CORS preflight. They stay in the outbox (the server dedupes).
       let unsent = outbox._unsent;
       while (
         unsent[0] &&
+        device._state._token &&
         nav.sendBeacon?.(transport._url('collect'), JSON.stringify(body(unsent.slice(0, BATCH), device._state._token)))
       )
         unsent = unsent.slice(BATCH);

@@ -25,6 +25,9 @@ export function createTransport(server: string, site: string, device: Device, gr
       const text = body ? JSON.stringify(body) : undefined;
       device._load();
       const token = device._state._token;
+      // A write goes with the device's token or not at all: the server would refuse it (401), and
+      // the caller moves to a fresh device, as on that refusal.
+      if (text && !token && !headers) throw new CairnError('unauthorized', 401);
       let response: Response;
       try {
         // keepalive lets a request finish after the page is gone, up to 64 KB: 2e4 UTF-16 units are

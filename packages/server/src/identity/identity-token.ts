@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 // Signed proof of login: `base64url(payload).base64url(HMAC-SHA256(secret, base64url(payload)))`,
 // where payload is the JSON `{"site":…,"user":…,"exp":<epoch seconds>}`, optionally with
@@ -23,6 +23,11 @@ export interface IdentityClaims {
   exp: number;
   /** The one device it may link, when the backend named it. */
   device?: string;
+  /**
+   * Random, from signIdentity: a login token links one device, and two signed for one user in the
+   * same second would otherwise be the same token.
+   */
+  nonce?: string;
 }
 
 export type VerifyFailure =
@@ -72,6 +77,7 @@ export function signIdentity({
   if (deviceId !== undefined && !deviceId) throw new TypeError('signIdentity: deviceId, when given, must not be empty');
   const claims: IdentityClaims = { site, user: userId, exp: Math.floor(now / 1000 + ttlSeconds) };
   if (deviceId !== undefined) claims.device = deviceId;
+  claims.nonce = randomBytes(9).toString('base64url');
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
