@@ -127,7 +127,9 @@ export function openApiDocument(): Json {
             '400': err(
               'Invalid input; `field` names the first bad field (`deviceToken` when it differs from the Bearer token).',
             ),
-            '401': err('No device token, a wrong, revoked or expired one, or a new device without one of 32+ characters.'),
+            '401': err(
+              'No device token, a wrong, revoked or expired one, or a new device without one of 32+ characters.',
+            ),
             '413': err('Body too large.'),
           },
         },

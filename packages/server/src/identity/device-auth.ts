@@ -17,8 +17,7 @@ const DAY_MS = 86_400_000;
 /** A device's token expires after this long unused: 13 months, as the SDK's id cookie does. */
 export const DEVICE_TOKEN_TTL_MS = 396 * DAY_MS;
 
-const tokenRequired = () =>
-  unauthorized('the device token is required as "Authorization: Bearer <token>"');
+const tokenRequired = () => unauthorized('the device token is required as "Authorization: Bearer <token>"');
 /** Wrong, revoked, expired, or an unknown device on a read: one answer, which tells nothing about which. */
 const wrongToken = () => unauthorized('wrong device token');
 
