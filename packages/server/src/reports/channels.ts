@@ -138,7 +138,7 @@ interface PersonState {
 }
 
 /** The most frequent currency among orders; ties go to the alphabetically first. */
-function mainCurrency(orders: readonly Purchase[]): string | null {
+export function mainCurrency(orders: readonly Purchase[]): string | null {
   const n = new Map<string, number>();
   for (const o of orders) n.set(o.currency, (n.get(o.currency) ?? 0) + 1);
   return [...n].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;

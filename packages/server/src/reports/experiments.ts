@@ -1,12 +1,17 @@
 import type { DeviceKind } from '@cairn/schema';
 import type { ReportRows } from '../store/types.js';
+import { liftReport, type LiftReport } from './lift.js';
 import { people } from './people.js';
 import { countedOrders, purchases } from './purchases.js';
+import { DEFAULT_MDE } from './sequential.js';
 
 // Variant and prompt results for [from, to).
-// Variants: a visitor of a variant is a person (a user across devices, or a device) it was applied to
-// in the range; they convert when they opt in, or order, at or after their first exposure to it.
-// The baseline is the people active in the range who got no variant at all, from their first activity.
+// Lift (the causal answer): each variant and prompt, treatment against holdout (reports/lift.ts).
+// Variants, observed: a visitor of a variant is a person (a user across devices, or a device) it was
+// applied to in the range; they convert when they opt in, or order, at or after their first exposure.
+// The baseline is the people active in the range who got no variant at all, from their first
+// activity. NOT CAUSAL: the people a variant matches differ from the others (an email visitor buys
+// more with or without a variant); only the holdout comparison says what the variant itself does.
 // Prompts: shown, dismissed and submitted events, and the opt-ins made through the prompt, by form factor.
 
 type Rate = number | null;
@@ -44,7 +49,11 @@ export interface PromptRow {
 export interface ExperimentsReport {
   from: number;
   to: number;
+  /** Treatment against holdout, per variant and per prompt, with always-valid intervals. */
+  lift: LiftReport;
+  /** Observed rates after exposure: not causal (see above). */
   variants: VariantRow[];
+  /** People with no variant at all: not a control group, not causal. */
   baseline: VariantRow;
   prompts: PromptRow[];
 }
@@ -54,7 +63,7 @@ const idOf = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 64) : null
 
 export function experimentsReport(
   rows: ReportRows,
-  o: { from: number; to: number; confirmationRequired?: boolean },
+  o: { from: number; to: number; confirmationRequired?: boolean; currency?: string; mde?: number },
 ): ExperimentsReport {
   const { from, to } = o;
   const inRange = (at: number) => at >= from && at < to;
@@ -152,5 +161,12 @@ export function experimentsReport(
     })
     .sort((a, b) => b.total.shown - a.total.shown || (a.prompt < b.prompt ? -1 : 1));
 
-  return { from, to, variants, baseline, prompts };
+  const lift = liftReport(rows, who, {
+    from,
+    to,
+    confirmationRequired: o.confirmationRequired ?? false,
+    currency: o.currency,
+    mde: o.mde ?? DEFAULT_MDE,
+  });
+  return { from, to, lift, variants, baseline, prompts };
 }

@@ -27,5 +27,32 @@ export {
   type PromptRow,
   type VariantRow,
 } from './experiments.js';
+export {
+  assignArms,
+  EXPOSURE_TYPES,
+  liftReport,
+  METRICS,
+  outcomesReader,
+  sumArms,
+  type Arm,
+  type ExperimentArms,
+  type LiftReport,
+  type LiftRow,
+  type Metric,
+  type Outcomes,
+} from './lift.js';
 export { people, type People, type Person } from './people.js';
 export { countedOrders, NO_CURRENCY, purchases, type Purchase } from './purchases.js';
+export {
+  ALPHA,
+  compareArms,
+  DEFAULT_MDE,
+  MIN_PEOPLE_PER_ARM,
+  neededPerArm,
+  sequentialRadius,
+  TUNED_FOR_PEOPLE,
+  type ArmSums,
+  type Comparison,
+  type Interval,
+  type Verdict,
+} from './sequential.js';

@@ -6,7 +6,15 @@ import { HttpError } from '../errors.js';
 import { adminOnly, siteFromQuery, type AdminAuth } from '../middleware/admin/index.js';
 import { parseQuery } from '../request.js';
 import type { Store } from '../store/types.js';
-import { channelReport, DAY_MS, experimentsReport, LOOKBACK_MS, MODELS } from '../reports/index.js';
+import {
+  channelReport,
+  DAY_MS,
+  DEFAULT_MDE,
+  experimentsReport,
+  LOOKBACK_MS,
+  MIN_PEOPLE_PER_ARM,
+  MODELS,
+} from '../reports/index.js';
 
 // GET /v1/reports/channels and GET /v1/reports/experiments: the marketer console's data, behind the
 // admin key. Ranges are [from, to) in epoch ms; dates are whole UTC days, `to` included.
@@ -47,6 +55,16 @@ export const reportQuery = z.object({
     .optional(),
 });
 
+/** The experiments report also takes `mde`: the minimum relative lift worth detecting, 0.01–1 (1%–100%). */
+export const experimentsQuery = reportQuery.extend({
+  mde: z
+    .string()
+    .regex(/^\d*\.?\d+$/, 'expected a relative lift as a decimal, such as 0.1 for 10%')
+    .transform(Number)
+    .pipe(z.number().min(0.01, 'expected at least 0.01 (1%)').max(1, 'expected at most 1 (100%)'))
+    .default(DEFAULT_MDE),
+});
+
 function range(q: { from?: number | undefined; to?: number | undefined }, now: number): { from: number; to: number } {
   const to = q.to ?? now;
   const from = q.from ?? to - DEFAULT_RANGE_DAYS * DAY_MS;
@@ -83,15 +101,18 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   });
 
   app.get('/v1/reports/experiments', admin, async (c) => {
-    const q = parseQuery(c, reportQuery);
+    const q = parseQuery(c, experimentsQuery);
     const { from, to } = range(q, now());
     const rows = await deps.store.reportRows(q.site, from, to);
     const confirmation = await confirmationRequired(deps.store, q.site);
-    return c.json(
-      { site: q.site, ...experimentsReport(rows, { from, to, confirmationRequired: confirmation }) },
-      200,
-      NO_STORE,
-    );
+    const report = experimentsReport(rows, {
+      from,
+      to,
+      confirmationRequired: confirmation,
+      mde: q.mde,
+      ...(q.currency ? { currency: q.currency } : {}),
+    });
+    return c.json({ site: q.site, ...report }, 200, NO_STORE);
   });
 
   return app;
@@ -144,9 +165,20 @@ export function reportsOpenApiPaths(): Record<string, unknown> {
     '/v1/reports/experiments': {
       get: {
         summary:
-          'Variants (visitors, opt-in and purchase rates after first exposure, and a no-variant baseline) and prompts (shown, dismissed, submitted and opt-ins by device kind) (admin).',
+          "Lift per variant and per prompt, treatment against holdout (admin). `lift.variants` and `lift.prompts`: per id, the people in each arm (a person, a user across devices or an anonymous device, counts in the arm of their first exposure: `variant_applied`/`prompt_shown` for treatment, `variant_held`/`prompt_held` for holdout; previews never count; people exposed in both arms after a merge stay in their first arm and are counted in `crossovers`), and for each metric (optinRate, identifiedRate, purchaseRate, revenuePerVisitor, counted from the first exposure) the arms' means, the absolute and relative lift with a 95% always-valid interval (a normal-mixture confidence sequence: valid however often it is looked at), a verdict (`not enough data yet` below " +
+          MIN_PEOPLE_PER_ARM +
+          " people per arm or while the interval is too wide, `better` or `worse` when it excludes 0, `no detectable difference` when it lies within ±mde of the holdout's mean) and `neededPerArm`, the people each arm needs to detect the MDE with 80% power. " +
+          'Also, observed and NOT causal: `variants` (rates after first exposure) beside a `baseline` of visitors who got no variant, and `prompts` (shown, dismissed, submitted and opt-ins by device kind).',
         security: [{ adminKey: [] }],
-        parameters: range,
+        parameters: [
+          ...range,
+          param(
+            'mde',
+            `Minimum detectable effect: the smallest relative lift worth detecting, 0.01–1. Default: ${DEFAULT_MDE} (10%).`,
+            { type: 'number', minimum: 0.01, maximum: 1, default: DEFAULT_MDE },
+          ),
+          param('currency', 'The currency revenue per visitor counts (ISO 4217). Default: the most frequent.'),
+        ],
         responses: { '200': { description: 'The report.' }, ...refusals },
       },
     },

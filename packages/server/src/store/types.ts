@@ -68,7 +68,9 @@ export const REPORT_BODY_TYPES = [
   'purchase',
   'add_to_cart',
   'variant_applied',
+  'variant_held',
   'prompt_shown',
+  'prompt_held',
   'prompt_dismissed',
   'prompt_submitted',
 ] as const;
