@@ -58,6 +58,7 @@ describe('opening a postgres store', () => {
         'optins',
         'order_confirmations',
         'schema_migrations',
+        'used_logins',
         'users',
       ]);
     } finally {
