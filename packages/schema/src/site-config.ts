@@ -38,6 +38,12 @@ const channelMatcher = z.union([
 ]);
 
 /** A URL path glob: `*` matches within a segment, `**` across segments. */
+/**
+ * The share of a variant's or prompt's matching audience kept on the default (no variant, no
+ * prompt) to measure it against: 0 to 0.5, 0 turns the holdout off.
+ */
+const holdoutSchema = z.number().min(0, 'must be at least 0').max(0.5, 'must be at most 0.5');
+
 const pathGlob = z.string().min(1).max(300).startsWith('/', 'a path glob starts with "/"');
 
 /** http(s) or relative only: `javascript:` and `data:` URLs are refused. */
@@ -98,6 +104,8 @@ export const variantSchema = z
       .refine((s) => Object.keys(s).length > 0, 'a variant changes at least one slot'),
     /** Higher wins when several variants match. Ties go to the one declared first. */
     priority: z.number().int().min(-1000).max(1000).default(0),
+    /** This variant's holdout; left out, `measurement.holdout` applies. */
+    holdout: holdoutSchema.optional(),
   })
   .strict();
 export type Variant = z.infer<typeof variantSchema>;
@@ -160,6 +168,8 @@ export const promptSchema = z
     content: promptContentSchema,
     /** Content overrides by touch source or channel, e.g. `{ "pinterest": { "title": "…" } }`. */
     contentBySource: z.record(z.string().min(1).max(100), promptContentSchema.partial()).optional(),
+    /** This prompt's holdout; left out, `measurement.holdout` applies. */
+    holdout: holdoutSchema.optional(),
   })
   .strict();
 export type Prompt = z.infer<typeof promptSchema>;
@@ -198,6 +208,11 @@ export const siteConfigSchema = z
       .default({ default: 'granted', respectGpc: true }),
     variants: z.array(variantSchema).max(200).default([]),
     prompts: z.array(promptSchema).max(50).default([]),
+    /** `holdout`: the site-wide default share held out of every variant and prompt (0.1). */
+    measurement: z
+      .object({ holdout: holdoutSchema.default(0.1) })
+      .strict()
+      .default({ holdout: 0.1 }),
     /**
      * `confirmation: "required"`: the reports count only the orders the shop's backend confirmed
      * (POST /v1/orders/confirm with a signed token), with the value it signed. Left out: "off",

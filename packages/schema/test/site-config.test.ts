@@ -78,6 +78,51 @@ describe('validateSiteConfig', () => {
   });
 });
 
+describe('holdout', () => {
+  const prompt = (over: Record<string, unknown> = {}) => ({
+    id: 'guide',
+    kind: 'optin',
+    content: { title: 'Get the guide', cta: 'Send it' },
+    ...over,
+  });
+
+  it('defaults to 0.1 site-wide; a variant or prompt may set its own from 0 to 0.5', () => {
+    const r = validateSiteConfig({
+      site: 'demo',
+      variants: [variant(), variant({ id: 'off', holdout: 0 }), variant({ id: 'half', holdout: 0.5 })],
+      prompts: [prompt({ holdout: 0.2 })],
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.measurement).toEqual({ holdout: 0.1 });
+    expect(r.config.variants.map((v) => v.holdout)).toEqual([undefined, 0, 0.5]);
+    expect(r.config.prompts[0]?.holdout).toBe(0.2);
+    const off = validateSiteConfig({ site: 'demo', measurement: { holdout: 0 } });
+    expect(off.ok && off.config.measurement.holdout).toBe(0);
+  });
+
+  it.each([
+    [
+      { variants: [variant(), variant({ id: 'b' }), variant({ id: 'c', holdout: 0.6 })] },
+      'variants.2.holdout',
+      'must be at most 0.5',
+    ],
+    [{ variants: [variant({ holdout: -0.1 })] }, 'variants.0.holdout', 'must be at least 0'],
+    [{ variants: [variant({ holdout: '0.2' })] }, 'variants.0.holdout', undefined],
+    [{ prompts: [prompt({ holdout: 1 })] }, 'prompts.0.holdout', 'must be at most 0.5'],
+    [{ measurement: { holdout: 0.75 } }, 'measurement.holdout', 'must be at most 0.5'],
+    [{ measurement: { holdout: null } }, 'measurement.holdout', undefined],
+    [{ measurement: { share: 0.1 } }, 'measurement', undefined],
+  ])('refuses %j at %s', (over, path, message) => {
+    const r = validateSiteConfig({ site: 'demo', ...over });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const issue = r.issues.find((i) => i.path === path);
+    expect(issue, JSON.stringify(r.issues)).toBeDefined();
+    if (message) expect(issue?.message).toBe(message);
+  });
+});
+
 describe('isSafeUrl', () => {
   it.each(['/a', 'a/b', '?x=1', '#top', 'https://x.test/a', 'HTTP://x.test', '//cdn.test/a.png'])('allows %s', (u) => {
     expect(isSafeUrl(u)).toBe(true);
@@ -110,6 +155,8 @@ describe('JSON Schema', () => {
     expect(json.properties.variants.items.properties.slots).toBeDefined();
     expect(json.properties.prompts.items.properties.kind.enum).toEqual(['account', 'optin']);
     expect(json.required).toEqual(['site']);
+    expect(json.properties.variants.items.properties.holdout).toMatchObject({ minimum: 0, maximum: 0.5 });
+    expect(json.properties.measurement.properties.holdout).toMatchObject({ default: 0.1, maximum: 0.5 });
     // Same shape the runtime validator accepts.
     expect(siteConfigSchema.safeParse({ site: 'x' }).success).toBe(true);
   });
