@@ -87,7 +87,12 @@ export interface VariantContext {
   url: URL;
   doc: Document;
   /** This visit's sticky choice: the variant id (or null for "none"), undefined when not decided yet. */
-  sticky: { get(): string | null | undefined; set(id: string | null): void };
+  sticky: {
+    get(): string | null | undefined;
+    set(id: string | null): void;
+    /** The holdout's arm for `key` at this share (true: held out), decided once and kept. Left out, no one is held out. */
+    _heldOut?(key: string, share: number): boolean;
+  };
   emit: Emit;
   /** Shows the debug panel (?cairn_debug=1) once the page is parsed: the chosen variant and why each other one missed. */
   debug?: (doc: Document, touches: Touches, chosen: string, misses: { id: string; reason: string }[]) => void;
@@ -112,4 +117,6 @@ export interface PromptContext {
   submitOptin(o: { email: string; consentText: string; promptId: string }): Promise<void>;
   /** The URL account prompts send the visitor back to after login. */
   returnUrl: string;
+  /** As VariantContext's sticky._heldOut: the prompt's holdout arm (key `prompt:<id>`). */
+  _heldOut?(key: string, share: number): boolean;
 }

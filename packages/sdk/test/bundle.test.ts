@@ -59,6 +59,8 @@ test('dist/cairn.js applies the embedded config before first paint; the core the
     variants: [
       { id: 'pin', name: 'P', when: { source: 'pinterest' }, slots: { hero: { text: 'From "Pinterest" </script>' } } },
     ],
+    // No holdout: every visitor gets the variant (test/holdout.test.ts tests the holdout).
+    measurement: { holdout: 0 },
   };
   const served = head.replace('"__CAIRN_EMBEDDED_CONFIG__"', () => JSON.stringify(JSON.stringify(config)));
   const s = document.createElement('script');

@@ -534,6 +534,8 @@ describe('config and variants', () => {
     variants: [
       { id: 'pin', name: 'Pinterest', when: { source: 'pinterest' }, slots: { hero: { text: 'Hello Pinterest' } } },
     ],
+    // No holdout: every visitor gets the variant (test/holdout.test.ts tests the holdout).
+    measurement: { holdout: 0 },
   };
 
   test('an inline config applies the variant synchronously, with no config request', () => {

@@ -19,6 +19,7 @@ import { enter, touchesOf } from '../state/session.js';
 import { spilled, unspill, WIPE_KEY } from '../state/spill.js';
 import { idCookie } from '../storage/device-id.js';
 import { createKv } from '../storage/kv.js';
+import { adoptArms, heldOut } from '../variants/holdout.js';
 import type { Cairn } from '../cairn.js';
 import type { CairnEvent, Consent, PageView, Profile, PromptContext, Touch } from '../types.js';
 import { onReady } from '../util/dom.js';
@@ -49,7 +50,9 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   const cookie = idCookie(location.protocol == 'https:', options.cookieDomain || undefined);
   // Another tab denied between this page's head and now: the state and the cookie the head saw are
   // gone (a reset would have stored a new device). Nothing of this visitor is written back.
-  if (head._consent == 'granted' && deviceOf(head._state) && !readState() && !cookie.get()) head._consent = 'denied';
+  // (A device id the head made for a new visitor was never stored.)
+  if (head._consent == 'granted' && !head._made && deviceOf(head._state) && !readState() && !cookie.get())
+    head._consent = 'denied';
   // The parts are made below, each with what it needs of the others.
   const core = {
     _site: site,
@@ -120,9 +123,20 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   head._held.splice(0).forEach(record);
 
   const touches = () => (device._load(), touchesOf(device._state));
+  /** A holdout's arm, decided on the latest stored state (src/variants/holdout.ts). */
+  const held = (key: string, share: number) => {
+    let arm = false;
+    device._update((state) => (arm = heldOut(state, device._id, key, share)));
+    return arm;
+  };
+  // A linked person keeps the arms of their first exposure, whichever device it was on.
+  const adopt = (profile: unknown) => device._update((state) => adoptArms(state, profile as Profile));
+  emitter._on('identify', adopt);
+  emitter._on('profile', adopt);
   const sticky = {
     get: () => (device._load(), device._state._variant),
     set: (id: string | null) => device._update((state) => (state._variant = id)),
+    _heldOut: held,
   };
   const variants = () => config && head._variants(config, touches(), sticky);
 
@@ -160,6 +174,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
       submitOptin: (optin) =>
         transport._request('optins', { ...optin, id: uuid(), site, deviceId: device._id, at: Date.now(), touch }),
       returnUrl: options.returnUrl || location.href,
+      _heldOut: held,
     };
     // A prompt needs the document parsed (its inline anchor, <main>).
     onReady(doc, prompts);

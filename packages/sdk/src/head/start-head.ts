@@ -2,11 +2,13 @@ import { startConfig } from '../core/config.js';
 import { startConsent } from '../core/consent.js';
 import type { CairnOptions } from '../core/options.js';
 import { deviceKind } from '../device-kind.js';
-import { readState, type DeviceState } from '../state/device-state.js';
+import { deviceOf, readState, type DeviceState } from '../state/device-state.js';
 import { enter, touchesOf } from '../state/session.js';
+import { COOKIE, readCookie } from '../storage/device-id.js';
 import { resolveTouch } from '../touch/index.js';
 import type { CairnEvent, Consent, DeviceKind, Emit, SiteConfig, Touch, Touches, VariantContext } from '../types.js';
 import { uuid } from '../uuid.js';
+import { heldOut } from '../variants/holdout.js';
 import { hideSlots } from '../variants/slots.js';
 import { startVariants } from '../variants/start.js';
 
@@ -42,6 +44,8 @@ export interface Head {
   _variants(config: SiteConfig, touches: Touches, sticky: Sticky): void;
   /** Shows the slots hidden while a config was awaited. */
   _reveal(): void;
+  /** This page made the device id (a new visitor's, for the holdouts): no earlier page stored it. */
+  _made: boolean;
 }
 
 /**
@@ -71,6 +75,10 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
     at,
   );
   const kind = deviceKind(window, config?.desktopQuery);
+  // The holdouts are decided with the device id this visitor keeps: a new visitor's is made now,
+  // before first paint (the core stores it, as it would have made it).
+  const known = deviceOf(state) || (consent == 'granted' && readCookie(COOKIE));
+  const id = known || ((state._token = uuid()), (state._newDeviceId = uuid()));
   const head: Head = {
     _options: options,
     _site: site,
@@ -87,6 +95,7 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
     _variants: (config, touches, sticky) =>
       startVariants({ config, touches, device: kind, url: new URL(location.href), doc, sticky, emit, debug }),
     _reveal: () => {},
+    _made: !known,
   };
   const emit: Emit = (type, props) => head._record({ ...props, id: uuid(), type, at: Date.now() });
   // A new touch joins the journey, first of this page's events.
@@ -94,7 +103,8 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
   if (config)
     head._variants(config, touchesOf(state), {
       get: () => head._state._variant,
-      set: (id) => (head._state._variant = id),
+      set: (variant) => (head._state._variant = variant),
+      _heldOut: (key, share) => heldOut(head._state, id, key, share),
     });
   // No config yet: the slots stay hidden (300 ms at most) until the fetched one lands.
   else if (consent == 'granted' && options.server && site) head._reveal = hideSlots(doc);

@@ -1,7 +1,8 @@
 // Account and opt-in prompts: decides with pickPrompt, claims the right to show atomically in kv
 // (so two tabs never both show it), then renders. Never throws into the host page.
 import type { Prompt, PromptContext } from '../types.js';
-import { pickPrompt, type PickInput, type PromptState } from './pick.js';
+import { HOLDOUT, promptArm } from '../variants/holdout.js';
+import { pickPrompt, promptContent, type PickInput, type PromptState } from './pick.js';
 import { showPrompt } from './ui.js';
 import { PROMPTS_KEY } from '../storage/keys.js';
 
@@ -17,6 +18,9 @@ export { PROMPTS_KEY };
  * prompt shown, or null. The decision is read first (`state`: the prompts' state as read in the
  * page view's storage batch), so a page with nothing to show writes nothing; a prompt to show is
  * then claimed inside one atomic update, so only the tab whose write claims it shows it.
+ *
+ * A visitor in the prompt's holdout (src/variants/holdout.ts) gets no prompt: the claim is the
+ * same, and `prompt_held` is sent where `prompt_shown` would be. Resolves to null then.
  */
 export async function startPrompts(ctx: PromptContext, state?: Promise<unknown>): Promise<Prompt | null> {
   let p: Prompt | null = null;
@@ -27,8 +31,16 @@ export async function startPrompts(ctx: PromptContext, state?: Promise<unknown>)
     await ctx.kv.update<PromptState | undefined>(PROMPTS_KEY, (s) =>
       (p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s,
     );
-    if (p) showPrompt(ctx, p, PROMPTS_KEY);
-    return p;
+    if (!p) return null;
+    const prompt: Prompt = p;
+    const share = prompt.holdout ?? ctx.config.measurement?.holdout ?? HOLDOUT;
+    if (!ctx._heldOut?.(promptArm(prompt.id), share)) return (showPrompt(ctx, prompt, PROMPTS_KEY), prompt);
+    ctx.emit('prompt_held', {
+      prompt: prompt.id,
+      variant: promptContent(prompt, ctx.touch).variant,
+      device: ctx.device,
+    });
+    return null;
   } catch {
     return null;
   }

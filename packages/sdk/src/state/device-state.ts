@@ -34,6 +34,8 @@ export interface DeviceState {
   _userId?: string;
   /** Consent was granted explicitly, with cairn.consent('granted') (`g`). */
   _granted?: 1;
+  /** The holdouts' arms (`h`): variant id, or `prompt:<id>`, to true when held out (src/variants/holdout.ts). */
+  _arms?: Record<string, boolean>;
 }
 
 export const STATE_KEY = 'cairn';
@@ -55,6 +57,7 @@ export function readState(): DeviceState | undefined {
       _tokenKnown: s.k,
       _userId: s.u,
       _granted: s.g,
+      _arms: s.h,
     };
 }
 
@@ -74,6 +77,7 @@ export const writeState = (s: DeviceState): void =>
     k: s._tokenKnown,
     u: s._userId,
     g: s._granted,
+    h: s._arms,
   });
 
 /** The device this state names: settled, else just made. */
@@ -83,7 +87,7 @@ export const deviceOf = (s: DeviceState): string | undefined => s._deviceId || s
  * This page's state laid over the latest stored one, when the page first writes it (after first
  * paint): the device (id, token, user, explicit grant) as stored, since another tab may have made,
  * settled or reset it meanwhile; the session, touches and variant as this page decided them before
- * first paint. The earliest first touch wins.
+ * first paint. The earliest first touch wins, and an arm kept before (another tab's) over this page's.
  */
 export const overStored = (stored: DeviceState | undefined, page: DeviceState): DeviceState =>
   stored && deviceOf(stored)
@@ -96,5 +100,6 @@ export const overStored = (stored: DeviceState | undefined, page: DeviceState): 
         _userId: stored._userId,
         _granted: stored._granted || page._granted,
         _firstTouch: stored._firstTouch || page._firstTouch,
+        _arms: stored._arms ? { ...page._arms, ...stored._arms } : page._arms,
       }
     : page;

@@ -11,15 +11,17 @@ const SLOT = '[data-cairn-slot]';
 /**
  * Applies `slots` to the slot elements under `root`, and marks them with data-cairn-applied.
  * Every action is idempotent, so applying again only repairs what the parser appended since.
- * Returns the names of the slots applied for the first time by this call.
+ * Returns the names of the slots applied for the first time by this call. `held` (the visitor is
+ * in the holdout): changes nothing, and returns the names of every slot the variant would change.
  */
-export function applySlots(root: Document | Element, slots: Record<string, SlotAction>): string[] {
+export function applySlots(root: Document | Element, slots: Record<string, SlotAction>, held?: boolean): string[] {
   const done: string[] = [];
   root.querySelectorAll(SLOT).forEach((el) => {
     const n = el.getAttribute('data-cairn-slot')!;
     // Own keys only: a slot named "constructor" must not reach Object.prototype.
     const a = Object.hasOwn(slots, n) && slots[n];
     if (!a) return;
+    if (held) return void done.push(n);
     // Compare first: setting the same text again would wake the MutationObserver forever.
     if (a.text != null && el.textContent != a.text) el.textContent = a.text;
     for (const k of ['src', 'srcset', 'href', 'alt'] as const) {

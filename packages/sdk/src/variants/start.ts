@@ -3,6 +3,7 @@ import type { VariantContext } from '../types.js';
 import { onReady } from '../util/dom.js';
 import { globMatch } from '../util/glob.js';
 import { matchVariant } from './match.js';
+import { HOLDOUT } from './holdout.js';
 import { applySlots } from './slots.js';
 
 /**
@@ -14,6 +15,9 @@ import { applySlots } from './slots.js';
  * elsewhere this page's own match applies. "None" is kept only when no variant could match on any
  * page, so landing on a product page does not cost the visitor the home page's variant.
  * A preview (`?cairn_variant=<id>`) overrides and is not kept.
+ *
+ * A visitor in the variant's holdout (src/variants/holdout.ts; never on a preview) keeps the
+ * default content, and gets `variant_held` where the variant would have sent `variant_applied`.
  */
 export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantContext) => {
   const { touches, device, url, doc, sticky } = ctx;
@@ -34,6 +38,9 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
     } else if (v) sticky.set(v.id);
     else if (!matchVariant(vs, { touches, device }).variant) sticky.set(null);
   }
+  const held =
+    !!v && v.id !== preview && sticky._heldOut?.(v.id, v.holdout ?? ctx.config.measurement?.holdout ?? HOLDOUT);
+  if (held) note += ' (held out)';
   // The panel itself is not render-blocking: the caller shows it (the script tag's deferred part).
   if (q.get('cairn_debug') == '1')
     onReady(doc, () =>
@@ -47,7 +54,9 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
   if (!v) return;
   const { id, slots } = v;
   const names = new Set<string>();
-  const run = guard(() => applySlots(doc, slots).forEach((n) => names.add(n)));
+  const run = guard(() => applySlots(doc, slots, held).forEach((n) => names.add(n)));
+  if (held)
+    return onReady(doc, () => (run(), names.size && ctx.emit('variant_held', { variant: id, slots: [...names] })));
   run();
   // Its callbacks run as microtasks, before the next paint: a slot never shows its default content.
   // characterData too: Chromium's parser appends a slot's late text into the variant's text node.

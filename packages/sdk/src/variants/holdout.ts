@@ -1,0 +1,36 @@
+import type { DeviceState } from '../state/device-state.js';
+import type { Profile } from '../types.js';
+
+// Holdouts: a share of a variant's (or prompt's) audience kept on the default, to measure it
+// against. The arm is a hash of the device id and the item, so it needs no storage and no network
+// to decide before first paint; it is kept in the device state once decided, so it never flips,
+// and a linked person's arms (from the profile: their first exposure on any device) replace it.
+
+/** The share held out when neither the item nor `measurement.holdout` says (the schema's default). */
+export const HOLDOUT = 0.1;
+
+/** Where `key` falls in [0, 1): 32-bit FNV-1a, read from its high bits (the well mixed ones). */
+export function place(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) / 2 ** 32;
+}
+
+/**
+ * Held out (true) or treated, for `key` (a variant id; `prompt:<id>` for a prompt): the arm kept in
+ * `state`, else decided from the device `id` and kept. A share of 0 holds no one out.
+ */
+export const heldOut = (state: DeviceState, id: string, key: string, share: number): boolean =>
+  share > 0 && ((state._arms ||= {})[key] ??= place(id + ' ' + key) < share);
+
+/** The prompt's key among the arms: its id would collide with a variant's. */
+export const promptArm = (id: string): string => 'prompt:' + id;
+
+/** Takes a linked person's arms, from the first exposure on any of their devices, over this device's. */
+export function adoptArms(state: DeviceState, profile: Profile | undefined): void {
+  const arms = profile?.arms;
+  if (!arms) return;
+  const kept = (state._arms ||= {});
+  for (const [id, arm] of Object.entries(arms.variants || {})) kept[id] = arm == 'held';
+  for (const [id, arm] of Object.entries(arms.prompts || {})) kept[promptArm(id)] = arm == 'held';
+}
