@@ -92,15 +92,40 @@ describe('always-valid lift intervals on simulated experiments', () => {
     let absolute = 0;
     let relative = 0;
     let revenue = 0;
+    let boundedAtTheEnd = 0;
     for (let x = 0; x < EXPERIMENTS; x++) {
       const r = runExperiment(s, random);
       if (r.purchase.every((c) => covers(c, truth, 'absolute'))) absolute++;
-      if (r.purchase.every((c) => covers(c, relativeTruth, 'relative'))) relative++;
+      // No relative interval yet means an unbounded one (the holdout's mean may still be 0): it covers.
+      if (r.purchase.every((c) => c.relative === null || covers(c, relativeTruth, 'relative'))) relative++;
+      if (r.purchase.at(-1)!.relative !== null) boundedAtTheEnd++;
       if (r.revenue.every((c) => covers(c, truth * MEAN_ORDER, 'absolute'))) revenue++;
     }
     expect(absolute / EXPERIMENTS).toBeGreaterThanOrEqual(0.93);
     expect(relative / EXPERIMENTS).toBeGreaterThanOrEqual(0.93);
     expect(revenue / EXPERIMENTS).toBeGreaterThanOrEqual(0.93);
+    expect(boundedAtTheEnd).toBe(EXPERIMENTS);
+  });
+
+  it('gives a relative interval that excludes 0 exactly when the absolute one does', () => {
+    const random = prng(1234);
+    let compared = 0;
+    for (let x = 0; x < 100; x++) {
+      const lift = [0, 0.01, 0.02, 0.04][x % 4]!;
+      const r = runExperiment(
+        { holdoutRate: 0.1, treatmentRate: 0.1 + lift, holdoutShare: 0.4, people: 3_000, looks: 5 },
+        random,
+      );
+      for (const c of r.purchase) {
+        if (!c.relative || !c.absolute) continue;
+        compared++;
+        expect(c.relative.low > 0).toBe(c.absolute.low > 0);
+        expect(c.relative.high < 0).toBe(c.absolute.high < 0);
+        expect(c.relative.low).toBeLessThanOrEqual(c.relative.estimate);
+        expect(c.relative.high).toBeGreaterThanOrEqual(c.relative.estimate);
+      }
+    }
+    expect(compared).toBeGreaterThan(300);
   });
 
   it('with no true lift, looked at 10 times, says better or worse in at most 5% of 400 experiments', () => {

@@ -46,7 +46,7 @@ export interface Comparison {
   holdout: number | null;
   /** treatment − holdout, with its always-valid 95% interval; null until both arms have a variance. */
   absolute: Interval | null;
-  /** treatment / holdout − 1; null too when the holdout's mean is 0. */
+  /** treatment / holdout − 1, its interval by Fieller's method; null too while the holdout's mean may be 0. */
   relative: Interval | null;
   verdict: Verdict;
   /**
@@ -128,15 +128,23 @@ export function compareArms(
   const diff = mT - mC;
   const r = radius(estimateVariance, t, alpha);
   result.absolute = { estimate: diff, low: diff - r, high: diff + r };
-  if (mC > 0) {
-    // Delta method for mT/mC − 1.
-    const relVariance = vT / nT / (mC * mC) + (mT * mT * (vC / nC)) / mC ** 4;
-    const rel = mT / mC - 1;
-    const rr = radius(relVariance, t, alpha);
-    result.relative = { estimate: rel, low: rel - rr, high: rel + rr };
-  }
+  result.relative = relativeInterval(mT, mC, vT / nT, vC / nC, radius(1, t, alpha));
   result.verdict = verdict(result.absolute, mC, nT, nC, mde);
   return result;
+}
+
+/**
+ * The relative lift mT/mC − 1 and its interval, by Fieller's method: the ratios q = 1 + lift for which
+ * mT − q·mC is within the always-valid radius of 0, i.e. (mT − q·mC)² ≤ k²·(sT + q²·sC) with k the
+ * radius per standard error. It is the same sequential test as the absolute interval's, so it
+ * excludes 0 exactly when that one does, and it is lopsided as a ratio's should be. Null when the
+ * holdout's mean is not told apart from 0 (the set would be unbounded).
+ */
+function relativeInterval(mT: number, mC: number, sT: number, sC: number, k: number): Interval | null {
+  const a = mC * mC - k * k * sC;
+  if (!(mC > 0) || !(a > 0) || !Number.isFinite(k)) return null;
+  const spread = Math.sqrt(k * k * (sT * mC * mC + sC * mT * mT) - k ** 4 * sT * sC);
+  return { estimate: mT / mC - 1, low: (mT * mC - spread) / a - 1, high: (mT * mC + spread) / a - 1 };
 }
 
 function verdict(absolute: Interval, holdoutMean: number, nT: number, nC: number, mde: number): Verdict {
