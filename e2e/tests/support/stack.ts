@@ -18,6 +18,7 @@ export const SITE_CONFIG = JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8')) as
     id: string;
     name: string;
     slots: Record<string, { text?: string; src?: string; alt?: string; href?: string }>;
+    holdout?: number;
   }[];
   prompts: {
     id: string;
@@ -67,14 +68,21 @@ export interface Stack {
 /**
  * - `sdk`: how the shop loads Cairn (see the storefront's options);
  * - `consent: 'pending'`: the shop starts Cairn without consent and shows its consent banner;
- * - `prompts: false`: the demo config without its prompts, for tests about something else.
+ * - `prompts: false`: the demo config without its prompts, for tests about something else;
+ * - `config`: changes the demo config (a copy) before the stack serves it, e.g. a variant's holdout.
  */
 export async function startStack(
-  opts: { sdk?: 'server' | 'bundle'; consent?: 'pending'; prompts?: false } = {},
+  opts: {
+    sdk?: 'server' | 'bundle';
+    consent?: 'pending';
+    prompts?: false;
+    config?: (config: typeof SITE_CONFIG) => typeof SITE_CONFIG;
+  } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(join(E2E.dir, 'stack-'));
   const db = join(dir, 'cairn.db');
-  const siteConfig = opts.prompts === false ? { ...SITE_CONFIG, prompts: [] } : SITE_CONFIG;
+  const demo = opts.prompts === false ? { ...SITE_CONFIG, prompts: [] } : SITE_CONFIG;
+  const siteConfig = opts.config ? opts.config(structuredClone(demo)) : demo;
   const configPath = join(dir, 'site-config.json');
   writeFileSync(configPath, JSON.stringify(siteConfig));
   const shopPort = await freePort();

@@ -1,0 +1,101 @@
+// Holdouts in Chromium: with half of the Pinterest variant's audience held out, new visitors split
+// into both arms, each keeps theirs on reload, a held-out visitor never sees the variant at any
+// frame, and both arms' exposure events reach the sync server's database.
+import { expect, test, type Page } from '@playwright/test';
+import { cairnReady } from './support/cairn';
+import { events } from './support/db';
+import { SITE_CONFIG, startStack, type Stack } from './support/stack';
+
+const VARIANT = 'pinterest-styling';
+const LANDING = '/?utm_source=pinterest&utm_medium=social';
+const VISITORS = 30;
+const variantTitle = SITE_CONFIG.variants.find((v) => v.id === VARIANT)!.slots['hero-title']!.text!;
+
+let stack: Stack;
+test.beforeAll(async () => {
+  stack = await startStack({
+    prompts: false,
+    config: (config) => ({
+      ...config,
+      variants: config.variants.map((v) => (v.id === VARIANT ? { ...v, holdout: 0.5 } : v)),
+    }),
+  });
+});
+test.afterAll(async () => stack?.close());
+
+/** Records the hero title on every animation frame from the start of navigation (each frame is about to paint). */
+async function recordTitles(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const titles: (string | null)[] = [];
+    (window as unknown as { __titles: typeof titles }).__titles = titles;
+    const tick = () => {
+      titles.push(document.querySelector('[data-cairn-slot="hero-title"]')?.textContent ?? null);
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+}
+
+/** The hero titles painted since the page started loading, once the hero was there. */
+async function titlesSeen(page: Page): Promise<string[]> {
+  await expect
+    .poll(async () => (await page.evaluate(() => (window as unknown as { __titles: unknown[] }).__titles)).length)
+    .toBeGreaterThan(2);
+  const titles = await page.evaluate(() => (window as unknown as { __titles: (string | null)[] }).__titles);
+  return titles.filter((t): t is string => t !== null);
+}
+
+/** Loads (or reloads) the page and tells the arm from what every frame showed. */
+async function arm(page: Page, load: () => Promise<unknown>, defaultTitle: string): Promise<'treated' | 'held'> {
+  await load();
+  await cairnReady(page);
+  const seen = new Set(await titlesSeen(page));
+  // One title from the first frame on: the variant's, or the default's, never both.
+  expect([...seen].length, `titles seen: ${[...seen].join(' | ')}`).toBe(1);
+  const title = [...seen][0];
+  expect([variantTitle, defaultTitle]).toContain(title);
+  return title === variantTitle ? 'treated' : 'held';
+}
+
+test('half held out: both arms, sticky on reload, no variant frame for the held out, both exposures stored', async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  const html = await (await fetch(stack.shopUrl + '/')).text();
+  const defaultTitle = /data-cairn-slot="hero-title"[^>]*>([^<]+)</.exec(html)![1]!.replace(/&amp;/g, '&');
+  expect(defaultTitle).not.toBe(variantTitle);
+
+  const arms = new Map<string, 'treated' | 'held'>();
+  for (let visitor = 0; visitor < VISITORS; visitor++) {
+    const context = await browser.newContext({ baseURL: stack.shopUrl });
+    const page = await context.newPage();
+    await recordTitles(page);
+    const first = await arm(page, () => page.goto(LANDING), defaultTitle);
+    const device = (await context.cookies()).find((c) => c.name === 'cairn_id')?.value;
+    expect(device, 'the device id cookie').toBeTruthy();
+    // A reload, and another page of the visit that has the hero: the same arm.
+    expect(await arm(page, () => page.reload(), defaultTitle)).toBe(first);
+    expect(await arm(page, () => page.goto('/'), defaultTitle)).toBe(first);
+    arms.set(device!, first);
+    // What the last page recorded goes now, not at a page hide that closing the context may skip.
+    await page.evaluate(() => (window as unknown as { cairn: { flush(): Promise<void> } }).cairn.flush());
+    await context.close();
+  }
+  const held = [...arms.values()].filter((a) => a === 'held').length;
+  console.log(`holdout 0.5: ${held} of ${arms.size} visitors held out`);
+  expect(held, 'visitors held out').toBeGreaterThan(0);
+  expect(held, 'visitors held out').toBeLessThan(arms.size);
+
+  // Each visitor's three exposures reached the database, all of their own arm's kind.
+  await expect
+    .poll(() => events(stack.db).filter((e) => e.type === 'variant_applied' || e.type === 'variant_held').length, {
+      timeout: 30_000,
+    })
+    .toBe(arms.size * 3);
+  const stored = events(stack.db);
+  for (const [device, a] of arms) {
+    const exposures = stored.filter((e) => e.deviceId === device && /^variant_(applied|held)$/.test(e.type));
+    expect(exposures.map((e) => e.type)).toEqual(Array(3).fill(a === 'held' ? 'variant_held' : 'variant_applied'));
+    for (const e of exposures) expect(e.body).toMatchObject({ variant: VARIANT });
+  }
+});
