@@ -105,6 +105,26 @@ describe.each(makeStores())('login tokens over HTTP on $name', (db: TestDb) => {
     expect(await h.snapshot()).toEqual(before);
   });
 
+  it('a login respelled (the same MAC bytes in another base64url spelling) links no second device', async () => {
+    const erin = `erin-${id()}`;
+    const hers = await device('ERIN-SECRET-SKU');
+    const login = sign(erin);
+    expect((await identify(h, hers.dev, erin, login, hers.token)).status).toBe(200);
+    // The MAC's last character carries 2 unused bits: three other characters decode to the same bytes.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(login.at(-1) as string);
+    const respelled = [1, 2, 3].map((bits) => login.slice(0, -1) + alphabet[(last & ~3) | ((last + bits) & 3)]);
+    const mac = (t: string) => Buffer.from(t.split('.')[1] as string, 'base64url').toString('hex');
+    for (const token of respelled) {
+      expect(token).not.toBe(login);
+      expect(mac(token)).toBe(mac(login));
+      const attacker = await device('ATTACKER-SKU');
+      const res = await identify(h, attacker.dev, erin, token, attacker.token);
+      expect(res.status).toBe(401);
+      expect(JSON.stringify(await res.json())).not.toContain('ERIN-SECRET-SKU');
+    }
+  });
+
   it('the same device presenting its login again is the usual no-op (200)', async () => {
     const user = `dan-${id()}`;
     const d = await device();

@@ -43,6 +43,28 @@ describe('site names in environment variables', () => {
   });
 });
 
+describe('a keys-file entry owns its site', () => {
+  // my-shop and my_shop share the variable name MY_SHOP; the keys file names my_shop exactly.
+  const meantForMyShop = { adminKey: 'm'.repeat(MIN_KEY_LENGTH), identitySecret: 's'.repeat(MIN_KEY_LENGTH) };
+  const ring = (fileEntry: { adminKey?: string; identitySecret?: string }) =>
+    createKeyRing({ identitySecret: SECRET, sites: { my_shop: fileEntry }, envStems: { MY_SHOP: meantForMyShop } });
+
+  it("a variable's admin key never reaches a site the keys file names", () => {
+    const scope = ring({ adminKey: SHOP_ADMIN }).adminScope(meantForMyShop.adminKey);
+    expect(scope?.kind).toBe('site');
+    const covers = scope?.kind === 'site' ? scope.covers : () => true;
+    expect(covers('my-shop')).toBe(true);
+    expect(covers('MY-SHOP')).toBe(true);
+    expect(covers('my_shop')).toBe(false);
+  });
+
+  it("a variable's identity secret never checks the logins of a site the keys file names", () => {
+    expect(ring({ adminKey: SHOP_ADMIN }).identitySecretFor('my_shop')).toBe(SECRET);
+    expect(ring({ identitySecret: SHOP_SECRET }).identitySecretFor('my_shop')).toBe(SHOP_SECRET);
+    expect(ring({ adminKey: SHOP_ADMIN }).identitySecretFor('my-shop')).toBe(meantForMyShop.identitySecret);
+  });
+});
+
 describe.each(makeStores())('per-site admin keys on $name', (db: TestDb) => {
   let h: Harness;
   beforeAll(async () => {

@@ -87,21 +87,9 @@ export function verifyIdentity(
   token: string,
   { secret, site, userId, deviceId, maxTtlSeconds = MAX_LOGIN_TTL_SECONDS, now = Date.now() }: VerifyIdentityOptions,
 ): VerifyResult {
-  if (!secret || typeof token !== 'string' || token.length > 2000) return { ok: false, reason: 'malformed' };
-  const parts = token.split('.');
-  const [payload, sig] = parts;
-  if (parts.length !== 2 || !payload || !sig || !B64URL.test(payload) || !B64URL.test(sig))
-    return { ok: false, reason: 'malformed' };
-  const given = Buffer.from(sig, 'base64url');
-  const expected = mac(secret, payload);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
-  // Only a correctly signed payload is parsed.
-  let claims: unknown;
-  try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
+  const opened = openClaims(token, secret);
+  if (!opened.ok) return opened;
+  const { claims } = opened;
   if (!isClaims(claims)) return { ok: false, reason: 'malformed' };
   if (claims.exp * 1000 <= now) return { ok: false, reason: 'expired' };
   if (claims.exp * 1000 > now + maxTtlSeconds * 1000) return { ok: false, reason: 'too_long' };
@@ -145,6 +133,11 @@ export function openClaims(token: unknown, secret: string): OpenedClaims {
   const given = Buffer.from(sig, 'base64url');
   const expected = mac(secret, payload);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
+  // The last base64url character of a 32-byte MAC carries 2 unused bits: four spellings decode to
+  // the same bytes. Only the canonical one is accepted, so one signed token is one string, and
+  // single use (keyed on the token's hash) cannot be dodged by respelling it.
+  if (given.toString('base64url') !== sig) return { ok: false, reason: 'malformed' };
+  // Only a correctly signed payload is parsed.
   try {
     return { ok: true, claims: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) };
   } catch {

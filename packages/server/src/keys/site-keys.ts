@@ -122,18 +122,18 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     if (keys.adminKey) adminKeys.push({ key: keys.adminKey, scope: { kind: 'site', covers: (s) => s === site } });
   for (const [stem, keys] of stems)
     if (keys.adminKey)
-      adminKeys.push({ key: keys.adminKey, scope: { kind: 'site', covers: (s) => siteEnvStem(s) === stem } });
+      // A site with a keys-file entry is that entry's alone: a variable meant for a look-alike name never reaches it.
+      adminKeys.push({
+        key: keys.adminKey,
+        scope: { kind: 'site', covers: (s) => siteEnvStem(s) === stem && !sites.has(s) },
+      });
 
   return {
     adminEnabled: adminKeys.length > 0,
     identitySecretFor(site) {
-      // A keys-file entry first, then the environment's, then the global secret.
-      return (
-        sites.get(site)?.identitySecret ||
-        stems.get(siteEnvStem(site))?.identitySecret ||
-        options.identitySecret ||
-        undefined
-      );
+      // A keys-file entry, else the environment's (never for a site the keys file names), else the global secret.
+      const own = sites.has(site) ? sites.get(site)?.identitySecret : stems.get(siteEnvStem(site))?.identitySecret;
+      return own || options.identitySecret || undefined;
     },
     adminScope(key) {
       let found: AdminScope | null = null;
