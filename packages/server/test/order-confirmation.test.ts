@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { siteConfigSchema, type CairnEvent, type Touch } from '@cairn/schema';
-import { signIdentity } from '../src/identity/identity-token.js';
+import { signClaims, signIdentity } from '../src/identity/identity-token.js';
 import { signOrder, verifyOrder } from '../src/identity/order-token.js';
 import { makeStores, type TestDb } from './helpers/db.js';
 import { admin, bearer, harness, id, SECRET, touch, type Harness } from './helpers/http.js';
@@ -140,6 +140,18 @@ describe.each(makeStores())('order confirmation on $name', (db: TestDb) => {
       expect(await r.json()).toMatchObject({ field });
     }
     expect(await h.snapshot()).toEqual(before);
+  });
+
+  it('refuses a signed order id PostgreSQL cannot store, and a value past any real order, storing nothing', async () => {
+    const before = await h.snapshot();
+    const claims = { site: 'shop', order: 'N-1', value: 250, currency: 'EUR', exp: NOW / 1000 + 60 };
+    for (const over of [{ order: 'N-1\u0000' }, { order: 'N-\ud800' }, { value: 1.7e308 }, { value: 1e13 }]) {
+      const r = await confirm('shop', signClaims({ ...claims, ...over }, SECRET));
+      expect(r.status).toBe(401);
+      expect(await r.json()).toMatchObject({ error: 'invalid_order_token', field: 'token' });
+    }
+    expect(await h.snapshot()).toEqual(before);
+    expect(() => order({ value: 1e13 })).toThrow(TypeError);
   });
 
   it('with confirmation required, counts confirmed orders only, at the confirmed value, for the device named', async () => {

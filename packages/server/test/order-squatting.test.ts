@@ -93,6 +93,21 @@ describe.each(makeStores())('order squatting on $name', (db: TestDb) => {
     expect((await conflictsMetric()) - before).toBe(2);
   });
 
+  it('purchases of absurd value count as no value: the revenue report stays a number', async () => {
+    const site = `squat-${++sites}`;
+    const customer = newDevice();
+    await collect(site, customer, [touchEvent(T0, 'google', 'Paid Search'), purchase(T0 + 60_000, 'B-1', 250)]);
+    for (const [i, d] of [newDevice(), newDevice()].entries())
+      await collect(site, d, [touchEvent(T0, 'spam', 'Referral'), purchase(T0 + 1000 * i, `B-SPAM-${i}`, 1.7e308)]);
+    for (const model of ['first', 'last', 'linear']) {
+      const r = await report(site, model);
+      expect(r.totals).toMatchObject({ orders: 3, revenue: 250 });
+      const revenues = JSON.stringify(r).match(/"revenue(Per1000)?":[^,}]+/g) ?? [];
+      expect(revenues.length).toBeGreaterThan(2);
+      for (const field of revenues) expect(field).toMatch(/:\d+(\.\d+)?$/);
+    }
+  });
+
   it('reports of an order by the same person, on any of their devices, are duplicates, not conflicts', async () => {
     const site = `squat-${++sites}`;
     const phone = newDevice();

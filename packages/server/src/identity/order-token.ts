@@ -1,4 +1,5 @@
-import { orderIdOf } from '../store/order-id.js';
+import { BAD_CHARS } from '../request.js';
+import { MAX_ORDER_VALUE, orderIdOf } from '../store/order-id.js';
 import { openClaims, signClaims } from './identity-token.js';
 
 // Signed proof that the shop's backend took an order, for sites that require confirmed orders:
@@ -55,7 +56,8 @@ export function signOrder({
   const order = orderIdOf(orderId);
   if (order === null || order !== orderId)
     throw new TypeError('signOrder: orderId must be 1 to 200 characters, not padded with spaces');
-  if (!Number.isFinite(value) || value < 0) throw new TypeError('signOrder: value must be a number ≥ 0');
+  if (!Number.isFinite(value) || value < 0 || value > MAX_ORDER_VALUE)
+    throw new TypeError(`signOrder: value must be a number from 0 to ${MAX_ORDER_VALUE}`);
   if (!CURRENCY.test(currency)) throw new TypeError('signOrder: currency must be a 3-letter ISO 4217 code');
   if (deviceId !== undefined && !DEVICE_ID.test(deviceId))
     throw new TypeError('signOrder: deviceId must be a Cairn device id (8 to 64 letters, digits, "-" or "_")');
@@ -90,8 +92,9 @@ export function verifyOrder(
   if (typeof c.site !== 'string') return bad('"site" must be a string');
   const order = orderIdOf(c.order);
   if (typeof c.order !== 'string' || order === null) return bad('"order" must be a non-empty string');
-  if (typeof c.value !== 'number' || !Number.isFinite(c.value) || c.value < 0)
-    return bad('"value" must be a number ≥ 0');
+  if (BAD_CHARS.test(c.order)) return bad('"order": NUL and unpaired surrogate characters are not allowed');
+  if (typeof c.value !== 'number' || !Number.isFinite(c.value) || c.value < 0 || c.value > MAX_ORDER_VALUE)
+    return bad(`"value" must be a number from 0 to ${MAX_ORDER_VALUE}`);
   if (typeof c.currency !== 'string' || !CURRENCY.test(c.currency))
     return bad('"currency" must be a 3-letter ISO 4217 code');
   if (typeof c.exp !== 'number' || !Number.isFinite(c.exp)) return bad('"exp" must be epoch seconds');

@@ -1,4 +1,4 @@
-import { orderIdOf } from '../store/order-id.js';
+import { MAX_ORDER_VALUE, orderIdOf } from '../store/order-id.js';
 import type { ReportOrderClaim, ReportRows } from '../store/types.js';
 import type { People } from './people.js';
 
@@ -30,7 +30,8 @@ export interface Purchase {
 
 export const NO_CURRENCY = '(none)';
 
-const usableValue = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
+const usableValue = (v: unknown) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= MAX_ORDER_VALUE ? v : 0;
 const usableCurrency = (c: unknown) =>
   typeof c === 'string' && /^[A-Za-z]{3}$/.test(c) ? c.toUpperCase() : NO_CURRENCY;
 
