@@ -1,6 +1,7 @@
 // The marketer console in Chromium, on its own sync server and storefront seeded with
 // simulated shoppers through the real endpoints (scripts/seed.mjs). It signs in, draws the funnel
-// charts from the reports API, refuses an invalid config without saving it, saves a valid edit that
+// charts from the reports API, shows each variant and prompt against its holdout with the API's
+// intervals and verdicts, refuses an invalid config without saving it, saves a valid edit that
 // the server and the storefront then serve, and refuses a save made on top of someone else's, a
 // first save of a new site's config included.
 import { expect, test, type Page } from '@playwright/test';
@@ -40,7 +41,15 @@ let seeded: { visitors: number; orders: number };
 
 test.beforeAll(async () => {
   stack = await startStack();
-  seeded = await seed({ url: stack.syncUrl, site: SITE, secret: E2E.identitySecret, visitors: 150, concurrency: 4 });
+  // Half held out of every variant and prompt: both arms get people with only 150 visitors.
+  seeded = await seed({
+    url: stack.syncUrl,
+    site: SITE,
+    secret: E2E.identitySecret,
+    visitors: 150,
+    concurrency: 4,
+    holdout: 0.5,
+  });
 });
 test.afterAll(async () => {
   await stack?.close();
@@ -119,10 +128,10 @@ test('signs in with the admin key and draws the funnel by channel from the repor
       })
       .toBeGreaterThan(0);
   }
-  // The visitors chart shows the API's numbers, channel by channel, under the model picked.
+  // The visitors chart shows the API's numbers for every channel (a ninth, Organic Video, too), under the model picked.
   const top = (r: ChannelsReport) => ({
-    labels: r.channels.slice(0, 8).map((c) => c.channel),
-    visitors: r.channels.slice(0, 8).map((c) => c.visitors),
+    labels: r.channels.map((c) => c.channel),
+    visitors: r.channels.map((c) => c.visitors),
   });
   await expect
     .poll(async () => {
@@ -147,6 +156,13 @@ test('signs in with the admin key and draws the funnel by channel from the repor
   // The three models side by side: one dataset per model.
   expect((await chartData(page, 'models-chart'))?.values).toHaveLength(3);
 
+  // Each chart's caption comes first in its figure, as its title (not under it, like the next one's heading).
+  const captionsFirst = await page
+    .locator('figure.chart')
+    .evaluateAll((figures) => figures.map((f) => f.firstElementChild?.tagName ?? ''));
+  expect(captionsFirst.length).toBeGreaterThanOrEqual(CHARTS.length);
+  expect(new Set(captionsFirst)).toEqual(new Set(['FIGCAPTION']));
+
   // A channel's sources open under it.
   const firstChannel = page.locator('#channel-table tr.channel').first();
   await firstChannel.getByRole('button').click();
@@ -160,6 +176,113 @@ test('signs in with the admin key and draws the funnel by channel from the repor
   expect(stored.session).toContain(E2E.adminKey);
   expect(stored.local).not.toContain(E2E.adminKey);
   expect(problems, 'console errors and CSP violations').toEqual([]);
+});
+
+interface Comparison {
+  absolute: { low: number; high: number } | null;
+  relative: { estimate: number; low: number; high: number } | null;
+  verdict: string;
+  neededPerArm: { treatment: number; holdout: number } | null;
+}
+interface LiftRow {
+  id: string;
+  visitors: { treatment: number; holdout: number };
+  metrics: Record<string, Comparison>;
+}
+interface LiftReport {
+  mde: number;
+  variants: LiftRow[];
+  prompts: LiftRow[];
+}
+const LIFT_METRICS = ['optinRate', 'identifiedRate', 'purchaseRate', 'revenuePerVisitor'];
+
+async function lift(page: Page, mde = 0.1): Promise<LiftReport> {
+  const [from, to] = [await page.locator('#from').inputValue(), await page.locator('#to').inputValue()];
+  const r = await page.request.get(
+    `${stack.syncUrl}/v1/reports/experiments?site=${SITE}&from=${from}&to=${to}&mde=${mde}`,
+    { headers: ADMIN },
+  );
+  expect(r.status()).toBe(200);
+  return ((await r.json()) as { lift: LiftReport }).lift;
+}
+
+test('shows each variant and prompt against its holdout, with the API’s intervals and verdicts', async ({ page }) => {
+  const problems = await signIn(page);
+  const report = await lift(page);
+  expect(report.variants.length).toBeGreaterThan(0);
+  expect(report.prompts.length).toBeGreaterThan(0);
+  // The seed held out half: both arms have people.
+  const people = (rows: LiftRow[], arm: 'treatment' | 'holdout') => rows.reduce((n, r) => n + r.visitors[arm], 0);
+  expect(people(report.variants, 'holdout')).toBeGreaterThan(0);
+  expect(people(report.variants, 'treatment')).toBeGreaterThan(0);
+
+  const cards = (kind: string) => page.locator(`#lift-${kind}s .lift-card`);
+  await expect(cards('variant')).toHaveCount(report.variants.length);
+  await expect(cards('prompt')).toHaveCount(report.prompts.length);
+  for (const [kind, rows] of [
+    ['variant', report.variants],
+    ['prompt', report.prompts],
+  ] as const) {
+    for (const [i, row] of rows.entries()) {
+      const card = cards(kind).nth(i);
+      await expect(card.locator('h3')).toContainText(row.id);
+      // The verdict of every metric, in words, as the API gave it.
+      await expect(card.locator('tbody .verdict')).toHaveText(LIFT_METRICS.map((m) => row.metrics[m]!.verdict));
+      await expect(card.locator('.lift-answers li')).toHaveCount(LIFT_METRICS.length);
+      // The chart: one interval bar [low, high] per metric that has a relative interval, and the measured lift.
+      const drawn = LIFT_METRICS.map((m) => row.metrics[m]!.relative).filter((r) => r !== null);
+      const data = await page.evaluate((id) => {
+        const chart = (
+          window as unknown as {
+            Chart: { getChart(id: string): { data: { datasets: { data: unknown[] }[] } } | undefined };
+          }
+        ).Chart.getChart(id);
+        return chart?.data.datasets.map((d) => d.data) ?? null;
+      }, `lift-chart-${kind}-${i}`);
+      expect(data).toEqual([drawn.map((r) => [r.low, r.high]), drawn.map((r) => r.estimate)]);
+    }
+  }
+
+  // The observed comparison with visitors who got no variant stays, labelled as not causal.
+  await expect(page.locator('#experiments')).toContainText('Observed rates after exposure: not causal');
+  await expect(page.locator('#variants-table tbody tr').last()).toContainText('not a control group');
+
+  // Another minimum detectable effect: the sample sizes follow the API's for it.
+  await page.locator('#mde').selectOption('0.2');
+  const wider = await lift(page, 0.2);
+  const first = wider.variants[0]!;
+  const purchase = first.metrics.purchaseRate!;
+  await expect(cards('variant').first().locator('thead')).toContainText('for a 20% lift');
+  const row = cards('variant').first().locator('tr[data-metric="purchaseRate"] td').last();
+  const fmt = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
+  await expect(row).toHaveText(
+    purchase.neededPerArm
+      ? `${fmt.format(purchase.neededPerArm.treatment)} / ${fmt.format(purchase.neededPerArm.holdout)}`
+      : '–',
+  );
+  expect(problems, 'console errors and CSP violations').toEqual([]);
+});
+
+test('renders a variant’s name from the config as text, never as HTML', async ({ page }) => {
+  const loaded = await served(page);
+  const config = structuredClone(loaded.config);
+  const report = await (async () => {
+    await signIn(page);
+    return lift(page);
+  })();
+  const id = report.variants[0]!.id;
+  const variant = config.variants.find((v) => v.id === id)!;
+  variant.name = '<img src=x id=injected onerror="window.__pwned=1"><b>Bold</b>';
+  const put = await page.request.put(`${stack.syncUrl}/v1/config?site=${SITE}`, {
+    headers: { ...ADMIN, 'content-type': 'application/json', 'if-match': loaded.etag },
+    data: JSON.stringify(config),
+  });
+  expect(put.status()).toBe(200);
+  await page.reload();
+  await expect(page.locator('#lift-variants .lift-card h3').first()).toHaveText(`${variant.name} (${id})`);
+  expect(await page.locator('#injected').count()).toBe(0);
+  expect(await page.locator('.lift-card h3 b').count()).toBe(0);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 });
 
 test('an invalid config shows the error with its path and saves nothing', async ({ page }) => {

@@ -3,7 +3,7 @@ import { adminKey, api, problem, UNAUTHORIZED } from './api.js';
 import { $, say } from './dom.js';
 import { initEditor, loadConfig, setPreviewVariants } from './editor.js';
 import { day } from './format.js';
-import { fetchReports, renderModels, renderReports } from './reports.js';
+import { experiments, fetchExperiments, fetchReports, renderModels, renderReports } from './reports.js';
 
 const SITE_KEY = 'cairn.console.site';
 const DAY = 86_400_000;
@@ -16,6 +16,9 @@ let loadedSite = '';
 const model = () =>
   /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="model"]:checked'))?.value ?? 'last';
 const metric = () => $('models-metric').value;
+/** The minimum detectable effect the lift report sizes samples for (a fraction). */
+const mde = () => Number($('mde').value) || 0.1;
+const range = () => ({ site: $('site').value.trim(), from: $('from').value, to: $('to').value, mde: mde() });
 
 function showLogin(reason = '') {
   $('app').hidden = true;
@@ -44,7 +47,7 @@ async function refresh() {
   const config = site !== loadedSite ? loadConfig(site).then(onConfig) : Promise.resolve();
   loadedSite = site;
   try {
-    data = await fetchReports({ site, from: $('from').value, to: $('to').value });
+    data = await fetchReports(range());
     await config;
     renderReports(data, { model: model(), metric: metric(), names });
     const v = data.channels.last.totals.visitors;
@@ -109,6 +112,17 @@ function init() {
     radio.addEventListener('change', () => data && renderReports(data, { model: model(), metric: metric(), names }));
   }
   $('models-metric').addEventListener('change', () => data && renderModels(data, metric()));
+  // Another MDE changes the sample sizes and the no-difference band: the experiments report only.
+  $('mde').addEventListener('change', async () => {
+    if (!data) return;
+    const status = $('report-status');
+    try {
+      data.experiments = await fetchExperiments(range());
+      experiments(data.experiments, names);
+    } catch (e) {
+      say(status, `Cannot load the experiments report: ${/** @type {Error} */ (e).message}`, 'bad');
+    }
+  });
 
   initEditor({ onChange: onConfig });
   if (adminKey.get()) showApp();

@@ -4,22 +4,35 @@ import { api, problem } from './api.js';
 import { color, draw, percentAxis } from './charts.js';
 import { $, el } from './dom.js';
 import { count, money, rate } from './format.js';
+import { renderLift } from './lift.js';
 
 export const MODELS = ['first', 'last', 'linear'];
 const MODEL_NAMES = { first: 'first touch', last: 'last non-direct touch', linear: 'linear' };
-const TOP = 8;
+/** Every channel group that has visitors: GA4 has 19, a shop sees a dozen at most. */
+const TOP = 19;
 
 /** Resolves to `{ channels: { first, last, linear }, experiments }`; rejects with a readable message. */
-export async function fetchReports({ site, from, to }) {
+export async function fetchReports({ site, from, to, mde }) {
   const q = (extra) => new URLSearchParams({ site, from, to, ...extra }).toString();
   const answers = await Promise.all([
     ...MODELS.map((model) => api(`/v1/reports/channels?${q({ model })}`)),
-    api(`/v1/reports/experiments?${q({})}`),
+    fetchExperiments({ site, from, to, mde }, true),
   ]);
   const bad = answers.find((r) => !r.ok);
   if (bad) throw new Error(problem(bad));
   const [first, last, linear, experiments] = answers.map((r) => r.body);
   return { channels: { first, last, linear }, experiments };
+}
+
+/**
+ * The experiments report for a minimum detectable effect (`mde`, a fraction). With `raw`, the API's
+ * answer as it is; else the report, or a rejection with a readable message.
+ */
+export async function fetchExperiments({ site, from, to, mde }, raw = false) {
+  const r = await api(`/v1/reports/experiments?${new URLSearchParams({ site, from, to, mde: String(mde) })}`);
+  if (raw) return r;
+  if (!r.ok) throw new Error(problem(r));
+  return r.body;
 }
 
 /** Draws everything for `model`; `names` maps variant ids to their names in the config. */
@@ -204,13 +217,15 @@ function channelTable(r) {
   body.replaceChildren(...rows);
 }
 
-function experiments(x, names) {
-  const label = (v) => (v === null ? 'No variant (baseline)' : names.get(v) ? `${names.get(v)} (${v})` : v);
+/** The variants' and prompts' sections: lift against holdout first, then the observed (not causal) rates. */
+export function experiments(x, names) {
+  renderLift(x.lift, names);
+  const label = (v) => (v === null ? 'No variant (not a control group)' : names.get(v) ? `${names.get(v)} (${v})` : v);
   const variants = [...x.variants, x.baseline];
   draw('variants-chart', {
     type: 'bar',
     data: {
-      labels: variants.map((v) => v.variant ?? 'no variant'),
+      labels: variants.map((v) => v.variant ?? 'no variant (not causal)'),
       datasets: [
         { label: 'Opt-in rate', data: variants.map((v) => v.optinRate ?? 0), backgroundColor: color(0) },
         { label: 'Purchase rate', data: variants.map((v) => v.purchaseRate ?? 0), backgroundColor: color(2) },
