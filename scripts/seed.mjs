@@ -4,14 +4,23 @@
 // both; they browse, get the variant their source matches, see prompts, opt in, create accounts,
 // add to cart, buy (now and then twice, and now and then the same order sent twice) and come back.
 // Everything goes through the real endpoints (POST /v1/collect, /v1/identify, /v1/optins) with
-// events dated over the last 30 days, built as the SDK builds them (resolveTouch, matchVariant).
+// events dated over the last 30 days, built as the SDK builds them (resolveTouch, matchVariant),
+// each device with its own token (Authorization: Bearer) as the server requires on every write.
+//
+// Holdouts, as the SDK decides them: a share of each variant's and prompt's audience is kept on the
+// default and sends `variant_held` / `prompt_held` where the others send `variant_applied` /
+// `prompt_shown`. The true effects are known, so the console's verdicts can be checked against them:
+// the Google buying guide really lifts purchases (TRUE_LIFT), the Facebook offer does nothing, and
+// the prompts cost no sales (they only bring opt-ins and accounts).
 //
 //   node scripts/seed.mjs            (the lead's `pnpm demo:seed`)
 //
 // Env: CAIRN_SERVER_URL (http://localhost:8787), CAIRN_SITE (demo), CAIRN_IDENTITY_SECRET (the
 // server's; default: the demo's, from examples/storefront/.cairn/dev-keys.json; without one nobody
 // is identified), CAIRN_SEED_VISITORS (3000), CAIRN_SEED (42: the same
-// seed gives the same mix of journeys; ids are always new, so each run adds visitors).
+// seed gives the same mix of journeys; ids are always new, so each run adds visitors),
+// CAIRN_SEED_HOLDOUT (0.5: the share held out of every variant and prompt, in place of the
+// config's; "config" keeps the config's, 10% by default, which needs more visitors for a verdict).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -68,6 +77,19 @@ const SOURCES = [
   { w: 20, q: 1.0, url: '/', referrer: '' },
 ];
 const DIRECT = SOURCES[SOURCES.length - 1];
+
+/**
+ * What each variant truly does to the odds of adding to cart (so of buying), for the people it is
+ * applied to: the buying guide really works, the Facebook offer does nothing. Others: nothing either.
+ */
+const TRUE_LIFT = { 'google-buying-guide': 2.5, 'facebook-offer': 1 };
+
+/** Where `key` falls in [0, 1): 32-bit FNV-1a, as the SDK places a device in a holdout (sdk/src/variants/holdout.ts). */
+function place(key) {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) / 2 ** 32;
+}
 const NEWSLETTER = SOURCES.find((x) => x.url.includes('newsletter'));
 
 const FALLBACK_PRODUCTS = [
@@ -128,9 +150,10 @@ function client(base, stats) {
 
 /**
  * Simulates `visitors` people over the last `days` days and sends them to the server at `url`.
+ * `holdout`: the share held out of every variant and prompt; left out, the config's (as the SDK).
  * Resolves to a summary of what was sent.
  * @param {{ url?: string, site?: string, secret?: string, visitors?: number, days?: number, seed?: number,
- *   concurrency?: number, now?: number, log?: (line: string) => void }} [options]
+ *   concurrency?: number, now?: number, holdout?: number, log?: (line: string) => void }} [options]
  * @returns {Promise<{ visitors: number, devices: number, events: number, orders: number, optins: number,
  *   identified: number, requests: number, rateLimited: number }>}
  */
@@ -143,6 +166,7 @@ export async function seed({
   seed: seedValue = 42,
   concurrency = 16,
   now = Date.now(),
+  holdout,
   log = () => {},
 } = {}) {
   const { resolveTouch, matchVariant, signIdentity } = await loadSdk();
@@ -166,6 +190,22 @@ export async function seed({
   });
   const variants = Array.isArray(config?.variants) ? config.variants : [];
   const prompts = Array.isArray(config?.prompts) ? config.prompts : [];
+  const siteHoldout = typeof config?.measurement?.holdout === 'number' ? config.measurement.holdout : 0.1;
+  /** The share held out of a variant or prompt: the seed's, else the item's, else the site's. */
+  const shareOf = (item) => holdout ?? (typeof item.holdout === 'number' ? item.holdout : siteHoldout);
+  /**
+   * Held out of `key` on `dev`: decided at the device's first exposure from its id (as the SDK does)
+   * and kept; a signed-in person's devices take the arm of their first exposure on any device.
+   */
+  function heldOut(person, dev, key, item) {
+    if (dev.arms[key] === undefined)
+      dev.arms[key] =
+        person.identified && person.arms[key] !== undefined
+          ? person.arms[key]
+          : place(`${dev.id} ${key}`) < shareOf(item);
+    person.arms[key] ??= dev.arms[key];
+    return dev.arms[key];
+  }
   const rnd = prng(seedValue);
   const end = now - MIN;
   const start = now - days * DAY;
@@ -177,6 +217,8 @@ export async function seed({
       identified: false,
       optedIn: false,
       orders: 0,
+      /** Held out (true) or not, per variant id and `prompt:<id>`: the first exposure's, for a signed-in person. */
+      arms: {},
     };
     const twoDevices = rnd.chance(0.22);
     const firstKind = rnd.chance(0.6) ? 'mobile' : 'desktop';
@@ -188,6 +230,7 @@ export async function seed({
         touches: { first: null, last: null, current: null },
         identify: null,
         optins: [],
+        arms: {},
       },
     ];
     if (twoDevices)
@@ -198,6 +241,7 @@ export async function seed({
         touches: { first: null, last: null, current: null },
         identify: null,
         optins: [],
+        arms: {},
       });
     let at = start + rnd.next() * (days - 1) * DAY;
     const sessions = rnd.weighted([
@@ -240,10 +284,13 @@ export async function seed({
     }
     const landing = new URL(src.url, SHOP).pathname;
     const variant = matchVariant(variants, { touches: dev.touches, device: dev.kind, path: landing }).variant;
-    const lift = variant ? 1.25 : 1;
+    const held = variant ? heldOut(person, dev, variant.id, variant) : false;
+    // A held-out visitor sees the default page: no lift, whatever the variant would have done.
+    const lift = variant && !held ? (TRUE_LIFT[variant.id] ?? 1) : 1;
     const page = (path, extra = {}) => ev('page', { path, title: path, session, device: dev.kind, ...extra });
     page(landing);
-    if (variant) ev('variant_applied', { variant: variant.id, slots: Object.keys(variant.slots ?? {}) });
+    if (variant && held) ev('variant_held', { variant: variant.id });
+    else if (variant) ev('variant_applied', { variant: variant.id, slots: Object.keys(variant.slots ?? {}) });
     const views = rnd.weighted([
       [1, 30],
       [2, 20],
@@ -292,6 +339,8 @@ export async function seed({
     );
     if (!p) return;
     const props = { prompt: p.id, device: dev.kind };
+    // Held out: no prompt, and the exposure event where prompt_shown would have been.
+    if (heldOut(person, dev, `prompt:${p.id}`, p)) return void ev('prompt_held', props);
     ev('prompt_shown', props);
     const r = rnd.next();
     if (r < 0.14) {
@@ -378,9 +427,21 @@ async function main() {
   // The demo's secret (examples/storefront/start.mjs keeps it there) unless the server runs with another.
   const secret = env.CAIRN_IDENTITY_SECRET || demoSecret();
   const site = env.CAIRN_SITE || 'demo';
+  const holdoutEnv = env.CAIRN_SEED_HOLDOUT || '0.5';
+  const holdout = holdoutEnv === 'config' ? undefined : Number(holdoutEnv);
+  if (holdout !== undefined && !(holdout >= 0 && holdout <= 0.5))
+    throw new Error(`CAIRN_SEED_HOLDOUT must be a share from 0 to 0.5, or "config", got "${holdoutEnv}"`);
   console.log(`seed: ${visitors} visitors over the last 30 days -> ${url} (site ${site})`);
   const t0 = Date.now();
-  const s = await seed({ url, site, secret, visitors, seed: Number(env.CAIRN_SEED || 42), log: console.log });
+  const s = await seed({
+    url,
+    site,
+    secret,
+    visitors,
+    holdout,
+    seed: Number(env.CAIRN_SEED || 42),
+    log: console.log,
+  });
   console.log(
     `seed: done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${s.visitors} visitors, ${s.devices} devices, ${s.events} events, ` +
       `${s.orders} orders, ${s.optins} opt-ins, ${s.identified} identified devices, ${s.requests} requests.`,

@@ -98,8 +98,10 @@ try {
 
 console.log(`Cairn sync server  ${sync.url}   (SQLite ${db})`);
 console.log(`Demo storefront    ${shop.url}`);
+console.log(`Marketer console   ${sync.url}/console   (sign in with the admin key)`);
 if (!env.CAIRN_ADMIN_KEY)
   console.log(`Admin key          in ${DEV_KEYS_PATH}   (made for this demo; or set CAIRN_ADMIN_KEY)`);
+console.log('Seed a month of shoppers: npm run demo:seed (in another terminal)');
 console.log('Ctrl-C stops both.');
 
 let stopping = false;
