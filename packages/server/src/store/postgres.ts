@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
-import { buildProfile, emptyProfile } from './profile.js';
+import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './profile.js';
 import { StoreError } from './errors.js';
 import { pgMigrations } from './migrations.js';
 import {
@@ -18,6 +18,7 @@ import {
   reportRowsFromRows,
   sameClaimer,
   sameConfirmation,
+  exposureFromRow,
   touchFromRow,
   uniqueById,
   userExportFromRows,
@@ -232,7 +233,7 @@ class PgStore implements Store {
           ) u ORDER BY at DESC, id DESC LIMIT ${cap}
         ) e`;
       const touchCols = tx`id, at, body->'touch' AS touch`;
-      const [pages, products, categories, touches, firsts, lasts, opted] = await Promise.all([
+      const [pages, products, categories, touches, firsts, lasts, opted, exposures] = await Promise.all([
         perDevice(tx`id, at, body`, tx`type = 'page'`, 'DESC', LIMITS.pageViews),
         items('product', LIMITS.products),
         items('category', LIMITS.categories),
@@ -240,6 +241,15 @@ class PgStore implements Store {
         perDevice(touchCols, tx`type = 'touch'`, 'ASC', 1),
         perDevice(touchCols, tx`type = 'touch' AND channel <> 'Direct'`, 'DESC', 1),
         tx`SELECT 1 FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) LIMIT 1`,
+        // A device's earliest exposures: the holdout arms of the profile (buildProfile).
+        perDevice(
+          // A prompt's events name their content as `variant`: the item is the prompt's id.
+          tx`id, at, type, CASE WHEN type LIKE 'prompt%' THEN body->>'prompt' ELSE body->>'variant' END AS item,
+            body->>'preview' AS preview`,
+          tx`type = ANY(${[...EXPOSURE_TYPES]}::text[])`,
+          'ASC',
+          EXPOSURE_SCAN,
+        ),
       ]);
       // Each row names the device it was read for (`d.id AS device_id`).
       const forDevice =
@@ -256,6 +266,7 @@ class PgStore implements Store {
         firstTouches: firsts.map(touchFromRow),
         lastTouches: lasts.map(touchFromRow),
         optedIn: opted.length > 0,
+        exposures: exposures.map(exposureFromRow),
       });
     });
   }

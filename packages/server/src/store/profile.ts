@@ -27,6 +27,20 @@ export interface TouchRow {
   touch: unknown;
 }
 
+/** The exposure events a holdout counts: which arm a person saw a variant or prompt in. */
+export const EXPOSURE_TYPES = ['variant_applied', 'variant_held', 'prompt_shown', 'prompt_held'] as const;
+/** How many of a device's earliest exposures the profile reads: an item first seen after them keeps the device's own arm. */
+export const EXPOSURE_SCAN = 500;
+
+/** An exposure: its type, the variant or prompt id it names, and whether it was a marketer's preview. */
+export interface ExposureRow {
+  id: string;
+  at: number;
+  type: string;
+  item: unknown;
+  preview: boolean;
+}
+
 export interface ProfileRows {
   userId: string | null;
   /** The device kind per device id: the fallback for events that carry no `device` prop. */
@@ -41,6 +55,8 @@ export interface ProfileRows {
   /** Each device's latest non-Direct touch. */
   lastTouches: TouchRow[];
   optedIn: boolean;
+  /** Each device's earliest exposures (EXPOSURE_SCAN at most); left out by a store that reads none. */
+  exposures?: ExposureRow[];
 }
 
 export function emptyProfile(userId: string | null = null): Profile {
@@ -105,7 +121,25 @@ export function buildProfile(rows: ProfileRows): Profile {
     firstTouch: first ? first.touch : null,
     lastTouch: last ? last.touch : null,
     optedIn: rows.optedIn,
+    ...arms(rows.exposures ?? []),
   };
+}
+
+/**
+ * The person's arm of each variant and prompt: their first exposure's, on any of their devices
+ * (earliest first, ties by event id). A preview is not an exposure. Left out when there is none.
+ */
+function arms(rows: ExposureRow[]): Pick<Profile, 'arms'> {
+  const out: NonNullable<Profile['arms']> = { variants: {}, prompts: {} };
+  let any = false;
+  for (const r of [...unique(rows)].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const id = str(r.item);
+    if (id === undefined || r.preview) continue;
+    const list = r.type.startsWith('variant_') ? out.variants : out.prompts;
+    list[id] ??= r.type.endsWith('_held') ? 'held' : 'treated';
+    any = true;
+  }
+  return any ? { arms: out } : {};
 }
 
 function str(v: unknown): string | undefined {

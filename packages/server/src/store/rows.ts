@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CairnEvent, DeviceKind, OptinBody, SiteConfig } from '@cairn/schema';
 import { orderIdOf } from './order-id.js';
-import type { ItemRow, PageRow, TouchRow } from './profile.js';
+import type { ExposureRow, ItemRow, PageRow, TouchRow } from './profile.js';
 import type { DeviceRecord, OrderConfirmation, ReportRows, StoredConfig, UserExport } from './types.js';
 
 // Row shaping shared by both stores, so they write and read the same way: each store keeps only its SQL.
@@ -281,6 +281,12 @@ export function pageFromRow(r: Record<string, unknown>, deviceId: string): PageR
 
 export function itemFromRow(r: Record<string, unknown>, deviceId: string): ItemRow {
   return { id: r.id as string, value: r.value as string, at: r.at as number, deviceId, device: r.device };
+}
+
+/** `preview` comes as 1 (SQLite's JSON true) or 'true' (PostgreSQL's ->>). */
+export function exposureFromRow(r: Record<string, unknown>): ExposureRow {
+  const preview = r.preview === 1 || r.preview === true || r.preview === 'true';
+  return { id: r.id as string, at: Number(r.at), type: r.type as string, item: r.item, preview };
 }
 
 export function touchFromRow(r: Record<string, unknown>): TouchRow {

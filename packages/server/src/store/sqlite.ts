@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
-import { buildProfile, emptyProfile } from './profile.js';
+import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './profile.js';
 import { StoreError } from './errors.js';
 import { sqliteMigrations } from './migrations.js';
 import {
@@ -20,6 +20,7 @@ import {
   reportRowsFromRows,
   sameClaimer,
   sameConfirmation,
+  exposureFromRow,
   touchFromRow,
   uniqueById,
   userExportFromRows,
@@ -201,6 +202,7 @@ class SqliteStore implements Store {
         firstTouches: each(q.firstTouch, touchFromRow),
         lastTouches: each(q.lastTouch, touchFromRow),
         optedIn: ids.some((id) => q.optedIn.get(site, id) !== undefined),
+        exposures: each(q.exposures, exposureFromRow, EXPOSURE_SCAN),
       });
     })();
   }
@@ -482,6 +484,15 @@ function prepare(db: Database.Database) {
       "id, at, json_extract(body, '$.touch') AS touch",
     ),
     optedIn: db.prepare('SELECT 1 FROM optins WHERE site = ? AND device_id = ? LIMIT 1'),
+    // A device's earliest exposures: the holdout arms of the profile (buildProfile).
+    exposures: perDevice(
+      `type IN (${EXPOSURE_TYPES.map((t) => `'${t}'`).join(', ')})`,
+      'at ASC, id ASC',
+      true,
+      // A prompt's events name their content as `variant`: the item is the prompt's id.
+      `id, at, type, json_extract(body, CASE WHEN type LIKE 'prompt%' THEN '$.prompt' ELSE '$.variant' END) AS item,
+       json_extract(body, '$.preview') AS preview`,
+    ),
     config: db.prepare('SELECT json, etag, updated_at FROM configs WHERE site = ?'),
     putConfig: db.prepare(
       `INSERT INTO configs (site, json, etag, updated_at) VALUES (?, ?, ?, ?)
