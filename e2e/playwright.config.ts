@@ -44,6 +44,9 @@ export default defineConfig({
       // Every test browser shares 127.0.0.1: lift the per-IP limit, keep the per-device one.
       CAIRN_RATE_IP: '1000',
       CAIRN_LOG_LEVEL: 'warn',
+      // Every visitor gets the variants: a test about something else must not land in a holdout
+      // (tests/holdout.spec.ts runs its own stack with one).
+      CAIRN_DEMO_HOLDOUT: '0',
     },
   },
 });

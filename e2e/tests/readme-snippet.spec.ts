@@ -75,7 +75,11 @@ function render(snippet: string, site: string, order: 'as written' | 'config aft
     when: { source: 'pinterest' },
     slots: { 'hero-title': { text: VARIANT_TITLE } },
   };
-  const newConfig = config.html.replace(config.text, JSON.stringify({ ...json, site, variants: [variant] }));
+  // No holdout: every visitor of this test gets the variant.
+  const newConfig = config.html.replace(
+    config.text,
+    JSON.stringify({ ...json, site, variants: [variant], measurement: { holdout: 0 } }),
+  );
   const newTag = tag.html
     .replace(`data-site="${tag.attrs['data-site']}"`, `data-site="${site}"`)
     .replace(`data-server="${tag.attrs['data-server']}"`, `data-server="${SYNC}"`);

@@ -70,6 +70,8 @@ const sdk = env.CAIRN_DEMO_SDK === 'bundle' ? 'bundle' : 'server';
 const config = JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8'));
 const shopOrigins = [`http://localhost:${shopPort}`, `http://127.0.0.1:${shopPort}`];
 config.origins = [...new Set([...(config.origins ?? []), ...shopOrigins])];
+// The site-wide holdout (0 to 0.5), e.g. 0 for tests that are not about holdouts.
+if (env.CAIRN_DEMO_HOLDOUT) config.measurement = { ...config.measurement, holdout: Number(env.CAIRN_DEMO_HOLDOUT) };
 
 const rateLimit = { ip: rate('CAIRN_RATE_IP'), device: rate('CAIRN_RATE_DEVICE') };
 

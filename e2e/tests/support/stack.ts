@@ -14,6 +14,7 @@ export const SITE_CONFIG_PATH = fileURLToPath(
 export const SITE_CONFIG = JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8')) as {
   site: string;
   origins: string[];
+  measurement?: { holdout: number };
   variants: {
     id: string;
     name: string;
@@ -70,6 +71,8 @@ export interface Stack {
  * - `consent: 'pending'`: the shop starts Cairn without consent and shows its consent banner;
  * - `prompts: false`: the demo config without its prompts, for tests about something else;
  * - `config`: changes the demo config (a copy) before the stack serves it, e.g. a variant's holdout.
+ *   Without it, no one is held out (`measurement.holdout: 0`): tests of something else expect the
+ *   variants and prompts.
  */
 export async function startStack(
   opts: {
@@ -82,7 +85,7 @@ export async function startStack(
   const dir = mkdtempSync(join(E2E.dir, 'stack-'));
   const db = join(dir, 'cairn.db');
   const demo = opts.prompts === false ? { ...SITE_CONFIG, prompts: [] } : SITE_CONFIG;
-  const siteConfig = opts.config ? opts.config(structuredClone(demo)) : demo;
+  const siteConfig = opts.config ? opts.config(structuredClone(demo)) : { ...demo, measurement: { holdout: 0 } };
   const configPath = join(dir, 'site-config.json');
   writeFileSync(configPath, JSON.stringify(siteConfig));
   const shopPort = await freePort();
