@@ -177,6 +177,8 @@ describe('tabs at once', () => {
           content: { title: 'Join', cta: 'Go' },
         },
       ],
+      // No holdout: this visitor is shown the prompt (test/holdout.test.ts tests the holdout).
+      measurement: { holdout: 0 },
     };
     const shown: unknown[] = [];
     const tabs = await Promise.all([start({ config }), start({ config })]);
