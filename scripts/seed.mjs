@@ -79,10 +79,10 @@ const SOURCES = [
 const DIRECT = SOURCES[SOURCES.length - 1];
 
 /**
- * What each variant truly does to the odds of adding to cart (so of buying), for the people it is
- * applied to: the buying guide really works, the Facebook offer does nothing. Others: nothing either.
+ * What each variant truly does to the odds of adding to cart and of checking out, for the people it
+ * is applied to: the buying guide really works, the Facebook offer does nothing. Others: nothing either.
  */
-const TRUE_LIFT = { 'google-buying-guide': 2.5, 'facebook-offer': 1 };
+const TRUE_LIFT = { 'google-buying-guide': 2, 'facebook-offer': 1 };
 
 /** Where `key` falls in [0, 1): 32-bit FNV-1a, as the SDK places a device in a holdout (sdk/src/variants/holdout.ts). */
 function place(key) {
@@ -311,7 +311,7 @@ export async function seed({
       }
     }
     // Returning customers buy more readily.
-    if (cart.length && rnd.chance(Math.min(0.9, 0.45 * src.q * (person.orders ? 1.4 : 1)))) {
+    if (cart.length && rnd.chance(Math.min(0.9, 0.45 * src.q * lift * (person.orders ? 1.4 : 1)))) {
       const value = cart.reduce((n, p) => n + p.price, 0);
       const order = {
         orderId: `SEED-${randomUUID().slice(0, 13).toUpperCase()}`,
