@@ -176,7 +176,7 @@ export type Prompt = z.infer<typeof promptSchema>;
 
 export const siteConfigSchema = z
   .object({
-    /** For editors: a URL, or a path relative to the file, of the JSON Schema. Never sent to browsers. */
+    /** For editors: a URL, or a path relative to the file, of the JSON Schema. Never embedded in sdk.js. */
     $schema: z
       .string()
       .min(1)
