@@ -1,7 +1,8 @@
 // Treatment against holdout on simulated experiments with a seeded PRNG: the always-valid intervals
 // cover the true lift, looking 10 times at an A/A test calls a winner in at most 5% of experiments,
 // and a strong lift is found. Then the arm counting on simulated rows (merges, crossovers, previews,
-// outcomes before exposure), and one experiment end to end through SQLite and GET /v1/reports/experiments.
+// outcomes before exposure), and one experiment end to end through the store (SQLite and
+// PostgreSQL) and GET /v1/reports/experiments.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CairnEvent } from '@cairn/schema';
 import { assignArms, liftReport, people, type LiftReport } from '../src/reports/index.js';
@@ -14,7 +15,7 @@ import {
   type Comparison,
 } from '../src/reports/sequential.js';
 import type { ReportDevice, ReportEvent, ReportOptin, ReportRows } from '../src/store/types.js';
-import { sqliteDb, type TestDb } from './helpers/db.js';
+import { makeStores, type TestDb } from './helpers/db.js';
 import { admin, harness, type Harness } from './helpers/http.js';
 
 /** mulberry32: a small seeded PRNG, so every run simulates the same experiments. */
@@ -280,15 +281,13 @@ describe('arm counting on simulated rows', () => {
 
 // ——— End to end: SQLite, the HTTP report ———
 
-describe('lift through the store and GET /v1/reports/experiments', () => {
+describe.each(makeStores())('lift through the $name store and GET /v1/reports/experiments', (db: TestDb) => {
   const SITE = 'lift-shop';
   const T0 = Date.UTC(2024, 0, 11);
   const RANGE = 'from=2024-01-11&to=2024-01-20';
-  let db: TestDb;
   let h: Harness;
 
   beforeAll(async () => {
-    db = sqliteDb();
     h = await harness(db);
     const random = prng(5);
     // 'strong' doubles the purchase rate; 'flat' changes nothing. The prompt costs nothing either.
