@@ -6,7 +6,8 @@ import { createKeyRing, requireKeyLength, type KeyRingOptions } from './keys/sit
 import type { AdminAuth } from './middleware/admin/index.js';
 import { createLogger, silentLog, type Log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { createRateLimiter, type BucketOptions } from './rate-limit.js';
+import { createRateLimiter, type BucketOptions, type RateLimiter } from './rate-limit.js';
+import type { LimitStore } from './shared-limits.js';
 import { createSdkBundle } from './sdk/sdk-bundle.js';
 import { createSdkChunks } from './sdk/sdk-chunks.js';
 import { createSiteConfigs, emptyDefault, type DefaultConfig } from './config/site-configs.js';
@@ -56,6 +57,11 @@ export interface AppDeps {
    * one off.
    */
   rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false; adminFailures?: BucketOptions | false };
+  /**
+   * Where the limits above are counted: every instance on this store shares them (shared-limits.ts).
+   * Default: this instance's memory. The caller closes it.
+   */
+  limitStore?: LimitStore;
   /** Take the client IP from X-Forwarded-For, as the one proxy in front appended it (behind a trusted proxy only). */
   trustProxy?: boolean;
   /** Login tokens whose exp is further ahead are refused; default 3600 (one hour). */
@@ -105,9 +111,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const keys = createKeyRing({ adminKey: deps.adminKey, identitySecret: deps.identitySecret, ...deps.siteKeys });
   requireKeyLength('CAIRN_METRICS_KEY', deps.metricsKey);
   const trustProxy = deps.trustProxy ?? false;
+  const limiter = (scope: string, bucket: BucketOptions): RateLimiter =>
+    deps.limitStore ? deps.limitStore.limiter(scope, bucket) : createRateLimiter(bucket, now);
   const admin: AdminAuth = {
     keys,
-    failures: limits.adminFailures ? createRateLimiter(limits.adminFailures, now) : null,
+    failures: limits.adminFailures ? limiter('admin_key', limits.adminFailures) : null,
     trustProxy,
     metrics,
   };
@@ -134,7 +142,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   // The console's API shares the bucket: every admin route is under it.
   if (limits.ip) {
     const limitIp = ipRateLimit({
-      limiter: createRateLimiter(limits.ip, now),
+      limiter: limiter('ip', limits.ip),
       metrics,
       trustProxy,
       originKnown: (origin) => ctx.origins.has(origin) || ctx.configs.knownOrigins.has(origin),
@@ -143,7 +151,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     app.use('/console/api/*', limitIp);
   }
   app.use('/v1/*', siteCors(ctx));
-  app.use('/v1/*', deviceRateLimit(limits.device ? createRateLimiter(limits.device, now) : null, metrics));
+  app.use('/v1/*', deviceRateLimit(limits.device ? limiter('device', limits.device) : null, metrics));
 
   app.route('/', collectRoutes(ctx));
   app.route('/', profileRoutes(ctx));

@@ -10,8 +10,8 @@ import type { SdkChunks } from './sdk/sdk-chunks.js';
 
 // The types every route module and middleware shares: Hono's environment, and the app's dependencies.
 
-/** Counts one request against a device's allowance; throws 429 when it has none left. */
-export type LimitDevice = (site: string, deviceId: string) => void;
+/** Counts one request against a device's allowance; rejects with 429 when it has none left. */
+export type LimitDevice = (site: string, deviceId: string) => Promise<void>;
 
 export type Env = {
   Bindings: { incoming?: IncomingMessage };

@@ -7,6 +7,8 @@ export interface Metrics {
   orderConflicts(claims: number): void;
   error(kind: string): void;
   rateLimited(scope: string): void;
+  /** A shared rate-limit store (Redis, PostgreSQL) failed or was late: that request was limited per instance. */
+  rateLimitStoreError(scope: string): void;
   render(): string;
 }
 
@@ -22,6 +24,7 @@ export function createMetrics(): Metrics {
   const requests = new Map<string, number>();
   const errors = new Map<string, number>();
   const limited = new Map<string, number>();
+  const limitStoreErrors = new Map<string, number>();
   let ingested = 0;
   let duplicates = 0;
   let orderConflicts = 0;
@@ -42,6 +45,7 @@ export function createMetrics(): Metrics {
     },
     error: (kind) => bump(errors, labels({ kind })),
     rateLimited: (scope) => bump(limited, labels({ scope })),
+    rateLimitStoreError: (scope) => bump(limitStoreErrors, labels({ scope })),
     render: () =>
       [
         ...family('cairn_http_requests_total', 'HTTP requests by route, method and status.', requests),
@@ -56,6 +60,11 @@ export function createMetrics(): Metrics {
         `cairn_order_conflicts_total ${orderConflicts}`,
         ...family('cairn_errors_total', 'Requests that failed on the server side (5xx), by kind.', errors),
         ...family('cairn_rate_limited_total', 'Requests refused with 429, by limit.', limited),
+        ...family(
+          'cairn_rate_limit_store_errors_total',
+          'Failures and timeouts of the shared rate-limit store, by limit: each such request was limited by this instance alone.',
+          limitStoreErrors,
+        ),
       ].join('\n') + '\n',
   };
 }

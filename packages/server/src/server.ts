@@ -10,7 +10,9 @@ import { regexSafety } from './config/regex-safety.js';
 import { configSizeIssue } from './config/site-configs.js';
 import { StartupError } from './errors.js';
 import { createKeyRing, loadKeysFile, requireKeyLength, type KeyRingOptions } from './keys/site-keys.js';
-import { createLogger, type Log, type LogLevel } from './log.js';
+import { createLogger, silentLog, type Log, type LogLevel } from './log.js';
+import { createMetrics } from './metrics.js';
+import { openLimitStore, type LimitStore } from './shared-limits.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import type { BucketOptions } from './rate-limit.js';
@@ -44,6 +46,18 @@ export interface StartOptions {
   logger?: Log | false;
   rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false; adminFailures?: BucketOptions | false };
   trustProxy?: boolean;
+  /**
+   * Where rate limits are counted (CAIRN_RATE_LIMIT_STORE): `memory`, per instance; `redis`, shared
+   * through redisUrl; `postgres`, shared through databaseUrl. Default: redis when redisUrl is set,
+   * else memory (a PostgreSQL limit costs a write per request, so it is asked for by name).
+   */
+  rateLimitStore?: 'memory' | 'redis' | 'postgres';
+  /** Redis for shared rate limits (CAIRN_REDIS_URL), e.g. redis://127.0.0.1:6379. */
+  redisUrl?: string;
+  /** Prefix of the shared limits' keys (default "cairn"): apart for deployments sharing one Redis. */
+  rateLimitKeyPrefix?: string;
+  /** How long a request waits for the shared limit store before this instance decides alone (default 250 ms). */
+  rateLimitTimeoutMs?: number;
   /** Login tokens whose exp is further ahead are refused; default 3600. */
   maxLoginTtlSeconds?: number;
   sdkPath?: string;
@@ -134,6 +148,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   };
   createKeyRing({ adminKey: opts.adminKey, identitySecret: opts.identitySecret, ...siteKeys });
   requireKeyLength('CAIRN_METRICS_KEY', opts.metricsKey);
+  const limitKind = opts.rateLimitStore ?? (opts.redisUrl ? 'redis' : 'memory');
+  if (limitKind === 'redis' && !opts.redisUrl)
+    throw new StartupError('shared rate limits in Redis need CAIRN_REDIS_URL, e.g. redis://127.0.0.1:6379');
+  if (limitKind === 'postgres' && !opts.databaseUrl)
+    throw new StartupError('shared rate limits in PostgreSQL need DATABASE_URL (the store on PostgreSQL)');
   const configs = opts.config !== undefined ? loadSiteConfigs(opts.config) : [];
   await checkConfigRegexes(configs, typeof opts.config === 'string' ? opts.config : 'config');
   let store: Store;
@@ -160,9 +179,32 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
 
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
+  const metrics = createMetrics();
+  const keyPrefix = opts.rateLimitKeyPrefix ? { keyPrefix: opts.rateLimitKeyPrefix } : {};
+  // Opened without waiting for an answer: a limit store that is down limits per instance, and the start goes on.
+  const limitStore: LimitStore | undefined =
+    limitKind === 'memory'
+      ? undefined
+      : openLimitStore(
+          limitKind === 'redis'
+            ? { kind: 'redis', url: opts.redisUrl as string, ...keyPrefix }
+            : {
+                kind: 'postgres',
+                databaseUrl: opts.databaseUrl as string,
+                ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}),
+                ...keyPrefix,
+              },
+          {
+            log: logger === false ? silentLog : logger,
+            metrics,
+            ...(opts.rateLimitTimeoutMs !== undefined ? { timeoutMs: opts.rateLimitTimeoutMs } : {}),
+          },
+        );
   const deps: AppDeps = {
     store,
     logger,
+    metrics,
+    ...(limitStore ? { limitStore } : {}),
     knownConfigs: configs,
     ...(opts.adminKey ? { adminKey: opts.adminKey } : {}),
     ...(opts.identitySecret ? { identitySecret: opts.identitySecret } : {}),
@@ -199,6 +241,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       });
     });
   } catch (e) {
+    await limitStore?.close().catch(() => {});
     await store.close().catch(() => {});
     throw new StartupError(`cannot listen on ${host}:${opts.port ?? 8787}: ${oneLine(e)}`);
   }
@@ -218,6 +261,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
           server.close(() => ok());
           server.closeAllConnections();
         });
+        await limitStore?.close();
         await store.close();
       })()),
   };

@@ -49,7 +49,7 @@ function holds(device: DeviceRecord, token: string, now: number): boolean {
 
 /** Counts the proven request against the device's limit, and records the use at most once a day. */
 async function used(c: C, ctx: AppCtx, device: DeviceRecord, now: number): Promise<void> {
-  c.var.limitDevice(device.site, device.deviceId);
+  await c.var.limitDevice(device.site, device.deviceId);
   if (now - lastUse(device) >= DAY_MS) await ctx.store.touchDevice(device.site, device.deviceId, now);
 }
 
@@ -80,7 +80,7 @@ export async function claimDevice(
       `a device the server has not seen needs its own token of ${MIN_CLIENT_TOKEN} characters or more, as "Authorization: Bearer <token>"`,
     );
   const tokenHash = hashToken(token);
-  c.var.limitDevice(site, deviceId);
+  await c.var.limitDevice(site, deviceId);
   if (await ctx.store.ensureDevice(site, deviceId, tokenHash, kind)) return tokenHash;
   const made = await ctx.store.getDevice(site, deviceId);
   if (!made || !holds(made, token, now)) throw wrongToken();
@@ -125,7 +125,7 @@ export async function revokeDeviceToken(
   if (token === null) return refuse();
   const device = await ctx.store.getDevice(site, deviceId);
   if (device ? !tokenMatches(token, device.tokenHash) : token.length < MIN_CLIENT_TOKEN) return refuse();
-  if (!quiet) c.var.limitDevice(site, deviceId);
+  if (!quiet) await c.var.limitDevice(site, deviceId);
   // Matched on the hash in the same transaction: a concurrent first request with another token wins or loses whole.
   if (!(await ctx.store.revokeDevice(site, deviceId, hashToken(token), ctx.now()))) return refuse();
   return true;

@@ -44,9 +44,9 @@ function asAuth(auth: AdminAuth | string | undefined): AdminAuth {
 }
 
 /** 429 while the client's allowance of failed keys is spent, before any key is compared. */
-function checkAllowance(auth: AdminAuth, c: C): string {
+async function checkAllowance(auth: AdminAuth, c: C): Promise<string> {
   const ip = clientIp(c, auth.trustProxy);
-  const wait = auth.failures?.peek(ip) ?? 0;
+  const wait = (await auth.failures?.peek(ip)) ?? 0;
   if (wait > 0) {
     auth.metrics?.rateLimited('admin_key');
     throw new HttpError(
@@ -62,13 +62,13 @@ function checkAllowance(auth: AdminAuth, c: C): string {
 }
 
 /** The presented key; a missing or malformed one counts as a failure, as a wrong one does. */
-function presentedKey(auth: AdminAuth, c: C, ip: string): string {
+async function presentedKey(auth: AdminAuth, c: C, ip: string): Promise<string> {
   let key: string | null = null;
   try {
     key = bearer(c);
   } catch {}
   if (key === null) {
-    auth.failures?.take(ip);
+    await auth.failures?.take(ip);
     throw new HttpError(401, 'unauthorized', 'admin key required as "Authorization: Bearer <key>"');
   }
   return key;
@@ -79,10 +79,10 @@ export function adminOnly(authOrKey: AdminAuth | string | undefined, siteOf: Sit
   return async (c, next) => {
     if (!auth.keys.adminEnabled)
       throw new HttpError(403, 'admin_disabled', 'admin endpoints are disabled: set CAIRN_ADMIN_KEY');
-    const ip = checkAllowance(auth, c);
-    const scope: AdminScope | null = auth.keys.adminScope(presentedKey(auth, c, ip));
+    const ip = await checkAllowance(auth, c);
+    const scope: AdminScope | null = auth.keys.adminScope(await presentedKey(auth, c, ip));
     if (scope === null) {
-      auth.failures?.take(ip);
+      await auth.failures?.take(ip);
       throw new HttpError(401, 'unauthorized', 'admin key required as "Authorization: Bearer <key>"');
     }
     if (scope.kind === 'site') {
@@ -106,13 +106,13 @@ export function adminOnly(authOrKey: AdminAuth | string | undefined, siteOf: Sit
 export function keyOnly(auth: AdminAuth, key: string | undefined, realm: string): MiddlewareHandler<Env> {
   return async (c, next) => {
     if (key) {
-      const ip = checkAllowance(auth, c);
+      const ip = await checkAllowance(auth, c);
       let presented: string | null = null;
       try {
         presented = bearer(c);
       } catch {}
       if (presented === null || !safeEqual(presented, key)) {
-        auth.failures?.take(ip);
+        await auth.failures?.take(ip);
         throw new HttpError(
           401,
           'unauthorized',

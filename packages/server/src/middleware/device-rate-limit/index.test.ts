@@ -12,8 +12,8 @@ function app(limiter: RateLimiter | null) {
   a.onError((err, c) => (err instanceof HttpError ? c.json(err.body(), err.status, err.headers) : c.text('boom', 500)));
   a.use('*', deviceRateLimit(limiter, metrics));
   // As a route does once the device's token has passed.
-  a.get('/:site/:device', (c) => {
-    c.var.limitDevice(c.req.param('site'), c.req.param('device'));
+  a.get('/:site/:device', async (c) => {
+    await c.var.limitDevice(c.req.param('site'), c.req.param('device'));
     return c.text('ok');
   });
   a.get('/untouched', (c) => c.text('ok'));

@@ -11,8 +11,8 @@ import type { RateLimiter } from '../../rate-limit.js';
  * With no limiter (turned off), every request passes.
  */
 export function deviceRateLimit(limiter: RateLimiter | null, metrics: Metrics): MiddlewareHandler<Env> {
-  const limitDevice: LimitDevice = (site, deviceId) => {
-    const wait = limiter?.take(`${site}\u0000${deviceId}`) ?? 0;
+  const limitDevice: LimitDevice = async (site, deviceId) => {
+    const wait = (await limiter?.take(`${site}\u0000${deviceId}`)) ?? 0;
     if (wait > 0) {
       metrics.rateLimited('device');
       throw new HttpError(

@@ -36,7 +36,7 @@ export function clientIp(c: C, trustProxy: boolean): string {
 export function ipRateLimit({ limiter, metrics, trustProxy, originKnown }: IpRateLimitOptions): MiddlewareHandler<Env> {
   return async (c, next) => {
     if (c.req.method !== 'OPTIONS') {
-      const wait = limiter.take(clientIp(c, trustProxy));
+      const wait = await limiter.take(clientIp(c, trustProxy));
       if (wait > 0) {
         metrics.rateLimited('ip');
         const origin = c.req.header('origin');
