@@ -38,6 +38,12 @@ Server options (flag, else environment variable, else default):
   --rate-ip <n>        CAIRN_RATE_IP        requests/s per IP, bursts of 10x (${DEFAULT_RATE_LIMITS.ip.perSecond}; 0 = off)
   --rate-device <n>    CAIRN_RATE_DEVICE    requests/s per device, bursts of 10x (${DEFAULT_RATE_LIMITS.device.perSecond}; 0 = off)
   --trust-proxy        CAIRN_TRUST_PROXY=1  take the client IP from X-Forwarded-For (its last entry)
+  --rate-limit-store <s>  CAIRN_RATE_LIMIT_STORE
+                                            where limits are counted: memory (this instance), redis
+                                            (CAIRN_REDIS_URL) or postgres (DATABASE_URL), shared by every
+                                            instance; default redis when CAIRN_REDIS_URL is set, else memory
+                       CAIRN_REDIS_URL      Redis for limits shared by every instance, e.g. redis://127.0.0.1:6379
+  --retention-days <n> CAIRN_RETENTION_DAYS delete events older than n days, hourly in batches (0 = keep all)
   --max-login-ttl <s>  CAIRN_MAX_LOGIN_TTL  refuse login tokens whose exp is further ahead (${MAX_LOGIN_TTL_SECONDS})
   --log-level <l>      CAIRN_LOG_LEVEL      info (fatal, error, warn, info, debug, silent)
   -h, --help
@@ -73,6 +79,7 @@ function loginTtl(name: string, value: string | undefined): number {
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LIMIT_STORES = ['memory', 'redis', 'postgres'];
 
 async function serveCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -89,6 +96,8 @@ async function serveCommand(args: string[]): Promise<void> {
       'rate-ip': { type: 'string' },
       'rate-device': { type: 'string' },
       'trust-proxy': { type: 'boolean' },
+      'rate-limit-store': { type: 'string' },
+      'retention-days': { type: 'string' },
       'max-login-ttl': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -123,6 +132,11 @@ async function serveCommand(args: string[]): Promise<void> {
   const databaseUrl = env.DATABASE_URL || undefined;
   const keysFile = values.keys ?? env.CAIRN_KEYS_FILE;
   const pgSchema = values['pg-schema'] ?? env.CAIRN_PG_SCHEMA;
+  const limitStore = values['rate-limit-store'] ?? env.CAIRN_RATE_LIMIT_STORE ?? '';
+  if (limitStore !== '' && !LIMIT_STORES.includes(limitStore))
+    throw new UsageError(`--rate-limit-store must be one of ${LIMIT_STORES.join(', ')}, got "${limitStore}"`);
+  const redisUrl = env.CAIRN_REDIS_URL || undefined;
+  const retentionDays = int('--retention-days', values['retention-days'] ?? env.CAIRN_RETENTION_DAYS, 0, 36_500);
   const logger = createLogger(logLevel as LogLevel);
 
   const running = await startServer({
@@ -148,6 +162,9 @@ async function serveCommand(args: string[]): Promise<void> {
       ),
     },
     trustProxy: values['trust-proxy'] ?? env.CAIRN_TRUST_PROXY === '1',
+    ...(limitStore ? { rateLimitStore: limitStore as 'memory' | 'redis' | 'postgres' } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(retentionDays > 0 ? { retentionDays } : {}),
     maxLoginTtlSeconds: loginTtl('--max-login-ttl', values['max-login-ttl'] ?? env.CAIRN_MAX_LOGIN_TTL),
   });
   logger.info(

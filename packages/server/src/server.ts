@@ -13,6 +13,7 @@ import { createKeyRing, loadKeysFile, requireKeyLength, type KeyRingOptions } fr
 import { createLogger, silentLog, type Log, type LogLevel } from './log.js';
 import { createMetrics } from './metrics.js';
 import { openLimitStore, type LimitStore } from './shared-limits.js';
+import { startRetention, type Retention } from './retention.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import type { BucketOptions } from './rate-limit.js';
@@ -60,6 +61,11 @@ export interface StartOptions {
   rateLimitTimeoutMs?: number;
   /** Login tokens whose exp is further ahead are refused; default 3600. */
   maxLoginTtlSeconds?: number;
+  /**
+   * Deletes events older than this many days (CAIRN_RETENTION_DAYS), in batches, soon after start
+   * and then hourly (retention.ts). Default: kept forever.
+   */
+  retentionDays?: number;
   sdkPath?: string;
   /** Server timeouts in ms. */
   headersTimeoutMs?: number;
@@ -249,6 +255,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   server.timeout = opts.requestTimeoutMs ?? 30_000;
 
   const port = (server.address() as AddressInfo).port;
+  const retention: Retention | undefined =
+    opts.retentionDays !== undefined && opts.retentionDays > 0
+      ? startRetention({ store, days: opts.retentionDays, log: logger === false ? silentLog : logger })
+      : undefined;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   let closing: Promise<void> | undefined;
   return {
@@ -261,6 +271,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
           server.close(() => ok());
           server.closeAllConnections();
         });
+        await retention?.stop();
         await limitStore?.close();
         await store.close();
       })()),

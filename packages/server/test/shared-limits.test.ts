@@ -1,8 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { startServer, type RunningServer, type StartOptions } from '../src/server.js';
+import { runCli, startCli } from './helpers/cli.js';
 import { PG_TEST_URL, postgresDb } from './helpers/db.js';
 import { ADMIN_KEY, clientToken, config, id, pageEvent, SITE } from './helpers/http.js';
 
@@ -14,6 +18,12 @@ const REDIS_URL = process.env.CAIRN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BURST = 10;
 const ADMIN_BURST = 4;
 const SENT = 16;
+
+const configFile = (dir: string) => {
+  const path = join(dir, 'config.json');
+  writeFileSync(path, JSON.stringify(config()));
+  return path;
+};
 
 describe.each(['redis', 'postgres'] as const)('limits shared by two instances, kept in %s', (kind) => {
   const db = postgresDb();
@@ -131,6 +141,46 @@ describe.each(['redis', 'postgres'] as const)('limits shared by two instances, k
       } finally {
         await sql.end();
       }
+    }
+  });
+});
+
+describe('the CLI', () => {
+  it('names a bad --rate-limit-store, and a shared store without its URL, in one line', () => {
+    const bad = runCli(['--rate-limit-store', 'disk', '--port', '0']);
+    expect([bad.status, bad.stderr.trim()]).toEqual([
+      2,
+      'cairn-server: --rate-limit-store must be one of memory, redis, postgres, got "disk"',
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-limits-'));
+    const noUrl = runCli(['--db', join(dir, 'x.db'), '--port', '0'], {
+      CAIRN_RATE_LIMIT_STORE: 'redis',
+      CAIRN_REDIS_URL: '',
+    });
+    expect([noUrl.status, noUrl.stderr.trim()]).toEqual([
+      1,
+      'cairn-server: shared rate limits in Redis need CAIRN_REDIS_URL, e.g. redis://127.0.0.1:6379',
+    ]);
+  });
+
+  it('counts in Redis when CAIRN_REDIS_URL is set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-limits-'));
+    // The CLI's keys have the default prefix; this one is the test's own (its client address).
+    const ip = '10.9.8.7';
+    const key = `cairn:ip:${createHash('sha256').update(ip).digest('base64url')}`;
+    const redis = new Redis(REDIS_URL);
+    const running = await startCli(['--db', join(dir, 'x.db'), '--trust-proxy', '--config', configFile(dir)], {
+      CAIRN_REDIS_URL: REDIS_URL,
+    });
+    try {
+      const res = await fetch(`${running.url}/v1/config?site=${SITE}`, { headers: { 'x-forwarded-for': ip } });
+      expect(res.status).toBe(200);
+      expect(await redis.get(key)).toBe('1');
+    } finally {
+      running.proc.kill('SIGTERM');
+      await running.exited;
+      await redis.del(key);
+      await redis.quit();
     }
   });
 });

@@ -313,6 +313,14 @@ class PgStore implements Store {
     return (await this.sql`DELETE FROM used_logins WHERE exp < ${exp}`).count;
   }
 
+  async deleteEventsBefore(cutoff: number, limit: number): Promise<number> {
+    // SKIP LOCKED: instances running a pass at once delete disjoint batches, never wait on each other.
+    const r = await this.sql`
+      DELETE FROM events WHERE (site, id) IN (
+        SELECT site, id FROM events WHERE at < ${cutoff} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
+    return r.count;
+  }
+
   async revokeDevice(site: string, deviceId: string, tokenHash: string, at: number): Promise<boolean> {
     return this.sql.begin(async (tx): Promise<boolean> => {
       // A device never seen, revoked from the start: its token can never adopt it later.

@@ -240,6 +240,12 @@ class SqliteStore implements Store {
     return this.q().pruneLogins.run(exp).changes;
   }
 
+  async deleteEventsBefore(cutoff: number, limit: number): Promise<number> {
+    return this.db
+      .prepare('DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE at < ? LIMIT ?)')
+      .run(cutoff, limit).changes;
+  }
+
   async revokeDevice(site: string, deviceId: string, tokenHash: string, at: number): Promise<boolean> {
     const q = this.q();
     return this.db

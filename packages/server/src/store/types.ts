@@ -190,6 +190,12 @@ export interface Store {
   /** Removes the used-login records that expired before `exp` (epoch seconds). Resolves to how many. */
   pruneUsedLogins(exp: number): Promise<number>;
   /**
+   * Retention: deletes up to `limit` events whose `at` is before `cutoff` (epoch ms), in one
+   * statement, and resolves to how many. Nothing else goes: devices, links, opt-ins and order
+   * confirmations stay. On PostgreSQL, concurrent calls take disjoint rows (SKIP LOCKED).
+   */
+  deleteEventsBefore(cutoff: number, limit: number): Promise<number>;
+  /**
    * Revokes a device's token (logout), if it is `tokenHash`; a device never seen is recorded as
    * revoked, so that the token can never adopt it later. Resolves to false (nothing changed) when
    * the device holds another token. Revoking again is a no-op.
