@@ -11,6 +11,7 @@ import {
   compareArms,
   emptySums,
   fixedHorizonRadius,
+  sequentialRadius,
   type ArmSums,
   type Comparison,
 } from '../src/reports/sequential.js';
@@ -151,6 +152,48 @@ describe('always-valid lift intervals on simulated experiments', () => {
     expect(fixed.purchase).toBeGreaterThan(0.1);
   });
 
+  // The default 10% holdout at a 1–3% purchase rate: the holdout has few buyers (often 0–2 at the
+  // first looks), so an arm's own variance is ~0 and used to let the interval carry only the
+  // treatment's noise (e.g. 900 treated with 16 buyers against 100 held out with none: "better").
+  it.each([
+    { holdoutRate: 0.01, people: 2_000 },
+    { holdoutRate: 0.01, people: 10_000 },
+    { holdoutRate: 0.02, people: 10_000 },
+    { holdoutRate: 0.03, people: 10_000 },
+  ])(
+    'with no true lift at a $holdoutRate rate, a 10% holdout and $people people, 10 looks call a winner in at most 5%',
+    ({ holdoutRate, people }) => {
+      const random = prng(Math.round(holdoutRate * 1e4) + people);
+      const s: Scenario = { holdoutRate, treatmentRate: holdoutRate, holdoutShare: 0.1, people, looks: 10 };
+      let purchase = 0;
+      let revenue = 0;
+      for (let x = 0; x < EXPERIMENTS; x++) {
+        const r = runExperiment(s, random);
+        if (r.purchase.some(called)) purchase++;
+        if (r.revenue.some(called)) revenue++;
+      }
+      expect(purchase / EXPERIMENTS).toBeLessThanOrEqual(0.05);
+      expect(revenue / EXPERIMENTS).toBeLessThanOrEqual(0.05);
+    },
+  );
+
+  it('gives no verdict while an arm has fewer than 10 buyers (or non-buyers), and no zero-variance arm', () => {
+    // 900 treated with 16 buyers against 100 held out with none.
+    const treatment = { people: 900, sum: 16, sumOfSquares: 16, nonZero: 16 };
+    const holdout = { people: 100, sum: 0, sumOfSquares: 0, nonZero: 0 };
+    const c = compareArms(treatment, holdout);
+    expect(c.verdict).toBe('not enough data yet');
+    // The holdout's variance is floored at the pooled one: the interval is not the treatment's alone.
+    const treatmentAlone = sequentialRadius(((16 / 900) * (1 - 16 / 900)) / 900, (900 * 100) / 1000);
+    expect(c.absolute!.high - c.absolute!.estimate).toBeGreaterThan(2 * treatmentAlone);
+    // A far better treatment: a verdict once the holdout has 10 buyers, none with 9.
+    const strong = { people: 900, sum: 600, sumOfSquares: 600, nonZero: 600 };
+    const nine = compareArms(strong, { people: 100, sum: 9, sumOfSquares: 9, nonZero: 9 });
+    const ten = compareArms(strong, { people: 100, sum: 10, sumOfSquares: 10, nonZero: 10 });
+    expect(nine.verdict).toBe('not enough data yet');
+    expect(ten.verdict).toBe('better');
+  });
+
   it('finds a strong true lift, and sizes the sample for the MDE', () => {
     const random = prng(99);
     const s: Scenario = { holdoutRate: 0.1, treatmentRate: 0.2, holdoutShare: 0.5, people: 2_000, looks: 1 };
@@ -167,8 +210,8 @@ describe('always-valid lift intervals on simulated experiments', () => {
     // With the sample the report says a 30% lift needs, a 30% lift is found in about 80% of experiments
     // (a little less: the size assumes the holdout's variance in both arms, and 13% varies more than 10%).
     const sized = compareArms(
-      { people: 1000, sum: 100, sumOfSquares: 100 },
-      { people: 1000, sum: 100, sumOfSquares: 100 },
+      { people: 1000, sum: 100, sumOfSquares: 100, nonZero: 100 },
+      { people: 1000, sum: 100, sumOfSquares: 100, nonZero: 100 },
       { mde: 0.3 },
     ).neededPerArm!;
     expect(sized.holdout).toBe(sized.treatment);
