@@ -1,5 +1,5 @@
 import type { DeviceKind } from '@cairn/schema';
-import type { ReportRows } from '../store/types.js';
+import type { ReportExposures, ReportRows } from '../store/types.js';
 import { liftReport, type LiftReport } from './lift.js';
 import { people } from './people.js';
 import { countedOrders, purchases } from './purchases.js';
@@ -10,7 +10,7 @@ import { DEFAULT_MDE } from './sequential.js';
 // Variants, observed: a visitor of a variant is a person (a user across devices, or a device) it was
 // applied to in the range; they convert when they opt in, or order, at or after their first exposure.
 // The baseline is the people active in the range who got no variant at all, from their first
-// activity. NOT CAUSAL: the people a variant matches differ from the others (an email visitor buys
+// activity; the held out (`variant_held`) are not in it: they belong to a variant's holdout. NOT CAUSAL: the people a variant matches differ from the others (an email visitor buys
 // more with or without a variant); only the holdout comparison says what the variant itself does.
 // Prompts: shown, dismissed and submitted events, and the opt-ins made through the prompt, by form factor.
 
@@ -64,10 +64,13 @@ const idOf = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 64) : null
 export function experimentsReport(
   rows: ReportRows,
   o: { from: number; to: number; confirmationRequired?: boolean; currency?: string; mde?: number },
+  exposures: ReportExposures = { devices: [], events: [] },
 ): ExperimentsReport {
   const { from, to } = o;
   const inRange = (at: number) => at >= from && at < to;
-  const who = people(rows.devices);
+  // The exposures' devices too: a device linked to someone, exposed only before the range.
+  const known = new Set(rows.devices.map((d) => d.deviceId));
+  const who = people([...rows.devices, ...exposures.devices.filter((d) => !known.has(d.deviceId))]);
   const kinds = new Map(rows.devices.map((d) => [d.deviceId, d.kind]));
 
   // Per person: first activity, opt-in times and order times in the range.
@@ -89,17 +92,20 @@ export function experimentsReport(
     if (inRange(p.at)) push(ordersAt, who.of(p.deviceId).key, p.at);
 
   // First exposure of each person to each variant.
-  const exposures = new Map<string, Map<string, number>>();
+  const firstApplied = new Map<string, Map<string, number>>();
   for (const e of rows.events) {
     // A marketer's preview (?cairn_variant=) is not an exposure.
     const v = e.type === 'variant_applied' && e.props.preview !== true && inRange(e.at) ? idOf(e.props.variant) : null;
     if (!v) continue;
     const k = who.of(e.deviceId).key;
-    let m = exposures.get(v);
-    if (!m) exposures.set(v, (m = new Map()));
+    let m = firstApplied.get(v);
+    if (!m) firstApplied.set(v, (m = new Map()));
     if (!m.has(k) || e.at < m.get(k)!) m.set(k, e.at);
   }
-  const exposed = new Set([...exposures.values()].flatMap((m) => [...m.keys()]));
+  const exposed = new Set([...firstApplied.values()].flatMap((m) => [...m.keys()]));
+  // Held out of a variant: in its holdout, not in the "no variant" baseline.
+  for (const e of rows.events)
+    if (e.type === 'variant_held' && e.props.preview !== true && inRange(e.at)) exposed.add(who.of(e.deviceId).key);
   const variantRow = (variant: string | null, starts: Map<string, number>): VariantRow => {
     let optins = 0;
     let purchasers = 0;
@@ -116,7 +122,7 @@ export function experimentsReport(
       purchaseRate: ratio(purchasers, starts.size),
     };
   };
-  const variants = [...exposures]
+  const variants = [...firstApplied]
     .map(([v, m]) => variantRow(v, m))
     .sort((a, b) => b.visitors - a.visitors || ((a.variant ?? '') < (b.variant ?? '') ? -1 : 1));
   const baseline = variantRow(null, new Map([...firstSeen].filter(([k]) => !exposed.has(k))));
@@ -161,12 +167,17 @@ export function experimentsReport(
     })
     .sort((a, b) => b.total.shown - a.total.shown || (a.prompt < b.prompt ? -1 : 1));
 
-  const lift = liftReport(rows, who, {
-    from,
-    to,
-    confirmationRequired: o.confirmationRequired ?? false,
-    currency: o.currency,
-    mde: o.mde ?? DEFAULT_MDE,
-  });
+  const lift = liftReport(
+    rows,
+    who,
+    {
+      from,
+      to,
+      confirmationRequired: o.confirmationRequired ?? false,
+      currency: o.currency,
+      mde: o.mde ?? DEFAULT_MDE,
+    },
+    exposures.events,
+  );
   return { from, to, lift, variants, baseline, prompts };
 }

@@ -1,4 +1,4 @@
-import type { ReportRows } from '../store/types.js';
+import type { ReportEvent, ReportRows } from '../store/types.js';
 import { mainCurrency } from './channels.js';
 import type { People } from './people.js';
 import { countedOrders, purchases } from './purchases.js';
@@ -15,6 +15,14 @@ import { ALPHA, addPerson, compareArms, emptySums, type ArmSums, type Comparison
 // After two devices merge into one user, the person may have been exposed in both arms (each device
 // had its own id before the login): such a person stays in the arm of the first exposure, and is
 // counted in `crossovers`.
+//
+// The people counted are those with an exposure in [from, to); their arm is the one of their first
+// exposure over ALL time (Store.reportExposures), as the profile's, so the arm never depends on the
+// range read: someone held out last month and treated on a new device today is in the holdout, with
+// one crossover, whatever the range. Their outcomes count from that first exposure, inside the range.
+// The profile reads a device's first EXPOSURE_SCAN (500) exposures of any variant or prompt, the
+// report each device's first of each; they differ only for a device exposed 500 times before it met
+// a variant, whose profile then has no arm for it (that device keeps the arm its own id hashes to).
 
 export type Arm = 'treatment' | 'holdout';
 export type ExperimentKind = 'variant' | 'prompt';
@@ -46,26 +54,42 @@ export interface ExperimentArms {
 
 const idOf = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 64) : null);
 
-/** Each variant's and prompt's arms, from the exposure events of `events` in [from, to). */
+/** The experiment (`variant:<id>` / `prompt:<id>`) an event exposes to, with its arm; null if none. */
+function exposureOf(e: ReportEvent): { key: string; kind: ExperimentKind; id: string; arm: Arm } | null {
+  const exposure = EXPOSURES[e.type];
+  // A marketer's preview (?cairn_variant=) bypasses the holdout: never counted.
+  if (!exposure || e.props.preview === true) return null;
+  const id = idOf(e.props[exposure.idProp]);
+  return id ? { key: `${exposure.kind}:${id}`, kind: exposure.kind, id, arm: exposure.arm } : null;
+}
+
+/**
+ * Each variant's and prompt's arms: the people with an exposure among `events` in [from, to), each in
+ * the arm of their first exposure among `events` and `history` (Store.reportExposures: every device's
+ * first exposures over all time; without it, the range's own).
+ */
 export function assignArms(
   events: ReportRows['events'],
   who: People,
   range: { from: number; to: number },
+  history: readonly ReportEvent[] = [],
 ): ExperimentArms[] {
+  const counted = new Set<string>();
+  for (const e of events) {
+    const x = e.at >= range.from && e.at < range.to ? exposureOf(e) : null;
+    if (x) counted.add(`${x.key}\n${who.of(e.deviceId).key}`);
+  }
   const byKey = new Map<string, ExperimentArms & { crossed: Set<string> }>();
   // The first exposure wins: events in time order, then id.
-  const sorted = [...events].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...history, ...events].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const e of sorted) {
-    const exposure = EXPOSURES[e.type];
-    if (!exposure || e.at < range.from || e.at >= range.to) continue;
-    // A marketer's preview (?cairn_variant=) bypasses the holdout: never counted.
-    if (e.props.preview === true) continue;
-    const id = idOf(e.props[exposure.idProp]);
-    if (!id) continue;
-    const key = `${exposure.kind}:${id}`;
+    const exposure = exposureOf(e);
+    if (!exposure) continue;
+    const { key, id } = exposure;
+    const person = who.of(e.deviceId).key;
+    if (!counted.has(`${key}\n${person}`)) continue;
     let x = byKey.get(key);
     if (!x) byKey.set(key, (x = { kind: exposure.kind, id, people: new Map(), crossovers: 0, crossed: new Set() }));
-    const person = who.of(e.deviceId).key;
     const first = x.people.get(person);
     if (!first) x.people.set(person, { arm: exposure.arm, at: e.at });
     else if (first.arm !== exposure.arm && !x.crossed.has(person)) {
@@ -158,7 +182,7 @@ export function outcomesReader(
       return {
         optedIn: (optinsAt.get(person) ?? []).some((t) => t >= since),
         // Identified after the exposure: an account made before it cannot be the variant's doing.
-        identified: linked !== undefined && linked >= since && linked < o.to,
+        identified: linked !== undefined && linked >= since && inRange(linked),
         purchased: own.length > 0,
         revenue: own.reduce((sum, p) => sum + (p.currency === currency ? p.value : 0), 0),
       };
@@ -166,11 +190,12 @@ export function outcomesReader(
   };
 }
 
-/** Lift for every variant and prompt with exposures in [from, to). */
+/** Lift for every variant and prompt with exposures in [from, to); `history`: see assignArms. */
 export function liftReport(
   rows: ReportRows,
   who: People,
   o: { from: number; to: number; confirmationRequired: boolean; currency?: string | undefined; mde: number },
+  history: readonly ReportEvent[] = [],
 ): LiftReport {
   const { currency, outcomesOf } = outcomesReader(rows, who, o);
   const row = (arms: ExperimentArms): LiftRow => {
@@ -185,7 +210,7 @@ export function liftReport(
       metrics,
     };
   };
-  const all = assignArms(rows.events, who, o);
+  const all = assignArms(rows.events, who, o, history);
   const byVisitors = (a: LiftRow, b: LiftRow) =>
     b.visitors.treatment + b.visitors.holdout - (a.visitors.treatment + a.visitors.holdout) || (a.id < b.id ? -1 : 1);
   return {

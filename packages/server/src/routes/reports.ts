@@ -104,14 +104,20 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
     const q = parseQuery(c, experimentsQuery);
     const { from, to } = range(q, now());
     const rows = await deps.store.reportRows(q.site, from, to);
+    // The arms come from each person's first exposure over all time, not only the range's.
+    const exposures = await deps.store.reportExposures(q.site, from, to);
     const confirmation = await confirmationRequired(deps.store, q.site);
-    const report = experimentsReport(rows, {
-      from,
-      to,
-      confirmationRequired: confirmation,
-      mde: q.mde,
-      ...(q.currency ? { currency: q.currency } : {}),
-    });
+    const report = experimentsReport(
+      rows,
+      {
+        from,
+        to,
+        confirmationRequired: confirmation,
+        mde: q.mde,
+        ...(q.currency ? { currency: q.currency } : {}),
+      },
+      exposures,
+    );
     return c.json({ site: q.site, ...report }, 200, NO_STORE);
   });
 

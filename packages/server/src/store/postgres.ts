@@ -40,6 +40,7 @@ import {
   type LoginUse,
   type OrderConfirmation,
   type ReclaimResult,
+  type ReportExposures,
   type ReportRows,
   type Store,
   type StoredConfig,
@@ -439,6 +440,37 @@ class PgStore implements Store {
       SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations
       WHERE site = ${site} AND order_id = ${c.orderId}`;
     return cur && sameConfirmation(orderConfirmationFromRow(cur), c) ? 'already' : 'conflict';
+  }
+
+  async reportExposures(site: string, from: number, to: number): Promise<ReportExposures> {
+    const types = [...EXPOSURE_TYPES];
+    return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<ReportExposures> => {
+      // The people exposed in the range: their devices, and every device linked to the same user.
+      const exposed = () => tx`
+        SELECT device_id FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to} AND type = ANY(${types}::text[])
+          AND (body->'preview') IS DISTINCT FROM 'true'::jsonb`;
+      const persons = () => tx`
+        SELECT device_id FROM (${exposed()}) x
+        UNION SELECT o.device_id FROM devices d JOIN devices o ON o.site = d.site AND o.user_id = d.user_id
+        WHERE d.site = ${site} AND d.device_id IN (${exposed()})`;
+      // Each device's first exposure of each type to each variant or prompt, over all time.
+      const [events, devices] = await Promise.all([
+        tx<ReportRowsRead['events']>`
+          SELECT id, device_id, type, at, device, body FROM (
+            SELECT id, device_id, type, at, device, body, row_number() OVER (
+              PARTITION BY device_id, type, CASE WHEN type LIKE 'prompt%' THEN body->>'prompt' ELSE body->>'variant' END
+              ORDER BY at, id) AS nth
+            FROM events WHERE site = ${site} AND type = ANY(${types}::text[]) AND device_id IN (${persons()})
+              AND (body->'preview') IS DISTINCT FROM 'true'::jsonb
+          ) f WHERE nth = 1 ORDER BY at, id`,
+        tx<ReportRowsRead['devices']>`
+          SELECT d.device_id, d.kind, d.user_id,
+            (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
+          FROM devices d WHERE d.site = ${site} AND d.device_id IN (${persons()}) ORDER BY d.device_id`,
+      ]);
+      const rows = reportRowsFromRows({ events, devices, optins: [], orderClaims: [], orderConfirmations: [] });
+      return { devices: rows.devices, events: rows.events };
+    });
   }
 
   async reportRows(site: string, from: number, to: number): Promise<ReportRows> {

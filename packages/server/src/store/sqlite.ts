@@ -42,6 +42,7 @@ import {
   type LoginUse,
   type OrderConfirmation,
   type ReclaimResult,
+  type ReportExposures,
   type ReportRows,
   type Store,
   type StoredConfig,
@@ -400,6 +401,41 @@ class SqliteStore implements Store {
         )
         .all(site, site, from, to, site, from, to, claimers) as ReportRowsRead['devices'];
       return reportRowsFromRows({ events, optins, devices, orderClaims, orderConfirmations });
+    })();
+  }
+
+  async reportExposures(site: string, from: number, to: number): Promise<ReportExposures> {
+    const db = this.db;
+    const types = EXPOSURE_TYPES.map(() => '?').join(', ');
+    // The people exposed in the range: their devices, and every device linked to the same user.
+    const notPreview = `coalesce(json_type(body, '$.preview'), '') <> 'true'`;
+    const exposed = `SELECT device_id FROM events WHERE site = ? AND at >= ? AND at < ? AND type IN (${types}) AND ${notPreview}`;
+    const persons = `${exposed} UNION SELECT o.device_id FROM devices d JOIN devices o ON o.site = d.site AND o.user_id = d.user_id
+      WHERE d.site = ? AND d.device_id IN (${exposed})`;
+    const personArgs = [site, from, to, ...EXPOSURE_TYPES, site, site, from, to, ...EXPOSURE_TYPES];
+    return db.transaction((): ReportExposures => {
+      // Each device's first exposure of each type to each variant or prompt, over all time.
+      const events = db
+        .prepare(
+          `SELECT id, device_id, type, at, device, body FROM (
+             SELECT id, device_id, type, at, device, body, row_number() OVER (
+               PARTITION BY device_id, type,
+                 CASE WHEN type LIKE 'prompt%' THEN json_extract(body, '$.prompt') ELSE json_extract(body, '$.variant') END
+               ORDER BY at, id) AS nth
+             FROM events WHERE site = ? AND type IN (${types}) AND device_id IN (${persons})
+               AND ${notPreview}
+           ) WHERE nth = 1 ORDER BY at, id`,
+        )
+        .all(site, ...EXPOSURE_TYPES, ...personArgs) as ReportRowsRead['events'];
+      const devices = db
+        .prepare(
+          `SELECT d.device_id, d.kind, d.user_id,
+             (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
+           FROM devices d WHERE d.site = ? AND d.device_id IN (${persons}) ORDER BY d.device_id`,
+        )
+        .all(site, ...personArgs) as ReportRowsRead['devices'];
+      const rows = reportRowsFromRows({ events, devices, optins: [], orderClaims: [], orderConfirmations: [] });
+      return { devices: rows.devices, events: rows.events };
     })();
   }
 

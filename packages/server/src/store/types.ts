@@ -84,6 +84,12 @@ export interface ReportDevice {
   linkedAt: number | null;
 }
 
+/** `Store.reportExposures`: first exposures over all time, in time order (then id), and their devices. */
+export interface ReportExposures {
+  devices: ReportDevice[];
+  events: ReportEvent[];
+}
+
 export interface ReportEvent {
   id: string;
   deviceId: string;
@@ -231,4 +237,11 @@ export interface Store {
 
   /** The events and opt-ins with `from <= at < to`, and the devices they came from (for the reports). */
   reportRows(site: string, from: number, to: number): Promise<ReportRows>;
+
+  /**
+   * For the people (a device and every device linked to the same user) with a variant or prompt
+   * exposure in [from, to): each device's first exposure of each type to each variant and prompt
+   * over ALL time (a preview is not one), and those devices. The lift report's arms come from it.
+   */
+  reportExposures(site: string, from: number, to: number): Promise<ReportExposures>;
 }
