@@ -90,8 +90,11 @@ export interface VariantContext {
   sticky: {
     get(): string | null | undefined;
     set(id: string | null): void;
-    /** The holdout's arm for `key` at this share (true: held out), decided once and kept. Left out, no one is held out. */
-    _heldOut?(key: string, share: number): boolean;
+    /**
+     * The holdout's arm for `key` at this share (true: held out), decided once and kept. Left out, no
+     * one is held out. Null without consent: no one is held out, and no exposure is sent.
+     */
+    _heldOut?(key: string, share: number): boolean | null;
   };
   emit: Emit;
   /** Shows the debug panel (?cairn_debug=1) once the page is parsed: the chosen variant and why each other one missed. */
@@ -117,6 +120,6 @@ export interface PromptContext {
   submitOptin(o: { email: string; consentText: string; promptId: string }): Promise<void>;
   /** The URL account prompts send the visitor back to after login. */
   returnUrl: string;
-  /** As VariantContext's sticky._heldOut: the prompt's holdout arm (key `prompt:<id>`). */
-  _heldOut?(key: string, share: number): boolean;
+  /** As VariantContext's sticky._heldOut: the prompt's holdout arm (key `prompt:<id>`); null without consent. */
+  _heldOut?(key: string, share: number): boolean | null;
 }

@@ -10,19 +10,19 @@ import { expect, test } from 'vitest';
 //   it with every cut. What the head must hold, measured standalone (gzip -9): resolveTouch with
 //   GA4's source lists 2,714 B, the variant matcher with its regex guard and linear globs about
 //   1,150 B, slot application 600 B, the sync state, session and consent about 700 B, the stub
-//   and the core loader about 500 B, the holdout's assignment about 250 B, and the page-hide
-//   safety net about 1,100 B: what a visitor who leaves before the core runs must not lose (the
-//   held events, the calls queued on the stub, the page view) nor keep against their word (a
-//   queued denial or logout, another subdomain's logout).
+//   and the core loader about 500 B, the holdout's assignment about 300 B (43 B of it the hash's
+//   finaliser), and the page-hide safety net about 1,100 B: what a visitor who leaves before the
+//   core runs must not lose (the held events, the calls queued on the stub, the page view) nor keep
+//   against their word (a queued denial or logout, another subdomain's logout).
 // - On the wire, the demo home page: the head with the demo's config embedded, and the core, as the
 //   sync server sends them (brotli, quality 11). The render-blocking part's target is 6,000 B and
 //   all of Cairn's 13,000 B; WIRE_RATCHET holds the current total. e2e/tests/wire-bytes.spec.ts
 //   measures the same in Chromium, from Resource Timing.
 const HEAD_TARGET = 5000;
-const HEAD_RATCHET = 7967;
+const HEAD_RATCHET = 8022;
 const WIRE_HEAD_TARGET = 6000;
 const WIRE_TOTAL_TARGET = 13_000;
-const WIRE_RATCHET = 17_455;
+const WIRE_RATCHET = 17_498;
 
 const dist = new URL('../dist/', import.meta.url);
 const head = () => readFileSync(new URL('cairn.js', dist));

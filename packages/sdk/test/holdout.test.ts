@@ -67,6 +67,30 @@ describe('assignment', () => {
     expect(Math.abs(both / ids.length - share * share)).toBeLessThanOrEqual(bounds(share * share, ids.length));
   });
 
+  test('items whose ids differ only at the end hold out independent people (20,000 ids)', () => {
+    // Seeded (mulberry32), so the bounds below are checked on the same ids on every run.
+    let seed = 16;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
+    const ids = Array.from({ length: 20_000 }, () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`);
+    for (const [a, b] of [
+      ['variant-1', 'variant-2'],
+      ['hero-a', 'hero-b'],
+      ['prompt:popin-1', 'prompt:popin-2'],
+    ]) {
+      const inA = ids.filter((id) => heldOut({}, id, a!, 0.1));
+      const inBoth = inA.filter((id) => heldOut({}, id, b!, 0.1));
+      expect(Math.abs(inA.length / ids.length - 0.1)).toBeLessThanOrEqual(bounds(0.1, ids.length));
+      // Held out of B, among those held out of A: B's share, as for anyone (not nearly all of them).
+      expect(Math.abs(inBoth.length / inA.length - 0.1), `${a} / ${b}`).toBeLessThanOrEqual(bounds(0.1, inA.length));
+    }
+  });
+
   test('the same id and variant always land in the same place in [0, 1)', () => {
     const id = uuid();
     const at = place(id + ' pin');
@@ -197,6 +221,104 @@ describe('the script tag', () => {
     expect(readState()!._arms).toEqual({ pin: flipped === 'held' });
     expect(await load('/')).toBe(flipped);
     expect(await load(PIN)).toBe(flipped);
+  });
+});
+
+describe('before consent', () => {
+  const EXPOSURES = ['variant_applied', 'variant_held', 'prompt_shown', 'prompt_held'];
+
+  test('no arm: a visitor sees the variant on every page and no exposure is recorded, nor sent on a grant', async () => {
+    // Ten visitors of three pages at a holdout of 0.5: an arm drawn per page would hold most of them out somewhere.
+    for (let visitor = 0; visitor < 10; visitor++) {
+      freshDevice();
+      vi.stubGlobal('fetch', srv.fetch);
+      let last: Cairn | undefined;
+      // Nothing persists before consent, so each page matches on its own touch: the landing, reloaded.
+      for (const path of [PIN, PIN, PIN + '&p=3']) {
+        history.replaceState(null, '', path);
+        document.body.innerHTML = HTML;
+        last = createCairn({
+          site: 'shop',
+          server: 'http://sync.test',
+          consent: 'pending',
+          config: config(0.5) as SiteConfig,
+        });
+        open.push(last);
+        expect(document.querySelector('h1')!.textContent).toBe('Hello Pinterest');
+        await last.ready;
+        await settle(10);
+      }
+      // Granted on the third page: what it held is sent (its touch), with no exposure; no arm is decided yet.
+      last!.consent('granted');
+      await last!.flush();
+      await settle(10);
+      expect(sent('touch').length).toBe(visitor + 1);
+      expect([...srv.events.values()].filter((e) => EXPOSURES.includes(e.type))).toEqual([]);
+      expect(readState()!._arms).toBeUndefined();
+    }
+  });
+
+  test('after a grant, the arm is decided once, on the first page with consent, with the id kept', async () => {
+    const seen = new Set<string>();
+    for (let visitor = 0; visitor < 40 && seen.size < 2; visitor++) {
+      freshDevice();
+      vi.stubGlobal('fetch', srv.fetch);
+      history.replaceState(null, '', PIN);
+      document.body.innerHTML = HTML;
+      const first = createCairn({
+        site: 'shop',
+        server: 'http://sync.test',
+        consent: 'pending',
+        config: config(0.5) as SiteConfig,
+      });
+      open.push(first);
+      await first.ready;
+      first.consent('granted');
+      await first.flush();
+      await settle(10);
+      const device = readState()!._deviceId!;
+      // The grant is remembered: the next pages start granted, and decide with the kept id.
+      const arm = await load('/?utm_source=pinterest&utm_medium=social&n=2', 0.5);
+      seen.add(arm);
+      expect(readState()!._deviceId).toBe(device);
+      expect(readState()!._arms).toEqual({ pin: arm === 'held' });
+      expect(place(device + ' pin') < 0.5).toBe(arm === 'held');
+      expect(await load('/', 0.5)).toBe(arm);
+      expect(await load('/', 0.5)).toBe(arm);
+      const mine = [...srv.events.values()].filter((e) => e.deviceId === device && /^variant_/.test(e.type));
+      expect(mine.map((e) => e.type)).toEqual(Array(3).fill(arm === 'held' ? 'variant_held' : 'variant_applied'));
+    }
+    expect([...seen].sort()).toEqual(['held', 'treated']);
+  });
+
+  test('a prompt shows with no holdout, and no prompt_shown or prompt_held is recorded', async () => {
+    const prompt = {
+      id: 'guide',
+      kind: 'optin' as const,
+      trigger: { afterPages: 1, scope: 'session' as const },
+      content: { title: 'Get the guide', cta: 'Send it' },
+      holdout: 0.5,
+    };
+    for (let visitor = 0; visitor < 10; visitor++) {
+      freshDevice();
+      vi.stubGlobal('fetch', srv.fetch);
+      document.body.innerHTML = '<main></main>';
+      const c = createCairn({
+        site: 'shop',
+        server: 'http://sync.test',
+        consent: 'pending',
+        config: { site: 'shop', prompts: [prompt] } as unknown as SiteConfig,
+      });
+      open.push(c);
+      const recorded: string[] = [];
+      c.on('*', (e) => recorded.push((e as { type: string }).type));
+      await c.ready;
+      await c.page();
+      await settle(10);
+      expect(document.querySelector('[data-cairn-prompt]')).not.toBeNull();
+      expect(recorded.filter((type) => EXPOSURES.includes(type))).toEqual([]);
+      expect(readState()).toBeUndefined();
+    }
   });
 });
 

@@ -123,8 +123,9 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   head._held.splice(0).forEach(record);
 
   const touches = () => (device._load(), touchesOf(device._state));
-  /** A holdout's arm, decided on the latest stored state (src/variants/holdout.ts). */
+  /** A holdout's arm, decided on the latest stored state; none before consent (src/variants/holdout.ts). */
   const held = (key: string, share: number) => {
+    if (!granted()) return null;
     let arm = false;
     device._update((state) => (arm = heldOut(state, device._id, key, share)));
     return arm;

@@ -104,7 +104,8 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
     head._variants(config, touchesOf(state), {
       get: () => head._state._variant,
       set: (variant) => (head._state._variant = variant),
-      _heldOut: (key, share) => heldOut(head._state, id, key, share),
+      // Before consent, no arm: this page's device id is its own (src/variants/holdout.ts).
+      _heldOut: (key, share) => (consent == 'granted' ? heldOut(head._state, id, key, share) : null),
     });
   // No config yet: the slots stay hidden (300 ms at most) until the fetched one lands.
   else if (consent == 'granted' && options.server && site) head._reveal = hideSlots(doc);

@@ -21,6 +21,7 @@ export { PROMPTS_KEY };
  *
  * A visitor in the prompt's holdout (src/variants/holdout.ts) gets no prompt: the claim is the
  * same, and `prompt_held` is sent where `prompt_shown` would be. Resolves to null then.
+ * Without consent (an arm of null) the prompt shows, and neither is sent: nothing is counted.
  */
 export async function startPrompts(ctx: PromptContext, state?: Promise<unknown>): Promise<Prompt | null> {
   let p: Prompt | null = null;
@@ -34,7 +35,8 @@ export async function startPrompts(ctx: PromptContext, state?: Promise<unknown>)
     if (!p) return null;
     const prompt: Prompt = p;
     const share = prompt.holdout ?? ctx.config.measurement?.holdout ?? HOLDOUT;
-    if (!ctx._heldOut?.(promptArm(prompt.id), share)) return (showPrompt(ctx, prompt, PROMPTS_KEY), prompt);
+    const arm = ctx._heldOut?.(promptArm(prompt.id), share);
+    if (!arm) return (showPrompt(ctx, prompt, PROMPTS_KEY, arm === null), prompt);
     ctx.emit('prompt_held', {
       prompt: prompt.id,
       variant: promptContent(prompt, ctx.touch).variant,

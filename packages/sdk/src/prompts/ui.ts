@@ -20,8 +20,11 @@ export const withReturn = (url: string, ret: string): string =>
     (m, i: number) => (m || (url.slice(0, i).includes('?') ? '&' : '?')) + 'returnTo=' + encodeURIComponent(ret),
   );
 
-/** Shows `p`, already claimed for this visit, and records what the visitor does with it in kv under `key`. */
-export function showPrompt(ctx: PromptContext, p: Prompt, key: string): void {
+/**
+ * Shows `p`, already claimed for this visit, and records what the visitor does with it in kv under
+ * `key`. `uncounted` (no consent, for the holdouts): no `prompt_shown`, the exposure event.
+ */
+export function showPrompt(ctx: PromptContext, p: Prompt, key: string, uncounted?: boolean): void {
   const { doc, emit, device } = ctx;
   const id = p.id;
   const { content: c, variant } = promptContent(p, ctx.touch);
@@ -134,5 +137,5 @@ export function showPrompt(ctx: PromptContext, p: Prompt, key: string): void {
     }
     (at || doc.querySelector('[data-cairn-inline]') || doc.querySelector('main') || doc.body).appendChild(host);
   }
-  emit('prompt_shown', ev);
+  uncounted || emit('prompt_shown', ev);
 }

@@ -5,15 +5,24 @@ import type { Profile } from '../types.js';
 // against. The arm is a hash of the device id and the item, so it needs no storage and no network
 // to decide before first paint; it is kept in the device state once decided, so it never flips,
 // and a linked person's arms (from the profile: their first exposure on any device) replace it.
+// Before consent there is no arm: the device id is then the page's own, made again on every page,
+// so an arm drawn from it would be drawn again on every page. The visitor gets the item, and no
+// exposure is counted; the arm is decided on the first page with consent, and kept from then on.
 
 /** The share held out when neither the item nor `measurement.holdout` says (the schema's default). */
 export const HOLDOUT = 0.1;
 
-/** Where `key` falls in [0, 1): 32-bit FNV-1a, read from its high bits (the well mixed ones). */
+/**
+ * Where `key` falls in [0, 1): 32-bit FNV-1a, then murmur3's finaliser (fmix32). FNV-1a alone
+ * leaves the last characters in the low bits: two items whose ids differ only at the end
+ * (`popin-1`, `popin-2`) would land nearly together, and hold out nearly the same people.
+ */
 export function place(key: string): number {
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  return (h >>> 0) / 2 ** 32;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
 }
 
 /**

@@ -18,6 +18,7 @@ import { applySlots } from './slots.js';
  *
  * A visitor in the variant's holdout (src/variants/holdout.ts; never on a preview) keeps the
  * default content, and gets `variant_held` where the variant would have sent `variant_applied`.
+ * Without consent (an arm of null) no one is held out and neither is sent: nothing is counted.
  */
 export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantContext) => {
   const { touches, device, url, doc, sticky } = ctx;
@@ -54,7 +55,7 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
   if (!v) return;
   const { id, slots } = v;
   const names = new Set<string>();
-  const run = guard(() => applySlots(doc, slots, held).forEach((n) => names.add(n)));
+  const run = guard(() => applySlots(doc, slots, !!held).forEach((n) => names.add(n)));
   if (held)
     return onReady(doc, () => (run(), names.size && ctx.emit('variant_held', { variant: id, slots: [...names] })));
   run();
@@ -66,7 +67,7 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
     mo?.disconnect();
     run();
     // A marketer's preview is flagged, so the reports leave it out.
-    if (names.size)
+    if (names.size && held !== null)
       ctx.emit('variant_applied', { variant: id, slots: [...names], ...(id === preview && { preview: true }) });
   });
 });
