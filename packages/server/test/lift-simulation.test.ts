@@ -177,7 +177,7 @@ describe('always-valid lift intervals on simulated experiments', () => {
     },
   );
 
-  it('gives no verdict while an arm has fewer than 10 buyers (or non-buyers), and no zero-variance arm', () => {
+  it('gives no verdict while an arm expects fewer than 10 buyers, and no arm a variance of 0', () => {
     // 900 treated with 16 buyers against 100 held out with none.
     const treatment = { people: 900, sum: 16, sumOfSquares: 16, nonZero: 16 };
     const holdout = { people: 100, sum: 0, sumOfSquares: 0, nonZero: 0 };
@@ -186,10 +186,11 @@ describe('always-valid lift intervals on simulated experiments', () => {
     // The holdout's variance is floored at the pooled one: the interval is not the treatment's alone.
     const treatmentAlone = sequentialRadius(((16 / 900) * (1 - 16 / 900)) / 900, (900 * 100) / 1000);
     expect(c.absolute!.high - c.absolute!.estimate).toBeGreaterThan(2 * treatmentAlone);
-    // A far better treatment: a verdict once the holdout has 10 buyers, none with 9.
-    const strong = { people: 900, sum: 600, sumOfSquares: 600, nonZero: 600 };
-    const nine = compareArms(strong, { people: 100, sum: 9, sumOfSquares: 9, nonZero: 9 });
-    const ten = compareArms(strong, { people: 100, sum: 10, sumOfSquares: 10, nonZero: 10 });
+    // Buyers expected in the holdout under "no difference": 100 × the pooled share. A verdict from 10
+    // on (100 buyers of 1,000), whatever the holdout's own count: 0 of 100 against 100 of 900 is better.
+    const none = { people: 100, sum: 0, sumOfSquares: 0, nonZero: 0 };
+    const nine = compareArms({ people: 900, sum: 99, sumOfSquares: 99, nonZero: 99 }, none);
+    const ten = compareArms({ people: 900, sum: 100, sumOfSquares: 100, nonZero: 100 }, none);
     expect(nine.verdict).toBe('not enough data yet');
     expect(ten.verdict).toBe('better');
   });

@@ -21,11 +21,14 @@ export const TUNED_FOR_PEOPLE = 500;
 /** Below this many people in either arm the verdict is "not enough data yet": the normal approximation needs some. */
 export const MIN_PEOPLE_PER_ARM = 100;
 /**
- * Below this many people with a non-zero value (buyers, opt-ins) in either arm, or this many with a
- * zero, the verdict is "not enough data yet": the usual rule for a normal approximation of a
- * proportion (n·p ≥ 10 and n·(1 − p) ≥ 10). A 10% holdout at a 1–3% purchase rate has 0–2 buyers at
- * the first looks; its mean and its variance are then mostly noise, and without this rule an A/A
- * test called a winner in 10–28% of simulated experiments (test/lift-simulation.test.ts).
+ * Below this many EXPECTED people with a non-zero value (buyers, opt-ins) in either arm, or this many
+ * with a zero, the verdict is "not enough data yet". Expected under "no difference": the arm's
+ * people × the pooled share of non-zero values, the classical rule for a two-by-two table's normal
+ * (chi-square) approximation. A 10% holdout at a 1–3% purchase rate expects 0–3 buyers at the first
+ * looks; its mean and variance are then mostly noise, and without this rule an A/A test called a
+ * winner in 10–28% of simulated experiments (test/lift-simulation.test.ts). Expected, not observed,
+ * counts: a prompt that brings opt-ins to 17% of the treated against none of 900 held out is "better",
+ * not "not enough data".
  */
 export const MIN_EVENTS_PER_ARM = 10;
 /** The power the needed sample size is computed for. */
@@ -155,8 +158,7 @@ export function compareArms(
   const r = radius(estimateVariance, t, alpha);
   result.absolute = { estimate: diff, low: diff - r, high: diff + r };
   result.relative = relativeInterval(mT, mC, vT / nT, vC / nC, radius(1, t, alpha));
-  result.verdict =
-    enoughEvents(treatment) && enoughEvents(holdout) ? verdict(result.absolute, mC, nT, nC, mde) : result.verdict;
+  if (enoughEvents(treatment, holdout)) result.verdict = verdict(result.absolute, mC, nT, nC, mde);
   return result;
 }
 
@@ -174,8 +176,12 @@ function relativeInterval(mT: number, mC: number, sT: number, sC: number, k: num
   return { estimate: mT / mC - 1, low: (mT * mC - spread) / a - 1, high: (mT * mC + spread) / a - 1 };
 }
 
-/** At least `MIN_EVENTS_PER_ARM` people with a non-zero value, and as many with a zero. */
-const enoughEvents = (s: ArmSums) => s.nonZero >= MIN_EVENTS_PER_ARM && s.people - s.nonZero >= MIN_EVENTS_PER_ARM;
+/** Each arm expects at least `MIN_EVENTS_PER_ARM` people with a non-zero value, and as many with a zero. */
+function enoughEvents(a: ArmSums, b: ArmSums): boolean {
+  const share = (a.nonZero + b.nonZero) / (a.people + b.people);
+  const smaller = Math.min(a.people, b.people);
+  return smaller * share >= MIN_EVENTS_PER_ARM && smaller * (1 - share) >= MIN_EVENTS_PER_ARM;
+}
 
 function verdict(absolute: Interval, holdoutMean: number, nT: number, nC: number, mde: number): Verdict {
   if (nT < MIN_PEOPLE_PER_ARM || nC < MIN_PEOPLE_PER_ARM) return 'not enough data yet';
