@@ -19,8 +19,12 @@
 // server's; default: the demo's, from examples/storefront/.cairn/dev-keys.json; without one nobody
 // is identified), CAIRN_SEED_VISITORS (3000), CAIRN_SEED (42: the same
 // seed gives the same mix of journeys; ids are always new, so each run adds visitors),
-// CAIRN_SEED_HOLDOUT (0.5: the share held out of every variant and prompt, in place of the
-// config's; "config" keeps the config's, 10% by default, which needs more visitors for a verdict).
+// CAIRN_SEED_HOLDOUT (0.5: the share held out of the two measured variants, the buying guide and the
+// Facebook offer, SAVED INTO the site's config first (PUT /v1/config with the admin key), so the data
+// matches the config and the storefront holds out as many; "config" leaves the config as it is, 10%
+// by default, which needs several times more visitors for a verdict), CAIRN_ADMIN_KEY (default: the
+// demo's), CAIRN_SEED_FLAT_VISITORS (12000: more visitors from the Facebook ad, so many that the
+// console can tell its flat offer from a 10% lift: "no detectable difference").
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -83,6 +87,8 @@ const DIRECT = SOURCES[SOURCES.length - 1];
  * is applied to: the buying guide really works, the Facebook offer does nothing. Others: nothing either.
  */
 const TRUE_LIFT = { 'google-buying-guide': 2, 'facebook-offer': 1 };
+/** Where the Facebook offer's audience comes from: the extra `flatVisitors` arrive through it. */
+const FACEBOOK_AD = SOURCES.find((x) => x.url.includes('utm_source=facebook'));
 
 /** Where `key` falls in [0, 1): 32-bit FNV-1a, as the SDK places a device in a holdout (sdk/src/variants/holdout.ts). */
 function place(key) {
@@ -149,11 +155,16 @@ function client(base, stats) {
 }
 
 /**
- * Simulates `visitors` people over the last `days` days and sends them to the server at `url`.
- * `holdout`: the share held out of every variant and prompt; left out, the config's (as the SDK).
+ * Simulates `visitors` people over the last `days` days and sends them to the server at `url`, and
+ * `flatVisitors` more whose first visit comes from the Facebook ad.
+ * `measuredHoldout` with `adminKey`: first saves that share as the `holdout` of the measured variants
+ * (TRUE_LIFT) in the site's config, so the data matches the config. `holdout`: the share held out of
+ * every variant and prompt in the simulation only, whatever the config says (for tests); left out,
+ * the config's (as the SDK).
  * Resolves to a summary of what was sent.
- * @param {{ url?: string, site?: string, secret?: string, visitors?: number, days?: number, seed?: number,
- *   concurrency?: number, now?: number, holdout?: number, log?: (line: string) => void }} [options]
+ * @param {{ url?: string, site?: string, secret?: string, visitors?: number, flatVisitors?: number,
+ *   days?: number, seed?: number, concurrency?: number, now?: number, holdout?: number,
+ *   measuredHoldout?: number, adminKey?: string, log?: (line: string) => void }} [options]
  * @returns {Promise<{ visitors: number, devices: number, events: number, orders: number, optins: number,
  *   identified: number, requests: number, rateLimited: number }>}
  */
@@ -162,11 +173,14 @@ export async function seed({
   site = 'demo',
   secret,
   visitors = 3000,
+  flatVisitors = 0,
   days = 30,
   seed: seedValue = 42,
   concurrency = 16,
   now = Date.now(),
   holdout,
+  measuredHoldout,
+  adminKey,
   log = () => {},
 } = {}) {
   const { resolveTouch, matchVariant, signIdentity } = await loadSdk();
@@ -188,6 +202,8 @@ export async function seed({
       `cannot reach the sync server at ${base} (${e.cause?.code ?? e.message}); start it first, or set CAIRN_SERVER_URL`,
     );
   });
+  if (measuredHoldout !== undefined && adminKey)
+    await saveMeasuredHoldout(base, config, measuredHoldout, adminKey, log);
   const variants = Array.isArray(config?.variants) ? config.variants : [];
   const prompts = Array.isArray(config?.prompts) ? config.prompts : [];
   const siteHoldout = typeof config?.measurement?.holdout === 'number' ? config.measurement.holdout : 0.1;
@@ -260,7 +276,9 @@ export async function seed({
       // Returning visitors mostly come back directly, or through the newsletter once subscribed.
       const src =
         s === 0
-          ? rnd.weighted(SOURCES.map((x) => [x, x.w]))
+          ? n >= visitors
+            ? FACEBOOK_AD
+            : rnd.weighted(SOURCES.map((x) => [x, x.w]))
           : rnd.weighted([[DIRECT, 45], [NEWSLETTER, person.optedIn ? 30 : 5], ...SOURCES.map((x) => [x, x.w / 3])]);
       session(person, dev, src, at);
       // Signed in once, a shopper is signed in on every device they use after.
@@ -395,7 +413,7 @@ export async function seed({
     }
   }
 
-  const people = Array.from({ length: visitors }, (_, i) => simulate(i));
+  const people = Array.from({ length: visitors + flatVisitors }, (_, i) => simulate(i));
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -408,13 +426,31 @@ export async function seed({
   return stats;
 }
 
-/** The identity secret the demo made at its first start, or undefined (then nobody is identified). */
-function demoSecret() {
+/**
+ * Saves `share` as the `holdout` of each measured variant (TRUE_LIFT) in the site's config, where it
+ * differs, and in `config` as read: the seed then holds out what the storefront holds out.
+ */
+async function saveMeasuredHoldout(base, config, share, adminKey, log) {
+  const measured = (config?.variants ?? []).filter((v) => v.id in TRUE_LIFT && v.holdout !== share);
+  if (!measured.length) return;
+  for (const v of measured) v.holdout = share;
+  const res = await fetch(`${base}/v1/config`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+    body: JSON.stringify(config),
+  });
+  if (!res.ok)
+    throw new Error(`cannot save the holdout in the site's config: PUT /v1/config ${res.status} ${await res.text()}`);
+  log(`seed: holdout ${share} saved in the config for ${measured.map((v) => v.id).join(', ')}`);
+}
+
+/** The demo's keys, made at its first start (examples/storefront/start.mjs), or {}. */
+function demoKeys() {
   const path = fileURLToPath(new URL('../examples/storefront/.cairn/dev-keys.json', import.meta.url));
   try {
-    return JSON.parse(readFileSync(path, 'utf8')).identitySecret || undefined;
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -425,20 +461,32 @@ async function main() {
   if (!Number.isInteger(visitors) || visitors < 1 || visitors > 100_000)
     throw new Error(`CAIRN_SEED_VISITORS must be an integer from 1 to 100000, got "${env.CAIRN_SEED_VISITORS}"`);
   // The demo's secret (examples/storefront/start.mjs keeps it there) unless the server runs with another.
-  const secret = env.CAIRN_IDENTITY_SECRET || demoSecret();
+  const secret = env.CAIRN_IDENTITY_SECRET || demoKeys().identitySecret || undefined;
+  const adminKey = env.CAIRN_ADMIN_KEY || demoKeys().adminKey || undefined;
+  const flatVisitors = Number(env.CAIRN_SEED_FLAT_VISITORS || 12_000);
+  if (!Number.isInteger(flatVisitors) || flatVisitors < 0 || flatVisitors > 100_000)
+    throw new Error(
+      `CAIRN_SEED_FLAT_VISITORS must be an integer from 0 to 100000, got "${env.CAIRN_SEED_FLAT_VISITORS}"`,
+    );
   const site = env.CAIRN_SITE || 'demo';
   const holdoutEnv = env.CAIRN_SEED_HOLDOUT || '0.5';
-  const holdout = holdoutEnv === 'config' ? undefined : Number(holdoutEnv);
-  if (holdout !== undefined && !(holdout >= 0 && holdout <= 0.5))
+  const measuredHoldout = holdoutEnv === 'config' ? undefined : Number(holdoutEnv);
+  if (measuredHoldout !== undefined && !(measuredHoldout >= 0 && measuredHoldout <= 0.5))
     throw new Error(`CAIRN_SEED_HOLDOUT must be a share from 0 to 0.5, or "config", got "${holdoutEnv}"`);
-  console.log(`seed: ${visitors} visitors over the last 30 days -> ${url} (site ${site})`);
+  if (measuredHoldout !== undefined && !adminKey)
+    console.log('seed: no admin key (CAIRN_ADMIN_KEY), so the config keeps its holdouts');
+  console.log(
+    `seed: ${visitors} visitors and ${flatVisitors} more from the Facebook ad, over the last 30 days -> ${url} (site ${site})`,
+  );
   const t0 = Date.now();
   const s = await seed({
     url,
     site,
     secret,
     visitors,
-    holdout,
+    flatVisitors,
+    measuredHoldout,
+    adminKey,
     seed: Number(env.CAIRN_SEED || 42),
     log: console.log,
   });
