@@ -1,6 +1,7 @@
 // Holdouts in Chromium: with half of the Pinterest variant's audience held out, new visitors split
 // into both arms, each keeps theirs on reload, a held-out visitor never sees the variant at any
-// frame, and both arms' exposure events reach the sync server's database.
+// frame, and both arms' exposure events reach the sync server's database. Before consent no one is
+// held out and nothing is counted; the arm is decided on the first page with consent.
 import { expect, test, type Page } from '@playwright/test';
 import { cairnReady } from './support/cairn';
 import { events } from './support/db';
@@ -98,4 +99,64 @@ test('half held out: both arms, sticky on reload, no variant frame for the held 
     expect(exposures.map((e) => e.type)).toEqual(Array(3).fill(a === 'held' ? 'variant_held' : 'variant_applied'));
     for (const e of exposures) expect(e.body).toMatchObject({ variant: VARIANT });
   }
+});
+
+test.describe('before consent', () => {
+  let pending: Stack;
+  test.beforeAll(async () => {
+    pending = await startStack({
+      consent: 'pending',
+      prompts: false,
+      config: (config) => ({
+        ...config,
+        variants: config.variants.map((v) => (v.id === VARIANT ? { ...v, holdout: 0.5 } : v)),
+      }),
+    });
+  });
+  test.afterAll(async () => pending?.close());
+
+  test('every page shows the variant and counts nothing; after Accept the arm is decided once and kept', async ({
+    browser,
+  }) => {
+    test.setTimeout(180_000);
+    const html = await (await fetch(pending.shopUrl + '/')).text();
+    const defaultTitle = /data-cairn-slot="hero-title"[^>]*>([^<]+)</.exec(html)![1]!.replace(/&amp;/g, '&');
+    const exposures = (device?: string) =>
+      events(pending.db).filter(
+        (e) => /^variant_(applied|held)$/.test(e.type) && (device === undefined || e.deviceId === device),
+      );
+    // Six visitors of three pages at a holdout of 0.5: an arm drawn per page would hold most of them out somewhere.
+    for (let visitor = 0; visitor < 6; visitor++) {
+      const context = await browser.newContext({ baseURL: pending.shopUrl });
+      const page = await context.newPage();
+      await recordTitles(page);
+      expect(await arm(page, () => page.goto(LANDING), defaultTitle)).toBe('treated');
+      expect(await arm(page, () => page.reload(), defaultTitle)).toBe('treated');
+      expect(await arm(page, () => page.goto(LANDING + '&utm_campaign=again'), defaultTitle)).toBe('treated');
+      expect((await context.cookies()).find((c) => c.name === 'cairn_id')).toBeUndefined();
+
+      // Accept on the third page: what it held is sent, its touch and page view, and no exposure.
+      await page.getByRole('button', { name: 'Accept' }).click();
+      await expect.poll(async () => (await context.cookies()).find((c) => c.name === 'cairn_id')?.value).toBeTruthy();
+      const device = (await context.cookies()).find((c) => c.name === 'cairn_id')!.value;
+      await expect
+        .poll(() => events(pending.db).filter((e) => e.deviceId === device && e.type === 'page').length, {
+          timeout: 30_000,
+        })
+        .toBe(1);
+      expect(exposures(device)).toEqual([]);
+
+      // The next pages start granted: the arm is decided on the first, with the kept id, and kept.
+      const first = await arm(page, () => page.goto(LANDING), defaultTitle);
+      expect(await arm(page, () => page.reload(), defaultTitle)).toBe(first);
+      await page.evaluate(() => (window as unknown as { cairn: { flush(): Promise<void> } }).cairn.flush());
+      await expect.poll(() => exposures(device).length, { timeout: 30_000 }).toBe(2);
+      expect(exposures(device).map((e) => e.type)).toEqual(
+        Array(2).fill(first === 'held' ? 'variant_held' : 'variant_applied'),
+      );
+      await context.close();
+    }
+    // Every exposure stored is of a page with consent: two per visitor.
+    expect(exposures()).toHaveLength(12);
+  });
 });
