@@ -90,11 +90,13 @@ const TRUE_LIFT = { 'google-buying-guide': 2, 'facebook-offer': 1 };
 /** Where the Facebook offer's audience comes from: the extra `flatVisitors` arrive through it. */
 const FACEBOOK_AD = SOURCES.find((x) => x.url.includes('utm_source=facebook'));
 
-/** Where `key` falls in [0, 1): 32-bit FNV-1a, as the SDK places a device in a holdout (sdk/src/variants/holdout.ts). */
+/** Where `key` falls in [0, 1): FNV-1a with murmur3's finaliser, as the SDK places a device in a holdout (sdk/src/variants/holdout.ts). */
 function place(key) {
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  return (h >>> 0) / 2 ** 32;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
 }
 const NEWSLETTER = SOURCES.find((x) => x.url.includes('newsletter'));
 
