@@ -13,9 +13,9 @@ import type { Profile } from '../types.js';
 export const HOLDOUT = 0.1;
 
 /**
- * Where `key` falls in [0, 1): 32-bit FNV-1a, then murmur3's finaliser (fmix32). FNV-1a alone
- * leaves the last characters in the low bits: two items whose ids differ only at the end
- * (`popin-1`, `popin-2`) would land nearly together, and hold out nearly the same people.
+ * Where `key` falls in [0, 1): 32-bit FNV-1a, then murmur3's finaliser (fmix32). FNV-1a alone has
+ * no final mixing: a different last character shifts the place by a nearly fixed step, so two
+ * items whose ids differ only at the end (`popin-1`, `popin-2`) would hold out the same people.
  */
 export function place(key: string): number {
   let h = 2166136261;
