@@ -1,14 +1,10 @@
-// Confirmed orders: the shop's backend signs each order (site, order, value, currency, exp, and
-// optionally the device) with the site's identity secret and posts it to /v1/orders/confirm. With
-// `orders.confirmation: "required"` the reports count only confirmed orders, at the confirmed
-// value, credited to the device the backend named. On SQLite and PostgreSQL, through the HTTP API.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { siteConfigSchema, type CairnEvent, type Touch } from '@cairn/schema';
+import { siteConfigSchema, type CairnEvent } from '@cairn/schema';
 import { signClaims, signIdentity } from '../src/identity/identity-token.js';
 import { signOrder, verifyOrder } from '../src/identity/order-token.js';
 import { makeStores, type TestDb } from './helpers/db.js';
-import { admin, bearer, harness, id, SECRET, touch, type Harness } from './helpers/http.js';
+import { admin, bearer, harness, SECRET, type Harness } from './helpers/http.js';
+import { type ChannelsBody, type Device, newDevice, purchase, touchEvent } from './helpers/orders.js';
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -55,22 +51,6 @@ describe('order tokens', () => {
     expect(() => order({ secret: '' })).toThrow(/secret/);
   });
 });
-
-interface Device {
-  id: string;
-  token: string;
-}
-const newDevice = (): Device => ({ id: id(), token: randomBytes(24).toString('base64url') });
-const touchEvent = (at: number, source: string, channel: Touch['channel']): CairnEvent =>
-  ({ id: id(), type: 'touch', at, touch: touch({ source, channel, medium: 'x', at }) }) as CairnEvent;
-const purchase = (at: number, orderId: string | undefined, value: number): CairnEvent =>
-  ({ id: id(), type: 'purchase', at, ...(orderId ? { orderId } : {}), value, currency: 'EUR' }) as CairnEvent;
-
-interface ChannelsBody {
-  totals: { orders: number; revenue: number; purchasers: number };
-  channels: { channel: string; orders: number; revenue: number }[];
-  orderChecks: { confirmationRequired: boolean; conflictingClaims: number; unconfirmed: number };
-}
 
 describe.each(makeStores())('order confirmation on $name', (db: TestDb) => {
   let h: Harness;

@@ -1,39 +1,19 @@
-// An order counts for the person who reported it first, in the order the server received the
-// reports: a stranger posting the same order id with an earlier client time takes nothing over,
-// and the report and /metrics show the attempt. On SQLite and PostgreSQL, through the HTTP API.
-import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CairnEvent, Touch } from '@cairn/schema';
+import type { CairnEvent } from '@cairn/schema';
 import { channelReport, experimentsReport, people, purchases } from '../src/reports/index.js';
 import { pgMigrations, sqliteMigrations } from '../src/store/migrations.js';
 import { orderIdOf } from '../src/store/order-id.js';
 import type { Store } from '../src/store/types.js';
 import { makeStores, PG_TEST_URL, postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
-import { admin, bearer, harness, id, touch, type Harness } from './helpers/http.js';
+import { admin, bearer, harness, type Harness } from './helpers/http.js';
+import { type ChannelsBody, type Device, newDevice, purchase, touchEvent } from './helpers/orders.js';
 
 const H = 3_600_000;
 const D = 24 * H;
 const T0 = Date.UTC(2026, 0, 15, 12);
 let sites = 0;
-
-interface Device {
-  id: string;
-  token: string;
-}
-const newDevice = (): Device => ({ id: id(), token: randomBytes(24).toString('base64url') });
-
-const touchEvent = (at: number, source: string, channel: Touch['channel']): CairnEvent =>
-  ({ id: id(), type: 'touch', at, touch: touch({ source, channel, medium: 'x', at }) }) as CairnEvent;
-const purchase = (at: number, orderId: string, value: number): CairnEvent =>
-  ({ id: id(), type: 'purchase', at, orderId, value, currency: 'EUR' }) as CairnEvent;
-
-interface ChannelsBody {
-  totals: { orders: number; revenue: number; purchasers: number };
-  channels: { channel: string; orders: number; revenue: number }[];
-  orderChecks: { confirmationRequired: boolean; conflictingClaims: number; unconfirmed: number };
-}
 
 describe.each(makeStores())('order squatting on $name', (db: TestDb) => {
   let h: Harness;
