@@ -155,6 +155,20 @@ export type IdentifyBody = z.infer<typeof identifyBodySchema>;
 export const identifyResponseSchema = z.object({ profile: profileSchema, deviceToken: z.string().optional() });
 export type IdentifyResponse = z.infer<typeof identifyResponseSchema>;
 
+/**
+ * POST /v1/recover: a browser whose script storage was wiped asks, with credentials, whether the
+ * sync server set it a cookie (identity.serverCookie). 204 with no body when there is nothing to
+ * recover; 200 with the device, a fresh token the server made, and its profile when there is.
+ */
+export const recoverBodySchema = z.object({ site: siteIdSchema });
+export type RecoverBody = z.infer<typeof recoverBodySchema>;
+export const recoverResponseSchema = z.object({
+  deviceId: deviceIdSchema,
+  deviceToken: deviceTokenSchema,
+  profile: profileSchema,
+});
+export type RecoverResponse = z.infer<typeof recoverResponseSchema>;
+
 /** POST /v1/logout: revokes the device's token. `deviceToken` as in a collect, for a beacon. */
 export const logoutBodySchema = z.object({
   site: siteIdSchema,

@@ -44,6 +44,28 @@ const channelMatcher = z.union([
  */
 const holdoutSchema = z.number().min(0, 'must be at least 0').max(0.5, 'must be at most 0.5');
 
+/** The cookie names the SDK's script sets itself: a server cookie of the same name would clash. */
+const SCRIPT_COOKIES = ['cairn_id', 'cairn_tk', 'cairn_consent'];
+
+const serverCookieSchema = z
+  .object({
+    /** The registrable domain the cookie is for, with or without a leading dot: ".shop.example". */
+    domain: z
+      .string()
+      .max(253)
+      .regex(
+        /^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i,
+        'a domain such as ".shop.example" (letters, digits, "-", at least two labels)',
+      ),
+    /** The cookie's name (default "cairn_sid"). */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "-" and "_"')
+      .refine((n) => !SCRIPT_COOKIES.includes(n), `may not be one the SDK sets itself (${SCRIPT_COOKIES.join(', ')})`)
+      .default('cairn_sid'),
+  })
+  .strict();
+
 const pathGlob = z.string().min(1).max(300).startsWith('/', 'a path glob starts with "/"');
 
 /** http(s) or relative only: `javascript:` and `data:` URLs are refused. */
@@ -222,6 +244,12 @@ export const siteConfigSchema = z
       .object({ confirmation: z.enum(['off', 'required']) })
       .strict()
       .optional(),
+    /**
+     * `serverCookie`: the sync server sets an HttpOnly first-party cookie on `domain` (the store's
+     * registrable domain, e.g. ".shop.example"), bound to the device, from which a browser whose
+     * script storage was wiped (Safari's ITP) gets its device back. Left out: off.
+     */
+    identity: z.object({ serverCookie: serverCookieSchema.optional() }).strict().optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

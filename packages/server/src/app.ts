@@ -23,6 +23,7 @@ import { collectRoutes } from './routes/collect.js';
 import { profileRoutes } from './routes/profile.js';
 import { identifyRoutes } from './routes/identify.js';
 import { logoutRoutes } from './routes/logout.js';
+import { recoverRoutes } from './routes/recover.js';
 import { MAX_LOGIN_TTL_SECONDS } from './identity/identity-token.js';
 import { configRoutes } from './routes/config.js';
 import { optinRoutes } from './routes/optins.js';
@@ -157,6 +158,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', profileRoutes(ctx));
   app.route('/', identifyRoutes(ctx));
   app.route('/', logoutRoutes(ctx));
+  app.route('/', recoverRoutes(ctx));
   app.route('/', configRoutes(ctx));
   app.route('/', optinRoutes(ctx));
   app.route('/', userRoutes(ctx));

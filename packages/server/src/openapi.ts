@@ -11,6 +11,8 @@ import {
   orderConfirmBodySchema,
   orderConfirmResponseSchema,
   profileSchema,
+  recoverBodySchema,
+  recoverResponseSchema,
   siteConfigSchema,
   touchSchema,
   eventSchema,
@@ -101,6 +103,8 @@ export function openApiDocument(): Json {
         IdentifyResponse: schema(identifyResponseSchema),
         LogoutBody: schema(logoutBodySchema, 'input'),
         LogoutResponse: schema(logoutResponseSchema),
+        RecoverBody: schema(recoverBodySchema, 'input'),
+        RecoverResponse: schema(recoverResponseSchema),
         OptinBody: schema(optinBodySchema, 'input'),
         OrderConfirmBody: schema(orderConfirmBodySchema, 'input'),
         OrderConfirmResponse: schema(orderConfirmResponseSchema),
@@ -187,6 +191,29 @@ export function openApiDocument(): Json {
             ...common,
             '401': err('No device token, or a wrong one: the same answer as for any other request.'),
           },
+        },
+      },
+      '/v1/recover': {
+        post: {
+          summary:
+            'Recovery after a wipe of script storage: the device the server-set cookie is bound to (identity.serverCookie).',
+          description:
+            'Credentialed (the HttpOnly cookie the collect answers set). With a cookie the server issued and still binds to a device that is not revoked: that device id, a fresh token made by the server, its profile, and a rotated cookie. ' +
+            'Anything else (no cookie, a forged or copied-before value, a logout, an erasure): 204, and nothing is written.',
+          parameters: [q('site', "Optional; must equal the body's site.", false)],
+          requestBody: { required: true, content: json('RecoverBody') },
+          responses: {
+            '200': { description: 'The device, a fresh token and its profile.', content: json('RecoverResponse') },
+            '204': { description: 'Nothing to recover (a stale cookie is expired).' },
+            ...common,
+          },
+        },
+      },
+      '/v1/server-cookie': {
+        delete: {
+          summary: 'Expires the server-set cookie and unbinds the secret it holds (a consent denial, a reset).',
+          parameters: [siteParam],
+          responses: { '204': { description: 'Expired (Set-Cookie with Max-Age=0).' }, ...common },
         },
       },
       '/v1/config': {

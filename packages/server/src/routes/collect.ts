@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { collectBodySchema, LIMITS, type CollectResponse } from '@cairn/schema';
 import type { AppCtx, Env } from '../context.js';
 import { claimDevice, presentedToken } from '../identity/device-auth.js';
+import { bindOnCollect } from '../identity/server-cookie.js';
 import { bodyLimit } from '../middleware/body-limit/index.js';
 import { requireOrigin } from '../middleware/site-cors/index.js';
 import { checkQuerySite, parse, readJson } from '../request.js';
@@ -19,6 +20,8 @@ export function collectRoutes(ctx: AppCtx): Hono<Env> {
     const r = await ctx.store.ingest(body.site, body.deviceId, body.events, tokenHash, kind);
     ctx.metrics.events(r.accepted, r.duplicates);
     if (r.orderConflicts) ctx.metrics.orderConflicts(r.orderConflicts);
+    // The server-set cookie rides on this answer: never a request of its own.
+    await bindOnCollect(c, ctx, body.site, body.deviceId);
     const res: CollectResponse = { accepted: r.accepted, duplicates: r.duplicates };
     return c.json(res, 202, { 'Cache-Control': 'no-store' });
   });

@@ -138,6 +138,22 @@ CREATE TABLE order_confirmations (
 ) STRICT;
 `,
   },
+  {
+    version: 5,
+    name: 'server-set cookies bound to devices',
+    sql: `
+-- The secret of a device's server-set cookie (identity.serverCookie), as SHA-256: one per device,
+-- found by its hash when a browser whose script storage was wiped asks for its device back.
+CREATE TABLE server_cookies (
+  site TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (site, device_id)
+) STRICT;
+CREATE UNIQUE INDEX server_cookies_secret ON server_cookies (site, secret_hash);
+`,
+  },
 ];
 
 export const pgMigrations: readonly Migration[] = [
@@ -262,6 +278,22 @@ CREATE TABLE order_confirmations (
   confirmed_at bigint NOT NULL,
   PRIMARY KEY (site, order_id)
 );
+`,
+  },
+  {
+    version: 5,
+    name: 'server-set cookies bound to devices',
+    sql: `
+-- The secret of a device's server-set cookie (identity.serverCookie), as SHA-256: one per device,
+-- found by its hash when a browser whose script storage was wiped asks for its device back.
+CREATE TABLE server_cookies (
+  site text NOT NULL,
+  device_id text NOT NULL,
+  secret_hash text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (site, device_id)
+);
+CREATE UNIQUE INDEX server_cookies_secret ON server_cookies (site, secret_hash);
 `,
   },
 ];

@@ -343,6 +343,48 @@ class PgStore implements Store {
       WHERE site = ${site} AND device_id = ${deviceId} AND (last_seen_at IS NULL OR last_seen_at < ${at})`;
   }
 
+  async serverCookieDevice(site: string, secretHash: string): Promise<string | null> {
+    const [r] = await this.sql<{ device_id: string }[]>`
+      SELECT device_id FROM server_cookies WHERE site = ${site} AND secret_hash = ${secretHash}`;
+    return r ? r.device_id : null;
+  }
+
+  async bindServerCookie(site: string, deviceId: string, secretHash: string, at: number): Promise<void> {
+    await this.sql`
+      INSERT INTO server_cookies (site, device_id, secret_hash, created_at)
+      VALUES (${site}, ${deviceId}, ${secretHash}, ${at})
+      ON CONFLICT (site, device_id) DO UPDATE SET secret_hash = excluded.secret_hash, created_at = excluded.created_at`;
+  }
+
+  async rotateServerCookie(
+    site: string,
+    deviceId: string,
+    oldHash: string,
+    newHash: string,
+    newTokenHash: string,
+    at: number,
+  ): Promise<boolean> {
+    return this.sql.begin(async (tx): Promise<boolean> => {
+      // The binding's row locked first: of two recoveries with one cookie, the second finds it moved.
+      const [bound] = await tx`
+        SELECT 1 FROM server_cookies
+        WHERE site = ${site} AND device_id = ${deviceId} AND secret_hash = ${oldHash} FOR UPDATE`;
+      if (!bound) return false;
+      const token = await tx`
+        UPDATE devices SET token_hash = ${newTokenHash}, last_seen_at = ${at}
+        WHERE site = ${site} AND device_id = ${deviceId} AND revoked_at IS NULL`;
+      if (token.count !== 1) return false;
+      await tx`
+        UPDATE server_cookies SET secret_hash = ${newHash}, created_at = ${at}
+        WHERE site = ${site} AND device_id = ${deviceId}`;
+      return true;
+    });
+  }
+
+  async unbindServerCookie(site: string, secretHash: string): Promise<void> {
+    await this.sql`DELETE FROM server_cookies WHERE site = ${site} AND secret_hash = ${secretHash}`;
+  }
+
   async getConfig(site: string): Promise<StoredConfig | null> {
     const [r] = await this.sql<ConfigRow[]>`SELECT json, etag, updated_at FROM configs WHERE site = ${site}`;
     return r ? configFromRow(r) : null;
@@ -414,6 +456,7 @@ class PgStore implements Store {
       const counts = [
         await tx`DELETE FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
         await tx`DELETE FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
+        await tx`DELETE FROM server_cookies WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
         await tx`UPDATE devices SET user_id = NULL WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM links WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM users WHERE site = ${site} AND user_id = ${userId}`,

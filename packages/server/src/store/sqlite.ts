@@ -261,6 +261,59 @@ class SqliteStore implements Store {
     this.q().touch.run(at, site, deviceId, at);
   }
 
+  async serverCookieDevice(site: string, secretHash: string): Promise<string | null> {
+    const r = this.db
+      .prepare('SELECT device_id FROM server_cookies WHERE site = ? AND secret_hash = ?')
+      .get(site, secretHash) as { device_id: string } | undefined;
+    return r ? r.device_id : null;
+  }
+
+  async bindServerCookie(site: string, deviceId: string, secretHash: string, at: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO server_cookies (site, device_id, secret_hash, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (site, device_id) DO UPDATE SET secret_hash = excluded.secret_hash, created_at = excluded.created_at`,
+      )
+      .run(site, deviceId, secretHash, at);
+  }
+
+  async rotateServerCookie(
+    site: string,
+    deviceId: string,
+    oldHash: string,
+    newHash: string,
+    newTokenHash: string,
+    at: number,
+  ): Promise<boolean> {
+    const db = this.db;
+    return db
+      .transaction((): boolean => {
+        // In the write transaction (IMMEDIATE): of two recoveries with one cookie, the second finds it moved.
+        const bound = db
+          .prepare('SELECT 1 FROM server_cookies WHERE site = ? AND device_id = ? AND secret_hash = ?')
+          .get(site, deviceId, oldHash);
+        if (!bound) return false;
+        const token = db
+          .prepare(
+            'UPDATE devices SET token_hash = ?, last_seen_at = ? WHERE site = ? AND device_id = ? AND revoked_at IS NULL',
+          )
+          .run(newTokenHash, at, site, deviceId);
+        if (token.changes !== 1) return false;
+        db.prepare('UPDATE server_cookies SET secret_hash = ?, created_at = ? WHERE site = ? AND device_id = ?').run(
+          newHash,
+          at,
+          site,
+          deviceId,
+        );
+        return true;
+      })
+      .immediate();
+  }
+
+  async unbindServerCookie(site: string, secretHash: string): Promise<void> {
+    this.db.prepare('DELETE FROM server_cookies WHERE site = ? AND secret_hash = ?').run(site, secretHash);
+  }
+
   async getConfig(site: string): Promise<StoredConfig | null> {
     const r = this.q().config.get(site) as ConfigRow | undefined;
     return r ? configFromRow(r) : null;
@@ -324,6 +377,7 @@ class SqliteStore implements Store {
         const n =
           run(`DELETE FROM events WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
           run(`DELETE FROM optins WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
+          run(`DELETE FROM server_cookies WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
           run('UPDATE devices SET user_id = NULL WHERE site = ? AND user_id = ?', site, userId) +
           run('DELETE FROM links WHERE site = ? AND user_id = ?', site, userId) +
           run('DELETE FROM users WHERE site = ? AND user_id = ?', site, userId);

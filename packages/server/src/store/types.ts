@@ -210,6 +210,26 @@ export interface Store {
   /** Records a use of the device's token (`last_seen_at`), unless one at `at` or later is recorded. */
   touchDevice(site: string, deviceId: string, at: number): Promise<void>;
 
+  /** The device a server cookie's secret (by its SHA-256) is bound to, or null. */
+  serverCookieDevice(site: string, secretHash: string): Promise<string | null>;
+  /** Binds a new server-cookie secret (its SHA-256) to the device, replacing the device's earlier one. */
+  bindServerCookie(site: string, deviceId: string, secretHash: string, at: number): Promise<void>;
+  /**
+   * Recovery, in one transaction: when `oldHash` is still the device's binding and its token is not
+   * revoked, the binding becomes `newHash` and the token `newTokenHash` (used at `at`). Resolves to
+   * false when nothing changed (a concurrent recovery or a logout won).
+   */
+  rotateServerCookie(
+    site: string,
+    deviceId: string,
+    oldHash: string,
+    newHash: string,
+    newTokenHash: string,
+    at: number,
+  ): Promise<boolean>;
+  /** Removes the binding of this secret (a denial, a reset): that cookie recovers nothing any more. */
+  unbindServerCookie(site: string, secretHash: string): Promise<void>;
+
   getConfig(site: string): Promise<StoredConfig | null>;
   /**
    * Saves a validated config. `ifMatch`: a string refuses ('conflict') unless it is the current
@@ -223,7 +243,10 @@ export interface Store {
 
   /** Everything held about a user (privacy export), or null if unknown. */
   exportUser(site: string, userId: string): Promise<UserExport | null>;
-  /** Removes the user, their links and every event of their linked devices; the devices stay, anonymous. */
+  /**
+   * Removes the user, their links, every event of their linked devices and those devices' server
+   * cookie bindings; the devices stay, anonymous.
+   */
   deleteUser(site: string, userId: string): Promise<boolean>;
   /**
    * After an erasure, gets the deleted rows out of the database files as far as the database can:

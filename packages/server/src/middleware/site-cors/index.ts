@@ -3,7 +3,7 @@ import type { AppCtx, C, Env } from '../../context.js';
 import { HttpError } from '../../errors.js';
 
 // CORS for the /v1 API, per site: a browser origin is allowed when the site's config lists it in
-// `origins`, or the server's --origins list does.
+// `origins`, or the server's --origins list does. Allowed origins may send credentials (cookies).
 
 /** What an origin check reads: the --origins list and the site configs. */
 export type OriginPolicy = Pick<AppCtx, 'origins' | 'configs'>;
@@ -63,6 +63,7 @@ export function siteCors(policy: OriginPolicy): MiddlewareHandler<Env> {
       return c.body(null, 204, {
         ...PREFLIGHT_HEADERS,
         'Access-Control-Allow-Origin': origin as string,
+        'Access-Control-Allow-Credentials': 'true',
         Vary: 'Origin',
       });
     }
@@ -72,6 +73,9 @@ export function siteCors(policy: OriginPolicy): MiddlewareHandler<Env> {
     if (await allowed(c.get('site') ?? site)) {
       c.res.headers.set('Access-Control-Allow-Origin', origin as string);
       c.res.headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+      // Credentialed (the SDK's fetches and beacons carry the server-set cookie): the origin is
+      // always the exact allowed one, never "*".
+      c.res.headers.set('Access-Control-Allow-Credentials', 'true');
     }
   };
 }
