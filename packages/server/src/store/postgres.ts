@@ -199,9 +199,11 @@ class PgStore implements Store {
   async profile(site: string, deviceId: string): Promise<Profile> {
     // REPEATABLE READ: every list below reads the same snapshot.
     return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<Profile> => {
+      // A UNION, not an OR: each half searches its own index instead of every device of the site.
       const devices = await tx<Pick<DeviceRow, 'device_id' | 'kind' | 'user_id'>[]>`
-        SELECT device_id, kind, user_id FROM devices WHERE site = ${site} AND (device_id = ${deviceId} OR user_id =
-          (SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId}))`;
+        SELECT device_id, kind, user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId}
+        UNION SELECT device_id, kind, user_id FROM devices WHERE site = ${site} AND user_id =
+          (SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId})`;
       const me = devices.find((d) => d.device_id === deviceId);
       if (!me) return emptyProfile();
       const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
@@ -221,14 +223,15 @@ class PgStore implements Store {
           ORDER BY ${order === 'ASC' ? tx`at ASC, id ASC` : tx`at DESC, id DESC`} LIMIT ${limit}
         ) e`;
       // A device's newest distinct products (or categories) among its newest ITEM_SCAN sightings,
-      // made distinct here, so that only the rows the profile can use are sent.
+      // made distinct here, so that only the rows the profile can use are sent. Only page views carry
+      // them: read through events_device_type_at, so collect writes no product or category index (migration 4).
       const items = (col: 'product' | 'category', cap: number) => tx<postgres.Row[]>`
         SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
         CROSS JOIN LATERAL (
           SELECT * FROM (
             SELECT DISTINCT ON (value) id, value, at, device FROM (
               SELECT id, ${tx(col)} AS value, at, device FROM events
-              WHERE site = ${site} AND device_id = d.id AND ${tx(col)} IS NOT NULL
+              WHERE site = ${site} AND device_id = d.id AND type = 'page' AND ${tx(col)} IS NOT NULL
               ORDER BY at DESC LIMIT ${ITEM_SCAN}
             ) s ORDER BY value, at DESC, id DESC
           ) u ORDER BY at DESC, id DESC LIMIT ${cap}

@@ -25,7 +25,7 @@ export interface EventCols {
   id: string;
   type: string;
   at: number;
-  /** Only on page views: the profile's product and category lists come from these indexed columns. */
+  /** Only on page views: the profile reads its product and category lists from these columns, through the page rows' index. */
   product: string | null;
   category: string | null;
   /** Only on touches: lets "last non-Direct touch" use a partial index instead of scanning. */

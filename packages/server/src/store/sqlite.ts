@@ -67,13 +67,40 @@ export function openSqlite(path: string): Store {
     // Deleted rows are overwritten with zeros rather than left in free space: an erasure has to
     // leave no copy of the user's data in the file (reclaimErased then empties the WAL).
     db.pragma('secure_delete = ON');
+    // Checkpoints copy the WAL into the main file. SQLite's default runs one inside the commit that
+    // takes the WAL past 1,000 pages: a collect pays for it, every ~4 MB. The timer below does
+    // them instead; this threshold (10,000 pages, ~40 MB of WAL) is only the safety net for when
+    // the timer falls behind (a long report holding the event loop).
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     // A read-only file or directory shows up here rather than at the first write.
     db.exec('BEGIN IMMEDIATE; ROLLBACK');
   } catch (e) {
     db?.close();
     throw new StoreError('unavailable', `cannot open SQLite database ${file}: ${(e as Error).message}`, { cause: e });
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, file === ':memory:' ? () => {} : checkpointEvery(db, CHECKPOINT_INTERVAL_MS));
+}
+
+/** The WAL size (in pages) at which a commit checkpoints by itself; see openSqlite. */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** How often the WAL is checkpointed between requests. */
+export const CHECKPOINT_INTERVAL_MS = 1_000;
+
+/**
+ * A PASSIVE checkpoint every `ms`, between requests rather than inside a commit: it copies what no
+ * reader still needs and never waits for a lock, so a busy moment only leaves work for the next
+ * tick. Unref'd: it never keeps the process alive. Returns the function that stops it.
+ */
+function checkpointEvery(db: Database.Database, ms: number): () => void {
+  const timer = setInterval(() => {
+    try {
+      if (db.open) db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // SQLITE_BUSY or a closing database: the next tick (or the autocheckpoint) catches up.
+    }
+  }, ms);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 type Queries = ReturnType<typeof prepare>;
@@ -82,7 +109,10 @@ class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly q: () => Queries;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly stopCheckpoints: () => void,
+  ) {
     // Prepared lazily: the tables exist only once migrate() ran.
     this.q = lazy(() => prepare(db));
   }
@@ -106,6 +136,7 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.stopCheckpoints();
     if (this.db.open) this.db.close();
   }
 
@@ -180,7 +211,7 @@ class SqliteStore implements Store {
     const q = this.q();
     // One read transaction: every list comes from the same snapshot.
     return this.db.transaction((): Profile => {
-      const devices = q.profileDevices.all(site, deviceId, site, deviceId) as Pick<
+      const devices = q.profileDevices.all(site, deviceId, site, site, deviceId) as Pick<
         DeviceRow,
         'device_id' | 'kind' | 'user_id'
       >[];
@@ -514,10 +545,15 @@ function prepare(db: Database.Database) {
   // into objects made the slowest part of a profile read. With MAX(), SQLite takes the row's
   // other columns from the row holding the maximum: the newest sighting of each value, and of
   // sightings in the same millisecond the greatest event id, as buildProfile orders them.
+  // Only page views carry them (eventCols): read through events_device_type_at, newest first,
+  // so that collect has no product or category index to write (migration 4). Plan:
+  //   SEARCH events USING INDEX events_device_type_at (site=? AND device_id=? AND type=?)
+  // (test/ingest-plans.test.ts).
   const items = (col: 'product' | 'category') =>
     db.prepare(
       `SELECT id, value, at, device, MAX(printf('%020d', at) || id) FROM
-         (SELECT id, ${col} AS value, at, device FROM events WHERE site = ? AND device_id = ? AND ${col} IS NOT NULL ORDER BY at DESC LIMIT ?)
+         (SELECT id, ${col} AS value, at, device FROM events
+          WHERE site = ? AND device_id = ? AND type = 'page' AND ${col} IS NOT NULL ORDER BY at DESC LIMIT ?)
        GROUP BY value ORDER BY at DESC, id DESC LIMIT ?`,
     );
   return {
@@ -563,10 +599,12 @@ function prepare(db: Database.Database) {
     confirmation: db.prepare(
       'SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations WHERE site = ? AND order_id = ?',
     ),
-    // The device itself, plus every device linked to the same user.
+    // The device itself, plus every device linked to the same user. A UNION, not an OR: each half
+    // searches its own index (primary key, devices_user) instead of every device of the site.
     profileDevices: db.prepare(
-      `SELECT device_id, kind, user_id FROM devices WHERE site = ? AND (device_id = ? OR user_id =
-         (SELECT user_id FROM devices WHERE site = ? AND device_id = ?))`,
+      `SELECT device_id, kind, user_id FROM devices WHERE site = ? AND device_id = ?
+       UNION SELECT device_id, kind, user_id FROM devices WHERE site = ? AND user_id =
+         (SELECT user_id FROM devices WHERE site = ? AND device_id = ?)`,
     ),
     pages: perDevice("type = 'page'", 'at DESC, id DESC', true, 'id, at, body'),
     products: items('product'),
