@@ -3,7 +3,7 @@
 // bench/RESULTS.md. A section that cannot run (a package not built yet, no PostgreSQL) says why in
 // the report and makes the exit code non-zero; the other sections still run.
 //
-// Options: --only=bytes,main,ttpc,server,growth   --quick (fewer loads, shorter runs: for trying it out)
+// Options: --only=bytes,main,ttpc,server,growth,ingest   --quick (fewer loads, shorter runs: for trying it out)
 //          --build (build the workspace first; done anyway when a dist is missing)
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { mainThreadSection } from './lib/main-thread.mjs';
 import { personalizationSection } from './lib/personalization.mjs';
 import { serverSection } from './lib/server.mjs';
 import { growthSection } from './lib/growth.mjs';
+import { ingestionSection } from './lib/ingestion.mjs';
 import { pgClient, pgVersion } from './lib/pg.mjs';
 
 const argv = process.argv.slice(2);
@@ -26,8 +27,18 @@ const only = opt('only')?.split('=')[1]?.split(',');
 const quick = Boolean(opt('quick'));
 const want = (s) => !only || only.includes(s);
 const cfg = quick
-  ? { loads: 3, ttpcLoads: 3, server: { duration: 2, warmup: 0.5, connections: 10 } }
-  : { loads: 20, ttpcLoads: 10, server: { duration: 5, warmup: 1, connections: 10 } };
+  ? {
+      loads: 3,
+      ttpcLoads: 3,
+      server: { duration: 2, warmup: 0.5, connections: 10 },
+      ingest: { duration: 2, warmup: 0.5, connections: 10, rounds: 1 },
+    }
+  : {
+      loads: 20,
+      ttpcLoads: 10,
+      server: { duration: 5, warmup: 1, connections: 10 },
+      ingest: { duration: 5, warmup: 1, connections: 10, rounds: 2 },
+    };
 
 const t0 = performance.now();
 const date = new Date();
@@ -43,7 +54,7 @@ function build() {
   if (r.status !== 0) log('The build failed: the sections that need it will say so.');
 }
 const needSdk = ['bytes', 'main', 'ttpc'].some(want) && !existsSync(CAIRN_JS);
-const needServer = ['main', 'ttpc', 'server', 'growth'].some(want) && !existsSync(SERVER_DIST);
+const needServer = ['main', 'ttpc', 'server', 'growth', 'ingest'].some(want) && !existsSync(SERVER_DIST);
 if (opt('build') || needSdk || needServer) build();
 
 /** @type {{ title: string, body: string, headline?: unknown, failed?: boolean }[]} */
@@ -104,6 +115,7 @@ if (want('main') || want('ttpc')) {
 
 if (want('server')) await section('4. Sync server', () => serverSection(cfg.server));
 if (want('growth')) await section('5. Growth', () => growthSection());
+if (want('ingest')) await section('6. Ingestion', () => ingestionSection(cfg.ingest));
 
 for (const p of [
   '@playwright/test',

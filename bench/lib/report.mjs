@@ -168,5 +168,10 @@ export function headlines(sections) {
     out.push(
       `Merged-profile read p50 at 1k / 10k / 100k events (one user, 5 devices): ${g.map((r) => `${r.label} ${r.rows.map((x) => x.p50.toFixed(1)).join(' / ')} ms`).join('; ')}.`,
     );
+  const i = h('6.');
+  if (i)
+    out.push(
+      `Ingestion on SQLite: ${i.checks.map((c) => `${c.label} ${Number.isFinite(c.value) ? c.value.toFixed(2) : '–'} (target ≥ ${c.target}: ${c.met ? 'met' : 'NOT met'})`).join('; ')}.`,
+    );
   return out.map((l) => `- ${l}`).join('\n');
 }

@@ -1,9 +1,11 @@
 // A server under load, in its own process so that it does not share an event loop with autocannon.
-// argv[2] is JSON: { kind: 'hono' } or { kind: 'cairn', options: <startServer options> }.
+// argv[2] is JSON: { kind: 'hono' }, { kind: 'cairn', options: <startServer options> } or
+// { kind: 'ceiling', db, versions } (ceiling.mjs).
 // It sends { url } to the parent once listening, and exits on 'close' or when the parent goes away.
 const spec = JSON.parse(process.argv[2] ?? '{}');
 
 async function start() {
+  if (spec.kind === 'ceiling') return (await import('./ceiling.mjs')).startCeiling(spec);
   if (spec.kind === 'hono') {
     const { Hono } = await import('hono');
     const { serve } = await import('@hono/node-server');

@@ -12,11 +12,11 @@ import { fmt, fmtInt, ratio } from './stats.mjs';
 import { tmpDir } from './tmp.mjs';
 
 const CHILD = fileURLToPath(new URL('./server-child.mjs', import.meta.url));
-const SITE = 'bench';
-const BATCH = 20;
+export const SITE = 'bench';
+export const BATCH = 20;
 const DEVICES = 100;
 /** Limits far above the load: the limiter's code still runs on every request, but never refuses. */
-const NO_REFUSALS = { ip: { perSecond: 1e9, burst: 1e9 }, device: { perSecond: 1e9, burst: 1e9 } };
+export const NO_REFUSALS = { ip: { perSecond: 1e9, burst: 1e9 }, device: { perSecond: 1e9, burst: 1e9 } };
 
 /** Forks a server process; resolves to its URL and a stop function. */
 export function spawnServer(spec) {
@@ -44,7 +44,7 @@ export function spawnServer(spec) {
 }
 
 /** One bounded autocannon run; the warm-up run before it is not reported. */
-async function cannon({ url, requests, duration, connections, warmup }) {
+export async function cannon({ url, requests, duration, connections, warmup }) {
   const { default: autocannon } = await import('autocannon');
   const run = (d) => autocannon({ url, connections, duration: d, requests, timeout: 10 });
   if (warmup > 0) await run(warmup);
@@ -64,7 +64,7 @@ async function cannon({ url, requests, duration, connections, warmup }) {
 }
 
 /** Creates the devices the load uses, one collect each; resolves to their ids and tokens. */
-async function primeDevices(url, run) {
+export async function primeDevices(url, run) {
   const devices = [];
   for (let i = 0; i < DEVICES; i++) {
     const deviceId = `${run}-dev-${i}`;
@@ -84,7 +84,7 @@ async function primeDevices(url, run) {
 }
 
 /** POST /v1/collect: 20 page views per request, unique event ids, rotating over the primed devices with their tokens. */
-function collectRequests(devices, run) {
+export function collectRequests(devices, run) {
   let n = 0;
   return [
     {
@@ -102,7 +102,7 @@ function collectRequests(devices, run) {
 }
 
 /** GET /v1/profile with each device's Bearer token in turn. */
-function profileRequests(devices) {
+export function profileRequests(devices) {
   let n = 0;
   return [
     {

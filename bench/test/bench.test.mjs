@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { quantile, median, summary, ratio, fmtKB } from '../lib/stats.mjs';
-import { table } from '../lib/report.mjs';
+import { headlines, table } from '../lib/report.mjs';
 import { splitCairnTags, growthbookPayload, CHANGE } from '../lib/site.mjs';
 import { PEERS, sizes } from '../lib/bytes.mjs';
 import { NODE_MODULES } from '../lib/paths.mjs';
@@ -524,5 +524,52 @@ test('the SDK build is copied whole, the head with the core it names, or not at 
     assert.throws(() => snapshotSdk(join(src, 'copy2'), join(src, 'cairn.js'), 2), /could not copy the built SDK/);
   } finally {
     rmSync(src, { recursive: true, force: true });
+  }
+});
+
+test('ingestion: each ratio is checked against its target, and one that cannot be computed is not met', async () => {
+  const { verdicts } = await import('../lib/ingestion.mjs');
+  const byKey = (rows) => Object.fromEntries(rows.map((r) => [r.key, r]));
+  const v = byKey(verdicts({ collect: 900, ceilingNew: 1000, ceilingOld: 500, profile: 700 }));
+  assert.deepEqual(
+    Object.values(v).map((r) => [r.key, r.value, r.met]),
+    [
+      ['collectOverCeiling', 0.9, true],
+      ['newOverOldCeiling', 2, true],
+      ['profileOverCollect', 700 / 900, false],
+    ],
+  );
+  const none = byKey(verdicts({ collect: 900, ceilingNew: 0, ceilingOld: NaN, profile: 700 }));
+  assert.equal(none.collectOverCeiling.met, false);
+  assert.equal(none.newOverOldCeiling.met, false);
+  assert.ok(Number.isNaN(none.newOverOldCeiling.value));
+  assert.match(
+    headlines([{ title: '6. Ingestion', headline: { checks: Object.values(v) } }]),
+    /collect ÷ ceiling \(today\) 0\.90 \(target ≥ 0\.85: met\).*profile ÷ collect \(req\/s\) 0\.78 \(target ≥ 0\.8: NOT met\)/,
+  );
+});
+
+test("ingestion: the ceiling schema before migration 4 has the product and category indexes, today's does not", async () => {
+  const { openCeilingDb, eventIndexes } = await import('../lib/ceiling.mjs');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-test-ceiling-'));
+  try {
+    const names = (versions) => {
+      return openCeilingDb(join(dir, `${versions}.db`), versions).then(({ db, close }) => {
+        try {
+          return eventIndexes(db);
+        } finally {
+          close();
+        }
+      });
+    };
+    const old = await names(3);
+    const now = await names('all');
+    assert.ok(old.includes('events_product') && old.includes('events_category'));
+    assert.ok(!now.includes('events_product') && !now.includes('events_category'));
+    assert.ok(now.includes('events_device_type_at'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
