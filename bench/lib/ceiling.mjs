@@ -14,18 +14,23 @@ async function migrations() {
   return (await import(url)).sqliteMigrations;
 }
 
-/** Opens `file` as Cairn's store does and applies the migrations up to `versions`. */
-export async function openCeilingDb(file, versions) {
+/**
+ * Opens `file` as Cairn's store does and applies the migrations up to `versions`. With
+ * `inlineCheckpoints`, SQLite's default instead: a checkpoint inside the commit that takes the WAL
+ * past 1,000 pages, no timer (what the store did before checkpoints moved off the request path).
+ */
+export async function openCeilingDb(file, versions, { inlineCheckpoints = false } = {}) {
   const Database = createRequire(SERVER_DIST)('better-sqlite3');
   const sqlite = await import(pathToFileURL(join(ROOT, 'packages/server/dist/store/sqlite.js')).href);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('secure_delete = ON');
-  db.pragma(`wal_autocheckpoint = ${sqlite.WAL_AUTOCHECKPOINT_PAGES ?? 1000}`);
-  const timer = sqlite.CHECKPOINT_INTERVAL_MS
-    ? setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), sqlite.CHECKPOINT_INTERVAL_MS).unref()
-    : null;
+  db.pragma(`wal_autocheckpoint = ${inlineCheckpoints ? 1000 : (sqlite.WAL_AUTOCHECKPOINT_PAGES ?? 1000)}`);
+  const timer =
+    sqlite.CHECKPOINT_INTERVAL_MS && !inlineCheckpoints
+      ? setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), sqlite.CHECKPOINT_INTERVAL_MS).unref()
+      : null;
   for (const m of await migrations()) if (versions === 'all' || m.version <= versions) db.exec(m.sql);
   const close = () => {
     if (timer) clearInterval(timer);
@@ -40,10 +45,10 @@ export function eventIndexes(db) {
 }
 
 /** Starts the ceiling server; resolves to its URL and close(). */
-export async function startCeiling({ db: file, versions }) {
+export async function startCeiling({ db: file, versions, inlineCheckpoints }) {
   const { Hono } = await import('hono');
   const { serve } = await import('@hono/node-server');
-  const { db, close } = await openCeilingDb(file, versions);
+  const { db, close } = await openCeilingDb(file, versions, { inlineCheckpoints });
   const insert = db.prepare(
     `INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body, received_seq, order_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO NOTHING`,

@@ -69,6 +69,12 @@ export async function ingestionSection({ duration = 5, warmup = 1, connections =
       db: join(tmpDir('ceiling-new'), 'c.db'),
       versions: 'all',
     });
+    servers.ceilingInline = await spawnServer({
+      kind: 'ceiling',
+      db: join(tmpDir('ceiling-inline'), 'c.db'),
+      versions: 'all',
+      inlineCheckpoints: true,
+    });
     servers.cairn = await spawnServer({
       kind: 'cairn',
       options: {
@@ -78,11 +84,11 @@ export async function ingestionSection({ duration = 5, warmup = 1, connections =
       },
     });
     const devices = await primeDevices(servers.cairn.url, run);
-    const samples = { ceilingOld: [], ceilingNew: [], collect: [], profile: [] };
+    const samples = { ceilingOld: [], ceilingNew: [], ceilingInline: [], collect: [], profile: [] };
     for (let i = 0; i < rounds; i++) {
       // Each round writes fresh event ids: every server's table grows the same way.
       const tag = `${run}r${i}`;
-      for (const k of ['ceilingOld', 'ceilingNew'])
+      for (const k of ['ceilingOld', 'ceilingNew', 'ceilingInline'])
         samples[k].push(await cannon({ ...o, url: servers[k].url, requests: collectRequests(devices, `${tag}${k}`) }));
       samples.collect.push(await cannon({ ...o, url: servers.cairn.url, requests: collectRequests(devices, tag) }));
       samples.profile.push(await cannon({ ...o, url: servers.cairn.url, requests: profileRequests(devices) }));
@@ -111,7 +117,8 @@ export async function ingestionSection({ duration = 5, warmup = 1, connections =
     const collectPost = `POST /v1/collect (${BATCH} events)`;
     const body = [
       `autocannon ${connections} connections, ${duration} s per run after a ${warmup} s warm-up, ${rounds} rounds interleaved ` +
-        `(ceiling with the old indexes, ceiling with today's, Cairn collect, Cairn profile), loopback, each server in its own Node process. ` +
+        `(ceiling with the old indexes, ceiling with today's, the same with SQLite's default checkpoints, Cairn collect, Cairn profile), ` +
+        'loopback, each server in its own Node process. ' +
         `The ceiling is a bare Hono app inserting the same batch into Cairn's events table with better-sqlite3, on the store's connection settings ` +
         `(WAL, synchronous NORMAL, checkpoints on a timer). Cairn runs with its JSON request log (to /dev/null) and rate limits out of reach. ` +
         `req/s counts 2xx answers, one figure per round; events/s and p99 (ms) from the median round.`,
@@ -121,6 +128,7 @@ export async function ingestionSection({ duration = 5, warmup = 1, connections =
         [
           row('Ceiling, migrations 1–3', `primary key, ${names(old)}`, 'ceilingOld', collectPost),
           row('Ceiling, today', `primary key, ${names(now)}`, 'ceilingNew', collectPost),
+          row('Ceiling, today, checkpoints in the commit (SQLite default)', 'as above', 'ceilingInline', collectPost),
           row('Cairn, SQLite', 'today', 'collect', collectPost),
           row('Cairn, SQLite', 'today', 'profile', 'GET /v1/profile'),
         ],
