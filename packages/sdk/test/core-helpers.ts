@@ -121,7 +121,8 @@ export function fakeServer(): FakeServer {
         headers: { 'content-type': 'application/json', ...h },
       });
     const auth = (headers.authorization ?? '').replace(/^Bearer /, '') || body?.deviceToken || '';
-    if (init.method === 'POST' && !auth) s.tokenless.push(url.pathname);
+    // POST /v1/recover is no write about a device: it names none, and carries the server-set cookie instead.
+    if (init.method === 'POST' && !auth && url.pathname !== '/v1/recover') s.tokenless.push(url.pathname);
     /** The device's token, or a device never seen adopted with the client's own (32+ characters). */
     const proves = (device: string, presented: string) => {
       const known = s.tokens.get(device);

@@ -43,6 +43,7 @@ function fakeTransport(statuses: number[] = []) {
     _usable: () => true,
     _url: (path) => 'https://sync.test/v1/' + path + '?site=shop',
     _send: () => Promise.reject(new Error('unused')),
+    _forget: () => {},
     async _request<T>(_path: string, body?: object | 0) {
       const b = body as { deviceId: string; events: CairnEvent[] };
       sent.push({ deviceId: b.deviceId, ids: b.events.map((e) => e.id) });

@@ -50,6 +50,8 @@ export function changeConsent(core: Core, consent: Consent): void {
       device._id = device._create();
       lsSet(DENIED_KEY, 1);
       core._wipe().catch(() => {});
+      // The server-set cookie too: script cannot remove an HttpOnly cookie, the server expires it.
+      core._transport._forget();
     }
   }
 }

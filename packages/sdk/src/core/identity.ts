@@ -51,6 +51,8 @@ export function createIdentity(core: Core): Identity {
     // Without consent nothing was saved here: the stored state is the old one, and goes too.
     await core._wipe(core._granted() ? 1 : undefined);
     if (old && !answered) lsSet(REVOKE_KEY, old);
+    // The old device's server-set cookie expires: this browser's next visit is not the old device.
+    transport._forget();
     core._act(Date.now());
     device._keepId();
     core._emitter._fire('reset');

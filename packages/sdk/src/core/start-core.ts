@@ -8,6 +8,7 @@ import { serverOf } from './options.js';
 import { createOutbox } from './outbox.js';
 import { pageView, type PageProps } from './page-view.js';
 import { pullProfile } from './profile.js';
+import { recover, recoverable } from './recover.js';
 import { createTransport } from './transport.js';
 import { guard, toError, warn } from '../errors.js';
 import type { Head } from '../head/start-head.js';
@@ -73,7 +74,13 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
     // At construction there is no outbox yet, and nothing unsent.
     _moved: () => core._outbox?._forget(),
   }));
-  const transport = (core._transport = createTransport(server, site, device, granted));
+  const transport = (core._transport = createTransport(
+    server,
+    site,
+    device,
+    granted,
+    () => config?.identity?.serverCookie,
+  ));
   const outbox = (core._outbox = createOutbox(site, kv, device, transport));
   core._act = (at) => device._update((state) => enter(state, null, at));
   core._sync = () => sync();
@@ -198,6 +205,9 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
       if (mirrored)
         device._update((state) => ((device._id = mirrored!), (state._token = state._newDeviceId = undefined)));
       device._keepId();
+      // Nothing of this visitor was stored (a first visit, or storage wiped): the server-set cookie
+      // may know them. Before anything is sent for the device the head made.
+      if (head._made && !mirrored && transport._usable() && recoverable(config)) await recover(core);
     }
   })().catch(warn);
 

@@ -3,12 +3,16 @@ import type { Device } from './device.js';
 import { apiUrl } from './options.js';
 
 // Every request to the sync server: JSON, the device token as Bearer (the latest, maybe another
-// tab's). Resolves to the answer's JSON (undefined when it has none). Rejects with a CairnError:
+// tab's), credentialed. Resolves to the answer's JSON (undefined when it has none). Rejects with a CairnError:
 // `network` (status 0), or the HTTP status with the Response as `cause`.
 
 export interface Transport {
-  /** The sync server is usable: there is one, a site, and consent. */
+  /** The sync server is usable: there is one, a site, and consent (and no recovery under way). */
   _usable(): unknown;
+  /** A recovery is under way (src/core/recover.ts): nothing is sent for the device meanwhile. */
+  _held?: unknown;
+  /** Expires the server-set cookie and unbinds it (a denial, a reset), where the config turns it on. Never rejects. */
+  _forget(): void;
   _url(path: string): string;
   /** The Response of a request the server answered with a status under 400 (a 304 included). */
   _send(path: string, body?: object | 0, query?: string, headers?: Record<string, string>): Promise<Response>;
@@ -16,10 +20,24 @@ export interface Transport {
   _request<T>(path: string, body?: object | 0, query?: string): Promise<T>;
 }
 
-export function createTransport(server: string, site: string, device: Device, granted: () => unknown): Transport {
+export function createTransport(
+  server: string,
+  site: string,
+  device: Device,
+  granted: () => unknown,
+  /** The site config turns the server-set cookie on (identity.serverCookie). */
+  serverCookie: () => unknown,
+): Transport {
   const transport: Transport = {
-    _usable: () => granted() && server && site,
+    _usable: () => !transport._held && granted() && server && site,
     _url: (path) => apiUrl(server, site, path),
+    _forget: () =>
+      serverCookie() &&
+      server &&
+      site &&
+      fetch(transport._url('server-cookie'), { method: 'DELETE', credentials: 'include', keepalive: true }).catch(
+        () => {},
+      ),
     async _send(path, body, query = '', headers) {
       if (!transport._usable()) throw new CairnError(server ? 'consent' : 'no_server');
       const text = body ? JSON.stringify(body) : undefined;
@@ -41,6 +59,8 @@ export function createTransport(server: string, site: string, device: Device, gr
             ...headers,
           },
           body: text,
+          // The server-set cookie (identity.serverCookie) goes along and comes back on these answers.
+          credentials: 'include',
           keepalive: !text?.[2e4],
           signal: AbortSignal.timeout?.(3e4),
         });
