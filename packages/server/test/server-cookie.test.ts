@@ -84,6 +84,15 @@ describe.each(makeStores())('server-set cookie on $name', (db: TestDb) => {
     expect(setCookie(await collect(d, cookieHeader(set.value)))).toBeUndefined();
   });
 
+  it('preflights allow credentials for the exact origin (DELETE /v1/server-cookie needs one)', async () => {
+    const r = await h.req('OPTIONS', `/v1/server-cookie?site=${SITE}`, {
+      headers: { origin: ORIGIN, 'access-control-request-method': 'DELETE' },
+    });
+    expect(r.status).toBe(204);
+    expect(r.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(r.headers.get('access-control-allow-credentials')).toBe('true');
+  });
+
   it('is Secure on https, and behind a trusted proxy that says https', async () => {
     const d = { dev: id(), token: clientToken() };
     const https = await h.app.request('https://sync.shop.example/v1/collect', {
