@@ -58,6 +58,7 @@ describe('opening a postgres store', () => {
         'optins',
         'order_confirmations',
         'schema_migrations',
+        'server_cookies',
         'used_logins',
         'users',
       ]);
