@@ -1,4 +1,5 @@
-import type { ReportRows } from '../store/types.js';
+import type { ReportData, ReportRows } from '../store/types.js';
+import { activityOf } from './activity.js';
 import {
   credit,
   LOOKBACK_MS,
@@ -145,7 +146,7 @@ export function mainCurrency(orders: readonly Purchase[]): string | null {
 }
 
 /** `rows` covers [from - 30 days, to): the range and its touch lookback. */
-export function channelReport(rows: ReportRows, o: ChannelOptions): ChannelReport {
+export function channelReport(rows: ReportRows | ReportData, o: ChannelOptions): ChannelReport {
   const { from, to, model } = o;
   const inRange = (at: number) => at >= from && at < to;
   const who = people(rows.devices);
@@ -172,13 +173,17 @@ export function channelReport(rows: ReportRows, o: ChannelOptions): ChannelRepor
     s.lastActive = Math.max(s.lastActive, at);
   };
 
+  // People are met in the order of their first event (their order adds up the shares, so it stays),
+  // active when they did anything in the range.
+  for (const a of activityOf(rows, from, to)) {
+    const s = of(a.deviceId);
+    if (a.lastInRange !== null) activity(s, a.lastInRange);
+  }
   // Events come ordered by time, so every person's touches are too.
   for (const e of rows.events) {
     if (e.at >= to) continue;
-    const s = of(e.deviceId);
     const t = touchPoint(e);
-    if (t) s.touches.push(t);
-    activity(s, e.at);
+    if (t) of(e.deviceId).touches.push(t);
   }
   for (const x of rows.optins) {
     const s = of(x.deviceId);

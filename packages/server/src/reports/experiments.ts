@@ -1,5 +1,6 @@
 import type { DeviceKind } from '@cairn/schema';
-import type { ReportExposures, ReportRows } from '../store/types.js';
+import type { ReportData, ReportExposures, ReportRows } from '../store/types.js';
+import { activityOf } from './activity.js';
 import { liftReport, type LiftReport } from './lift.js';
 import { people } from './people.js';
 import { countedOrders, purchases } from './purchases.js';
@@ -62,7 +63,7 @@ const ratio = (a: number, b: number): Rate => (b > 0 ? Math.round((a / b) * 10_0
 const idOf = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 64) : null);
 
 export function experimentsReport(
-  rows: ReportRows,
+  rows: ReportRows | ReportData,
   o: { from: number; to: number; confirmationRequired?: boolean; currency?: string; mde?: number },
   exposures: ReportExposures = { devices: [], events: [] },
 ): ExperimentsReport {
@@ -81,7 +82,7 @@ export function experimentsReport(
   const seen = (k: string, at: number) => {
     if (!firstSeen.has(k) || at < firstSeen.get(k)!) firstSeen.set(k, at);
   };
-  for (const e of rows.events) if (inRange(e.at)) seen(who.of(e.deviceId).key, e.at);
+  for (const a of activityOf(rows, from, to)) if (a.firstInRange !== null) seen(who.of(a.deviceId).key, a.firstInRange);
   for (const x of rows.optins) {
     if (!inRange(x.at)) continue;
     const k = who.of(x.deviceId).key;

@@ -26,7 +26,7 @@ export interface ReportsDeps {
   now?: () => number;
 }
 
-/** The longest range a report reads in one go: the rows are computed in memory. */
+/** The longest range a report reads in one go: its touches, purchases and exposures come to memory. */
 export const MAX_RANGE_DAYS = 366;
 const DEFAULT_RANGE_DAYS = 30;
 
@@ -88,8 +88,9 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   app.get('/v1/reports/channels', admin, async (c) => {
     const q = parseQuery(c, reportQuery);
     const { from, to } = range(q, now());
-    // The 30 days before the range too: the touches that started journeys ending in it.
-    const rows = await deps.store.reportRows(q.site, from - LOOKBACK_MS, to);
+    // The 30 days before the range too: the touches that started journeys ending in it. The page
+    // views stay in the database: each device's activity comes aggregated.
+    const rows = await deps.store.reportData(q.site, from - LOOKBACK_MS, from, to);
     const report = channelReport(rows, {
       from,
       to,
@@ -103,7 +104,7 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   app.get('/v1/reports/experiments', admin, async (c) => {
     const q = parseQuery(c, experimentsQuery);
     const { from, to } = range(q, now());
-    const rows = await deps.store.reportRows(q.site, from, to);
+    const rows = await deps.store.reportData(q.site, from, from, to);
     // The arms come from each person's first exposure over all time, not only the range's.
     const exposures = await deps.store.reportExposures(q.site, from, to);
     const confirmation = await confirmationRequired(deps.store, q.site);

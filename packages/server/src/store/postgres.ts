@@ -31,6 +31,7 @@ import {
   type OrderConfirmationRow,
   type ReportRowsRead,
 } from './rows.js';
+import { numbered, REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
 import {
   REPORT_BODY_TYPES,
   type ConfirmOrderResult,
@@ -40,6 +41,7 @@ import {
   type LoginUse,
   type OrderConfirmation,
   type ReclaimResult,
+  type ReportData,
   type ReportExposures,
   type ReportRows,
   type Store,
@@ -517,6 +519,20 @@ class PgStore implements Store {
       const rows = reportRowsFromRows({ events, devices, optins: [], orderClaims: [], orderConfirmations: [] });
       return { devices: rows.devices, events: rows.events };
     });
+  }
+
+  async reportData(site: string, readFrom: number, from: number, to: number): Promise<ReportData> {
+    const params = { site, readFrom, from, to };
+    // REPEATABLE READ: one snapshot for every query, each on its own (the pool serves collects meanwhile).
+    const rows = await this.sql.begin('isolation level repeatable read read only', async (tx) => {
+      const out: Record<string, unknown[]> = {};
+      for (const [name, query] of Object.entries(REPORT_QUERIES)) {
+        const { text, args } = numbered(query, params);
+        out[name] = [...(await tx.unsafe(text, args))];
+      }
+      return out;
+    });
+    return reportDataFromReads(rows as unknown as ReportReads, from);
   }
 
   async reportRows(site: string, from: number, to: number): Promise<ReportRows> {

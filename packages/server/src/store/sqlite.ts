@@ -5,6 +5,8 @@ import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile,
 import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './profile.js';
 import { StoreError } from './errors.js';
 import { sqliteMigrations } from './migrations.js';
+import { REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
+import { readWorker, type ReadWorker } from './report-worker.js';
 import {
   ITEM_SCAN,
   asKind,
@@ -42,6 +44,7 @@ import {
   type LoginUse,
   type OrderConfirmation,
   type ReclaimResult,
+  type ReportData,
   type ReportExposures,
   type ReportRows,
   type Store,
@@ -78,7 +81,12 @@ export function openSqlite(path: string): Store {
     db?.close();
     throw new StoreError('unavailable', `cannot open SQLite database ${file}: ${(e as Error).message}`, { cause: e });
   }
-  return new SqliteStore(db, file === ':memory:' ? () => {} : checkpointEvery(db, CHECKPOINT_INTERVAL_MS));
+  return new SqliteStore(
+    db,
+    file === ':memory:' ? () => {} : checkpointEvery(db, CHECKPOINT_INTERVAL_MS),
+    // An in-memory database has no file for a second connection: its reports read on this one.
+    file === ':memory:' ? null : readWorker(file),
+  );
 }
 
 /** The WAL size (in pages) at which a commit checkpoints by itself; see openSqlite. */
@@ -112,6 +120,7 @@ class SqliteStore implements Store {
   constructor(
     private readonly db: Database.Database,
     private readonly stopCheckpoints: () => void,
+    private readonly reads: ReadWorker | null = null,
   ) {
     // Prepared lazily: the tables exist only once migrate() ran.
     this.q = lazy(() => prepare(db));
@@ -137,6 +146,7 @@ class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.stopCheckpoints();
+    await this.reads?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -489,6 +499,18 @@ class SqliteStore implements Store {
     })();
   }
 
+  async reportData(site: string, readFrom: number, from: number, to: number): Promise<ReportData> {
+    const params = { site, readFrom, from, to };
+    const db = this.db;
+    // On the worker's own connection: this thread goes on serving collects meanwhile.
+    const rows = this.reads
+      ? await this.reads.read(REPORT_QUERIES, params)
+      : db.transaction(() =>
+          Object.fromEntries(Object.entries(REPORT_QUERIES).map(([name, sql]) => [name, db.prepare(sql).all(params)])),
+        )();
+    return reportDataFromReads(rows as unknown as ReportReads, from);
+  }
+
   async reportExposures(site: string, from: number, to: number): Promise<ReportExposures> {
     const db = this.db;
     const types = EXPOSURE_TYPES.map(() => '?').join(', ');
@@ -618,10 +640,12 @@ function prepare(db: Database.Database) {
       "id, at, json_extract(body, '$.touch') AS touch",
     ),
     optedIn: db.prepare('SELECT 1 FROM optins WHERE site = ? AND device_id = ? LIMIT 1'),
-    // A device's earliest exposures: the holdout arms of the profile (buildProfile).
+    // A device's earliest exposures: the holdout arms of the profile (buildProfile). `+at`: ordered
+    // by at, the query would otherwise walk the site's events in time order through events_at (the
+    // reports' index) rather than search the device's through events_device_type_at.
     exposures: perDevice(
       `type IN (${EXPOSURE_TYPES.map((t) => `'${t}'`).join(', ')})`,
-      'at ASC, id ASC',
+      '+at ASC, id ASC',
       true,
       // A prompt's events name their content as `variant`: the item is the prompt's id.
       `id, at, type, json_extract(body, CASE WHEN type LIKE 'prompt%' THEN '$.prompt' ELSE '$.variant' END) AS item,

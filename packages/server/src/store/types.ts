@@ -159,6 +159,25 @@ export interface ReportRows {
   orderConfirmations: OrderConfirmation[];
 }
 
+/** A device's events in a report's read window, aggregated in the database: page views never reach JS one by one. */
+export interface ReportActivity {
+  deviceId: string;
+  /** Its first and last event in the report's range [from, to); null when all its events are before `from`. */
+  firstInRange: number | null;
+  lastInRange: number | null;
+}
+
+/** What `Store.reportData` reads, from one snapshot: ReportRows without the page views, plus each device's activity. */
+export interface ReportData extends ReportRows {
+  /**
+   * Every device with an event in [readFrom, to), in the order of its first event there (time, then
+   * id): the order ReportRows' events would introduce them in.
+   */
+  activity: ReportActivity[];
+  /** Only the REPORT_BODY_TYPES events of [readFrom, to), ordered by time, then id. */
+  events: ReportEvent[];
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending versioned migrations. Safe when several instances start at once. */
@@ -260,6 +279,13 @@ export interface Store {
 
   /** The events and opt-ins with `from <= at < to`, and the devices they came from (for the reports). */
   reportRows(site: string, from: number, to: number): Promise<ReportRows>;
+  /**
+   * What the reports read, aggregated in the database: as `reportRows(site, readFrom, to)` but with
+   * only the REPORT_BODY_TYPES events, and every device's activity (its first and last event in
+   * [from, to)) in place of the rest. On SQLite it runs on a read-only connection in a worker thread,
+   * so ingestion goes on meanwhile; on PostgreSQL on the pool, in one REPEATABLE READ transaction.
+   */
+  reportData(site: string, readFrom: number, from: number, to: number): Promise<ReportData>;
 
   /**
    * For the people (a device and every device linked to the same user) with a variant or prompt

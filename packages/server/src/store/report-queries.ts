@@ -1,0 +1,92 @@
+import type { ReportActivity, ReportData } from './types.js';
+import { REPORT_BODY_TYPES } from './types.js';
+import { reportRowsFromRows, type ReportRowsRead } from './rows.js';
+
+// The reports' reads (Store.reportData), in SQL both databases run as written: aggregates instead of
+// page views. Parameters are named (@site, @readFrom, @from, @to); postgres.ts numbers them ($1…).
+//
+// Plans (test/reports-in-db.test.ts prints them with SHOW_PLANS=1 and asserts that no query reads the
+// site's whole events table):
+//   events     SQLite: SEARCH events USING INDEX events_at (site=? AND at>? AND at<?)
+//              PG: Index Scan using events_at (site, at range; type filtered in the index)
+//   activity   SQLite: SEARCH events USING COVERING INDEX events_at (site=? AND at>? AND at<?), USE TEMP B-TREE FOR GROUP BY
+//              PG: Index Only Scan using events_at, HashAggregate
+//   optins     SEARCH optins USING INDEX optins_at (site=? AND at>? AND at<?)
+//   claims     the range's purchases through events_at, their claims through events_order
+//   devices    primary key of devices, the unions above, links_user for the link time
+
+const BODY_TYPES = REPORT_BODY_TYPES.map((t) => `'${t}'`).join(', ');
+
+/** The orders claimed or confirmed in the window: all their claims are read, whatever their time. */
+const ORDER_IDS = `SELECT order_id FROM events WHERE site = @site AND at >= @readFrom AND at < @to AND type = 'purchase' AND order_id IS NOT NULL
+  UNION SELECT order_id FROM order_confirmations WHERE site = @site AND confirmed_at >= @readFrom AND confirmed_at < @to`;
+
+export const REPORT_QUERIES = {
+  events: `SELECT id, device_id, type, at, device, body FROM events
+    WHERE site = @site AND at >= @readFrom AND at < @to AND type IN (${BODY_TYPES}) ORDER BY at, id`,
+  // Each device's first event in the window, and its first and last in the range. Devices whose
+  // first events share a millisecond are ordered by the first one's id, found for them alone
+  // (`id || ''`: a bare min(id) has SQLite walk the site's primary key in id order instead).
+  activity: `WITH a AS MATERIALIZED (
+      SELECT device_id, min(at) AS first_at, min(CASE WHEN at >= @from THEN at END) AS first_in_range, max(at) AS last_at
+      FROM events WHERE site = @site AND at >= @readFrom AND at < @to GROUP BY device_id),
+    tied AS (SELECT first_at FROM a GROUP BY first_at HAVING count(*) > 1)
+    SELECT a.device_id, a.first_in_range, a.last_at,
+      CASE WHEN a.first_at IN (SELECT first_at FROM tied) THEN
+        (SELECT min(e.id || '') FROM events e WHERE e.site = @site AND e.at = a.first_at AND e.device_id = a.device_id) END AS first_id
+    FROM a ORDER BY a.first_at, first_id`,
+  optins: `SELECT id, device_id, at, prompt_id FROM optins WHERE site = @site AND at >= @readFrom AND at < @to ORDER BY at, id`,
+  orderClaims: `SELECT id, order_id, device_id, at, received_seq, body FROM events
+    WHERE site = @site AND order_id IS NOT NULL AND order_id IN (${ORDER_IDS}) ORDER BY received_seq`,
+  orderConfirmations: `SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations
+    WHERE site = @site AND order_id IN (${ORDER_IDS}) ORDER BY order_id`,
+  // As reportRows: the devices with an event or opt-in in the window, or behind a claim or confirmation.
+  devices: `SELECT d.device_id, d.kind, d.user_id,
+      (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
+    FROM devices d WHERE d.site = @site AND d.device_id IN (
+      SELECT device_id FROM events WHERE site = @site AND at >= @readFrom AND at < @to
+      UNION SELECT device_id FROM optins WHERE site = @site AND at >= @readFrom AND at < @to
+      UNION SELECT device_id FROM events WHERE site = @site AND order_id IN (${ORDER_IDS})
+      UNION SELECT device_id FROM order_confirmations WHERE site = @site AND device_id IS NOT NULL AND order_id IN (${ORDER_IDS}))
+    ORDER BY d.device_id`,
+} as const;
+
+export type ReportQueryName = keyof typeof REPORT_QUERIES;
+
+export interface ReportParams {
+  site: string;
+  readFrom: number;
+  from: number;
+  to: number;
+}
+
+/** An `activity` row as both databases return it. */
+export interface ActivityRow {
+  device_id: string;
+  first_in_range: number | null;
+  last_at: number;
+  first_id: string | null;
+}
+
+/** The rows of every REPORT_QUERIES query, by name. */
+export type ReportReads = ReportRowsRead & { activity: ActivityRow[] };
+
+/** The query with PostgreSQL's numbered parameters, and its arguments in their order. */
+export function numbered(sql: string, p: ReportParams): { text: string; args: (string | number)[] } {
+  const names: (keyof ReportParams)[] = [];
+  const text = sql.replace(/@(site|readFrom|from|to)\b/g, (_, name: keyof ReportParams) => {
+    let i = names.indexOf(name);
+    if (i < 0) i = names.push(name) - 1;
+    return `$${i + 1}`;
+  });
+  return { text, args: names.map((n) => p[n]) };
+}
+
+export function reportDataFromReads(r: ReportReads, from: number): ReportData {
+  const activity: ReportActivity[] = r.activity.map((a) => ({
+    deviceId: a.device_id,
+    firstInRange: a.first_in_range,
+    lastInRange: a.last_at >= from ? a.last_at : null,
+  }));
+  return { ...reportRowsFromRows(r), activity };
+}
