@@ -13,13 +13,16 @@ import { reportRowsFromRows, type ReportRowsRead } from './rows.js';
 //              PG: Index Only Scan using events_at, HashAggregate
 //   optins     SEARCH optins USING INDEX optins_at (site=? AND at>? AND at<?)
 //   claims     the range's purchases through events_at, their claims through events_order
-//   devices    primary key of devices, the unions above, links_user for the link time
+//   devices    primary key of devices (joined to the activity too), the unions above, links_user for the link time
 
 const BODY_TYPES = REPORT_BODY_TYPES.map((t) => `'${t}'`).join(', ');
 
 /** The orders claimed or confirmed in the window: all their claims are read, whatever their time. */
 const ORDER_IDS = `SELECT order_id FROM events WHERE site = @site AND at >= @readFrom AND at < @to AND type = 'purchase' AND order_id IS NOT NULL
   UNION SELECT order_id FROM order_confirmations WHERE site = @site AND confirmed_at >= @readFrom AND confirmed_at < @to`;
+
+/** When the device `d` was linked to its user. */
+const LINKED_AT = `(SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked')`;
 
 export const REPORT_QUERIES = {
   events: `SELECT id, device_id, type, at, device, body FROM events
@@ -33,19 +36,20 @@ export const REPORT_QUERIES = {
     tied AS (SELECT first_at FROM a GROUP BY first_at HAVING count(*) > 1)
     SELECT a.device_id, a.first_in_range, a.last_at,
       CASE WHEN a.first_at IN (SELECT first_at FROM tied) THEN
-        (SELECT min(e.id || '') FROM events e WHERE e.site = @site AND e.at = a.first_at AND e.device_id = a.device_id) END AS first_id
-    FROM a ORDER BY a.first_at, first_id`,
+        (SELECT min(e.id || '') FROM events e WHERE e.site = @site AND e.at = a.first_at AND e.device_id = a.device_id) END AS first_id,
+      d.device_id AS known_id, d.kind, d.user_id, ${LINKED_AT} AS linked_at
+    FROM a LEFT JOIN devices d ON d.site = @site AND d.device_id = a.device_id
+    ORDER BY a.first_at, first_id`,
   optins: `SELECT id, device_id, at, prompt_id FROM optins WHERE site = @site AND at >= @readFrom AND at < @to ORDER BY at, id`,
   orderClaims: `SELECT id, order_id, device_id, at, received_seq, body FROM events
     WHERE site = @site AND order_id IS NOT NULL AND order_id IN (${ORDER_IDS}) ORDER BY received_seq`,
   orderConfirmations: `SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations
     WHERE site = @site AND order_id IN (${ORDER_IDS}) ORDER BY order_id`,
-  // As reportRows: the devices with an event or opt-in in the window, or behind a claim or confirmation.
-  devices: `SELECT d.device_id, d.kind, d.user_id,
-      (SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked') AS linked_at
+  // The devices with an opt-in in the window, or behind a claim or confirmation; those with events
+  // come with their activity (reportRows lists both).
+  devices: `SELECT d.device_id, d.kind, d.user_id, ${LINKED_AT} AS linked_at
     FROM devices d WHERE d.site = @site AND d.device_id IN (
-      SELECT device_id FROM events WHERE site = @site AND at >= @readFrom AND at < @to
-      UNION SELECT device_id FROM optins WHERE site = @site AND at >= @readFrom AND at < @to
+      SELECT device_id FROM optins WHERE site = @site AND at >= @readFrom AND at < @to
       UNION SELECT device_id FROM events WHERE site = @site AND order_id IN (${ORDER_IDS})
       UNION SELECT device_id FROM order_confirmations WHERE site = @site AND device_id IS NOT NULL AND order_id IN (${ORDER_IDS}))
     ORDER BY d.device_id`,
@@ -60,12 +64,16 @@ export interface ReportParams {
   to: number;
 }
 
-/** An `activity` row as both databases return it. */
+/** An `activity` row as both databases return it: `known_id` and the rest are null for a device not in `devices`. */
 export interface ActivityRow {
   device_id: string;
   first_in_range: number | null;
   last_at: number;
   first_id: string | null;
+  known_id: string | null;
+  kind: string | null;
+  user_id: string | null;
+  linked_at: number | null;
 }
 
 /** The rows of every REPORT_QUERIES query, by name. */
@@ -88,5 +96,9 @@ export function reportDataFromReads(r: ReportReads, from: number): ReportData {
     firstInRange: a.first_in_range,
     lastInRange: a.last_at >= from ? a.last_at : null,
   }));
-  return { ...reportRowsFromRows(r), activity };
+  // The devices of the activity, and those of opt-ins and orders without events, once each.
+  const devices = new Map<string, ReportRowsRead['devices'][number]>();
+  for (const a of r.activity) if (a.known_id !== null) devices.set(a.device_id, a);
+  for (const d of r.devices) devices.set(d.device_id, d);
+  return { ...reportRowsFromRows({ ...r, devices: [...devices.values()] }), activity };
 }
