@@ -3,7 +3,7 @@
 // bench/RESULTS.md. A section that cannot run (a package not built yet, no PostgreSQL) says why in
 // the report and makes the exit code non-zero; the other sections still run.
 //
-// Options: --only=bytes,main,ttpc,server,growth,ingest   --quick (fewer loads, shorter runs: for trying it out)
+// Options: --only=bytes,main,ttpc,server,growth,ingest,reports   --quick (fewer loads, shorter runs: for trying it out)
 //          --build (build the workspace first; done anyway when a dist is missing)
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,7 @@ import { personalizationSection } from './lib/personalization.mjs';
 import { serverSection } from './lib/server.mjs';
 import { growthSection } from './lib/growth.mjs';
 import { ingestionSection } from './lib/ingestion.mjs';
+import { reportsSection } from './lib/reports.mjs';
 import { pgClient, pgVersion } from './lib/pg.mjs';
 
 const argv = process.argv.slice(2);
@@ -32,12 +33,14 @@ const cfg = quick
       ttpcLoads: 3,
       server: { duration: 2, warmup: 0.5, connections: 10 },
       ingest: { duration: 2, warmup: 0.5, connections: 10, rounds: 1 },
+      reports: { sizes: [10_000, 100_000], duration: 2, connections: 10, runs: 1 },
     }
   : {
       loads: 20,
       ttpcLoads: 10,
       server: { duration: 5, warmup: 1, connections: 10 },
       ingest: { duration: 5, warmup: 1, connections: 10, rounds: 2 },
+      reports: { sizes: [100_000, 1_000_000], duration: 5, connections: 10, runs: 2 },
     };
 
 const t0 = performance.now();
@@ -54,7 +57,7 @@ function build() {
   if (r.status !== 0) log('The build failed: the sections that need it will say so.');
 }
 const needSdk = ['bytes', 'main', 'ttpc'].some(want) && !existsSync(CAIRN_JS);
-const needServer = ['main', 'ttpc', 'server', 'growth', 'ingest'].some(want) && !existsSync(SERVER_DIST);
+const needServer = ['main', 'ttpc', 'server', 'growth', 'ingest', 'reports'].some(want) && !existsSync(SERVER_DIST);
 if (opt('build') || needSdk || needServer) build();
 
 /** @type {{ title: string, body: string, headline?: unknown, failed?: boolean }[]} */
@@ -116,6 +119,7 @@ if (want('main') || want('ttpc')) {
 if (want('server')) await section('4. Sync server', () => serverSection(cfg.server));
 if (want('growth')) await section('5. Growth', () => growthSection());
 if (want('ingest')) await section('6. Ingestion', () => ingestionSection(cfg.ingest));
+if (want('reports')) await section('7. Reports', () => reportsSection(cfg.reports));
 
 for (const p of [
   '@playwright/test',
