@@ -277,7 +277,11 @@ export interface Store {
   /** Records a backend's confirmation of an order, idempotently: the first one stays. */
   confirmOrder(site: string, confirmation: OrderConfirmation): Promise<ConfirmOrderResult>;
 
-  /** The events and opt-ins with `from <= at < to`, and the devices they came from (for the reports). */
+  /**
+   * The events (every one, page views included) and opt-ins with `from <= at < to`, and the devices
+   * they came from. The reports read `reportData`; this is what they read before, kept as the
+   * reference their results are tested against (test/reports-in-db.test.ts).
+   */
   reportRows(site: string, from: number, to: number): Promise<ReportRows>;
   /**
    * What the reports read, aggregated in the database: as `reportRows(site, readFrom, to)` but with
