@@ -1,8 +1,10 @@
 // A visit history that survives Safari: ITP deletes everything script can write (localStorage,
 // IndexedDB, script-set cookies), but not an HttpOnly cookie the store's own server sets. Two hosts
 // of one registrable domain, as a shop would run them: the shop on www.shop.test, its sync server on
-// sync.shop.test (Chromium maps *.shop.test to loopback: playwright.config.ts). The wipe is done as
-// ITP does it: every script-visible trace goes, the HttpOnly cookie stays.
+// sync.shop.test (Chromium maps *.shop.test to loopback: playwright.config.ts). The cookie is
+// host-only on sync.shop.test; plain http here, so the server runs with insecureCookies (on https it
+// is Secure and named __Host-cairn_sid). The wipe is done as ITP does it: every script-visible trace
+// goes, the HttpOnly cookie stays.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +57,8 @@ test.beforeAll(async () => {
     identitySecret: E2E.identitySecret,
     logger: false,
     rateLimit: { ip: false },
+    // Plain http off loopback: local development and tests only.
+    insecureCookies: true,
   });
   syncUrl = `http://sync.shop.test:${new URL(sync.url).port}`;
 });
@@ -75,7 +79,7 @@ async function visit(page: Page, path: string): Promise<void> {
 }
 
 const serverCookie = async (context: BrowserContext) =>
-  (await context.cookies(`${shopUrl}/`)).find((c) => c.name === SID);
+  (await context.cookies(`${syncUrl}/`)).find((c) => c.name === SID);
 const deviceId = async (context: BrowserContext) =>
   (await context.cookies(`${shopUrl}/`)).find((c) => c.name === 'cairn_id')?.value;
 
@@ -115,10 +119,11 @@ test('after ITP wipes script storage, the visitor comes back: same device, earli
   const device = await deviceId(context);
   expect(device).toBeTruthy();
 
-  // Set by the sync server on its collect answer: HttpOnly, for the whole registrable domain, 13
-  // months, Lax; not Secure on http (it is on https).
+  // Set by the sync server on its collect answer: HttpOnly, host-only on the sync host (the shop's
+  // pages never see it), 13 months, Lax; not Secure with insecureCookies on http.
   const cookie = (await serverCookie(context))!;
-  expect(cookie).toMatchObject({ domain: '.shop.test', httpOnly: true, secure: false, sameSite: 'Lax', path: '/' });
+  expect(cookie).toMatchObject({ domain: 'sync.shop.test', httpOnly: true, secure: false, sameSite: 'Lax', path: '/' });
+  expect((await context.cookies(`${shopUrl}/`)).map((c) => c.name)).not.toContain(SID);
   expect(cookie.value).not.toContain(device!);
   const days = (cookie.expires * 1000 - Date.now()) / 86_400_000;
   expect(days).toBeGreaterThan(395);
@@ -172,4 +177,40 @@ test('after reset(), the server cookie is expired and the next visit is a new de
   expect(after).toBeTruthy();
   expect(after).not.toBe(device);
   expect((await history(page)).products).toEqual([]);
+});
+
+test("an attacker's own cookie tossed in from the shop's pages (same name, parent domain) recovers nothing", async ({
+  browser,
+  page,
+  context,
+}) => {
+  // The attacker's browser: a device of its own, and the secret bound to it.
+  const attacker = await browser.newContext();
+  const attackerPage = await attacker.newPage();
+  await visit(attackerPage, '/p/SKU-ATTACKER');
+  const attackerSecret = (await serverCookie(attacker))!.value;
+  await attacker.close();
+
+  await visit(page, '/?utm_source=newsletter&utm_medium=email');
+  await visit(page, '/p/SKU-1');
+  const device = await deviceId(context);
+  expect(await serverCookie(context)).toBeDefined();
+  await wipeScriptStorage(page, context);
+  // Script on www.shop.test writes it for the whole domain, on the recover path: the browser sends it
+  // first. Read the first, and the visitor would become the attacker's device (and feed its history).
+  await page.evaluate(
+    ([name, secret]) => (document.cookie = `${name}=${secret}; domain=.shop.test; path=/v1/recover`),
+    [SID, attackerSecret],
+  );
+  const asked = page.waitForResponse((r) => r.url().startsWith(`${syncUrl}/v1/recover`));
+  await visit(page, '/');
+  const answer = await asked;
+  expect(answer.status()).toBe(204);
+  expect(await answer.headerValue('set-cookie')).toBeNull();
+  expect(await deviceId(context)).not.toBe(device);
+  expect((await history(page)).products).not.toContain('SKU-ATTACKER');
+  // The sync host's own cookie was not expired (the next collect bound it to this page's device).
+  expect((await context.cookies(`${syncUrl}/v1/recover`)).filter((c) => c.name === SID)).toContainEqual(
+    expect.objectContaining({ domain: 'sync.shop.test', httpOnly: true, path: '/' }),
+  );
 });

@@ -49,19 +49,26 @@ const SCRIPT_COOKIES = ['cairn_id', 'cairn_tk', 'cairn_consent'];
 
 const serverCookieSchema = z
   .object({
-    /** The registrable domain the cookie is for, with or without a leading dot: ".shop.example". */
+    /**
+     * Optional: the registrable domain the sync server's host must belong to, with or without a
+     * leading dot (".shop.example"); a request to any other host gets no cookie. The cookie itself is
+     * host-only on the sync host (no Domain attribute, `__Host-` name when Secure): it is never shared
+     * with, nor shadowed from, the store's other subdomains.
+     */
     domain: z
       .string()
       .max(253)
       .regex(
         /^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i,
         'a domain such as ".shop.example" (letters, digits, "-", at least two labels)',
-      ),
-    /** The cookie's name (default "cairn_sid"). */
+      )
+      .optional(),
+    /** The cookie's name (default "cairn_sid"); the server adds the `__Host-` prefix when it is Secure. */
     name: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "-" and "_"')
       .refine((n) => !SCRIPT_COOKIES.includes(n), `may not be one the SDK sets itself (${SCRIPT_COOKIES.join(', ')})`)
+      .refine((n) => !n.startsWith('__'), 'may not start with "__": the server adds the __Host- prefix itself')
       .default('cairn_sid'),
   })
   .strict();
@@ -245,9 +252,9 @@ export const siteConfigSchema = z
       .strict()
       .optional(),
     /**
-     * `serverCookie`: the sync server sets an HttpOnly first-party cookie on `domain` (the store's
-     * registrable domain, e.g. ".shop.example"), bound to the device, from which a browser whose
-     * script storage was wiped (Safari's ITP) gets its device back. Left out: off.
+     * `serverCookie`: the sync server sets an HttpOnly, host-only cookie on its own host (which must
+     * belong to `domain` when given, e.g. ".shop.example"), bound to the device, from which a browser
+     * whose script storage was wiped (Safari's ITP) gets its device back. Left out: off.
      */
     identity: z.object({ serverCookie: serverCookieSchema.optional() }).strict().optional(),
   })

@@ -65,6 +65,8 @@ export interface AppDeps {
   limitStore?: LimitStore;
   /** Take the client IP from X-Forwarded-For, as the one proxy in front appended it (behind a trusted proxy only). */
   trustProxy?: boolean;
+  /** Server cookies (identity.serverCookie) on plain http without Secure, on any host: local development and tests only. */
+  insecureCookies?: boolean;
   /** Login tokens whose exp is further ahead are refused; default 3600 (one hour). */
   maxLoginTtlSeconds?: number;
   /** Where the SDK bundle is; default: @cairn/sdk's dist/cairn.js. */
@@ -133,6 +135,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     maxLoginTtlSeconds: deps.maxLoginTtlSeconds ?? MAX_LOGIN_TTL_SECONDS,
     sdk,
     sdkChunks: createSdkChunks(() => sdk.path()),
+    insecureCookies: deps.insecureCookies ?? false,
   };
   for (const c of deps.knownConfigs ?? []) for (const o of c.origins) ctx.configs.knownOrigins.add(o);
 

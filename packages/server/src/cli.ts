@@ -38,6 +38,8 @@ Server options (flag, else environment variable, else default):
   --rate-ip <n>        CAIRN_RATE_IP        requests/s per IP, bursts of 10x (${DEFAULT_RATE_LIMITS.ip.perSecond}; 0 = off)
   --rate-device <n>    CAIRN_RATE_DEVICE    requests/s per device, bursts of 10x (${DEFAULT_RATE_LIMITS.device.perSecond}; 0 = off)
   --trust-proxy        CAIRN_TRUST_PROXY=1  take the client IP from X-Forwarded-For (its last entry)
+  --insecure-cookies   CAIRN_INSECURE_COOKIES=1
+                                            server cookies without Secure on plain http (local development, tests only)
   --rate-limit-store <s>  CAIRN_RATE_LIMIT_STORE
                                             where limits are counted: memory (this instance), redis
                                             (CAIRN_REDIS_URL) or postgres (DATABASE_URL), shared by every
@@ -96,6 +98,7 @@ async function serveCommand(args: string[]): Promise<void> {
       'rate-ip': { type: 'string' },
       'rate-device': { type: 'string' },
       'trust-proxy': { type: 'boolean' },
+      'insecure-cookies': { type: 'boolean' },
       'rate-limit-store': { type: 'string' },
       'retention-days': { type: 'string' },
       'max-login-ttl': { type: 'string' },
@@ -162,6 +165,7 @@ async function serveCommand(args: string[]): Promise<void> {
       ),
     },
     trustProxy: values['trust-proxy'] ?? env.CAIRN_TRUST_PROXY === '1',
+    insecureCookies: values['insecure-cookies'] ?? env.CAIRN_INSECURE_COOKIES === '1',
     ...(limitStore ? { rateLimitStore: limitStore as 'memory' | 'redis' | 'postgres' } : {}),
     ...(redisUrl ? { redisUrl } : {}),
     ...(retentionDays > 0 ? { retentionDays } : {}),

@@ -42,4 +42,6 @@ export interface AppCtx {
   maxLoginTtlSeconds: number;
   sdk: SdkBundle;
   sdkChunks: SdkChunks;
+  /** Server cookies without Secure on plain http off loopback: local development and tests only. */
+  insecureCookies: boolean;
 }

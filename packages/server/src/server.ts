@@ -47,6 +47,8 @@ export interface StartOptions {
   logger?: Log | false;
   rateLimit?: { ip?: BucketOptions | false; device?: BucketOptions | false; adminFailures?: BucketOptions | false };
   trustProxy?: boolean;
+  /** Server cookies without Secure on plain http (CAIRN_INSECURE_COOKIES=1): local development and tests only. */
+  insecureCookies?: boolean;
   /**
    * Where rate limits are counted (CAIRN_RATE_LIMIT_STORE): `memory`, per instance; `redis`, shared
    * through redisUrl; `postgres`, shared through databaseUrl. Default: redis when redisUrl is set,
@@ -219,6 +221,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ...(opts.origins ? { origins: opts.origins } : {}),
     ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
     ...(opts.trustProxy ? { trustProxy: true } : {}),
+    ...(opts.insecureCookies ? { insecureCookies: true } : {}),
     ...(opts.maxLoginTtlSeconds !== undefined ? { maxLoginTtlSeconds: opts.maxLoginTtlSeconds } : {}),
     ...(opts.sdkPath ? { sdkPath: opts.sdkPath } : {}),
   };

@@ -20,28 +20,33 @@ import {
 } from './helpers/http.js';
 
 const NAME = 'cairn_sid';
+/** Its name when Secure: host-only, never set by script nor with a Domain (browsers refuse those). */
+const HOST_NAME = `__Host-${NAME}`;
+const DAY = 86_400_000;
 
 /** The `name=value` of the server cookie a response sets, and its attributes. */
-function setCookie(r: Response): { value: string; attributes: string[] } | undefined {
-  const line = r.headers.getSetCookie().find((l) => l.startsWith(`${NAME}=`));
+function setCookie(r: Response, name = NAME): { value: string; attributes: string[] } | undefined {
+  const line = r.headers.getSetCookie().find((l) => l.startsWith(`${name}=`));
   if (!line) return undefined;
   const [first = '', ...attributes] = line.split(/;\s*/);
-  return { value: first.slice(NAME.length + 1), attributes };
+  return { value: first.slice(name.length + 1), attributes };
 }
 const cookieHeader = (value: string) => ({ cookie: `other=1; ${NAME}=${value}` });
 
 describe.each(makeStores())('server-set cookie on $name', (db: TestDb) => {
   let h: Harness;
   let plain: Harness;
+  let insecure: Harness;
   const clock = 1_700_000_000_000;
   beforeAll(async () => {
     h = await harness(db, { now: () => clock, configTtlMs: 0 });
     const put = await h.req('PUT', '/v1/config', {
-      body: config({ identity: { serverCookie: { domain: '.shop.example' } } }),
+      body: config({ identity: { serverCookie: {} } }),
       headers: admin,
     });
     expect(put.status).toBe(200);
     plain = await harness(db, { now: () => clock, configTtlMs: 0, trustProxy: true });
+    insecure = await harness(db, { now: () => clock, configTtlMs: 0, insecureCookies: true });
   });
   afterAll(() => db.cleanup());
 
@@ -69,14 +74,15 @@ describe.each(makeStores())('server-set cookie on $name', (db: TestDb) => {
     return { ...d, secret: set!.value };
   }
 
-  it('rides on the collect answer: HttpOnly, SameSite=Lax, 13 months, on the configured domain', async () => {
+  it('rides on the collect answer: HttpOnly, SameSite=Lax, 13 months, host-only (no Domain)', async () => {
     const d = { dev: id(), token: clientToken() };
     const r = await collect(d);
     expect(r.status).toBe(202);
     const set = setCookie(r)!;
     expect(set.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(set.value).not.toContain(d.dev);
-    expect(set.attributes).toEqual(['Domain=.shop.example', 'Path=/', 'Max-Age=34214400', 'HttpOnly', 'SameSite=Lax']);
+    // Plain http on loopback (this harness's requests go to http://localhost): not Secure, no prefix.
+    expect(set.attributes).toEqual(['Path=/', 'Max-Age=34214400', 'HttpOnly', 'SameSite=Lax']);
     // Credentialed CORS: the exact origin, with credentials allowed.
     expect(r.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(r.headers.get('access-control-allow-credentials')).toBe('true');
@@ -93,24 +99,107 @@ describe.each(makeStores())('server-set cookie on $name', (db: TestDb) => {
     expect(r.headers.get('access-control-allow-credentials')).toBe('true');
   });
 
-  it('is Secure on https, and behind a trusted proxy that says https', async () => {
-    const d = { dev: id(), token: clientToken() };
-    const https = await h.app.request('https://sync.shop.example/v1/collect', {
+  /** A request to the sync server at `url` (another host than the harness's localhost). */
+  const at = (url: string, body: unknown, headers: Record<string, string> = {}, on = h) =>
+    on.app.request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...bearer(d.token) },
-      body: JSON.stringify({ site: SITE, deviceId: d.dev, events: [pageEvent()] }),
+      headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers },
+      body: JSON.stringify(body),
     });
-    expect(setCookie(https)?.attributes).toContain('Secure');
+  const collectAt = (url: string, on = h) => {
+    const d = { dev: id(), token: clientToken() };
+    return at(`${url}/v1/collect`, { site: SITE, deviceId: d.dev, events: [pageEvent()] }, bearer(d.token), on);
+  };
+
+  it('is Secure and __Host- on https, behind a trusted proxy that says https, and on plain http off loopback', async () => {
+    const secure = ['Path=/', 'Max-Age=34214400', 'HttpOnly', 'SameSite=Lax', 'Secure'];
+    expect(setCookie(await collectAt('https://sync.shop.example'), HOST_NAME)?.attributes).toEqual(secure);
     const proxied = await collect(
       { dev: id(), token: clientToken() },
       { 'x-forwarded-proto': 'https' },
       undefined,
       plain,
     );
-    expect(setCookie(proxied)?.attributes).toContain('Secure');
-    // Without trustProxy the header is anyone's to send: not believed.
+    expect(setCookie(proxied, HOST_NAME)?.attributes).toEqual(secure);
+    // Plain http on a real host: Secure all the same (the browser keeps it for https only).
+    expect(setCookie(await collectAt('http://sync.shop.example'), HOST_NAME)?.attributes).toEqual(secure);
+    // Without trustProxy the header is anyone's to send: not believed (loopback: plain).
     const spoofed = await collect({ dev: id(), token: clientToken() }, { 'x-forwarded-proto': 'https' });
     expect(setCookie(spoofed)?.attributes).not.toContain('Secure');
+    // The dev opt-out (insecureCookies, CAIRN_INSECURE_COOKIES=1): plain on any http host.
+    const dev = await collectAt('http://sync.shop.example', insecure);
+    expect(setCookie(dev, HOST_NAME)).toBeUndefined();
+    expect(setCookie(dev)?.attributes).not.toContain('Secure');
+  });
+
+  it('a cookie tossed in beside the real one (the name twice) recovers nothing, rotates and expires nothing', async () => {
+    const attacker = await device();
+    const victim = await device();
+    const before = await h.snapshot();
+    // Written by script on a sibling subdomain for the parent domain: the browser sends it first.
+    const tossed = await recover({ cookie: `${NAME}=${attacker.secret}; ${NAME}=${victim.secret}` });
+    expect(tossed.status).toBe(204);
+    expect(tossed.headers.getSetCookie()).toEqual([]);
+    expect(await h.snapshot()).toEqual(before);
+    // Nor does a collect bind (and so overwrite) anything while the name comes twice.
+    const written = await collect(victim, { cookie: `${NAME}=${attacker.secret}; ${NAME}=${victim.secret}` });
+    expect(written.status).toBe(202);
+    expect(written.headers.getSetCookie()).toEqual([]);
+    // On https the cookie read is __Host-cairn_sid: a plain cairn_sid beside it is not even looked at.
+    const https = await at(
+      `https://sync.shop.example/v1/recover?site=${SITE}`,
+      { site: SITE },
+      { cookie: `${NAME}=${attacker.secret}; ${HOST_NAME}=${victim.secret}` },
+    );
+    expect(https.status).toBe(200);
+    expect(((await https.json()) as RecoverResponse).deviceId).toBe(victim.dev);
+    expect(setCookie(https, HOST_NAME)?.attributes).toContain('Secure');
+  });
+
+  it('with a domain configured, only a sync host within it gets the cookie', async () => {
+    const put = (serverCookie: object) =>
+      h.req('PUT', '/v1/config', { body: config({ identity: { serverCookie } }), headers: admin });
+    expect((await put({ domain: '.shop.example' })).status).toBe(200);
+    try {
+      expect(setCookie(await collectAt('https://sync.shop.example'), HOST_NAME)).toBeDefined();
+      expect(setCookie(await collectAt('https://shop.example'), HOST_NAME)).toBeDefined();
+      const stranger = await collectAt('https://sync.elsewhere.example');
+      expect(stranger.status).toBe(202);
+      expect(stranger.headers.getSetCookie()).toEqual([]);
+    } finally {
+      expect((await put({})).status).toBe(200);
+    }
+  });
+
+  it('of two tabs recovering with one cookie, the one that lost gets a 204 that leaves the cookie alone', async () => {
+    const d = await device();
+    const [first, second] = [await recover(cookieHeader(d.secret)), await recover(cookieHeader(d.secret))];
+    expect(first.status).toBe(200);
+    expect(setCookie(first)).toBeDefined();
+    expect(second.status).toBe(204);
+    // An expiry here would delete the cookie the first tab just got, if it arrived last.
+    expect(second.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('a recovery keeps the binding time: the new cookie lasts what is left of the 13 months, then nothing', async () => {
+    const d = await device();
+    const recoverOnDay = async (days: number, secret: string) => {
+      const later = await harness(db, { now: () => clock + days * DAY, configTtlMs: 0 });
+      return later.req('POST', `/v1/recover?site=${SITE}`, {
+        body: { site: SITE },
+        headers: { origin: ORIGIN, ...cookieHeader(secret) },
+      });
+    };
+    const r100 = await recoverOnDay(100, d.secret);
+    expect(r100.status).toBe(200);
+    const s100 = setCookie(r100)!;
+    expect(s100.attributes).toContain(`Max-Age=${(396 - 100) * 86_400}`);
+    const r200 = await recoverOnDay(200, s100.value);
+    expect(r200.status).toBe(200);
+    const s200 = setCookie(r200)!;
+    expect(s200.attributes).toContain(`Max-Age=${(396 - 200) * 86_400}`);
+    // 13 months after the binding (the device used since, so its token is alive): over.
+    expect((await recoverOnDay(397, s200.value)).status).toBe(204);
   });
 
   it('is never set with the visitor refusal, nor on a site that did not turn it on', async () => {
@@ -174,7 +263,7 @@ describe.each(makeStores())('server-set cookie on $name', (db: TestDb) => {
     const set = setCookie(r)!;
     expect(set.value).toBe('');
     expect(set.attributes).toContain('Max-Age=0');
-    expect(set.attributes).toContain('Domain=.shop.example');
+    expect(set.attributes.some((a) => a.startsWith('Domain='))).toBe(false);
     expect((await recover(cookieHeader(d.secret))).status).toBe(204);
   });
 
@@ -184,7 +273,7 @@ describe.each(makeStores())('server-set cookie on $name', (db: TestDb) => {
     expect(out.status).toBe(200);
     const r = await recover(cookieHeader(d.secret));
     expect(r.status).toBe(204);
-    expect(setCookie(r)?.attributes).toContain('Max-Age=0');
+    expect(r.headers.getSetCookie()).toEqual([]);
   });
 
   it('an erasure invalidates the binding of every device of the user', async () => {

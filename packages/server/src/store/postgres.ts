@@ -348,10 +348,10 @@ class PgStore implements Store {
       WHERE site = ${site} AND device_id = ${deviceId} AND (last_seen_at IS NULL OR last_seen_at < ${at})`;
   }
 
-  async serverCookieDevice(site: string, secretHash: string): Promise<string | null> {
-    const [r] = await this.sql<{ device_id: string }[]>`
-      SELECT device_id FROM server_cookies WHERE site = ${site} AND secret_hash = ${secretHash}`;
-    return r ? r.device_id : null;
+  async serverCookieDevice(site: string, secretHash: string): Promise<{ deviceId: string; boundAt: number } | null> {
+    const [r] = await this.sql<{ device_id: string; created_at: string | number }[]>`
+      SELECT device_id, created_at FROM server_cookies WHERE site = ${site} AND secret_hash = ${secretHash}`;
+    return r ? { deviceId: r.device_id, boundAt: Number(r.created_at) } : null;
   }
 
   async bindServerCookie(site: string, deviceId: string, secretHash: string, at: number): Promise<void> {
@@ -380,7 +380,7 @@ class PgStore implements Store {
         WHERE site = ${site} AND device_id = ${deviceId} AND revoked_at IS NULL`;
       if (token.count !== 1) return false;
       await tx`
-        UPDATE server_cookies SET secret_hash = ${newHash}, created_at = ${at}
+        UPDATE server_cookies SET secret_hash = ${newHash}
         WHERE site = ${site} AND device_id = ${deviceId}`;
       return true;
     });

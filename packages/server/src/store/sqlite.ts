@@ -302,11 +302,11 @@ class SqliteStore implements Store {
     this.q().touch.run(at, site, deviceId, at);
   }
 
-  async serverCookieDevice(site: string, secretHash: string): Promise<string | null> {
+  async serverCookieDevice(site: string, secretHash: string): Promise<{ deviceId: string; boundAt: number } | null> {
     const r = this.db
-      .prepare('SELECT device_id FROM server_cookies WHERE site = ? AND secret_hash = ?')
-      .get(site, secretHash) as { device_id: string } | undefined;
-    return r ? r.device_id : null;
+      .prepare('SELECT device_id, created_at FROM server_cookies WHERE site = ? AND secret_hash = ?')
+      .get(site, secretHash) as { device_id: string; created_at: number } | undefined;
+    return r ? { deviceId: r.device_id, boundAt: Number(r.created_at) } : null;
   }
 
   async bindServerCookie(site: string, deviceId: string, secretHash: string, at: number): Promise<void> {
@@ -340,9 +340,8 @@ class SqliteStore implements Store {
           )
           .run(newTokenHash, at, site, deviceId);
         if (token.changes !== 1) return false;
-        db.prepare('UPDATE server_cookies SET secret_hash = ?, created_at = ? WHERE site = ? AND device_id = ?').run(
+        db.prepare('UPDATE server_cookies SET secret_hash = ? WHERE site = ? AND device_id = ?').run(
           newHash,
-          at,
           site,
           deviceId,
         );

@@ -229,13 +229,14 @@ export interface Store {
   /** Records a use of the device's token (`last_seen_at`), unless one at `at` or later is recorded. */
   touchDevice(site: string, deviceId: string, at: number): Promise<void>;
 
-  /** The device a server cookie's secret (by its SHA-256) is bound to, or null. */
-  serverCookieDevice(site: string, secretHash: string): Promise<string | null>;
+  /** The device a server cookie's secret (by its SHA-256) is bound to, and since when (kept across rotations), or null. */
+  serverCookieDevice(site: string, secretHash: string): Promise<{ deviceId: string; boundAt: number } | null>;
   /** Binds a new server-cookie secret (its SHA-256) to the device, replacing the device's earlier one. */
   bindServerCookie(site: string, deviceId: string, secretHash: string, at: number): Promise<void>;
   /**
    * Recovery, in one transaction: when `oldHash` is still the device's binding and its token is not
-   * revoked, the binding becomes `newHash` and the token `newTokenHash` (used at `at`). Resolves to
+   * revoked, the binding becomes `newHash` (its time kept: a rotation never extends it) and the token
+   * `newTokenHash` (used at `at`). Resolves to
    * false when nothing changed (a concurrent recovery or a logout won).
    */
   rotateServerCookie(

@@ -42,6 +42,8 @@ describe('IP rate limit middleware', () => {
     expect(known.status).toBe(429);
     expect(known.headers.get('access-control-allow-origin')).toBe('https://shop.example');
     expect(known.headers.get('access-control-expose-headers')).toContain('Retry-After');
+    // Collect, recover and the server cookie's DELETE are credentialed: without this, the browser hides the 429.
+    expect(known.headers.get('access-control-allow-credentials')).toBe('true');
     const stranger = await a.request('/x', { headers: { origin: 'https://evil.example' } });
     expect(stranger.status).toBe(429);
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();

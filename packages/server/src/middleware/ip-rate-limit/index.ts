@@ -45,6 +45,8 @@ export function ipRateLimit({ limiter, metrics, trustProxy, originKnown }: IpRat
           origin !== undefined && originKnown?.(origin)
             ? {
                 'Access-Control-Allow-Origin': origin,
+                // Collect, recover and the cookie's DELETE are credentialed: without it the browser hides the 429.
+                'Access-Control-Allow-Credentials': 'true',
                 'Access-Control-Expose-Headers': EXPOSED_HEADERS,
                 Vary: 'Origin',
               }
