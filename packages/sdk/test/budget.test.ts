@@ -22,7 +22,7 @@ const HEAD_TARGET = 5000;
 const HEAD_RATCHET = 8022;
 const WIRE_HEAD_TARGET = 6000;
 const WIRE_TOTAL_TARGET = 13_000;
-const WIRE_RATCHET = 17_765;
+const WIRE_RATCHET = 17_776;
 
 const dist = new URL('../dist/', import.meta.url);
 const head = () => readFileSync(new URL('cairn.js', dist));

@@ -95,8 +95,12 @@ test('a wiped visitor gets their device back: its id, the server token, history 
   expect(collects.length).toBeGreaterThan(0);
   for (const r of collects) expect(r.body.deviceId).toBe(RECOVERED);
   expect([...srv.events.values()].map((e) => e.product)).toContain('SKU-NOW');
-  // Every request to the sync server is credentialed, so the collect answers carry the cookie.
+  // Collect is credentialed, so its answers carry the cookie; no other request carries cookies.
   expect(inits.filter((i) => i.path === '/v1/collect').every((i) => i.init.credentials === 'include')).toBe(true);
+  await c.reset();
+  const others = inits.filter((i) => !['/v1/collect', '/v1/recover', '/v1/server-cookie'].includes(i.path));
+  expect(others.map((i) => i.path)).toContain('/v1/logout');
+  for (const i of others) expect(i.init.credentials).not.toBe('include');
 });
 
 test('nothing is sent for the device the head made while the answer is on its way', async () => {
@@ -151,6 +155,21 @@ test('not without consent, nor where the config turns the server cookie off', as
   vi.stubGlobal('fetch', srv.fetch);
   await start({ config: { site: 'shop' } });
   expect(to('/v1/recover')).toHaveLength(0);
+});
+
+test.each([
+  ['off', { site: 'shop' }],
+  ['not known yet (none with the page, no cached copy)', undefined],
+])('where the config is %s: no recovery, nothing credentialed, no DELETE', async (_, config) => {
+  const c = await start({ config });
+  await c.page();
+  await c.flush();
+  c.consent('denied');
+  expect(to('/v1/recover')).toHaveLength(0);
+  expect(to('/v1/server-cookie')).toHaveLength(0);
+  const collects = inits.filter((i) => i.path === '/v1/collect');
+  expect(collects.length).toBeGreaterThan(0);
+  for (const i of collects) expect(i.init.credentials).not.toBe('include');
 });
 
 test('a denial and a reset have the server expire the cookie (DELETE /v1/server-cookie, credentialed)', async () => {

@@ -10,8 +10,8 @@ import type { Core } from './context.js';
 // consent; a text/plain POST, so one request and no preflight. Nothing to recover: a 204, and
 // this page goes on with the device the head made.
 
-/** The config turns it on; unknown yet (not with the page, no cached copy: wiped too), it may. */
-export const recoverable = (config?: SiteConfig) => !config || !!config.identity?.serverCookie;
+/** The config, known by now (with the page, or cached), turns it on: an unknown one does not (no request for sites without it). */
+export const recoverable = (config?: SiteConfig) => config?.identity?.serverCookie;
 
 /** Asks the server, and takes the device back when it has one. Resolves to its profile, if any. Never rejects. */
 export async function recover(core: Core): Promise<Profile | undefined> {
@@ -26,12 +26,12 @@ export async function recover(core: Core): Promise<Profile | undefined> {
       credentials: 'include',
       signal: AbortSignal.timeout?.(1e4),
     });
-    if (response.status != 200) return;
-    const answer: RecoverResponse = await response.json();
-    const profile = answer.profile;
-    // A denial, or another tab's device, while it was on its way: this page is no longer the one that asked.
+    const answer: RecoverResponse | false = response.status == 200 && (await response.json());
+    // A denial, or another tab's device (one it recovered, when this page got the 204 of losing that
+    // race), while it was on its way: this page follows it, and is no longer the one that asked.
     device._load();
-    if (!core._granted() || device._id != id) return;
+    if (!answer || !core._granted() || device._id != id) return;
+    const profile = answer.profile;
     const state = device._state;
     state._deviceId = device._id = answer.deviceId;
     state._token = answer.deviceToken;

@@ -3,7 +3,7 @@ import type { Device } from './device.js';
 import { apiUrl } from './options.js';
 
 // Every request to the sync server: JSON, the device token as Bearer (the latest, maybe another
-// tab's), credentialed. Resolves to the answer's JSON (undefined when it has none). Rejects with a CairnError:
+// tab's); collect's credentialed where the config turns the server cookie on. Resolves to the answer's JSON (undefined when it has none). Rejects with a CairnError:
 // `network` (status 0), or the HTTP status with the Response as `cause`.
 
 export interface Transport {
@@ -59,8 +59,9 @@ export function createTransport(
             ...headers,
           },
           body: text,
-          // The server-set cookie (identity.serverCookie) goes along and comes back on these answers.
-          credentials: 'include',
+          // The server-set cookie (identity.serverCookie), where the config turns it on, goes along and
+          // comes back on collect's answers; no other request carries cookies.
+          credentials: path == 'collect' && serverCookie() ? 'include' : undefined,
           keepalive: !text?.[2e4],
           signal: AbortSignal.timeout?.(3e4),
         });
