@@ -90,7 +90,15 @@ try {
       ? { rateLimit: Object.fromEntries(Object.entries(rateLimit).filter(([, v]) => v !== undefined)) }
       : {}),
   });
-  shop = await startStorefront({ port: shopPort, serverUrl: sync.url, identitySecret, site: config.site, sdk });
+  // The same config inlined by the shop's plain-bundle pages as the sync server serves.
+  shop = await startStorefront({
+    port: shopPort,
+    serverUrl: sync.url,
+    identitySecret,
+    site: config.site,
+    sdk,
+    siteConfig: config,
+  });
 } catch (e) {
   await sync?.close().catch(() => {});
   if (e instanceof StartupError) fail(e.message);
