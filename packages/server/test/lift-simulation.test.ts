@@ -18,18 +18,7 @@ import {
 import type { ReportDevice, ReportEvent, ReportOptin, ReportRows } from '../src/store/types.js';
 import { makeStores, type TestDb } from './helpers/db.js';
 import { admin, harness, type Harness } from './helpers/http.js';
-
-/** mulberry32: a small seeded PRNG, so every run simulates the same experiments. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { prng } from './helpers/report-seed.js';
 
 /** A standard normal draw (Box–Muller) from the seeded uniforms. */
 const gaussian = (random: () => number) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
