@@ -1,6 +1,6 @@
 // Reports computed from Store.reportData (activity aggregated in the database, only the events the
-// reports read by body) against today's: the report code as it was before (test/helpers/
-// reports-before, over Store.reportRows and its every event), on the same seeded shop, for every
+// reports read by body) against the same report code over Store.reportRows, every event of the
+// window in JS (the activity then built in JS, reports/activity.ts), on the same seeded shop, for every
 // attribution model, several ranges, with and without required confirmation and a chosen currency,
 // on SQLite and PostgreSQL. toEqual compares numbers with Object.is: the same floats, not close ones.
 // Also: the reports' queries go through indexes (their plans are printed with SHOW_PLANS=1).
@@ -12,8 +12,6 @@ import { reportsRoutes } from '../src/routes/reports.js';
 import { numbered, REPORT_QUERIES } from '../src/store/report-queries.js';
 import { REPORT_BODY_TYPES, type Store } from '../src/store/types.js';
 import { makeStores, PG_TEST_URL, type TestDb } from './helpers/db.js';
-import { channelReport as channelReportBefore } from './helpers/reports-before/channels.js';
-import { experimentsReport as experimentsReportBefore } from './helpers/reports-before/experiments.js';
 import { DAY, seedShop, T0 } from './helpers/report-seed.js';
 
 const site = 'in-db';
@@ -55,7 +53,7 @@ describe.each(makeStores())('reports in the database on $name', (db: TestDb) => 
       for (const confirmationRequired of [false, true])
         for (const currency of [undefined, 'USD']) {
           const o = { from, to, model, confirmationRequired, ...(currency ? { currency } : {}) };
-          const expected = channelReportBefore(before, o);
+          const expected = channelReport(before, o);
           expect(channelReport(data, o), `${model} ${confirmationRequired} ${currency}`).toEqual(expected);
           // Not an empty comparison: every report counts people, and most ranges orders.
           expect(expected.totals.visitors).toBeGreaterThan(0);
@@ -71,7 +69,7 @@ describe.each(makeStores())('reports in the database on $name', (db: TestDb) => 
     for (const confirmationRequired of [false, true])
       for (const currency of [undefined, 'EUR']) {
         const o = { from, to, confirmationRequired, ...(currency ? { currency } : {}) };
-        const expected = experimentsReportBefore(before, o, exposures);
+        const expected = experimentsReport(before, o, exposures);
         expect(experimentsReport(data, o, exposures)).toEqual(expected);
         expect(expected.baseline.visitors + expected.variants.length).toBeGreaterThan(0);
       }
@@ -87,9 +85,9 @@ describe.each(makeStores())('reports in the database on $name', (db: TestDb) => 
     };
     const channels = await get(`/v1/reports/channels?site=${site}&from=${from}&to=${to}&model=linear`);
     const rows = await store.reportRows(site, from - LOOKBACK_MS, to);
-    expect(channels).toEqual({ site, ...channelReportBefore(rows, { from, to, model: 'linear' }) });
+    expect(channels).toEqual({ site, ...channelReport(rows, { from, to, model: 'linear' }) });
     const experiments = await get(`/v1/reports/experiments?site=${site}&from=${from}&to=${to}`);
-    const expected = experimentsReportBefore(
+    const expected = experimentsReport(
       await store.reportRows(site, from, to),
       { from, to },
       await store.reportExposures(site, from, to),
