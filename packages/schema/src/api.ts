@@ -134,6 +134,11 @@ export const profileSchema = z.object({
       prompts: z.record(z.string(), z.enum(['treated', 'held'])),
     })
     .optional(),
+  /**
+   * The user's CRM traits, from the store's backend (PUT /v1/users/:id/traits). Only in the profile
+   * of a device linked to that user; never in an anonymous device's.
+   */
+  traits: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 export type Profile = z.infer<typeof profileSchema>;
 
@@ -174,6 +179,11 @@ export const logoutBodySchema = z.object({
   site: siteIdSchema,
   deviceId: deviceIdSchema,
   deviceToken: deviceTokenSchema.optional(),
+  /**
+   * 'denied': the visitor refused consent (cairn.consent('denied')): besides the revocation, the
+   * device is recorded as refused, and no trigger ever fires on its history. Left out: a logout.
+   */
+  reason: z.enum(['logout', 'denied']).optional(),
 });
 export type LogoutBody = z.infer<typeof logoutBodySchema>;
 export const logoutResponseSchema = z.object({ revoked: z.literal(true) });
@@ -207,6 +217,65 @@ export const orderConfirmResponseSchema = z.object({
   status: z.enum(['confirmed', 'already']),
 });
 export type OrderConfirmResponse = z.infer<typeof orderConfirmResponseSchema>;
+
+/** At most this many traits per user; PATCH counts the merged result. */
+export const MAX_TRAITS = 50;
+const traitValue = z.union([z.string().max(1000), z.number().finite(), z.boolean()]);
+const traitKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a trait key is a letter, then up to 63 letters, digits and "_"');
+
+/**
+ * PUT (replaces) or PATCH (merges) /v1/users/:id/traits?site=, from the store's backend: a flat
+ * object of strings, numbers and booleans. In a PATCH, `null` removes the key.
+ */
+export const traitsBodySchema = z
+  .record(traitKey, traitValue)
+  .refine((t) => Object.keys(t).length <= MAX_TRAITS, `at most ${MAX_TRAITS} traits`);
+export const traitsPatchSchema = z.record(traitKey, traitValue.nullable());
+export type Traits = z.infer<typeof traitsBodySchema>;
+export const traitsResponseSchema = z.object({ userId: z.string(), traits: traitsBodySchema, updatedAt: z.number() });
+export type TraitsResponse = z.infer<typeof traitsResponseSchema>;
+
+const webhookItem = z.object({ id: z.string(), at: z.number(), device: deviceKindSchema.optional() });
+
+/**
+ * The JSON body of a trigger's webhook (POST to the trigger's `url`), signed in `Cairn-Signature:
+ * t=<seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the site's webhook secret. Every attempt of
+ * one episode carries the same body and `idempotencyKey` (also sent as `Idempotency-Key`).
+ */
+export const webhookBodySchema = z.object({
+  /** The episode's id: one delivery per episode; a receiver drops a key it has processed. */
+  idempotencyKey: z.string(),
+  site: siteIdSchema,
+  trigger: z.object({ id: z.string(), on: z.enum(['browse_abandoned', 'cart_abandoned']) }),
+  episode: z.object({
+    id: z.string(),
+    /** Its first and last qualifying event, epoch ms. */
+    startedAt: z.number(),
+    lastAt: z.number(),
+  }),
+  person: z.object({
+    /** Set when the person is identified. */
+    userId: z.string().nullable(),
+    /** The opted-in address, when the trigger allows the email channel and the person opted in. */
+    email: z.string().optional(),
+    /** The channels of the trigger this person can be reached on. */
+    channels: z.array(z.enum(['email', 'sms'])),
+    /** The user's CRM traits (identified people only). */
+    traits: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  }),
+  /** From every device of the person, newest first. */
+  products: z.array(webhookItem),
+  categories: z.array(webhookItem),
+  /** The products added to the cart in the episode (cart_abandoned), newest first. */
+  cart: z.array(webhookItem),
+  firstTouch: touchSchema.nullable(),
+  lastTouch: touchSchema.nullable(),
+  /** The device kinds the person used, as seen. */
+  devices: z.array(deviceKindSchema),
+  /** Epoch ms: when the delivery was made (the same on every attempt). */
+  createdAt: z.number(),
+});
+export type WebhookBody = z.infer<typeof webhookBodySchema>;
 
 /** Every 4xx answers with this shape; `field` names the first bad field, dotted. */
 export const errorSchema = z.object({

@@ -31,6 +31,20 @@ const matchValue = z
 export const matcherSchema = z.union([matchValue, z.array(matchValue).min(1).max(50)]);
 export type Matcher = z.infer<typeof matcherSchema>;
 
+/** A CRM trait key, as `PUT /v1/users/:id/traits` takes it. */
+export const TRAIT_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const traitKey = z.string().regex(TRAIT_KEY, 'a trait key is a letter, then up to 63 letters, digits and "_"');
+
+/**
+ * CRM traits a person must have, all of them: `{ "tier": "vip", "lapsed": false, "orders": 3 }`. A
+ * string is a Matcher (an exact, case-insensitive value, or "/regex/"); a list matches any of its
+ * values; a number or boolean matches that value exactly.
+ */
+export const traitsMatcherSchema = z
+  .record(traitKey, z.union([matchValue, z.array(z.union([matchValue, z.number().finite(), z.boolean()])).min(1).max(50), z.number().finite(), z.boolean()]))
+  .refine((t) => Object.keys(t).length > 0 && Object.keys(t).length <= 20, 'name 1 to 20 traits');
+export type TraitsMatcher = z.infer<typeof traitsMatcherSchema>;
+
 const channelMatcher = z.union([
   z.enum(CHANNELS),
   z.array(z.enum(CHANNELS)).min(1),
@@ -120,6 +134,11 @@ export const variantWhenSchema = z
     touch: z.enum(['current', 'first', 'last']).default('current'),
     device: z.enum(['mobile', 'desktop']).optional(),
     path: pathGlob.optional(),
+    /**
+     * The person's CRM traits, as the device holds them once the visitor is identified. A variant
+     * with traits never applies before they are on the device: from the page after login on.
+     */
+    traits: traitsMatcherSchema.optional(),
   })
   .strict();
 
@@ -180,6 +199,8 @@ export const promptSchema = z
         sources: z.array(z.string().min(1).max(100)).optional(),
         includePaths: z.array(pathGlob).optional(),
         excludePaths: z.array(pathGlob).default(['/cart', '/cart/**', '/checkout', '/checkout/**']),
+        /** Only people with these CRM traits (so only identified ones). */
+        traits: traitsMatcherSchema.optional(),
       })
       .strict()
       .default({ identified: false, optedIn: false, excludePaths: ['/cart', '/cart/**', '/checkout', '/checkout/**'] }),
@@ -202,6 +223,63 @@ export const promptSchema = z
   })
   .strict();
 export type Prompt = z.infer<typeof promptSchema>;
+
+/** "90s", "30m", "2h", "7d": a duration, read by `parseDuration`. */
+const DURATION = /^(0|[1-9][0-9]{0,5})(s|m|h|d)$/;
+const DURATION_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Milliseconds of a duration that the schema accepted ("2h" → 7,200,000); NaN for anything else. */
+export function parseDuration(value: string): number {
+  const m = DURATION.exec(value);
+  return m ? Number(m[1]) * DURATION_MS[m[2] as keyof typeof DURATION_MS] : Number.NaN;
+}
+
+const duration = (min: number, max: number, what: string) =>
+  z
+    .string()
+    // abort: a malformed duration gets the one message that says so.
+    .regex(DURATION, { message: 'a duration such as "90s", "30m", "2h" or "7d"', abort: true })
+    .refine((v) => parseDuration(v) >= min && parseDuration(v) <= max, what);
+
+/** https, or http to a loopback host (a receiver on this machine: development and tests). */
+export function isWebhookUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const u = new URL(url);
+  if (u.username || u.password) return false;
+  if (u.protocol === 'https:') return true;
+  return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+}
+
+export const TRIGGER_EVENTS = ['browse_abandoned', 'cart_abandoned'] as const;
+export const TRIGGER_CHANNELS = ['email', 'sms'] as const;
+
+/**
+ * A behavioural trigger: when a person's episode (`on`) stays unresolved for `after`, the sync server
+ * POSTs a signed webhook to `url`, once.
+ * - `browse_abandoned`: product views, and no `add_to_cart` nor purchase within `after` of the last one.
+ * - `cart_abandoned`: an `add_to_cart`, and no purchase nor `cart_emptied` within `after` of the last one.
+ */
+export const triggerSchema = z
+  .object({
+    id,
+    on: z.enum(TRIGGER_EVENTS),
+    /** How long the episode must stay unresolved, from its last qualifying event: 1 s to 30 days. */
+    after: duration(1000, 30 * 86_400_000, 'between "1s" and "30d"'),
+    /** browse_abandoned: how many distinct products the person viewed in the episode, at least. */
+    minProductViews: z.number().int().min(1).max(50).default(1),
+    /** The channels the store may use; the person must be reachable on at least one. */
+    channels: z.array(z.enum(TRIGGER_CHANNELS)).min(1).max(2),
+    url: z
+      .string()
+      .max(2000)
+      .refine(isWebhookUrl, 'an https URL (http only to localhost, 127.0.0.1 or [::1]), without credentials'),
+    /** No delivery to a person within this long of their last delivery of any trigger: 0s to 365 days. */
+    cooldown: duration(0, 365 * 86_400_000, 'between "0s" and "365d"').default('1d'),
+    /** Only people with these CRM traits. */
+    where: z.object({ traits: traitsMatcherSchema.optional() }).strict().optional(),
+  })
+  .strict();
+export type Trigger = z.infer<typeof triggerSchema>;
 
 export const siteConfigSchema = z
   .object({
@@ -257,12 +335,15 @@ export const siteConfigSchema = z
      * whose script storage was wiped (Safari's ITP) gets its device back. Left out: off.
      */
     identity: z.object({ serverCookie: serverCookieSchema.optional() }).strict().optional(),
+    /** Behavioural triggers: signed webhooks to the store's email and SMS tools. */
+    triggers: z.array(triggerSchema).max(20).default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => {
     for (const [key, list] of [
       ['variants', cfg.variants],
       ['prompts', cfg.prompts],
+      ['triggers', cfg.triggers],
     ] as const) {
       const seen = new Set<string>();
       list.forEach((item, i) => {
