@@ -131,7 +131,8 @@ export async function startStorefront({
 }) {
   if (!identitySecret) throw new Error('startStorefront: identitySecret is required (it signs the login token)');
   const { signIdentity, signOrder } = await import('@cairn/server');
-  const config = siteConfig ?? JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8'));
+  // Triggers (webhook URLs) are the sync server's alone: never inlined in a page.
+  const { triggers: _serverOnly, ...config } = siteConfig ?? JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8'));
   const serverOrigin = new URL(serverUrl).origin;
   const bundlePath = sdkBundlePath();
 
