@@ -6,6 +6,7 @@ import { bindOnCollect } from '../identity/server-cookie.js';
 import { bodyLimit } from '../middleware/body-limit/index.js';
 import { requireOrigin } from '../middleware/site-cors/index.js';
 import { checkQuerySite, parse, readJson } from '../request.js';
+import { noteEvents } from '../triggers/episodes.js';
 
 /** POST /v1/collect: one device's batch, stored in one transaction, idempotent by event id. */
 export function collectRoutes(ctx: AppCtx): Hono<Env> {
@@ -20,6 +21,8 @@ export function collectRoutes(ctx: AppCtx): Hono<Env> {
     const r = await ctx.store.ingest(body.site, body.deviceId, body.events, tokenHash, kind);
     ctx.metrics.events(r.accepted, r.duplicates);
     if (r.orderConflicts) ctx.metrics.orderConflicts(r.orderConflicts);
+    // The person's trigger episodes (nothing when the site has none); never fails the collect.
+    await noteEvents(ctx, body.site, body.deviceId, body.events, ctx.now());
     // The server-set cookie rides on this answer: never a request of its own.
     await bindOnCollect(c, ctx, body.site, body.deviceId);
     const res: CollectResponse = { accepted: r.accepted, duplicates: r.duplicates };

@@ -176,6 +176,50 @@ CREATE INDEX events_at ON events (site, at, type, device_id);
 CREATE INDEX optins_at ON optins (site, at);
 `,
   },
+  {
+    version: 8,
+    name: 'trigger episodes, consent denial on devices',
+    sql: `
+-- A person's trigger episode (triggers/episodes.ts): opened by their events, made due \`after\` its
+-- last one, then evaluated (cancelled with a reason, or 'pending' with its webhook payload fixed),
+-- then delivered (triggers/deliver.ts) with this row as the ledger. \`id\` is the idempotency key.
+-- \`person\` is 'u:<user id>' or 'd:<device id>'.
+CREATE TABLE trigger_episodes (
+  site TEXT NOT NULL,
+  id TEXT NOT NULL,
+  trigger_id TEXT NOT NULL,
+  person TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'pending', 'retrying', 'delivered', 'failed', 'cancelled')),
+  started_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  reason TEXT,
+  url TEXT,
+  payload TEXT CHECK (payload IS NULL OR json_valid(payload)),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  lease_until INTEGER,
+  last_status INTEGER,
+  last_error TEXT,
+  first_attempt_at INTEGER,
+  delivered_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (site, id)
+) STRICT;
+-- One open episode per person and trigger: concurrent collects extend it rather than open two.
+CREATE UNIQUE INDEX trigger_episodes_open ON trigger_episodes (site, trigger_id, person) WHERE status = 'open';
+CREATE INDEX trigger_episodes_due ON trigger_episodes (due_at) WHERE status = 'open';
+CREATE INDEX trigger_episodes_attempts ON trigger_episodes (next_attempt_at) WHERE status IN ('pending', 'retrying');
+-- A person's episodes: cancelled by their purchase, and the closed ones that already cover an event.
+CREATE INDEX trigger_episodes_person ON trigger_episodes (site, person, trigger_id, last_at);
+CREATE INDEX trigger_episodes_delivered ON trigger_episodes (site, person, delivered_at) WHERE status = 'delivered';
+CREATE INDEX trigger_episodes_log ON trigger_episodes (site, updated_at DESC);
+
+-- The visitor refused consent on this device (logout with reason 'denied'): no trigger fires for them.
+ALTER TABLE devices ADD COLUMN denied_at INTEGER;
+`,
+  },
 ];
 
 export const pgMigrations: readonly Migration[] = [
@@ -337,6 +381,50 @@ CREATE UNIQUE INDEX server_cookies_secret ON server_cookies (site, secret_hash);
 -- before any row is read. Plans: test/reports-in-db.test.ts.
 CREATE INDEX events_at ON events (site, at, type, device_id);
 CREATE INDEX optins_at ON optins (site, at);
+`,
+  },
+  {
+    version: 8,
+    name: 'trigger episodes, consent denial on devices',
+    sql: `
+-- A person's trigger episode (triggers/episodes.ts): opened by their events, made due \`after\` its
+-- last one, then evaluated (cancelled with a reason, or 'pending' with its webhook payload fixed),
+-- then delivered (triggers/deliver.ts) with this row as the ledger. \`id\` is the idempotency key.
+-- \`person\` is 'u:<user id>' or 'd:<device id>'.
+CREATE TABLE trigger_episodes (
+  site text NOT NULL,
+  id text NOT NULL,
+  trigger_id text NOT NULL,
+  person text NOT NULL,
+  status text NOT NULL CHECK (status IN ('open', 'pending', 'retrying', 'delivered', 'failed', 'cancelled')),
+  started_at bigint NOT NULL,
+  last_at bigint NOT NULL,
+  due_at bigint NOT NULL,
+  reason text,
+  url text,
+  payload text,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint,
+  lease_until bigint,
+  last_status integer,
+  last_error text,
+  first_attempt_at bigint,
+  delivered_at bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (site, id)
+);
+-- One open episode per person and trigger: concurrent collects extend it rather than open two.
+CREATE UNIQUE INDEX trigger_episodes_open ON trigger_episodes (site, trigger_id, person) WHERE status = 'open';
+CREATE INDEX trigger_episodes_due ON trigger_episodes (due_at) WHERE status = 'open';
+CREATE INDEX trigger_episodes_attempts ON trigger_episodes (next_attempt_at) WHERE status IN ('pending', 'retrying');
+-- A person's episodes: cancelled by their purchase, and the closed ones that already cover an event.
+CREATE INDEX trigger_episodes_person ON trigger_episodes (site, person, trigger_id, last_at);
+CREATE INDEX trigger_episodes_delivered ON trigger_episodes (site, person, delivered_at) WHERE status = 'delivered';
+CREATE INDEX trigger_episodes_log ON trigger_episodes (site, updated_at DESC);
+
+-- The visitor refused consent on this device (logout with reason 'denied'): no trigger fires for them.
+ALTER TABLE devices ADD COLUMN denied_at bigint;
 `,
   },
 ];

@@ -32,6 +32,8 @@ import {
   type ReportRowsRead,
 } from './rows.js';
 import { numbered, REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
+import { denyDevicePg, evaluateDueEpisodesPg, listEpisodesPg, noteEpisodesPg } from './triggers-postgres.js';
+import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
 import {
   REPORT_BODY_TYPES,
   type ConfirmOrderResult,
@@ -565,6 +567,25 @@ class PgStore implements Store {
           ORDER BY d.device_id`;
       return reportRowsFromRows({ events, optins, devices, orderClaims, orderConfirmations });
     });
+  }
+
+  // Triggers (triggers-postgres.ts)
+  async noteEpisodes(site: string, deviceId: string, notes: EpisodeNotes, now: number): Promise<void> {
+    await noteEpisodesPg(this.sql, site, deviceId, notes, now);
+  }
+  async evaluateDueEpisodes(
+    now: number,
+    limit: number,
+    decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
+    onError?: (episodeId: string, error: unknown) => void,
+  ): Promise<PendingEpisode[]> {
+    return evaluateDueEpisodesPg(this.sql, now, limit, decide, onError);
+  }
+  async denyDevice(site: string, deviceId: string, at: number): Promise<void> {
+    await denyDevicePg(this.sql, site, deviceId, at);
+  }
+  async listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]> {
+    return listEpisodesPg(this.sql, site, limit);
   }
 }
 

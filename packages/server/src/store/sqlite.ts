@@ -8,6 +8,13 @@ import { sqliteMigrations } from './migrations.js';
 import { REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
 import { readWorker, type ReadWorker } from './report-worker.js';
 import {
+  denyDeviceSqlite,
+  evaluateDueEpisodesSqlite,
+  listEpisodesSqlite,
+  noteEpisodesSqlite,
+} from './triggers-sqlite.js';
+import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
+import {
   ITEM_SCAN,
   asKind,
   configFromRow,
@@ -543,6 +550,25 @@ class SqliteStore implements Store {
       const rows = reportRowsFromRows({ events, devices, optins: [], orderClaims: [], orderConfirmations: [] });
       return { devices: rows.devices, events: rows.events };
     })();
+  }
+
+  // Triggers (triggers-sqlite.ts)
+  async noteEpisodes(site: string, deviceId: string, notes: EpisodeNotes, now: number): Promise<void> {
+    noteEpisodesSqlite(this.db, site, deviceId, notes, now);
+  }
+  async evaluateDueEpisodes(
+    now: number,
+    limit: number,
+    decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
+    onError?: (episodeId: string, error: unknown) => void,
+  ): Promise<PendingEpisode[]> {
+    return evaluateDueEpisodesSqlite(this.db, now, limit, decide, onError);
+  }
+  async denyDevice(site: string, deviceId: string, at: number): Promise<void> {
+    denyDeviceSqlite(this.db, site, deviceId, at);
+  }
+  async listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]> {
+    return listEpisodesSqlite(this.db, site, limit);
   }
 
   /** Inserts the device if missing (true), else refreshes its kind. Call inside a write transaction. */

@@ -178,6 +178,97 @@ export interface ReportData extends ReportRows {
   events: ReportEvent[];
 }
 
+// Triggers: a person's episodes (store/triggers-sqlite.ts, triggers-postgres.ts; logic in triggers/episodes.ts).
+
+/** Why an episode was cancelled (trigger_episodes.reason). */
+export type EpisodeCancelReason =
+  | 'purchase'
+  | 'cart_emptied'
+  | 'add_to_cart'
+  | 'min_product_views'
+  | 'unreachable'
+  | 'cooldown'
+  | 'denied'
+  | 'audience'
+  | 'merged'
+  | 'config_removed';
+
+/** What one collect batch does to the person's episodes, worked out from the site's triggers. */
+export interface EpisodeNotes {
+  /** Opens the person's open episode of each trigger, or extends it: started_at = min, last_at = max, due_at = last_at + after. */
+  extend: { triggerId: string; firstAt: number; lastAt: number; afterMs: number }[];
+  /**
+   * Cancels the person's episodes of these triggers (all their devices' and their user's): 'started'
+   * those started at or before `at`, 'last' those whose last event is at or before it. `undelivered`:
+   * pending and retrying ones too, else only open ones.
+   */
+  cancel: {
+    triggerIds: string[];
+    reason: EpisodeCancelReason;
+    at: number;
+    until: 'started' | 'last';
+    undelivered: boolean;
+  }[];
+}
+
+export interface Episode {
+  site: string;
+  id: string;
+  triggerId: string;
+  /** 'u:<user id>' or 'd:<device id>'. */
+  person: string;
+  startedAt: number;
+  lastAt: number;
+  dueAt: number;
+}
+
+/** What a due episode is decided on, read in the transaction that holds it. */
+export interface EpisodeFacts {
+  /** Re-keyed to the user when its device got linked since. */
+  episode: Episode;
+  userId: string | null;
+  /** Every device of the person (the user's linked ones, or the one anonymous device). */
+  devices: { deviceId: string; kind: DeviceKind | null; deniedAt: number | null }[];
+  /** Distinct products viewed (page events with `product`) since started_at, on any of them. */
+  productViews: number;
+  /** An add_to_cart since started_at. */
+  addedToCart: boolean;
+  /** A purchase since started_at. */
+  purchased: boolean;
+  /** A cart_emptied at or after last_at (no add_to_cart after it). */
+  cartEmptied: boolean;
+  /** The add_to_cart products since started_at, newest first, one per product. */
+  cart: { id: string; at: number; device?: DeviceKind }[];
+  /** The newest opt-in's address on any of the devices, or null. */
+  email: string | null;
+  /** The newest delivery of any trigger to this person (its user key or any of its devices' keys). */
+  lastDeliveredAt: number | null;
+}
+
+export type EpisodeDecision =
+  | { status: 'pending'; url: string; payload: string }
+  | { status: 'cancelled'; reason: EpisodeCancelReason };
+
+/** An episode made pending: its delivery is due at `nextAttemptAt`. */
+export interface PendingEpisode {
+  site: string;
+  id: string;
+  nextAttemptAt: number;
+}
+
+/** A stored episode, as tests and the delivery log read it. */
+export interface EpisodeRecord extends Episode {
+  status: 'open' | 'pending' | 'retrying' | 'delivered' | 'failed' | 'cancelled';
+  reason: string | null;
+  url: string | null;
+  payload: string | null;
+  attempts: number;
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending versioned migrations. Safe when several instances start at once. */
@@ -298,4 +389,26 @@ export interface Store {
    * over ALL time (a preview is not one), and those devices. The lift report's arms come from it.
    */
   reportExposures(site: string, from: number, to: number): Promise<ReportExposures>;
+
+  // Triggers
+
+  /** Applies a collect batch's notes to the person's episodes, in one transaction (one statement each). */
+  noteEpisodes(site: string, deviceId: string, notes: EpisodeNotes, now: number): Promise<void>;
+  /**
+   * Takes up to `limit` open episodes due at `now`, each in its own transaction that holds it (PostgreSQL:
+   * FOR UPDATE SKIP LOCKED, so two instances never take one), re-keys or merges it when its device got
+   * linked, reads its facts, and writes what `decide` says. Resolves to the episodes made pending. An
+   * episode whose evaluation fails (`decide` rejects) stays open, is skipped for the rest of this call,
+   * and goes to `onError`.
+   */
+  evaluateDueEpisodes(
+    now: number,
+    limit: number,
+    decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
+    onError?: (episodeId: string, error: unknown) => void,
+  ): Promise<PendingEpisode[]>;
+  /** Records the device's refusal of consent, and cancels its person's undelivered episodes ('denied'). */
+  denyDevice(site: string, deviceId: string, at: number): Promise<void>;
+  /** A site's episodes, newest change first (tests; the delivery log reads its own query). */
+  listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]>;
 }

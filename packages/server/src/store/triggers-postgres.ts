@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import type postgres from 'postgres';
+import {
+  CART_SCAN,
+  episodeFromRow,
+  episodeRecordFromRow,
+  factsFrom,
+  personDevice,
+  personKeys,
+  personUser,
+  userPerson,
+  type CartRow,
+  type EpisodeRow,
+  type FactDeviceRow,
+  type FactEventRow,
+} from './trigger-rows.js';
+import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
+
+// Trigger episodes on PostgreSQL, where several instances share the database: an evaluation holds its
+// episode (FOR UPDATE SKIP LOCKED) in the transaction that reads its facts and writes the decision,
+// so no two instances ever evaluate one episode.
+
+type Sql = postgres.Sql<{ bigint: number }>;
+type Tx = postgres.TransactionSql<{ bigint: number }>;
+
+/** Deadlock or serialization failure: two collects of one person touched their episodes in another order. */
+const retryable = (e: unknown): boolean => ['40P01', '40001'].includes((e as { code?: string }).code ?? '');
+
+/** Every key the device's person has episodes under: its own, its user's, and the user's devices'. */
+const keysOf = (tx: Tx, site: string, deviceId: string) => tx`
+  SELECT 'd:' || d2.device_id FROM devices d1 JOIN devices d2
+    ON d2.site = d1.site AND (d2.device_id = d1.device_id OR d2.user_id = d1.user_id)
+  WHERE d1.site = ${site} AND d1.device_id = ${deviceId}
+  UNION ALL SELECT 'u:' || user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId} AND user_id IS NOT NULL`;
+
+async function applyNotes(tx: Tx, site: string, deviceId: string, notes: EpisodeNotes, now: number): Promise<void> {
+  for (const e of notes.extend) {
+    // The NOT EXISTS keeps an event that a closed episode already covered (a batch sent again) from opening one.
+    await tx`
+      INSERT INTO trigger_episodes (site, id, trigger_id, person, status, started_at, last_at, due_at, created_at, updated_at)
+      SELECT ${site}, ${randomUUID()}, ${e.triggerId}, p.person, 'open', ${e.firstAt}::bigint, ${e.lastAt}::bigint,
+             ${e.lastAt + e.afterMs}::bigint, ${now}::bigint, ${now}::bigint
+      FROM (SELECT CASE WHEN user_id IS NULL THEN 'd:' || device_id ELSE 'u:' || user_id END AS person
+            FROM devices WHERE site = ${site} AND device_id = ${deviceId}) p
+      WHERE NOT EXISTS (SELECT 1 FROM trigger_episodes c WHERE c.site = ${site} AND c.person = p.person
+                          AND c.trigger_id = ${e.triggerId} AND c.status <> 'open' AND c.last_at >= ${e.lastAt}::bigint)
+      ON CONFLICT (site, trigger_id, person) WHERE status = 'open' DO UPDATE SET
+        started_at = LEAST(trigger_episodes.started_at, EXCLUDED.started_at),
+        last_at = GREATEST(trigger_episodes.last_at, EXCLUDED.last_at),
+        due_at = GREATEST(trigger_episodes.last_at, EXCLUDED.last_at) + ${e.afterMs}::bigint,
+        updated_at = EXCLUDED.updated_at`;
+  }
+  for (const c of notes.cancel) {
+    if (!c.triggerIds.length) continue;
+    const statuses = c.undelivered ? ['open', 'pending', 'retrying'] : ['open'];
+    const bound = c.until === 'started' ? tx`started_at` : tx`last_at`;
+    await tx`
+      UPDATE trigger_episodes SET status = 'cancelled', reason = ${c.reason}, updated_at = ${now}::bigint, next_attempt_at = NULL
+      WHERE site = ${site} AND status = ANY(${statuses}::text[]) AND trigger_id = ANY(${c.triggerIds}::text[])
+        AND ${bound} <= ${c.at}::bigint AND person IN (${keysOf(tx, site, deviceId)})`;
+  }
+}
+
+export async function noteEpisodesPg(
+  sql: Sql,
+  site: string,
+  deviceId: string,
+  notes: EpisodeNotes,
+  now: number,
+): Promise<void> {
+  try {
+    await sql.begin((tx) => applyNotes(tx, site, deviceId, notes, now));
+  } catch (e) {
+    if (!retryable(e)) throw e;
+    // Once more: the other collect has committed by now.
+    await sql.begin((tx) => applyNotes(tx, site, deviceId, notes, now));
+  }
+}
+
+/** As triggers-sqlite.ts's rekey: the user's open episode absorbs this one, or this one takes the user's key. */
+async function rekey(tx: Tx, row: EpisodeRow, now: number): Promise<EpisodeRow | null> {
+  const device = personDevice(row.person);
+  if (device === null) return row;
+  const [d] = await tx<{ user_id: string | null }[]>`
+    SELECT user_id FROM devices WHERE site = ${row.site} AND device_id = ${device}`;
+  if (!d?.user_id) return row;
+  const person = userPerson(d.user_id);
+  const merged = await tx`
+    UPDATE trigger_episodes SET started_at = LEAST(started_at, ${row.started_at}::bigint),
+      last_at = GREATEST(last_at, ${row.last_at}::bigint), due_at = GREATEST(due_at, ${row.due_at}::bigint),
+      updated_at = ${now}::bigint
+    WHERE site = ${row.site} AND trigger_id = ${row.trigger_id} AND person = ${person} AND status = 'open'`;
+  if (merged.count) {
+    await tx`UPDATE trigger_episodes SET status = 'cancelled', reason = 'merged', updated_at = ${now}::bigint
+             WHERE site = ${row.site} AND id = ${row.id}`;
+    return null;
+  }
+  await tx`UPDATE trigger_episodes SET person = ${person}, updated_at = ${now}::bigint WHERE site = ${row.site} AND id = ${row.id}`;
+  return { ...row, person };
+}
+
+async function readFacts(tx: Tx, row: EpisodeRow): Promise<EpisodeFacts> {
+  const site = row.site;
+  const userId = personUser(row.person);
+  const devices =
+    userId === null
+      ? await tx<FactDeviceRow[]>`SELECT device_id, kind, denied_at FROM devices
+          WHERE site = ${site} AND device_id = ${personDevice(row.person) ?? ''}`
+      : await tx<FactDeviceRow[]>`SELECT device_id, kind, denied_at FROM devices
+          WHERE site = ${site} AND user_id = ${userId} ORDER BY device_id`;
+  const ids = devices.map((d) => d.device_id);
+  const since = row.started_at;
+  const [views] = await tx<{ n: number }[]>`
+    SELECT count(DISTINCT product)::int AS n FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[])
+      AND type = 'page' AND product IS NOT NULL AND at >= ${since}::bigint`;
+  const latest = await tx<FactEventRow[]>`
+    SELECT type, max(at) AS at FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[])
+      AND type IN ('add_to_cart', 'purchase', 'cart_emptied') AND at >= ${since}::bigint GROUP BY type`;
+  const cart = await tx<CartRow[]>`
+    SELECT coalesce(body->>'product', body->>'sku') AS product, at, device FROM events
+    WHERE site = ${site} AND device_id = ANY(${ids}::text[]) AND type = 'add_to_cart' AND at >= ${since}::bigint
+    ORDER BY at DESC LIMIT ${CART_SCAN}`;
+  const [optin] = await tx<{ email: string }[]>`
+    SELECT email FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) ORDER BY at DESC, id LIMIT 1`;
+  const [delivered] = await tx<{ at: number | null }[]>`
+    SELECT max(delivered_at) AS at FROM trigger_episodes WHERE site = ${site} AND status = 'delivered'
+      AND person = ANY(${personKeys(userId, ids)}::text[])`;
+  return factsFrom(
+    episodeFromRow(row),
+    userId,
+    devices,
+    views?.n ?? 0,
+    [...latest],
+    [...cart],
+    optin?.email ?? null,
+    delivered?.at ?? null,
+  );
+}
+
+export async function evaluateDueEpisodesPg(
+  sql: Sql,
+  now: number,
+  limit: number,
+  decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
+  onError?: (episodeId: string, error: unknown) => void,
+): Promise<PendingEpisode[]> {
+  const made: PendingEpisode[] = [];
+  // Episodes that failed this round: skipped until the next one, so one bad episode holds up no other.
+  const failed: string[] = [];
+  for (let i = 0; i < limit; i++) {
+    let taken: string | null = null;
+    try {
+      const outcome = await sql.begin(async (tx): Promise<'none' | 'done' | PendingEpisode> => {
+        const [row] = await tx<EpisodeRow[]>`
+          SELECT * FROM trigger_episodes WHERE status = 'open' AND due_at <= ${now}::bigint
+            AND NOT (id = ANY(${failed}::text[]))
+          ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
+        if (!row) return 'none';
+        taken = row.id;
+        const current = await rekey(tx, row, now);
+        if (!current) return 'done';
+        const decision = await decide(await readFacts(tx, current));
+        if (decision.status === 'cancelled') {
+          await tx`UPDATE trigger_episodes SET status = 'cancelled', reason = ${decision.reason}, updated_at = ${now}::bigint
+                   WHERE site = ${row.site} AND id = ${row.id}`;
+          return 'done';
+        }
+        await tx`UPDATE trigger_episodes SET status = 'pending', url = ${decision.url}, payload = ${decision.payload},
+                   next_attempt_at = ${now}::bigint, updated_at = ${now}::bigint
+                 WHERE site = ${row.site} AND id = ${row.id}`;
+        return { site: row.site, id: row.id, nextAttemptAt: now };
+      });
+      if (outcome === 'none') break;
+      if (outcome !== 'done') made.push(outcome);
+    } catch (e) {
+      if (taken === null) throw e;
+      failed.push(taken);
+      onError?.(taken, e);
+    }
+  }
+  return made;
+}
+
+export async function denyDevicePg(sql: Sql, site: string, deviceId: string, at: number): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`UPDATE devices SET denied_at = coalesce(denied_at, ${at}::bigint) WHERE site = ${site} AND device_id = ${deviceId}`;
+    await tx`
+      UPDATE trigger_episodes SET status = 'cancelled', reason = 'denied', updated_at = ${at}::bigint, next_attempt_at = NULL
+      WHERE site = ${site} AND status IN ('open', 'pending', 'retrying') AND person IN (${keysOf(tx, site, deviceId)})`;
+  });
+}
+
+export async function listEpisodesPg(sql: Sql, site: string, limit: number): Promise<EpisodeRecord[]> {
+  const rows = await sql<EpisodeRow[]>`
+    SELECT * FROM trigger_episodes WHERE site = ${site} ORDER BY updated_at DESC, id LIMIT ${limit}`;
+  return rows.map(episodeRecordFromRow);
+}
