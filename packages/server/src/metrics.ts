@@ -9,6 +9,8 @@ export interface Metrics {
   rateLimited(scope: string): void;
   /** A shared rate-limit store (Redis, PostgreSQL) failed or was late: that request was limited per instance. */
   rateLimitStoreError(scope: string): void;
+  /** A webhook delivery attempt's outcome (delivered, retry, failed) or a delivery stopped by a cancellation. */
+  webhookDelivery(outcome: 'delivered' | 'retry' | 'failed' | 'cancelled'): void;
   render(): string;
 }
 
@@ -25,6 +27,7 @@ export function createMetrics(): Metrics {
   const errors = new Map<string, number>();
   const limited = new Map<string, number>();
   const limitStoreErrors = new Map<string, number>();
+  const deliveries = new Map<string, number>();
   let ingested = 0;
   let duplicates = 0;
   let orderConflicts = 0;
@@ -46,6 +49,7 @@ export function createMetrics(): Metrics {
     error: (kind) => bump(errors, labels({ kind })),
     rateLimited: (scope) => bump(limited, labels({ scope })),
     rateLimitStoreError: (scope) => bump(limitStoreErrors, labels({ scope })),
+    webhookDelivery: (outcome) => bump(deliveries, labels({ outcome })),
     render: () =>
       [
         ...family('cairn_http_requests_total', 'HTTP requests by route, method and status.', requests),
@@ -64,6 +68,11 @@ export function createMetrics(): Metrics {
           'cairn_rate_limit_store_errors_total',
           'Failures and timeouts of the shared rate-limit store, by limit: each such request was limited by this instance alone.',
           limitStoreErrors,
+        ),
+        ...family(
+          'cairn_webhook_deliveries_total',
+          'Webhook delivery attempts by outcome (delivered, retry, failed), and deliveries stopped by a cancellation (cancelled).',
+          deliveries,
         ),
       ].join('\n') + '\n',
   };

@@ -17,6 +17,7 @@ import { startRetention, type Retention } from './retention.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import type { BucketOptions } from './rate-limit.js';
+import { startDelivery, type Delivery } from './triggers/runner.js';
 
 // Starts the HTTP server on a store: loopback by default, with header and request timeouts so slow
 // clients cannot hold connections open.
@@ -73,6 +74,16 @@ export interface StartOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** How often due trigger episodes are evaluated and due deliveries polled, ms (default 5000). */
+  triggerPollMs?: number;
+  /** A webhook POST is aborted after this long, ms (default 10000). */
+  webhookTimeoutMs?: number;
+  /** A delivery is retried for this long after its first attempt, ms (default 24 h); then 'failed'. */
+  deliveryWindowMs?: number;
+  /** Tests: the first retry's backoff ceiling, ms (default 30 s), and the jitter's random source. */
+  webhookBackoff?: { baseMs?: number; capMs?: number; random?: () => number };
+  /** Webhook deliveries off: no runner (tools that only read the database). Default on. */
+  triggers?: boolean;
 }
 
 export interface RunningServer {
@@ -154,7 +165,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     sites: { ...(opts.keysFile ? loadKeysFile(opts.keysFile) : {}), ...opts.siteKeys?.sites },
     envStems: { ...opts.siteKeys?.envStems },
   };
-  createKeyRing({ adminKey: opts.adminKey, identitySecret: opts.identitySecret, ...siteKeys });
+  const keyRing = createKeyRing({ adminKey: opts.adminKey, identitySecret: opts.identitySecret, ...siteKeys });
   requireKeyLength('CAIRN_METRICS_KEY', opts.metricsKey);
   const limitKind = opts.rateLimitStore ?? (opts.redisUrl ? 'redis' : 'memory');
   if (limitKind === 'redis' && !opts.redisUrl)
@@ -258,6 +269,30 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   server.timeout = opts.requestTimeoutMs ?? 30_000;
 
   const port = (server.address() as AddressInfo).port;
+  let delivery: Delivery | undefined;
+  if (opts.triggers !== false) {
+    try {
+      delivery = await startDelivery({
+        store,
+        // TODO(H2): keyRing.webhookSecretFor once the key ring has it.
+        secretFor: (site) =>
+          (keyRing as Partial<{ webhookSecretFor(site: string): string | undefined }>).webhookSecretFor?.(site),
+        log: logger === false ? silentLog : logger,
+        metrics,
+        ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+        ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}),
+        ...(opts.triggerPollMs !== undefined ? { pollMs: opts.triggerPollMs } : {}),
+        ...(opts.webhookTimeoutMs !== undefined ? { timeoutMs: opts.webhookTimeoutMs } : {}),
+        ...(opts.deliveryWindowMs !== undefined ? { windowMs: opts.deliveryWindowMs } : {}),
+        ...(opts.webhookBackoff ? { backoff: opts.webhookBackoff } : {}),
+      });
+    } catch (e) {
+      await new Promise<void>((ok) => server.close(() => ok()));
+      await limitStore?.close().catch(() => {});
+      await store.close().catch(() => {});
+      throw new StartupError(`cannot start webhook delivery (${where}): ${oneLine(e)}`);
+    }
+  }
   const retention: Retention | undefined =
     opts.retentionDays !== undefined && opts.retentionDays > 0
       ? startRetention({ store, days: opts.retentionDays, log: logger === false ? silentLog : logger })
@@ -274,6 +309,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
           server.close(() => ok());
           server.closeAllConnections();
         });
+        // Before the store closes: attempts in flight record their outcome.
+        await delivery?.stop();
         await retention?.stop();
         await limitStore?.close();
         await store.close();

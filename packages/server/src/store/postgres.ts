@@ -32,6 +32,15 @@ import {
   type ReportRowsRead,
 } from './rows.js';
 import { numbered, REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
+import {
+  addDeliveryPg,
+  claimDeliveryPg,
+  deliveryStatusPg,
+  dueDeliveriesPg,
+  listDeliveriesPg,
+  recordDeliveryPg,
+} from './deliveries-postgres.js';
+import type { DeliveryClaim, DeliveryLogRow, DeliveryOutcome, DueDelivery, EpisodeStatus, NewDelivery } from './types.js';
 import { denyDevicePg, evaluateDueEpisodesPg, listEpisodesPg, noteEpisodesPg } from './triggers-postgres.js';
 import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
 import {
@@ -567,6 +576,26 @@ class PgStore implements Store {
           ORDER BY d.device_id`;
       return reportRowsFromRows({ events, optins, devices, orderClaims, orderConfirmations });
     });
+  }
+
+  // Deliveries (deliveries-postgres.ts)
+  async claimDelivery(site: string, id: string, now: number, leaseMs: number): Promise<DeliveryClaim | null> {
+    return claimDeliveryPg(this.sql, site, id, now, leaseMs);
+  }
+  async deliveryStatus(site: string, id: string): Promise<EpisodeStatus | null> {
+    return deliveryStatusPg(this.sql, site, id);
+  }
+  async recordDelivery(site: string, id: string, claim: { attempt: number; leaseUntil: number }, outcome: DeliveryOutcome): Promise<boolean> {
+    return recordDeliveryPg(this.sql, site, id, claim, outcome);
+  }
+  async dueDeliveries(now: number, limit: number): Promise<DueDelivery[]> {
+    return dueDeliveriesPg(this.sql, now, limit);
+  }
+  async listDeliveries(site: string, opts: { status?: EpisodeStatus; limit: number }): Promise<DeliveryLogRow[]> {
+    return listDeliveriesPg(this.sql, site, opts);
+  }
+  async addDelivery(delivery: NewDelivery): Promise<void> {
+    await addDeliveryPg(this.sql, delivery);
   }
 
   // Triggers (triggers-postgres.ts)

@@ -6,6 +6,15 @@ import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './pro
 import { StoreError } from './errors.js';
 import { sqliteMigrations } from './migrations.js';
 import { REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
+import {
+  addDeliverySqlite,
+  claimDeliverySqlite,
+  deliveryStatusSqlite,
+  dueDeliveriesSqlite,
+  listDeliveriesSqlite,
+  recordDeliverySqlite,
+} from './deliveries-sqlite.js';
+import type { DeliveryClaim, DeliveryLogRow, DeliveryOutcome, DueDelivery, EpisodeStatus, NewDelivery } from './types.js';
 import { readWorker, type ReadWorker } from './report-worker.js';
 import {
   denyDeviceSqlite,
@@ -569,6 +578,26 @@ class SqliteStore implements Store {
   }
   async listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]> {
     return listEpisodesSqlite(this.db, site, limit);
+  }
+
+  // Deliveries (deliveries-sqlite.ts)
+  async claimDelivery(site: string, id: string, now: number, leaseMs: number): Promise<DeliveryClaim | null> {
+    return claimDeliverySqlite(this.db, site, id, now, leaseMs);
+  }
+  async deliveryStatus(site: string, id: string): Promise<EpisodeStatus | null> {
+    return deliveryStatusSqlite(this.db, site, id);
+  }
+  async recordDelivery(site: string, id: string, claim: { attempt: number; leaseUntil: number }, outcome: DeliveryOutcome): Promise<boolean> {
+    return recordDeliverySqlite(this.db, site, id, claim, outcome);
+  }
+  async dueDeliveries(now: number, limit: number): Promise<DueDelivery[]> {
+    return dueDeliveriesSqlite(this.db, now, limit);
+  }
+  async listDeliveries(site: string, opts: { status?: EpisodeStatus; limit: number }): Promise<DeliveryLogRow[]> {
+    return listDeliveriesSqlite(this.db, site, opts);
+  }
+  async addDelivery(delivery: NewDelivery): Promise<void> {
+    addDeliverySqlite(this.db, delivery);
   }
 
   /** Inserts the device if missing (true), else refreshes its kind. Call inside a write transaction. */

@@ -269,6 +269,73 @@ export interface EpisodeRecord extends Episode {
   updatedAt: number;
 }
 
+// Deliveries (triggers/deliver.ts): a trigger episode's row in trigger_episodes is the delivery's ledger.
+
+export type EpisodeStatus = 'open' | 'pending' | 'retrying' | 'delivered' | 'failed' | 'cancelled';
+
+/** An episode's delivery, claimed for one attempt by `Store.claimDelivery`. */
+export interface DeliveryClaim {
+  site: string;
+  id: string;
+  triggerId: string;
+  url: string;
+  /** The webhook's JSON body, fixed when the episode became pending: every attempt sends these bytes. */
+  payload: string;
+  /** This attempt's number, 1 for the first. */
+  attempt: number;
+  firstAttemptAt: number;
+  /** The claim holds the row until then; the outcome is recorded only under this claim. */
+  leaseUntil: number;
+}
+
+export type DeliveryOutcome =
+  | { kind: 'delivered'; at: number; status: number }
+  | { kind: 'retry'; at: number; nextAttemptAt: number; status: number | null; error: string | null }
+  | { kind: 'failed'; at: number; status: number | null; error: string | null };
+
+/** An episode whose next attempt is due and not held by a claim. */
+export interface DueDelivery {
+  site: string;
+  id: string;
+  /** Attempts made so far: the next one is `attempts + 1`. */
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+/** A row of the delivery log (GET /v1/deliveries). `person` is the raw 'u:<userId>' / 'd:<deviceId>'. */
+export interface DeliveryLogRow {
+  id: string;
+  triggerId: string;
+  status: EpisodeStatus;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  reason: string | null;
+  person: string;
+  /** `trigger.on` from the payload, when the episode has one. */
+  on: string | null;
+  createdAt: number;
+  dueAt: number | null;
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
+  updatedAt: number;
+}
+
+/** An episode written straight as pending (tests; a resend by hand): the payload is final. */
+export interface NewDelivery {
+  site: string;
+  id: string;
+  triggerId: string;
+  person: string;
+  url: string;
+  payload: string;
+  startedAt: number;
+  lastAt: number;
+  /** When its first attempt is due. */
+  nextAttemptAt: number;
+  now: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending versioned migrations. Safe when several instances start at once. */
@@ -411,4 +478,27 @@ export interface Store {
   denyDevice(site: string, deviceId: string, at: number): Promise<void>;
   /** A site's episodes, newest change first (tests; the delivery log reads its own query). */
   listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]>;
+
+  // Deliveries
+  /**
+   * Claims the next attempt of an episode's delivery, in one conditional UPDATE: only when it is
+   * pending or retrying, due (`next_attempt_at <= now`) and no live claim holds it (lease expired).
+   * Sets `lease_until = now + leaseMs`, counts the attempt, and records the first attempt's time.
+   * Resolves to null when another worker (or instance) holds it or it is not due or over.
+   */
+  claimDelivery(site: string, id: string, now: number, leaseMs: number): Promise<DeliveryClaim | null>;
+  /** The episode's status now (null: no such episode): re-read after a claim, right before sending. */
+  deliveryStatus(site: string, id: string): Promise<EpisodeStatus | null>;
+  /**
+   * Records an attempt's outcome, only under its claim (the same attempt number and lease): a late
+   * writer whose lease was taken over changes nothing. A 2xx is recorded even over a cancellation
+   * that came during the send (it was delivered); never over 'delivered'. Resolves to whether it was.
+   */
+  recordDelivery(site: string, id: string, claim: { attempt: number; leaseUntil: number }, outcome: DeliveryOutcome): Promise<boolean>;
+  /** Episodes, every site, whose attempt is due at `now` and not claimed, the longest waiting first. */
+  dueDeliveries(now: number, limit: number): Promise<DueDelivery[]>;
+  /** The site's delivery log, newest (last updated) first; without `status`, every episode but the open ones. */
+  listDeliveries(site: string, opts: { status?: EpisodeStatus; limit: number }): Promise<DeliveryLogRow[]>;
+  /** Writes an episode as pending, due at `nextAttemptAt` (tests, resends). */
+  addDelivery(delivery: NewDelivery): Promise<void>;
 }
