@@ -2,12 +2,20 @@
 // and cancel (noteEvents), and what an evaluation makes of the due ones (evaluateDue). The clock is
 // passed in: nothing here sleeps.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { validateSiteConfig, type CairnEvent, type SiteConfigInput } from '@cairn/schema';
+import Database from 'better-sqlite3';
+import postgres from 'postgres';
+import {
+  validateSiteConfig,
+  webhookBodySchema,
+  type CairnEvent,
+  type SiteConfigInput,
+  type WebhookBody,
+} from '@cairn/schema';
 import { createSiteConfigs } from '../src/config/site-configs.js';
 import { silentLog } from '../src/log.js';
 import type { EpisodeRecord, Store } from '../src/store/types.js';
-import { noteEvents, type TriggerDeps } from '../src/triggers/episodes.js';
-import { makeStores, type TestDb } from './helpers/db.js';
+import { evaluateDue, noteEvents, type TriggerDeps } from '../src/triggers/episodes.js';
+import { makeStores, PG_TEST_URL, type TestDb } from './helpers/db.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -26,7 +34,8 @@ const view = (at: number, product: string, props: Partial<CairnEvent> = {}): Cai
 const ev = (type: string, at: number, props: Record<string, unknown> = {}): CairnEvent =>
   ({ id: newId(), type, at, ...props }) as CairnEvent;
 
-const BROWSE = {
+type TriggerInput = NonNullable<SiteConfigInput['triggers']>[number];
+const BROWSE: TriggerInput = {
   id: 'browse',
   on: 'browse_abandoned',
   after: '2h',
@@ -34,15 +43,15 @@ const BROWSE = {
   channels: ['email'],
   url: 'http://127.0.0.1:9/hook',
   cooldown: '7d',
-} as const;
-const CART = {
+};
+const CART: TriggerInput = {
   id: 'cart',
   on: 'cart_abandoned',
   after: '1h',
   channels: ['email', 'sms'],
   url: 'http://127.0.0.1:9/hook',
   cooldown: '0s',
-} as const;
+};
 
 /** A logged error fails the test: noteEvents logs rather than throws. */
 const failOnError = (o: object): never => {
@@ -55,6 +64,34 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
     store = await db.open();
   });
   afterAll(() => db.cleanup());
+
+  const optin = (site: string, deviceId: string, email = 'shopper@example.com', at = T0) =>
+    store.addOptin({ id: newId(), site, deviceId, email, consentText: 'Email me.', at });
+
+  /** Marks an episode delivered at `at`, as a 2xx recorded by the delivery would (raw SQL: the store's own writer is the delivery's). */
+  async function markDelivered(site: string, id: string, at: number): Promise<void> {
+    const sqlitePath = db.options.sqlitePath;
+    if (sqlitePath) {
+      const raw = new Database(sqlitePath);
+      try {
+        raw
+          .prepare(
+            `UPDATE trigger_episodes SET status = 'delivered', delivered_at = ?, updated_at = ? WHERE site = ? AND id = ?`,
+          )
+          .run(at, at, site, id);
+      } finally {
+        raw.close();
+      }
+      return;
+    }
+    const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
+    try {
+      await sql`UPDATE ${sql(db.options.pgSchema ?? 'public')}.trigger_episodes
+        SET status = 'delivered', delivered_at = ${at}, updated_at = ${at} WHERE site = ${site} AND id = ${id}`;
+    } finally {
+      await sql.end();
+    }
+  }
 
   /** A site with these triggers, and the deps noteEvents and evaluateDue take. */
   async function site(triggers: SiteConfigInput['triggers'] = [BROWSE, CART]) {
@@ -153,5 +190,236 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
     await s.collect(phone, [view(T0, 'p1')]);
     await s.collect(phone, [ev('purchase', T0 - HOUR, { orderId: `o-${uniq()}` })]);
     expect(await s.open()).toHaveLength(1);
+  });
+
+  describe('evaluation', () => {
+    const body = (e: EpisodeRecord): WebhookBody => webhookBodySchema.parse(JSON.parse(e.payload ?? 'null'));
+
+    it('a due browse episode with enough products and an opt-in becomes pending with its payload', async () => {
+      const s = await site();
+      const phone = await s.device('mobile');
+      await optin(s.id, phone);
+      await s.collect(phone, [
+        view(T0, 'p1', { category: 'shoes', device: 'mobile' }),
+        view(T0 + MIN, 'p2', { device: 'mobile' }),
+      ]);
+      // Not due yet: nothing happens.
+      expect(await evaluateDue(s.deps, T0 + MIN + 2 * HOUR - 1)).toEqual([]);
+      const made = await evaluateDue(s.deps, T0 + MIN + 2 * HOUR);
+      const [e] = await s.episodes();
+      expect(made).toEqual([{ site: s.id, id: e?.id, nextAttemptAt: T0 + MIN + 2 * HOUR }]);
+      expect(e).toMatchObject({ status: 'pending', url: BROWSE.url, nextAttemptAt: T0 + MIN + 2 * HOUR });
+      const b = body(e as EpisodeRecord);
+      expect(b).toMatchObject({
+        idempotencyKey: e?.id,
+        site: s.id,
+        trigger: { id: 'browse', on: 'browse_abandoned' },
+        episode: { id: e?.id, startedAt: T0, lastAt: T0 + MIN },
+        person: { userId: null, email: 'shopper@example.com', channels: ['email'] },
+        cart: [],
+        devices: ['mobile'],
+        createdAt: T0 + MIN + 2 * HOUR,
+      });
+      expect(b.products.map((p) => p.id)).toEqual(['p2', 'p1']);
+      expect(b.categories.map((c) => c.id)).toEqual(['shoes']);
+      expect(b.person.traits).toBeUndefined();
+      // Evaluated once: a second poll finds nothing due.
+      expect(await evaluateDue(s.deps, T0 + 5 * HOUR)).toEqual([]);
+    });
+
+    it('fewer distinct products than minProductViews cancel it', async () => {
+      const s = await site();
+      const phone = await s.device();
+      await optin(s.id, phone);
+      await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p1')]);
+      expect(await evaluateDue(s.deps, T0 + 3 * HOUR)).toEqual([]);
+      expect((await s.episodes())[0]).toMatchObject({ status: 'cancelled', reason: 'min_product_views' });
+    });
+
+    it('a purchase the collect did not note (any device of the user) cancels it when due', async () => {
+      const s = await site();
+      const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];
+      await store.link(s.id, phone, 'u-buyer', T0);
+      await store.link(s.id, desktop, 'u-buyer', T0);
+      await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p2')]);
+      // Stored without noteEvents: the evaluation re-checks the events themselves.
+      await store.ingest(s.id, desktop, [ev('purchase', T0 + 2 * MIN, { orderId: `o-${uniq()}` })], 'hash');
+      expect(await evaluateDue(s.deps, T0 + 3 * HOUR)).toEqual([]);
+      expect((await s.episodes())[0]).toMatchObject({ status: 'cancelled', reason: 'purchase' });
+    });
+
+    it('a purchase cancels a pending episode before its delivery', async () => {
+      const s = await site();
+      const phone = await s.device();
+      await store.link(s.id, phone, 'u-late-buyer', T0);
+      await s.collect(phone, [ev('add_to_cart', T0, { product: 'p1' })]);
+      expect(await evaluateDue(s.deps, T0 + 2 * HOUR)).toHaveLength(1);
+      await s.collect(phone, [ev('purchase', T0 + 3 * HOUR, { orderId: `o-${uniq()}` })]);
+      expect((await s.episodes())[0]).toMatchObject({ status: 'cancelled', reason: 'purchase' });
+    });
+
+    it('an emptied cart cancels the cart episode when due, a later add does not', async () => {
+      const s = await site([CART]);
+      const phone = await s.device();
+      await store.link(s.id, phone, `u-${uniq()}`, T0);
+      await s.collect(phone, [ev('add_to_cart', T0, { product: 'p1' })]);
+      await store.ingest(s.id, phone, [ev('cart_emptied', T0 + MIN)], 'hash');
+      expect(await evaluateDue(s.deps, T0 + 2 * HOUR)).toEqual([]);
+      expect((await s.episodes())[0]).toMatchObject({ status: 'cancelled', reason: 'cart_emptied' });
+      await s.collect(phone, [ev('add_to_cart', T0 + 3 * HOUR, { product: 'p2', device: 'mobile' })]);
+      expect(await evaluateDue(s.deps, T0 + 5 * HOUR)).toHaveLength(1);
+      const pending = (await s.episodes()).find((e) => e.status === 'pending') as EpisodeRecord;
+      expect(body(pending).cart).toEqual([{ id: 'p2', at: T0 + 3 * HOUR, device: 'mobile' }]);
+      // Identified: both channels of the trigger reach them.
+      expect(body(pending).person.channels).toEqual(['email', 'sms']);
+    });
+
+    it('an anonymous device without an opt-in is unreachable; an sms-only trigger needs an identified person', async () => {
+      const s = await site([BROWSE, { ...CART, channels: ['sms'] }]);
+      const phone = await s.device();
+      await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p2')]);
+      await evaluateDue(s.deps, T0 + 3 * HOUR);
+      expect((await s.episodes())[0]).toMatchObject({ status: 'cancelled', reason: 'unreachable' });
+      await optin(s.id, phone);
+      await s.collect(phone, [ev('add_to_cart', T0 + 4 * HOUR, { product: 'p1' })]);
+      await evaluateDue(s.deps, T0 + 6 * HOUR);
+      expect((await s.episodes()).find((e) => e.triggerId === 'cart')).toMatchObject({
+        status: 'cancelled',
+        reason: 'unreachable',
+      });
+    });
+
+    it('a delivery to the person within the cooldown cancels the next episode, of any trigger', async () => {
+      const s = await site([BROWSE, { ...CART, cooldown: '1d' }]);
+      const phone = await s.device();
+      await optin(s.id, phone);
+      await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p2')]);
+      const [first] = await evaluateDue(s.deps, T0 + 3 * HOUR);
+      await markDelivered(s.id, first?.id ?? '', T0 + 3 * HOUR);
+      await s.collect(phone, [ev('add_to_cart', T0 + 4 * HOUR, { product: 'p1' })]);
+      expect(await evaluateDue(s.deps, T0 + 5 * HOUR)).toEqual([]);
+      expect((await s.episodes()).find((e) => e.triggerId === 'cart')).toMatchObject({
+        status: 'cancelled',
+        reason: 'cooldown',
+      });
+      // Past the cooldown, the next one goes.
+      await s.collect(phone, [ev('add_to_cart', T0 + 30 * HOUR, { product: 'p3' })]);
+      expect(await evaluateDue(s.deps, T0 + 31 * HOUR)).toHaveLength(1);
+    });
+
+    it('a refusal of consent cancels the episodes, and any later one of the same person', async () => {
+      const s = await site();
+      const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];
+      await store.link(s.id, phone, 'u-private', T0);
+      await store.link(s.id, desktop, 'u-private', T0);
+      await s.collect(desktop, [view(T0, 'p1'), view(T0 + MIN, 'p2')]);
+      await store.denyDevice(s.id, phone, T0 + 2 * MIN);
+      expect((await s.episodes())[0]).toMatchObject({ status: 'cancelled', reason: 'denied' });
+      expect((await store.getDevice(s.id, phone))?.revokedAt).toBeNull();
+      await s.collect(desktop, [view(T0 + HOUR, 'p3'), view(T0 + HOUR, 'p4')]);
+      expect(await evaluateDue(s.deps, T0 + 4 * HOUR)).toEqual([]);
+      expect((await s.open()).length).toBe(0);
+      expect((await s.episodes()).map((e) => e.reason)).toEqual(['denied', 'denied']);
+    });
+
+    it('a trigger removed from the config, or an audience the person is not in, cancels it', async () => {
+      const s = await site([BROWSE, { ...CART, where: { traits: { tier: 'vip' } } }]);
+      const phone = await s.device();
+      await optin(s.id, phone);
+      await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p2'), ev('add_to_cart', T0 - HOUR, { product: 'p0' })]);
+      // An anonymous person has no traits: never in a traits audience.
+      await evaluateDue(s.deps, T0 + MIN);
+      expect((await s.episodes()).find((e) => e.triggerId === 'cart')).toMatchObject({ reason: 'audience' });
+      const r = validateSiteConfig({ site: s.id, triggers: [] });
+      if (!r.ok) throw new Error('config');
+      await store.putConfig(s.id, r.config);
+      await evaluateDue(s.deps, T0 + 3 * HOUR);
+      expect((await s.episodes()).find((e) => e.triggerId === 'browse')).toMatchObject({ reason: 'config_removed' });
+    });
+
+    it("phone browses anonymously, then logs in; desktop logs in: one episode for the user, naming the phone's products", async () => {
+      const s = await site();
+      const [phone, desktop] = [await s.device('mobile', 'phone'), await s.device('desktop', 'desktop')];
+      await s.collect(phone, [
+        view(T0, 'phone-1', { device: 'mobile' }),
+        view(T0 + MIN, 'phone-2', { device: 'mobile' }),
+      ]);
+      await store.link(s.id, phone, 'u-shopper', T0 + 2 * MIN);
+      await store.link(s.id, desktop, 'u-shopper', T0 + 10 * MIN);
+      await s.collect(desktop, [view(T0 + 11 * MIN, 'desk-1', { device: 'desktop' })]);
+      expect((await s.open()).map((e) => e.person).sort()).toEqual([`d:${phone}`, 'u:u-shopper'].sort());
+      const made = await evaluateDue(s.deps, T0 + 5 * HOUR);
+      expect(made).toHaveLength(1);
+      const all = await s.episodes();
+      expect(all.filter((e) => e.status === 'cancelled').map((e) => e.reason)).toEqual(['merged']);
+      const pending = all.find((e) => e.status === 'pending') as EpisodeRecord;
+      expect(pending.person).toBe('u:u-shopper');
+      const b = body(pending);
+      expect(b.person).toMatchObject({ userId: 'u-shopper', channels: ['email'] });
+      expect(b.products.map((p) => p.id)).toEqual(['desk-1', 'phone-2', 'phone-1']);
+      expect(b.episode.startedAt).toBe(T0);
+      expect([...b.devices].sort()).toEqual(['desktop', 'mobile']);
+    });
+
+    it('a phone episode is re-keyed to its user once the phone is linked', async () => {
+      const s = await site();
+      const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];
+      await s.collect(phone, [
+        view(T0, 'phone-1', { device: 'mobile' }),
+        view(T0 + MIN, 'phone-2', { device: 'mobile' }),
+      ]);
+      await store.link(s.id, phone, 'u-rekey', T0 + 2 * MIN);
+      await store.link(s.id, desktop, 'u-rekey', T0 + 3 * MIN);
+      expect(await evaluateDue(s.deps, T0 + 5 * HOUR)).toHaveLength(1);
+      const [e] = await s.episodes();
+      expect(e).toMatchObject({ status: 'pending', person: 'u:u-rekey' });
+      expect(body(e as EpisodeRecord).products.map((p) => p.id)).toEqual(['phone-2', 'phone-1']);
+    });
+  });
+
+  describe.runIf(db.name === 'postgres')('several instances', () => {
+    it('concurrent collects of one person from two pools keep one open episode', async () => {
+      const s = await site();
+      const other = await db.open();
+      const phone = await s.device();
+      const deps2: TriggerDeps = { ...s.deps, store: other };
+      const batches = Array.from({ length: 24 }, (_, i) => [view(T0 + i * MIN, `p${i}`)]);
+      await Promise.all(
+        batches.map(async (events, i) => {
+          const d = i % 2 ? deps2 : s.deps;
+          await d.store.ingest(s.id, phone, events, 'hash');
+          await noteEvents(d, s.id, phone, events, T0);
+        }),
+      );
+      const all = await s.episodes();
+      expect(all).toHaveLength(1);
+      expect(all[0]).toMatchObject({ status: 'open', startedAt: T0, lastAt: T0 + 23 * MIN });
+    });
+
+    it('two evaluators never both take one episode', async () => {
+      const s = await site();
+      const other = await db.open();
+      for (let i = 0; i < 12; i++) {
+        const d = await s.device();
+        await optin(s.id, d);
+        await s.collect(d, [view(T0, 'p1'), view(T0 + MIN, 'p2')]);
+      }
+      const seen: string[] = [];
+      const slow = (deps: TriggerDeps) =>
+        deps.store.evaluateDueEpisodes(T0 + 3 * HOUR, 100, async (facts) => {
+          seen.push(facts.episode.id);
+          // Holds the episode a while, so that the other evaluator runs meanwhile.
+          await new Promise((r) => setTimeout(r, 20));
+          return { status: 'pending', url: BROWSE.url, payload: '{}' };
+        });
+      const [a, b] = await Promise.all([slow(s.deps), slow({ ...s.deps, store: other })]);
+      // Other tests' episodes share the database: count this site's.
+      const mine = <T extends { site: string }>(list: T[]) => list.filter((p) => p.site === s.id);
+      expect(mine(a).length).toBeGreaterThan(0);
+      expect(mine(b).length).toBeGreaterThan(0);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(mine(a).length + mine(b).length).toBe(12);
+      expect(new Set(mine([...a, ...b]).map((p) => p.id)).size).toBe(12);
+    });
   });
 });

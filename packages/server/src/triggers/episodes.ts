@@ -1,6 +1,15 @@
 import { parseDuration, type CairnEvent, type Trigger } from '@cairn/schema';
 import type { AppCtx } from '../context.js';
-import type { EpisodeNotes } from '../store/types.js';
+import { emptyProfile } from '../store/profile.js';
+import type {
+  EpisodeCancelReason,
+  EpisodeDecision,
+  EpisodeFacts,
+  EpisodeNotes,
+  PendingEpisode,
+} from '../store/types.js';
+import { buildWebhookBody } from './payload.js';
+import { matchTraits } from './traits-match.js';
 
 // A person's trigger episodes. A collect's events open, extend or cancel them (noteEvents); the
 // runner's poll evaluates the ones whose `after` has passed (evaluateDue): it re-checks the rules
@@ -101,4 +110,58 @@ export async function noteEvents(
   } catch (e) {
     deps.log.error({ site, err: (e as Error).message }, 'trigger episodes: a collect was not noted');
   }
+}
+
+/** The channels of the trigger the person can be reached on: email when identified or opted in, sms when identified. */
+export function reachableChannels(trigger: Trigger, facts: EpisodeFacts): Trigger['channels'] {
+  const identified = facts.userId !== null;
+  return trigger.channels.filter((c) => identified || (c === 'email' && facts.email !== null));
+}
+
+const cancel = (reason: EpisodeCancelReason): EpisodeDecision => ({ status: 'cancelled', reason });
+
+/**
+ * The rules, re-checked against the store when the episode is due: its trigger still configured,
+ * nothing since it started that resolves it (a purchase; for browsing an add to cart or too few
+ * products; for a cart its emptying), no refusal of consent on any of the person's devices, a channel
+ * that reaches them, no delivery to them within the cooldown, their traits. Then the payload.
+ */
+export async function decide(deps: TriggerDeps, facts: EpisodeFacts, now: number): Promise<EpisodeDecision> {
+  const { episode } = facts;
+  const loaded = await deps.configs.get(episode.site);
+  const trigger = loaded?.config.triggers.find((t) => t.id === episode.triggerId);
+  if (!trigger) return cancel('config_removed');
+  if (facts.purchased) return cancel('purchase');
+  if (trigger.on === 'browse_abandoned') {
+    if (facts.addedToCart) return cancel('add_to_cart');
+    if (facts.productViews < trigger.minProductViews) return cancel('min_product_views');
+  } else if (facts.cartEmptied) return cancel('cart_emptied');
+  if (facts.devices.some((d) => d.deniedAt !== null)) return cancel('denied');
+  const channels = reachableChannels(trigger, facts);
+  if (!channels.length) return cancel('unreachable');
+  if (facts.lastDeliveredAt !== null && facts.lastDeliveredAt > now - parseDuration(trigger.cooldown)) {
+    return cancel('cooldown');
+  }
+  const first = facts.devices[0];
+  // A linked device's profile is its user's, merged across every linked device (traits included).
+  const profile = first ? await deps.store.profile(episode.site, first.deviceId) : emptyProfile();
+  const traits = facts.userId === null ? null : (profile.traits ?? null);
+  if (trigger.where?.traits && !matchTraits(trigger.where.traits, traits)) return cancel('audience');
+  const body = buildWebhookBody({ trigger, facts, channels, profile, traits, now });
+  return { status: 'pending', url: trigger.url, payload: JSON.stringify(body) };
+}
+
+/**
+ * Evaluates up to `limit` episodes due at `now` (the runner's poll): each is cancelled with a reason
+ * or made pending with its payload. Resolves to the pending ones, for the delivery queue. On
+ * PostgreSQL several instances may call it at once: each episode is evaluated by one of them.
+ */
+export async function evaluateDue(deps: TriggerDeps, now: number, limit = 100): Promise<PendingEpisode[]> {
+  return deps.store.evaluateDueEpisodes(
+    now,
+    limit,
+    (facts) => decide(deps, facts, now),
+    (episodeId, e) =>
+      deps.log.error({ episode: episodeId, err: (e as Error).message }, 'trigger episode: evaluation failed'),
+  );
 }
