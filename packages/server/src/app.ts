@@ -33,6 +33,7 @@ import { sdkRoutes } from './routes/sdk.js';
 import { metaRoutes } from './routes/meta.js';
 import { reportsRoutes } from './routes/reports.js';
 import { consoleRoutes } from './routes/console.js';
+import { deliveryRoutes } from './routes/deliveries.js';
 
 export interface AppDeps {
   store: Store;
@@ -168,6 +169,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', orderRoutes(ctx));
   app.route('/', sdkRoutes(ctx));
   app.route('/', metaRoutes(ctx));
+  app.route('/', deliveryRoutes(ctx));
   app.route('/', reportsRoutes({ store: ctx.store, adminKey: ctx.admin, now }));
   app.route('/', consoleRoutes({ adminKey: ctx.admin, dir: deps.consoleDir }));
 

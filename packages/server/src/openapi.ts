@@ -19,6 +19,7 @@ import {
   LIMITS,
 } from '@cairn/schema';
 import { reportsOpenApiPaths } from './routes/reports.js';
+import { deliveriesOpenApiPaths } from './routes/deliveries.js';
 import { consoleOpenApiPaths } from './routes/console.js';
 
 // The OpenAPI 3.1 document: component schemas generated from the zod schemas, paths assembled here.
@@ -115,6 +116,7 @@ export function openApiDocument(): Json {
     },
     paths: {
       ...reportsOpenApiPaths(),
+      ...deliveriesOpenApiPaths(),
       ...consoleOpenApiPaths(),
       '/v1/collect': {
         post: {
