@@ -28,6 +28,7 @@ import { MAX_LOGIN_TTL_SECONDS } from './identity/identity-token.js';
 import { configRoutes } from './routes/config.js';
 import { optinRoutes } from './routes/optins.js';
 import { userRoutes } from './routes/users.js';
+import { traitsRoutes } from './routes/traits.js';
 import { orderRoutes } from './routes/orders.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { metaRoutes } from './routes/meta.js';
@@ -41,7 +42,11 @@ export interface AppDeps {
   adminKey?: string;
   /** Shared with the storefront's backend, which signs identity tokens with it. */
   identitySecret?: string;
-  /** Each site's own admin key and identity secret (a keys file, CAIRN_SITE_<SITE>_* variables). */
+  /** CAIRN_BACKEND_KEY: the traits endpoints (/v1/users/:id/traits) of every site, nothing else. */
+  backendKey?: string;
+  /** CAIRN_WEBHOOK_SECRET: signs the trigger webhooks of sites without their own. */
+  webhookSecret?: string;
+  /** Each site's own keys: admin, identity, backend, webhook (a keys file, CAIRN_SITE_<SITE>_* variables). */
   siteKeys?: Pick<KeyRingOptions, 'sites' | 'envStems'>;
   /** Required as Bearer on GET /metrics when set; without it, /metrics is open. */
   metricsKey?: string;
@@ -112,7 +117,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const metrics = deps.metrics ?? createMetrics();
   const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimit };
   const sdk = createSdkBundle(deps.sdkPath);
-  const keys = createKeyRing({ adminKey: deps.adminKey, identitySecret: deps.identitySecret, ...deps.siteKeys });
+  const keys = createKeyRing({
+    adminKey: deps.adminKey,
+    identitySecret: deps.identitySecret,
+    backendKey: deps.backendKey,
+    webhookSecret: deps.webhookSecret,
+    ...deps.siteKeys,
+  });
   requireKeyLength('CAIRN_METRICS_KEY', deps.metricsKey);
   const trustProxy = deps.trustProxy ?? false;
   const limiter = (scope: string, bucket: BucketOptions): RateLimiter =>
@@ -129,6 +140,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     admin,
     metricsKey: deps.metricsKey || undefined,
     identitySecretFor: (site) => keys.identitySecretFor(site),
+    webhookSecretFor: (site) => keys.webhookSecretFor(site),
     origins: new Set(deps.origins ?? []),
     log,
     metrics,
@@ -166,6 +178,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', configRoutes(ctx));
   app.route('/', optinRoutes(ctx));
   app.route('/', userRoutes(ctx));
+  app.route('/', traitsRoutes(ctx));
   app.route('/', orderRoutes(ctx));
   app.route('/', sdkRoutes(ctx));
   app.route('/', metaRoutes(ctx));

@@ -33,6 +33,8 @@ export interface AppCtx {
   metricsKey: string | undefined;
   /** The secret a site's backend signs logins (and order confirmations) with; undefined when identity is off. */
   identitySecretFor: (site: string) => string | undefined;
+  /** The secret a site's trigger webhooks are signed with; undefined when it has none (its triggers are refused). */
+  webhookSecretFor: (site: string) => string | undefined;
   /** Origins allowed for every site (the --origins list). */
   origins: Set<string>;
   log: Log;

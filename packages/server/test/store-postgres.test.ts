@@ -60,6 +60,7 @@ describe('opening a postgres store', () => {
         'schema_migrations',
         'server_cookies',
         'used_logins',
+        'user_traits',
         'users',
       ]);
     } finally {

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { safeEqual } from '../identity/device-token.js';
 import { StartupError } from '../errors.js';
 
-// The server's secrets: a global admin key and identity secret, and each site's own. A site with its
-// own identity secret accepts logins signed with that one only; a site's admin key reaches that site
-// only; the global admin key reaches every site.
+// The server's secrets: a global admin key, identity secret, backend key and webhook secret, and each
+// site's own. A site with its own identity secret accepts logins signed with that one only; a site's
+// admin key reaches that site only; the global admin key reaches every site. A backend key reaches
+// the traits endpoints only (PUT/PATCH/DELETE/GET /v1/users/:id/traits), of its site or of every
+// site; a webhook secret signs the site's trigger webhooks.
 
 /** Shorter keys can be guessed or brute-forced offline; `openssl rand -hex 32` gives 64 characters. */
 export const MIN_KEY_LENGTH = 32;
@@ -12,11 +14,28 @@ export const MIN_KEY_LENGTH = 32;
 export interface SiteKeys {
   adminKey?: string | undefined;
   identitySecret?: string | undefined;
+  /** For the store's backend: the traits endpoints of the site, nothing else. */
+  backendKey?: string | undefined;
+  /** Signs the site's trigger webhooks (Cairn-Signature). */
+  webhookSecret?: string | undefined;
 }
+
+/** Each key's field in a keys file, its variable's suffix, and its name in messages. */
+const KEY_FIELDS = [
+  ['adminKey', 'ADMIN_KEY', 'admin key'],
+  ['identitySecret', 'IDENTITY_SECRET', 'identity secret'],
+  ['backendKey', 'BACKEND_KEY', 'backend key'],
+  ['webhookSecret', 'WEBHOOK_SECRET', 'webhook secret'],
+] as const satisfies readonly (readonly [keyof SiteKeys, string, string])[];
+type KeyField = (typeof KEY_FIELDS)[number][0];
 
 export interface KeyRingOptions {
   adminKey?: string | undefined;
   identitySecret?: string | undefined;
+  /** CAIRN_BACKEND_KEY: the traits endpoints of every site. */
+  backendKey?: string | undefined;
+  /** CAIRN_WEBHOOK_SECRET: signs the webhooks of sites without their own. */
+  webhookSecret?: string | undefined;
   /** By exact site id, as in a keys file: `{ "shop": { "adminKey": "…", "identitySecret": "…" } }`. */
   sites?: Record<string, SiteKeys> | undefined;
   /** By the <SITE> part of CAIRN_SITE_<SITE>_ADMIN_KEY / _IDENTITY_SECRET (see siteEnvStem). */
@@ -33,6 +52,12 @@ export interface KeyRing {
   identitySecretFor(site: string): string | undefined;
   /** What a presented admin key reaches, or null when it is no admin key. Every key is compared, in constant time. */
   adminScope(key: string): AdminScope | null;
+  /** Whether any backend key is set. */
+  readonly backendEnabled: boolean;
+  /** Which sites' traits a presented backend key reaches, or null when it is no backend key (constant time). */
+  backendScope(key: string): AdminScope | null;
+  /** The site's own webhook secret, else the global one; undefined when the site has none (no triggers then). */
+  webhookSecretFor(site: string): string | undefined;
 }
 
 /**
@@ -44,24 +69,26 @@ export function siteEnvStem(site: string): string {
   return site.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
-const ENV_KEY = /^CAIRN_SITE_([A-Z0-9_]+)_(ADMIN_KEY|IDENTITY_SECRET)$/;
+const ENV_KEY = /^CAIRN_SITE_([A-Z0-9_]+)_(ADMIN_KEY|IDENTITY_SECRET|BACKEND_KEY|WEBHOOK_SECRET)$/;
 
-/** The CAIRN_SITE_<SITE>_ADMIN_KEY and _IDENTITY_SECRET variables, by <SITE>. Empty ones are unset. */
+/** The CAIRN_SITE_<SITE>_ADMIN_KEY, _IDENTITY_SECRET, _BACKEND_KEY and _WEBHOOK_SECRET variables, by <SITE>. Empty ones are unset. */
 export function siteKeysFromEnv(env: Record<string, string | undefined>): Record<string, SiteKeys> {
   const out: Record<string, SiteKeys> = {};
   for (const [name, value] of Object.entries(env)) {
     const m = ENV_KEY.exec(name);
     if (!m?.[1] || !value) continue;
-    const keys = (out[m[1]] ??= {});
-    if (m[2] === 'ADMIN_KEY') keys.adminKey = value;
-    else keys.identitySecret = value;
+    const field = KEY_FIELDS.find((f) => f[1] === m[2]);
+    if (field) (out[m[1]] ??= {})[field[0]] = value;
   }
   return out;
 }
 
 const SITE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Reads a keys file: `{ "<site>": { "identitySecret": "…", "adminKey": "…" } }`; every problem names its place. */
+/**
+ * Reads a keys file: `{ "<site>": { "identitySecret": "…", "adminKey": "…", "backendKey": "…",
+ * "webhookSecret": "…" } }`; every problem names its place.
+ */
 export function loadKeysFile(path: string): Record<string, SiteKeys> {
   let data: unknown;
   try {
@@ -77,13 +104,18 @@ export function loadKeysFile(path: string): Record<string, SiteKeys> {
   for (const [site, entry] of Object.entries(data)) {
     if (!SITE_ID.test(site)) throw new StartupError(`keys file ${path}: "${site}" is not a site id`);
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
-      throw new StartupError(`keys file ${path}: "${site}" must be an object with adminKey and/or identitySecret`);
+      throw new StartupError(
+        `keys file ${path}: "${site}" must be an object with adminKey, identitySecret, backendKey and/or webhookSecret`,
+      );
     const keys: SiteKeys = {};
     for (const [field, value] of Object.entries(entry)) {
-      if (field !== 'adminKey' && field !== 'identitySecret')
-        throw new StartupError(`keys file ${path}: ${site}.${field}: unknown field (adminKey, identitySecret)`);
+      const known = KEY_FIELDS.find((f) => f[0] === field);
+      if (!known)
+        throw new StartupError(
+          `keys file ${path}: ${site}.${field}: unknown field (${KEY_FIELDS.map((f) => f[0]).join(', ')})`,
+        );
       if (typeof value !== 'string') throw new StartupError(`keys file ${path}: ${site}.${field}: must be a string`);
-      keys[field] = value;
+      keys[known[0]] = value;
     }
     out[site] = keys;
   }
@@ -104,42 +136,48 @@ export const requireKeyLength = requireLength;
 export function createKeyRing(options: KeyRingOptions): KeyRing {
   requireLength('CAIRN_ADMIN_KEY', options.adminKey);
   requireLength('CAIRN_IDENTITY_SECRET', options.identitySecret);
+  requireLength('CAIRN_BACKEND_KEY', options.backendKey);
+  requireLength('CAIRN_WEBHOOK_SECRET', options.webhookSecret);
   const sites = new Map(Object.entries(options.sites ?? {}));
   const stems = new Map(Object.entries(options.envStems ?? {}));
-  for (const [site, keys] of sites) {
-    requireLength(`the admin key of site "${site}" (keys file)`, keys.adminKey);
-    requireLength(`the identity secret of site "${site}" (keys file)`, keys.identitySecret);
-  }
-  for (const [stem, keys] of stems) {
-    requireLength(`CAIRN_SITE_${stem}_ADMIN_KEY`, keys.adminKey);
-    requireLength(`CAIRN_SITE_${stem}_IDENTITY_SECRET`, keys.identitySecret);
-  }
-
-  // Every admin key with what it reaches; the keys file's entries name the exact site.
-  const adminKeys: { key: string; scope: AdminScope }[] = [];
-  if (options.adminKey) adminKeys.push({ key: options.adminKey, scope: { kind: 'all' } });
   for (const [site, keys] of sites)
-    if (keys.adminKey) adminKeys.push({ key: keys.adminKey, scope: { kind: 'site', covers: (s) => s === site } });
+    for (const [field, , name] of KEY_FIELDS) requireLength(`the ${name} of site "${site}" (keys file)`, keys[field]);
   for (const [stem, keys] of stems)
-    if (keys.adminKey)
+    for (const [field, suffix] of KEY_FIELDS) requireLength(`CAIRN_SITE_${stem}_${suffix}`, keys[field]);
+
+  /** Every key of one kind with what it reaches; the keys file's entries name the exact site. */
+  const scoped = (field: 'adminKey' | 'backendKey', global: string | undefined) => {
+    const out: { key: string; scope: AdminScope }[] = [];
+    if (global) out.push({ key: global, scope: { kind: 'all' } });
+    for (const [site, keys] of sites) {
+      const key = keys[field];
+      if (key) out.push({ key, scope: { kind: 'site', covers: (s) => s === site } });
+    }
+    for (const [stem, keys] of stems) {
+      const key = keys[field];
       // A site with a keys-file entry is that entry's alone: a variable meant for a look-alike name never reaches it.
-      adminKeys.push({
-        key: keys.adminKey,
-        scope: { kind: 'site', covers: (s) => siteEnvStem(s) === stem && !sites.has(s) },
-      });
+      if (key) out.push({ key, scope: { kind: 'site', covers: (s) => siteEnvStem(s) === stem && !sites.has(s) } });
+    }
+    return out;
+  };
+  const adminKeys = scoped('adminKey', options.adminKey);
+  const backendKeys = scoped('backendKey', options.backendKey);
+  const find = (list: { key: string; scope: AdminScope }[], key: string): AdminScope | null => {
+    let found: AdminScope | null = null;
+    // No early exit: how long this takes does not tell which key (if any) matched.
+    for (const entry of list) if (safeEqual(key, entry.key) && !found) found = entry.scope;
+    return found;
+  };
+  // A keys-file entry, else the environment's (never for a site the keys file names), else the global one.
+  const own = (site: string, field: KeyField): string | undefined =>
+    sites.has(site) ? sites.get(site)?.[field] : stems.get(siteEnvStem(site))?.[field];
 
   return {
     adminEnabled: adminKeys.length > 0,
-    identitySecretFor(site) {
-      // A keys-file entry, else the environment's (never for a site the keys file names), else the global secret.
-      const own = sites.has(site) ? sites.get(site)?.identitySecret : stems.get(siteEnvStem(site))?.identitySecret;
-      return own || options.identitySecret || undefined;
-    },
-    adminScope(key) {
-      let found: AdminScope | null = null;
-      // No early exit: how long this takes does not tell which key (if any) matched.
-      for (const entry of adminKeys) if (safeEqual(key, entry.key) && !found) found = entry.scope;
-      return found;
-    },
+    identitySecretFor: (site) => own(site, 'identitySecret') || options.identitySecret || undefined,
+    adminScope: (key) => find(adminKeys, key),
+    backendEnabled: backendKeys.length > 0,
+    backendScope: (key) => find(backendKeys, key),
+    webhookSecretFor: (site) => own(site, 'webhookSecret') || options.webhookSecret || undefined,
   };
 }

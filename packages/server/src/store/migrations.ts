@@ -177,6 +177,22 @@ CREATE INDEX optins_at ON optins (site, at);
 `,
   },
   {
+    version: 7,
+    name: 'CRM traits of users',
+    sql: `
+-- A user's CRM traits from the store's backend (PUT /v1/users/:id/traits): one flat JSON object of
+-- at most 50 keys per user, kept in the order written. Read into the profile of the user's linked
+-- devices only; exported with the user, and erased with them.
+CREATE TABLE user_traits (
+  site TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  traits TEXT NOT NULL CHECK (json_valid(traits)),
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (site, user_id)
+) STRICT;
+`,
+  },
+  {
     version: 8,
     name: 'trigger episodes, consent denial on devices',
     sql: `
@@ -381,6 +397,22 @@ CREATE UNIQUE INDEX server_cookies_secret ON server_cookies (site, secret_hash);
 -- before any row is read. Plans: test/reports-in-db.test.ts.
 CREATE INDEX events_at ON events (site, at, type, device_id);
 CREATE INDEX optins_at ON optins (site, at);
+`,
+  },
+  {
+    version: 7,
+    name: 'CRM traits of users',
+    sql: `
+-- A user's CRM traits from the store's backend (PUT /v1/users/:id/traits): one flat JSON object of
+-- at most 50 keys per user, kept in the order written. Read into the profile of the user's linked
+-- devices only; exported with the user, and erased with them.
+CREATE TABLE user_traits (
+  site text NOT NULL,
+  user_id text NOT NULL,
+  traits text NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (site, user_id)
+);
 `,
   },
   {

@@ -32,6 +32,10 @@ import {
   type ReportRowsRead,
 } from './rows.js';
 import { numbered, REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
+import { changeTraitsPostgres, getTraitsPostgres, profileTraitsPostgres } from './traits-postgres.js';
+import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
+import { denyDevicePg, evaluateDueEpisodesPg, listEpisodesPg, noteEpisodesPg } from './triggers-postgres.js';
+import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
 import {
   addDeliveryPg,
   claimDeliveryPg,
@@ -41,8 +45,6 @@ import {
   recordDeliveryPg,
 } from './deliveries-postgres.js';
 import type { DeliveryClaim, DeliveryLogRow, DeliveryOutcome, DueDelivery, EpisodeStatus, NewDelivery } from './types.js';
-import { denyDevicePg, evaluateDueEpisodesPg, listEpisodesPg, noteEpisodesPg } from './triggers-postgres.js';
-import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
 import {
   REPORT_BODY_TYPES,
   type ConfirmOrderResult,
@@ -250,6 +252,8 @@ class PgStore implements Store {
           ) u ORDER BY at DESC, id DESC LIMIT ${cap}
         ) e`;
       const touchCols = tx`id, at, body->'touch' AS touch`;
+      // Only a linked device's profile carries the user's traits: never an anonymous one's.
+      const traitsRead = me.user_id === null ? undefined : profileTraitsPostgres(tx, site, me.user_id);
       const [pages, products, categories, touches, firsts, lasts, opted, exposures] = await Promise.all([
         perDevice(tx`id, at, body`, tx`type = 'page'`, 'DESC', LIMITS.pageViews),
         items('product', LIMITS.products),
@@ -284,6 +288,7 @@ class PgStore implements Store {
         lastTouches: lasts.map(touchFromRow),
         optedIn: opted.length > 0,
         exposures: exposures.map(exposureFromRow),
+        traits: await traitsRead,
       });
     });
   }
@@ -455,7 +460,8 @@ class PgStore implements Store {
         tx<LinkRow[]>`
           SELECT device_id, at, action FROM links WHERE site = ${site} AND user_id = ${userId} ORDER BY at, seq`,
       ]);
-      return userExportFromRows(site, userId, { links, devices, events, optins });
+      const traits = (await getTraitsPostgres(tx, site, userId))?.traits ?? {};
+      return { ...userExportFromRows(site, userId, { links, devices, events, optins }), traits };
     });
   }
 
@@ -475,6 +481,7 @@ class PgStore implements Store {
         await tx`DELETE FROM server_cookies WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
         await tx`UPDATE devices SET user_id = NULL WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM links WHERE site = ${site} AND user_id = ${userId}`,
+        await tx`DELETE FROM user_traits WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM users WHERE site = ${site} AND user_id = ${userId}`,
       ];
       return counts.some((r) => r.count > 0);
@@ -485,8 +492,8 @@ class PgStore implements Store {
     // makes the deleted rows' space reusable (it does not overwrite it), unless an older transaction
     // still sees them. INDEX_CLEANUP: their index entries (products, categories, user ids) go too,
     // even when so few pages changed that VACUUM would otherwise leave the indexes alone.
-    await this.sql.unsafe('VACUUM (INDEX_CLEANUP TRUE) events, optins, links, users, devices');
-    return { complete: true, detail: 'VACUUM of events, optins, links, users and devices' };
+    await this.sql.unsafe('VACUUM (INDEX_CLEANUP TRUE) events, optins, links, users, devices, user_traits');
+    return { complete: true, detail: 'VACUUM of events, optins, links, users, devices and user_traits' };
   }
 
   async confirmOrder(site: string, c: OrderConfirmation): Promise<ConfirmOrderResult> {
@@ -576,6 +583,14 @@ class PgStore implements Store {
           ORDER BY d.device_id`;
       return reportRowsFromRows({ events, optins, devices, orderClaims, orderConfirmations });
     });
+  }
+
+  // Traits (traits-postgres.ts)
+  async getTraits(site: string, userId: string): Promise<StoredTraits | null> {
+    return getTraitsPostgres(this.sql, site, userId);
+  }
+  async changeTraits(site: string, userId: string, change: TraitsChange, at: number): Promise<TraitsResult> {
+    return changeTraitsPostgres(this.sql, lockUser, site, userId, change, at);
   }
 
   // Deliveries (deliveries-postgres.ts)

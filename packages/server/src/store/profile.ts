@@ -1,4 +1,4 @@
-import { LIMITS, type DeviceKind, type Profile, type Touch } from '@cairn/schema';
+import { LIMITS, type DeviceKind, type Profile, type Touch, type Traits } from '@cairn/schema';
 
 // Shapes the rows both stores read into a Profile. Pure: the stores only fetch bounded row sets
 // (newest N per device, through indexes) and everything about merging, ordering and caps is here.
@@ -57,6 +57,8 @@ export interface ProfileRows {
   optedIn: boolean;
   /** Each device's earliest exposures (EXPOSURE_SCAN at most); left out by a store that reads none. */
   exposures?: ExposureRow[];
+  /** The linked user's CRM traits; undefined for an anonymous device, or a user without any. */
+  traits?: Traits | undefined;
 }
 
 export function emptyProfile(userId: string | null = null): Profile {
@@ -122,6 +124,8 @@ export function buildProfile(rows: ProfileRows): Profile {
     lastTouch: last ? last.touch : null,
     optedIn: rows.optedIn,
     ...arms(rows.exposures ?? []),
+    // Left out when there are none: an identified profile without traits is unchanged (its ETag too).
+    ...(rows.traits && Object.keys(rows.traits).length > 0 ? { traits: rows.traits } : {}),
   };
 }
 

@@ -179,7 +179,7 @@ export function userExportFromRows(
     events: EventRow[];
     optins: OptinRow[];
   },
-): UserExport {
+): Omit<UserExport, 'traits'> {
   return {
     site,
     userId,

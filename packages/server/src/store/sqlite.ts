@@ -16,6 +16,8 @@ import {
 } from './deliveries-sqlite.js';
 import type { DeliveryClaim, DeliveryLogRow, DeliveryOutcome, DueDelivery, EpisodeStatus, NewDelivery } from './types.js';
 import { readWorker, type ReadWorker } from './report-worker.js';
+import { changeTraitsSqlite, getTraitsSqlite, profileTraitsSqlite, readTraitsSqlite } from './traits-sqlite.js';
+import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
 import {
   denyDeviceSqlite,
   evaluateDueEpisodesSqlite,
@@ -261,6 +263,8 @@ class SqliteStore implements Store {
         lastTouches: each(q.lastTouch, touchFromRow),
         optedIn: ids.some((id) => q.optedIn.get(site, id) !== undefined),
         exposures: each(q.exposures, exposureFromRow, EXPOSURE_SCAN),
+        // Only a linked device's profile carries the user's traits: never an anonymous one's.
+        traits: me.user_id === null ? undefined : profileTraitsSqlite(this.db, site, me.user_id),
       });
     })();
   }
@@ -419,7 +423,8 @@ class SqliteStore implements Store {
       const links = db
         .prepare('SELECT device_id, at, action FROM links WHERE site = ? AND user_id = ? ORDER BY at, seq')
         .all(site, userId) as LinkRow[];
-      return userExportFromRows(site, userId, { links, devices, events, optins });
+      const traits = readTraitsSqlite(db, site, userId)?.traits ?? {};
+      return { ...userExportFromRows(site, userId, { links, devices, events, optins }), traits };
     })();
   }
 
@@ -436,6 +441,7 @@ class SqliteStore implements Store {
           run(`DELETE FROM server_cookies WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
           run('UPDATE devices SET user_id = NULL WHERE site = ? AND user_id = ?', site, userId) +
           run('DELETE FROM links WHERE site = ? AND user_id = ?', site, userId) +
+          run('DELETE FROM user_traits WHERE site = ? AND user_id = ?', site, userId) +
           run('DELETE FROM users WHERE site = ? AND user_id = ?', site, userId);
         return n > 0;
       })
@@ -561,23 +567,12 @@ class SqliteStore implements Store {
     })();
   }
 
-  // Triggers (triggers-sqlite.ts)
-  async noteEpisodes(site: string, deviceId: string, notes: EpisodeNotes, now: number): Promise<void> {
-    noteEpisodesSqlite(this.db, site, deviceId, notes, now);
+  // Traits (traits-sqlite.ts)
+  async getTraits(site: string, userId: string): Promise<StoredTraits | null> {
+    return getTraitsSqlite(this.db, site, userId);
   }
-  async evaluateDueEpisodes(
-    now: number,
-    limit: number,
-    decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
-    onError?: (episodeId: string, error: unknown) => void,
-  ): Promise<PendingEpisode[]> {
-    return evaluateDueEpisodesSqlite(this.db, now, limit, decide, onError);
-  }
-  async denyDevice(site: string, deviceId: string, at: number): Promise<void> {
-    denyDeviceSqlite(this.db, site, deviceId, at);
-  }
-  async listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]> {
-    return listEpisodesSqlite(this.db, site, limit);
+  async changeTraits(site: string, userId: string, change: TraitsChange, at: number): Promise<TraitsResult> {
+    return changeTraitsSqlite(this.db, site, userId, change, at);
   }
 
   // Deliveries (deliveries-sqlite.ts)
@@ -598,6 +593,25 @@ class SqliteStore implements Store {
   }
   async addDelivery(delivery: NewDelivery): Promise<void> {
     addDeliverySqlite(this.db, delivery);
+  }
+
+  // Triggers (triggers-sqlite.ts)
+  async noteEpisodes(site: string, deviceId: string, notes: EpisodeNotes, now: number): Promise<void> {
+    noteEpisodesSqlite(this.db, site, deviceId, notes, now);
+  }
+  async evaluateDueEpisodes(
+    now: number,
+    limit: number,
+    decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
+    onError?: (episodeId: string, error: unknown) => void,
+  ): Promise<PendingEpisode[]> {
+    return evaluateDueEpisodesSqlite(this.db, now, limit, decide, onError);
+  }
+  async denyDevice(site: string, deviceId: string, at: number): Promise<void> {
+    denyDeviceSqlite(this.db, site, deviceId, at);
+  }
+  async listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]> {
+    return listEpisodesSqlite(this.db, site, limit);
   }
 
   /** Inserts the device if missing (true), else refreshes its kind. Call inside a write transaction. */

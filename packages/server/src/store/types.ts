@@ -1,4 +1,4 @@
-import type { CairnEvent, DeviceKind, OptinBody, Profile, SiteConfig } from '@cairn/schema';
+import type { CairnEvent, DeviceKind, OptinBody, Profile, SiteConfig, Traits } from '@cairn/schema';
 
 // The one storage interface. SQLite (embedded default) and PostgreSQL (DATABASE_URL) implement it
 // and pass the same test suite. Every method that writes is one transaction: all or nothing.
@@ -60,6 +60,8 @@ export interface UserExport {
   devices: { deviceId: string; kind: DeviceKind | null; createdAt: number }[];
   events: (CairnEvent & { deviceId: string })[];
   optins: OptinBody[];
+  /** The user's CRM traits ({} when none were set). */
+  traits: Traits;
 }
 
 /** Event types whose JSON body the reports read; the others come without it (page views are the bulk). */
@@ -178,6 +180,96 @@ export interface ReportData extends ReportRows {
   events: ReportEvent[];
 }
 
+// Traits: a user's CRM traits from the store's backend (store/traits-sqlite.ts, traits-postgres.ts; rules in store/traits-rows.ts).
+
+/** A user's traits as stored: `updatedAt` (epoch ms) is their last change, 0 when none was ever set. */
+export interface StoredTraits {
+  traits: Traits;
+  updatedAt: number;
+}
+
+/** PUT replaces every trait; PATCH merges (null removes a key); DELETE removes one key. */
+export type TraitsChange =
+  | { kind: 'replace'; traits: Traits }
+  | { kind: 'merge'; traits: Record<string, string | number | boolean | null> }
+  | { kind: 'remove'; key: string };
+
+/**
+ * A change's outcome: stored, the user unknown (a removal never creates one), or too many keys
+ * (nothing changed): how many there would be, and the first key past MAX_TRAITS.
+ */
+export type TraitsResult =
+  | StoredTraits
+  | { refused: 'unknown_user' }
+  | { refused: 'too_many'; count: number; key: string };
+
+// Deliveries (triggers/deliver.ts): a trigger episode's row in trigger_episodes is the delivery's ledger.
+
+export type EpisodeStatus = 'open' | 'pending' | 'retrying' | 'delivered' | 'failed' | 'cancelled';
+
+/** An episode's delivery, claimed for one attempt by `Store.claimDelivery`. */
+export interface DeliveryClaim {
+  site: string;
+  id: string;
+  triggerId: string;
+  url: string;
+  /** The webhook's JSON body, fixed when the episode became pending: every attempt sends these bytes. */
+  payload: string;
+  /** This attempt's number, 1 for the first. */
+  attempt: number;
+  firstAttemptAt: number;
+  /** The claim holds the row until then; the outcome is recorded only under this claim. */
+  leaseUntil: number;
+}
+
+export type DeliveryOutcome =
+  | { kind: 'delivered'; at: number; status: number }
+  | { kind: 'retry'; at: number; nextAttemptAt: number; status: number | null; error: string | null }
+  | { kind: 'failed'; at: number; status: number | null; error: string | null };
+
+/** An episode whose next attempt is due and not held by a claim. */
+export interface DueDelivery {
+  site: string;
+  id: string;
+  /** Attempts made so far: the next one is `attempts + 1`. */
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+/** A row of the delivery log (GET /v1/deliveries). `person` is the raw 'u:<userId>' / 'd:<deviceId>'. */
+export interface DeliveryLogRow {
+  id: string;
+  triggerId: string;
+  status: EpisodeStatus;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  reason: string | null;
+  person: string;
+  /** `trigger.on` from the payload, when the episode has one. */
+  on: string | null;
+  createdAt: number;
+  dueAt: number | null;
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
+  updatedAt: number;
+}
+
+/** An episode written straight as pending (tests; a resend by hand): the payload is final. */
+export interface NewDelivery {
+  site: string;
+  id: string;
+  triggerId: string;
+  person: string;
+  url: string;
+  payload: string;
+  startedAt: number;
+  lastAt: number;
+  /** When its first attempt is due. */
+  nextAttemptAt: number;
+  now: number;
+}
+
 // Triggers: a person's episodes (store/triggers-sqlite.ts, triggers-postgres.ts; logic in triggers/episodes.ts).
 
 /** Why an episode was cancelled (trigger_episodes.reason). */
@@ -267,73 +359,6 @@ export interface EpisodeRecord extends Episode {
   deliveredAt: number | null;
   createdAt: number;
   updatedAt: number;
-}
-
-// Deliveries (triggers/deliver.ts): a trigger episode's row in trigger_episodes is the delivery's ledger.
-
-export type EpisodeStatus = 'open' | 'pending' | 'retrying' | 'delivered' | 'failed' | 'cancelled';
-
-/** An episode's delivery, claimed for one attempt by `Store.claimDelivery`. */
-export interface DeliveryClaim {
-  site: string;
-  id: string;
-  triggerId: string;
-  url: string;
-  /** The webhook's JSON body, fixed when the episode became pending: every attempt sends these bytes. */
-  payload: string;
-  /** This attempt's number, 1 for the first. */
-  attempt: number;
-  firstAttemptAt: number;
-  /** The claim holds the row until then; the outcome is recorded only under this claim. */
-  leaseUntil: number;
-}
-
-export type DeliveryOutcome =
-  | { kind: 'delivered'; at: number; status: number }
-  | { kind: 'retry'; at: number; nextAttemptAt: number; status: number | null; error: string | null }
-  | { kind: 'failed'; at: number; status: number | null; error: string | null };
-
-/** An episode whose next attempt is due and not held by a claim. */
-export interface DueDelivery {
-  site: string;
-  id: string;
-  /** Attempts made so far: the next one is `attempts + 1`. */
-  attempts: number;
-  nextAttemptAt: number;
-}
-
-/** A row of the delivery log (GET /v1/deliveries). `person` is the raw 'u:<userId>' / 'd:<deviceId>'. */
-export interface DeliveryLogRow {
-  id: string;
-  triggerId: string;
-  status: EpisodeStatus;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  reason: string | null;
-  person: string;
-  /** `trigger.on` from the payload, when the episode has one. */
-  on: string | null;
-  createdAt: number;
-  dueAt: number | null;
-  nextAttemptAt: number | null;
-  deliveredAt: number | null;
-  updatedAt: number;
-}
-
-/** An episode written straight as pending (tests; a resend by hand): the payload is final. */
-export interface NewDelivery {
-  site: string;
-  id: string;
-  triggerId: string;
-  person: string;
-  url: string;
-  payload: string;
-  startedAt: number;
-  lastAt: number;
-  /** When its first attempt is due. */
-  nextAttemptAt: number;
-  now: number;
 }
 
 export interface Store {
@@ -457,27 +482,15 @@ export interface Store {
    */
   reportExposures(site: string, from: number, to: number): Promise<ReportExposures>;
 
-  // Triggers
-
-  /** Applies a collect batch's notes to the person's episodes, in one transaction (one statement each). */
-  noteEpisodes(site: string, deviceId: string, notes: EpisodeNotes, now: number): Promise<void>;
+  // Traits
+  /** The user's traits, or null when the site has no such user. */
+  getTraits(site: string, userId: string): Promise<StoredTraits | null>;
   /**
-   * Takes up to `limit` open episodes due at `now`, each in its own transaction that holds it (PostgreSQL:
-   * FOR UPDATE SKIP LOCKED, so two instances never take one), re-keys or merges it when its device got
-   * linked, reads its facts, and writes what `decide` says. Resolves to the episodes made pending. An
-   * episode whose evaluation fails (`decide` rejects) stays open, is skipped for the rest of this call,
-   * and goes to `onError`.
+   * Applies a change to the user's traits in one transaction, creating the user (not yet linked to
+   * any device) when a replace or merge names an unknown one: the CRM knows people before they log
+   * in on the site. A merge whose result holds over MAX_TRAITS keys changes nothing.
    */
-  evaluateDueEpisodes(
-    now: number,
-    limit: number,
-    decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
-    onError?: (episodeId: string, error: unknown) => void,
-  ): Promise<PendingEpisode[]>;
-  /** Records the device's refusal of consent, and cancels its person's undelivered episodes ('denied'). */
-  denyDevice(site: string, deviceId: string, at: number): Promise<void>;
-  /** A site's episodes, newest change first (tests; the delivery log reads its own query). */
-  listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]>;
+  changeTraits(site: string, userId: string, change: TraitsChange, at: number): Promise<TraitsResult>;
 
   // Deliveries
   /**
@@ -501,4 +514,26 @@ export interface Store {
   listDeliveries(site: string, opts: { status?: EpisodeStatus; limit: number }): Promise<DeliveryLogRow[]>;
   /** Writes an episode as pending, due at `nextAttemptAt` (tests, resends). */
   addDelivery(delivery: NewDelivery): Promise<void>;
+
+  // Triggers
+
+  /** Applies a collect batch's notes to the person's episodes, in one transaction (one statement each). */
+  noteEpisodes(site: string, deviceId: string, notes: EpisodeNotes, now: number): Promise<void>;
+  /**
+   * Takes up to `limit` open episodes due at `now`, each in its own transaction that holds it (PostgreSQL:
+   * FOR UPDATE SKIP LOCKED, so two instances never take one), re-keys or merges it when its device got
+   * linked, reads its facts, and writes what `decide` says. Resolves to the episodes made pending. An
+   * episode whose evaluation fails (`decide` rejects) stays open, is skipped for the rest of this call,
+   * and goes to `onError`.
+   */
+  evaluateDueEpisodes(
+    now: number,
+    limit: number,
+    decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
+    onError?: (episodeId: string, error: unknown) => void,
+  ): Promise<PendingEpisode[]>;
+  /** Records the device's refusal of consent, and cancels its person's undelivered episodes ('denied'). */
+  denyDevice(site: string, deviceId: string, at: number): Promise<void>;
+  /** A site's episodes, newest change first (tests; the delivery log reads its own query). */
+  listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]>;
 }

@@ -44,7 +44,7 @@ function asAuth(auth: AdminAuth | string | undefined): AdminAuth {
 }
 
 /** 429 while the client's allowance of failed keys is spent, before any key is compared. */
-async function checkAllowance(auth: AdminAuth, c: C): Promise<string> {
+export async function checkAllowance(auth: AdminAuth, c: C): Promise<string> {
   const ip = clientIp(c, auth.trustProxy);
   const wait = (await auth.failures?.peek(ip)) ?? 0;
   if (wait > 0) {
@@ -62,7 +62,7 @@ async function checkAllowance(auth: AdminAuth, c: C): Promise<string> {
 }
 
 /** The presented key; a missing or malformed one counts as a failure, as a wrong one does. */
-async function presentedKey(auth: AdminAuth, c: C, ip: string): Promise<string> {
+export async function presentedKey(auth: AdminAuth, c: C, ip: string): Promise<string> {
   let key: string | null = null;
   try {
     key = bearer(c);
