@@ -13,9 +13,9 @@ import type { Store } from '../src/store/types.js';
 import { PG_TEST_URL, sqliteDb, type Row, type TestDb } from './helpers/db.js';
 import { admin, bearer, harness, id, type Harness } from './helpers/http.js';
 
-const TOUCHED = ['events', 'optins', 'links', 'users', 'devices'];
+const TOUCHED = ['events', 'optins', 'links', 'users', 'devices', 'user_traits'];
 
-/** A user with a history: page views with distinctive titles and products, an opt-in with an email, a link. */
+/** A user with a history: page views with distinctive titles and products, an opt-in with an email, a link, CRM traits. */
 async function userWithHistory(h: Harness, site: string) {
   const tag = randomBytes(6).toString('hex');
   const secrets = {
@@ -23,6 +23,7 @@ async function userWithHistory(h: Harness, site: string) {
     product: `Quokka-product-${tag}`,
     email: `quokka-${tag}@example.com`,
     user: `quokka-user-${tag}`,
+    trait: `Quokka-trait-${tag}`,
   };
   const device = { id: id(), token: randomBytes(24).toString('base64url') };
   const pages = Array.from(
@@ -48,6 +49,11 @@ async function userWithHistory(h: Harness, site: string) {
   });
   expect(optin.status).toBeLessThan(300);
   expect(await h.store.link(site, device.id, secrets.user, 1_700_000_000_200)).toBe('linked');
+  const traits = await h.req('PUT', `/v1/users/${secrets.user}/traits?site=${site}`, {
+    body: { tier: secrets.trait },
+    headers: admin,
+  });
+  expect(traits.status).toBe(200);
   return secrets;
 }
 
@@ -120,6 +126,7 @@ describe.each([sqliteDb(), isolatedPostgresDb()])('erasure on $name', (db: TestD
     // The test can see them: before the erasure they are on disk.
     expect(holding(secrets.title)).not.toEqual([]);
     expect(holding(secrets.email)).not.toEqual([]);
+    expect(holding(secrets.trait)).not.toEqual([]);
 
     await erase(h, site, secrets.user);
     for (const needle of Object.values(secrets))
@@ -178,6 +185,7 @@ describe.each([sqliteDb(), isolatedPostgresDb()])('erasure on $name', (db: TestD
           return n;
         };
         expect(await tuplesHolding(secrets.title)).toBeGreaterThan(0);
+        expect(await tuplesHolding(secrets.trait)).toBeGreaterThan(0);
         // The user id is in index keys (users, links_user, devices_user). Products are in none since
         // migration 4: they are read from the page rows.
         expect(await indexEntriesHolding(secrets.user)).toBeGreaterThan(0);
