@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateSiteConfig, type SiteConfig } from '@cairn/schema';
-import { configLiteral, embedConfig, PLACEHOLDER, resolveSdkPath } from '../src/sdk/sdk-bundle.js';
+import { configLiteral, embedConfig, PLACEHOLDER, publicConfig, resolveSdkPath } from '../src/sdk/sdk-bundle.js';
 import { sqliteDb } from './helpers/db.js';
 import { admin, config, harness, SITE } from './helpers/http.js';
 
@@ -28,7 +28,8 @@ describe('embedding the config in the bundle', () => {
     const lit = configLiteral(hostile);
     expect(lit).not.toMatch(/[<\u2028\u2029]/);
     const json = runInNewContext(lit) as string;
-    expect(JSON.parse(json)).toEqual(hostile);
+    // The triggers stay on the server (test/trigger-public-config.test.ts).
+    expect(JSON.parse(json)).toEqual(publicConfig(hostile));
   });
 
   it('replaces double- and single-quoted placeholders, and keeps "$" patterns literal', () => {
@@ -36,7 +37,7 @@ describe('embedding the config in the bundle', () => {
     expect(out).not.toContain(PLACEHOLDER);
     const got: string[] = [];
     runInNewContext(out, { a: (s: string) => got.push(s), b: (s: string) => got.push(s) });
-    expect(got.map((s) => JSON.parse(s) as SiteConfig)).toEqual([hostile, hostile]);
+    expect(got.map((s) => JSON.parse(s) as SiteConfig)).toEqual([publicConfig(hostile), publicConfig(hostile)]);
   });
 });
 

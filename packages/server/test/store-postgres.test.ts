@@ -59,6 +59,7 @@ describe('opening a postgres store', () => {
         'order_confirmations',
         'schema_migrations',
         'server_cookies',
+        'trigger_episodes',
         'used_logins',
         'user_traits',
         'users',

@@ -5,9 +5,10 @@ import type { AppCtx, Env } from '../context.js';
 import { HttpError } from '../errors.js';
 import { notModified, quote, unquote } from '../http-cache.js';
 import { MAX_CONFIG_BYTES, configSizeIssue } from '../config/site-configs.js';
-import { adminOnly, siteFromBody } from '../middleware/admin/index.js';
+import { adminOnly, siteFromBody, siteFromQuery } from '../middleware/admin/index.js';
 import { bodyLimit } from '../middleware/body-limit/index.js';
 import { checkQuerySite, parseQuery, readJson, siteQuery } from '../request.js';
+import { publicConfig } from '../sdk/sdk-bundle.js';
 
 /** How long browsers and CDNs may keep a site's config (and the SDK that embeds it). */
 export const CONFIG_CACHE = 'public, max-age=60';
@@ -21,7 +22,9 @@ function invalidConfig(issues: ConfigIssue[]): HttpError {
 
 /**
  * GET /v1/config (public, cached with ETag) and PUT /v1/config (admin, validated, regexes checked
- * for ReDoS, If-Match or If-None-Match: *).
+ * for ReDoS, If-Match or If-None-Match: *). The public GET leaves the triggers out (webhook URLs and
+ * audiences are the server's business); with an admin key for the site it serves the whole config,
+ * uncached, for the editor to save back.
  */
 export function configRoutes(ctx: AppCtx): Hono<Env> {
   const app = new Hono<Env>();
@@ -30,9 +33,15 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
     c.set('site', site);
     const loaded = await ctx.configs.get(site);
     if (!loaded) throw new HttpError(404, 'unknown_site', `no config for site "${site}"`, 'site');
-    const headers = { ETag: quote(loaded.etag), 'Cache-Control': CONFIG_CACHE };
+    if (c.req.header('authorization') !== undefined) {
+      // An admin key (a wrong one is refused as on every admin route): the whole config, never cached.
+      await adminOnly(ctx.admin, siteFromQuery)(c, async () => {});
+      const headers = { ETag: quote(loaded.etag), 'Cache-Control': 'private, no-store', Vary: 'Authorization' };
+      return c.json(loaded.config, 200, headers);
+    }
+    const headers = { ETag: quote(loaded.etag), 'Cache-Control': CONFIG_CACHE, Vary: 'Authorization' };
     if (notModified(c, loaded.etag)) return c.body(null, 304, headers);
-    return c.json(loaded.config, 200, headers);
+    return c.json(publicConfig(loaded.config), 200, headers);
   });
 
   // A site's own admin key saves that site's config only: the site is the body's.

@@ -10,7 +10,8 @@ import { checkQuerySite, parse, readJson } from '../request.js';
  * POST /v1/logout: revokes the device's token, for its holder (Bearer, or `deviceToken` in the body
  * of a beacon). From then on the device reads and writes nothing: every request with that token is
  * refused as a wrong token is. Its link to the user stays, for the reports and an erasure, but it
- * can no longer see the user's profile. Idempotent.
+ * can no longer see the user's profile. Idempotent. With `reason: 'denied'` (the visitor refused
+ * consent) the device is also recorded as refused, for the triggers.
  */
 export function logoutRoutes(ctx: AppCtx): Hono<Env> {
   const app = new Hono<Env>();
@@ -19,6 +20,9 @@ export function logoutRoutes(ctx: AppCtx): Hono<Env> {
     checkQuerySite(c, body.site);
     await requireOrigin(ctx, c, body.site);
     await revokeDeviceToken(c, ctx, body.site, body.deviceId, presentedToken(c, body.deviceToken));
+    // A refusal of consent: recorded on the device (no trigger fires for its person from now on), and
+    // every episode of that person not yet delivered is cancelled ('denied').
+    if (body.reason === 'denied') await ctx.store.denyDevice(body.site, body.deviceId, ctx.now());
     const res: LogoutResponse = { revoked: true };
     return c.json(res, 200, { 'Cache-Control': 'no-store' });
   });

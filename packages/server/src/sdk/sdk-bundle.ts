@@ -8,12 +8,21 @@ import type { SiteConfig } from '@cairn/schema';
 export const PLACEHOLDER = '__CAIRN_EMBEDDED_CONFIG__';
 const QUOTED = [`"${PLACEHOLDER}"`, `'${PLACEHOLDER}'`];
 
+/** What a browser may read of a config: the triggers (webhook URLs, audiences) stay on the server. */
+export type PublicConfig = Omit<SiteConfig, 'triggers'>;
+
+/** The config without its triggers: what GET /v1/config serves without an admin key. */
+export function publicConfig(config: SiteConfig): PublicConfig {
+  const { triggers: _serverOnly, ...served } = config;
+  return served;
+}
+
 /**
  * A JS string literal holding the config's JSON, safe inside an inline <script> too. `$schema` is for
- * editors, not browsers: it is left out of the script every visitor downloads.
+ * editors, not browsers: it is left out of the script every visitor downloads, as are the triggers.
  */
 export function configLiteral(config: SiteConfig): string {
-  const { $schema: _forEditors, ...served } = config;
+  const { $schema: _forEditors, ...served } = publicConfig(config);
   return JSON.stringify(JSON.stringify(served))
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
