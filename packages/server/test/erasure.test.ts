@@ -13,7 +13,7 @@ import type { Store } from '../src/store/types.js';
 import { PG_TEST_URL, sqliteDb, type Row, type TestDb } from './helpers/db.js';
 import { admin, bearer, harness, id, type Harness } from './helpers/http.js';
 
-const TOUCHED = ['events', 'optins', 'links', 'users', 'devices', 'user_traits'];
+const TOUCHED = ['events', 'optins', 'links', 'users', 'devices', 'user_traits', 'trigger_episodes'];
 
 /** A user with a history: page views with distinctive titles and products, an opt-in with an email, a link, CRM traits. */
 async function userWithHistory(h: Harness, site: string) {

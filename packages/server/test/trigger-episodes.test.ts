@@ -132,6 +132,8 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       dueAt: T0 + 2 * HOUR,
     });
     await s.collect(phone, [view(T0 + 10 * MIN, 'p2')]);
+    [e] = await s.open();
+    expect(e).toMatchObject({ startedAt: T0, lastAt: T0 + 10 * MIN, dueAt: T0 + 10 * MIN + 2 * HOUR });
     // Out of order: an event older than the episode's start, arriving late.
     const late = view(T0 - 5 * MIN, 'p0');
     await s.collect(phone, [late]);
@@ -375,6 +377,21 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       expect(e).toMatchObject({ status: 'pending', person: 'u:u-rekey' });
       expect(body(e as EpisodeRecord).products.map((p) => p.id)).toEqual(['phone-2', 'phone-1']);
     });
+  });
+
+  it("erasing a user removes their episodes, under the user's key and their devices'", async () => {
+    const s = await site();
+    const [phone, desktop, stranger] = [await s.device('mobile'), await s.device('desktop'), await s.device()];
+    await optin(s.id, phone, 'erased@example.com');
+    await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p2')]);
+    await store.link(s.id, phone, 'u-erased', T0 + 2 * MIN);
+    await store.link(s.id, desktop, 'u-erased', T0 + 2 * MIN);
+    await s.collect(desktop, [ev('add_to_cart', T0 + 3 * MIN, { product: 'p2' })]);
+    await s.collect(stranger, [view(T0, 'p9')]);
+    await evaluateDue(s.deps, T0 + 5 * HOUR);
+    expect((await s.episodes()).some((e) => e.payload?.includes('erased@example.com'))).toBe(true);
+    expect(await store.deleteUser(s.id, 'u-erased')).toBe(true);
+    expect((await s.episodes()).map((e) => e.person)).toEqual([`d:${stranger}`]);
   });
 
   describe.runIf(db.name === 'postgres')('several instances', () => {

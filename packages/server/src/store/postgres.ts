@@ -479,6 +479,9 @@ class PgStore implements Store {
         await tx`DELETE FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
         await tx`DELETE FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
         await tx`DELETE FROM server_cookies WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
+        // Their trigger episodes, under the user's key or a device's: the payloads name products and the email.
+        await tx`DELETE FROM trigger_episodes WHERE site = ${site}
+                 AND (person = ${`u:${userId}`} OR person = ANY(${ids.map((d) => `d:${d}`)}::text[]))`,
         await tx`UPDATE devices SET user_id = NULL WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM links WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM user_traits WHERE site = ${site} AND user_id = ${userId}`,
@@ -492,8 +495,13 @@ class PgStore implements Store {
     // makes the deleted rows' space reusable (it does not overwrite it), unless an older transaction
     // still sees them. INDEX_CLEANUP: their index entries (products, categories, user ids) go too,
     // even when so few pages changed that VACUUM would otherwise leave the indexes alone.
-    await this.sql.unsafe('VACUUM (INDEX_CLEANUP TRUE) events, optins, links, users, devices, user_traits');
-    return { complete: true, detail: 'VACUUM of events, optins, links, users, devices and user_traits' };
+    await this.sql.unsafe(
+      'VACUUM (INDEX_CLEANUP TRUE) events, optins, links, users, devices, user_traits, trigger_episodes',
+    );
+    return {
+      complete: true,
+      detail: 'VACUUM of events, optins, links, users, devices, user_traits and trigger_episodes',
+    };
   }
 
   async confirmOrder(site: string, c: OrderConfirmation): Promise<ConfirmOrderResult> {

@@ -439,6 +439,14 @@ class SqliteStore implements Store {
           run(`DELETE FROM events WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
           run(`DELETE FROM optins WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
           run(`DELETE FROM server_cookies WHERE site = ? AND device_id IN (${linked})`, site, site, userId) +
+          // Their trigger episodes, under the user's key or a device's: the payloads name products and the email.
+          run(
+            `DELETE FROM trigger_episodes WHERE site = ? AND (person = 'u:' || ? OR person IN (SELECT 'd:' || device_id FROM devices WHERE site = ? AND user_id = ?))`,
+            site,
+            userId,
+            site,
+            userId,
+          ) +
           run('UPDATE devices SET user_id = NULL WHERE site = ? AND user_id = ?', site, userId) +
           run('DELETE FROM links WHERE site = ? AND user_id = ?', site, userId) +
           run('DELETE FROM user_traits WHERE site = ? AND user_id = ?', site, userId) +
