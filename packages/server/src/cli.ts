@@ -29,10 +29,13 @@ Server options (flag, else environment variable, else default):
   --origins <a,b>      CAIRN_ORIGINS        browser origins allowed for every site (CORS)
                        CAIRN_ADMIN_KEY      the admin key for every site: config, users, reports, console
                        CAIRN_IDENTITY_SECRET  shared with the storefront backend that signs logins
-                       CAIRN_SITE_<SITE>_ADMIN_KEY, CAIRN_SITE_<SITE>_IDENTITY_SECRET
+                       CAIRN_BACKEND_KEY    for the store's backend: the CRM traits endpoints of every site, nothing else
+                       CAIRN_WEBHOOK_SECRET signs the trigger webhooks (a site with triggers needs one)
+                       CAIRN_SITE_<SITE>_ADMIN_KEY, _IDENTITY_SECRET, _BACKEND_KEY, _WEBHOOK_SECRET
                                             one site's own keys; <SITE> is the site id upper-cased,
                                             other characters than A-Z and 0-9 as _ (my-shop: MY_SHOP)
-  --keys <file>        CAIRN_KEYS_FILE      per-site keys: { "<site>": { "adminKey", "identitySecret" } }
+  --keys <file>        CAIRN_KEYS_FILE      per-site keys: { "<site>": { "adminKey", "identitySecret",
+                                            "backendKey", "webhookSecret" } }
                        CAIRN_METRICS_KEY    required as "Authorization: Bearer" on /metrics (else open)
                                             every key and secret: 32 characters or more
   --rate-ip <n>        CAIRN_RATE_IP        requests/s per IP, bursts of 10x (${DEFAULT_RATE_LIMITS.ip.perSecond}; 0 = off)
@@ -151,6 +154,8 @@ async function serveCommand(args: string[]): Promise<void> {
     ...(values.config ? { config: values.config } : {}),
     ...(env.CAIRN_ADMIN_KEY ? { adminKey: env.CAIRN_ADMIN_KEY } : {}),
     ...(env.CAIRN_IDENTITY_SECRET ? { identitySecret: env.CAIRN_IDENTITY_SECRET } : {}),
+    ...(env.CAIRN_BACKEND_KEY ? { backendKey: env.CAIRN_BACKEND_KEY } : {}),
+    ...(env.CAIRN_WEBHOOK_SECRET ? { webhookSecret: env.CAIRN_WEBHOOK_SECRET } : {}),
     ...(keysFile ? { keysFile } : {}),
     siteKeys: { envStems: siteKeysFromEnv(env) },
     ...(env.CAIRN_METRICS_KEY ? { metricsKey: env.CAIRN_METRICS_KEY } : {}),

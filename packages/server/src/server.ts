@@ -9,7 +9,13 @@ import { createApp, type AppDeps } from './app.js';
 import { regexSafety } from './config/regex-safety.js';
 import { configSizeIssue } from './config/site-configs.js';
 import { StartupError } from './errors.js';
-import { createKeyRing, loadKeysFile, requireKeyLength, type KeyRingOptions } from './keys/site-keys.js';
+import {
+  createKeyRing,
+  loadKeysFile,
+  missingWebhookSecret,
+  requireKeyLength,
+  type KeyRingOptions,
+} from './keys/site-keys.js';
 import { createLogger, silentLog, type Log, type LogLevel } from './log.js';
 import { createMetrics } from './metrics.js';
 import { openLimitStore, type LimitStore } from './shared-limits.js';
@@ -37,7 +43,11 @@ export interface StartOptions {
   adminKey?: string;
   /** The global identity secret (CAIRN_IDENTITY_SECRET): sites without their own. */
   identitySecret?: string;
-  /** A keys file: `{ "<site>": { "adminKey": "…", "identitySecret": "…" } }`. */
+  /** CAIRN_BACKEND_KEY: the store's backend sets CRM traits (/v1/users/:id/traits) of every site with it, nothing else. */
+  backendKey?: string;
+  /** CAIRN_WEBHOOK_SECRET: signs the trigger webhooks of sites without their own. */
+  webhookSecret?: string;
+  /** A keys file: `{ "<site>": { "adminKey", "identitySecret", "backendKey", "webhookSecret" } }`. */
   keysFile?: string;
   /** Each site's own keys, by site id (over the keys file's) and by CAIRN_SITE_<SITE>_* name (siteKeysFromEnv). */
   siteKeys?: Pick<KeyRingOptions, 'sites' | 'envStems'>;
@@ -165,7 +175,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     sites: { ...(opts.keysFile ? loadKeysFile(opts.keysFile) : {}), ...opts.siteKeys?.sites },
     envStems: { ...opts.siteKeys?.envStems },
   };
-  const keyRing = createKeyRing({ adminKey: opts.adminKey, identitySecret: opts.identitySecret, ...siteKeys });
+  const keyRing = createKeyRing({
+    adminKey: opts.adminKey,
+    identitySecret: opts.identitySecret,
+    backendKey: opts.backendKey,
+    webhookSecret: opts.webhookSecret,
+    ...siteKeys,
+  });
   requireKeyLength('CAIRN_METRICS_KEY', opts.metricsKey);
   const limitKind = opts.rateLimitStore ?? (opts.redisUrl ? 'redis' : 'memory');
   if (limitKind === 'redis' && !opts.redisUrl)
@@ -174,6 +190,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     throw new StartupError('shared rate limits in PostgreSQL need DATABASE_URL (the store on PostgreSQL)');
   const configs = opts.config !== undefined ? loadSiteConfigs(opts.config) : [];
   await checkConfigRegexes(configs, typeof opts.config === 'string' ? opts.config : 'config');
+  // A seeded config is saved as PUT /v1/config saves one: triggers need a secret to sign with.
+  for (const c of configs)
+    if (c.triggers.length > 0 && !keyRing.webhookSecretFor(c.site)) throw new StartupError(missingWebhookSecret(c.site));
   let store: Store;
   const where = opts.databaseUrl
     ? `PostgreSQL at ${redactUrl(opts.databaseUrl)}`
@@ -227,6 +246,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     knownConfigs: configs,
     ...(opts.adminKey ? { adminKey: opts.adminKey } : {}),
     ...(opts.identitySecret ? { identitySecret: opts.identitySecret } : {}),
+    ...(opts.backendKey ? { backendKey: opts.backendKey } : {}),
+    ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}),
     siteKeys,
     ...(opts.metricsKey ? { metricsKey: opts.metricsKey } : {}),
     ...(opts.origins ? { origins: opts.origins } : {}),
@@ -274,9 +295,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     try {
       delivery = await startDelivery({
         store,
-        // TODO(H2): keyRing.webhookSecretFor once the key ring has it.
-        secretFor: (site) =>
-          (keyRing as Partial<{ webhookSecretFor(site: string): string | undefined }>).webhookSecretFor?.(site),
+        secretFor: (site) => keyRing.webhookSecretFor(site),
         log: logger === false ? silentLog : logger,
         metrics,
         ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),

@@ -247,3 +247,119 @@ describe('the CLI reads per-site keys from the environment and from --keys', () 
     );
   });
 });
+
+describe('backend keys and webhook secrets', () => {
+  const BACKEND = 'global-backend-key-0123456789abcdefghi';
+  const HOOK = 'global-webhook-secret-0123456789abcdef';
+  const SHOP_HOOK = 'shop-own-webhook-secret-0123456789abcd';
+
+  it('come from CAIRN_SITE_<SITE>_BACKEND_KEY and _WEBHOOK_SECRET too', () => {
+    expect(
+      siteKeysFromEnv({
+        CAIRN_SITE_MY_SHOP_BACKEND_KEY: 'b',
+        CAIRN_SITE_MY_SHOP_WEBHOOK_SECRET: 'w',
+        CAIRN_SITE_OTHER_WEBHOOK_SECRET: '',
+        CAIRN_BACKEND_KEY: 'global, not a site',
+      }),
+    ).toEqual({ MY_SHOP: { backendKey: 'b', webhookSecret: 'w' } });
+  });
+
+  it("a site's webhook secret is its keys-file entry's, else its variable's, else the global one", () => {
+    const ring = createKeyRing({
+      webhookSecret: HOOK,
+      sites: { shop: { webhookSecret: SHOP_HOOK }, my_shop: { adminKey: SHOP_ADMIN } },
+      envStems: { MY_SHOP: { webhookSecret: 'v'.repeat(MIN_KEY_LENGTH) } },
+    });
+    expect(ring.webhookSecretFor('shop')).toBe(SHOP_HOOK);
+    expect(ring.webhookSecretFor('my-shop')).toBe('v'.repeat(MIN_KEY_LENGTH));
+    // The keys file names my_shop: the variable meant for a look-alike name is not its secret.
+    expect(ring.webhookSecretFor('my_shop')).toBe(HOOK);
+    expect(ring.webhookSecretFor('elsewhere')).toBe(HOOK);
+    expect(createKeyRing({}).webhookSecretFor('shop')).toBeUndefined();
+  });
+
+  it('a backend key is no admin key, and an admin key no backend key; a site backend key covers its site', () => {
+    const ring = createKeyRing({
+      adminKey: ADMIN_KEY,
+      backendKey: BACKEND,
+      sites: { shop: { backendKey: SHOP_ADMIN } },
+      envStems: { OTHER: { backendKey: OTHER_ADMIN } },
+    });
+    expect(ring.backendEnabled).toBe(true);
+    expect(ring.adminScope(BACKEND)).toBeNull();
+    expect(ring.adminScope(SHOP_ADMIN)).toBeNull();
+    expect(ring.backendScope(ADMIN_KEY)).toBeNull();
+    expect(ring.backendScope(BACKEND)).toEqual({ kind: 'all' });
+    const shop = ring.backendScope(SHOP_ADMIN);
+    const other = ring.backendScope(OTHER_ADMIN);
+    expect([shop?.kind === 'site' && shop.covers('shop'), shop?.kind === 'site' && shop.covers('other')]).toEqual([
+      true,
+      false,
+    ]);
+    expect(other?.kind === 'site' && other.covers('other')).toBe(true);
+    expect(createKeyRing({ adminKey: ADMIN_KEY }).backendEnabled).toBe(false);
+  });
+
+  it('under 32 characters, they stop the server naming the variable or the keys-file entry', async () => {
+    const db = sqliteDb();
+    try {
+      const where = { port: 0, db: db.options.sqlitePath as string, logger: false as const, triggers: false };
+      const short = 'x'.repeat(MIN_KEY_LENGTH - 1);
+      const cases: [Parameters<typeof startServer>[0], RegExp][] = [
+        [{ ...where, backendKey: short }, /CAIRN_BACKEND_KEY is 31 characters; it must be at least 32/],
+        [{ ...where, webhookSecret: short }, /CAIRN_WEBHOOK_SECRET is 31 characters/],
+        [{ ...where, siteKeys: { envStems: { MY_SHOP: { backendKey: short } } } }, /CAIRN_SITE_MY_SHOP_BACKEND_KEY/],
+        [
+          { ...where, siteKeys: { envStems: { MY_SHOP: { webhookSecret: short } } } },
+          /CAIRN_SITE_MY_SHOP_WEBHOOK_SECRET/,
+        ],
+        [
+          { ...where, siteKeys: { sites: { shop: { backendKey: short } } } },
+          /backend key of site "shop" \(keys file\)/,
+        ],
+        [{ ...where, siteKeys: { sites: { shop: { webhookSecret: short } } } }, /webhook secret of site "shop"/],
+      ];
+      for (const [options, message] of cases) {
+        const started = startServer(options);
+        await expect(started).rejects.toBeInstanceOf(StartupError);
+        await expect(started).rejects.toThrow(message);
+      }
+    } finally {
+      await db.cleanup();
+    }
+  });
+
+  it("the CLI: CAIRN_BACKEND_KEY and a keys file's backendKey set traits; the keys file takes webhookSecret", async () => {
+    const db = sqliteDb();
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-keys-'));
+    const keysFile = join(dir, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify({ shop: { backendKey: SHOP_ADMIN, webhookSecret: SHOP_HOOK } }));
+    const s = await startCli(['--db', db.options.sqlitePath as string, '--keys', keysFile], {
+      CAIRN_ADMIN_KEY: '',
+      CAIRN_BACKEND_KEY: BACKEND,
+    });
+    try {
+      const put = async (site: string, key: string) =>
+        (
+          await fetch(`${s.url}/v1/users/alice/traits?site=${site}`, {
+            method: 'PUT',
+            headers: { ...bearer(key), 'content-type': 'application/json' },
+            body: JSON.stringify({ tier: 'vip' }),
+          })
+        ).status;
+      expect(await put('shop', SHOP_ADMIN)).toBe(200);
+      expect(await put('other', SHOP_ADMIN)).toBe(403);
+      expect(await put('other', BACKEND)).toBe(200);
+      // Neither is an admin key.
+      expect((await fetch(`${s.url}/v1/reports/channels?site=shop`, { headers: bearer(BACKEND) })).status).toBe(403);
+    } finally {
+      s.proc.kill('SIGTERM');
+      await s.exited;
+      await db.cleanup();
+    }
+    writeFileSync(keysFile, JSON.stringify({ shop: { webhookSecret: 'short' } }));
+    const r = runCli(['--db', join(dir, 'x.db'), '--port', '0', '--keys', keysFile]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/webhook secret of site "shop" \(keys file\) is 5 characters/);
+  });
+});

@@ -1,11 +1,13 @@
 import { check, type Diagnostics } from 'recheck';
-import type { SiteConfig } from '@cairn/schema';
+import type { SiteConfig, TraitsMatcher } from '@cairn/schema';
 import { regexRefusal } from '@cairn/sdk';
 
 // Regex conditions in a site config run in every visitor's browser against values from the landing
 // URL (utm_source and friends), which anyone can write. A regex that backtracks catastrophically on
 // some input would let a crafted link freeze the storefront's page, so each one is checked with
-// recheck before a config is saved, validated by the CLI, or seeded at start.
+// recheck before a config is saved, validated by the CLI, or seeded at start. The same goes for the
+// regexes of CRM traits matchers (variants' when.traits, prompts' audience.traits, triggers'
+// where.traits): trait values often hold what a customer typed (a name, a company).
 
 /** "/pattern/flags", as the site-config schema reads a matcher value. */
 const REGEX_LITERAL = /^\/(.+)\/([gimsuy]*)$/s;
@@ -50,17 +52,23 @@ export interface RegexSafety {
 /** Every regex condition of a validated config, with where it is. */
 export function regexConditions(config: SiteConfig): RegexCondition[] {
   const found: RegexCondition[] = [];
-  config.variants.forEach((variant, i) => {
-    for (const field of MATCHER_FIELDS) {
-      const value: unknown = variant.when[field];
-      const at = `variants.${i}.when.${field}`;
-      const values: [string, unknown][] = Array.isArray(value) ? value.map((v, j) => [`${at}.${j}`, v]) : [[at, value]];
-      for (const [path, v] of values) {
-        const m = typeof v === 'string' ? REGEX_LITERAL.exec(v) : null;
-        if (m) found.push({ path, literal: v as string, source: m[1] ?? '', flags: (m[2] ?? '').replace(/[gy]/g, '') });
-      }
+  // A value, or each value of a list (numbers and booleans in a traits matcher are no regexes).
+  const add = (at: string, value: unknown) => {
+    const values: [string, unknown][] = Array.isArray(value) ? value.map((v, j) => [`${at}.${j}`, v]) : [[at, value]];
+    for (const [path, v] of values) {
+      const m = typeof v === 'string' ? REGEX_LITERAL.exec(v) : null;
+      if (m) found.push({ path, literal: v as string, source: m[1] ?? '', flags: (m[2] ?? '').replace(/[gy]/g, '') });
     }
+  };
+  const addTraits = (at: string, traits: TraitsMatcher | undefined) => {
+    for (const [key, value] of Object.entries(traits ?? {})) add(`${at}.${key}`, value);
+  };
+  config.variants.forEach((variant, i) => {
+    for (const field of MATCHER_FIELDS) add(`variants.${i}.when.${field}`, variant.when[field]);
+    addTraits(`variants.${i}.when.traits`, variant.when.traits);
   });
+  config.prompts.forEach((prompt, i) => addTraits(`prompts.${i}.audience.traits`, prompt.audience.traits));
+  (config.triggers ?? []).forEach((trigger, i) => addTraits(`triggers.${i}.where.traits`, trigger.where?.traits));
   return found;
 }
 
@@ -75,9 +83,12 @@ function problem(condition: RegexCondition, d: Diagnostics): string | null {
   if (d.status === 'safe') return null;
   if (d.status === 'vulnerable') {
     const sample = d.attack.string.length > 40 ? `${d.attack.string.slice(0, 40)}…` : d.attack.string;
+    const carrier = condition.path.includes('.traits.')
+      ? 'which a trait value (often what a customer typed) can hold'
+      : 'which a link to the store can carry';
     return (
       `the regex ${condition.literal} is open to ReDoS: matching takes ${d.complexity.summary} time on input such as ${JSON.stringify(sample)}, ` +
-      'which a link to the store can carry; rewrite it so that no part can match the same text in more than one way'
+      `${carrier}; rewrite it so that no part can match the same text in more than one way`
     );
   }
   const why =

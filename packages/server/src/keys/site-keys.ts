@@ -129,6 +129,17 @@ function requireLength(name: string, value: string | undefined): void {
     );
 }
 
+/**
+ * Why a site's triggers cannot be saved: no secret to sign their webhooks with. Names every place
+ * the secret can come from.
+ */
+export function missingWebhookSecret(site: string): string {
+  return (
+    `site "${site}" has triggers but no webhook secret to sign them: set CAIRN_WEBHOOK_SECRET, ` +
+    `CAIRN_SITE_${siteEnvStem(site)}_WEBHOOK_SECRET or the keys file's "webhookSecret" for it, then restart the server`
+  );
+}
+
 /** Checks a secret that is not part of the ring (the metrics key) against the same length rule. */
 export const requireKeyLength = requireLength;
 

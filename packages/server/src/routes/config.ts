@@ -5,6 +5,7 @@ import type { AppCtx, Env } from '../context.js';
 import { HttpError } from '../errors.js';
 import { notModified, quote, unquote } from '../http-cache.js';
 import { MAX_CONFIG_BYTES, configSizeIssue } from '../config/site-configs.js';
+import { missingWebhookSecret } from '../keys/site-keys.js';
 import { adminOnly, siteFromBody, siteFromQuery } from '../middleware/admin/index.js';
 import { bodyLimit } from '../middleware/body-limit/index.js';
 import { checkQuerySite, parseQuery, readJson, siteQuery } from '../request.js';
@@ -53,6 +54,9 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
     if (tooLarge) throw invalidConfig([tooLarge]);
     const unsafe = await regexSafety.unsafeRegexes(r.config);
     if (unsafe.length) throw invalidConfig(unsafe);
+    // A trigger's webhooks are signed: without the site's secret they could never be sent.
+    if (r.config.triggers.length > 0 && !ctx.webhookSecretFor(r.config.site))
+      throw invalidConfig([{ path: 'triggers', message: missingWebhookSecret(r.config.site) }]);
     const site = r.config.site;
     checkQuerySite(c, site);
     c.set('site', site);
