@@ -220,12 +220,14 @@ export function openApiDocument(): Json {
       },
       '/v1/config': {
         get: {
-          summary: 'The site config (variants, prompts).',
+          summary:
+            "The site config (variants, prompts), without its triggers. With the site's admin key: the whole config, triggers included, `private, no-store`.",
           parameters: [siteParam],
           responses: {
             '200': { description: 'The config.', headers: etag, content: json('SiteConfig') },
             '304': { description: 'Not modified (If-None-Match).' },
             '400': common['400'],
+            '401': err('An Authorization header with a wrong admin key.'),
             '404': err('Unknown site.'),
           },
         },
