@@ -20,6 +20,7 @@ import {
 } from '@cairn/schema';
 import { reportsOpenApiPaths } from './routes/reports.js';
 import { deliveriesOpenApiPaths } from './routes/deliveries.js';
+import { traitsOpenApiPaths } from './routes/traits.js';
 import { consoleOpenApiPaths } from './routes/console.js';
 
 // The OpenAPI 3.1 document: component schemas generated from the zod schemas, paths assembled here.
@@ -93,6 +94,12 @@ export function openApiDocument(): Json {
             "CAIRN_ADMIN_KEY (every site), or a site's own admin key (CAIRN_SITE_<SITE>_ADMIN_KEY, a keys file): that site only.",
         },
         metricsKey: { type: 'http', scheme: 'bearer', description: 'CAIRN_METRICS_KEY, when the server has one.' },
+        backendKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "For the store's backend: CAIRN_BACKEND_KEY (every site), or a site's own (CAIRN_SITE_<SITE>_BACKEND_KEY, a keys file's backendKey). It reaches the /v1/users/{id}/traits routes only.",
+        },
       },
       schemas: {
         Touch: schema(touchSchema),
@@ -117,6 +124,7 @@ export function openApiDocument(): Json {
     paths: {
       ...reportsOpenApiPaths(),
       ...deliveriesOpenApiPaths(),
+      ...traitsOpenApiPaths(),
       ...consoleOpenApiPaths(),
       '/v1/collect': {
         post: {

@@ -1,6 +1,13 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { MAX_TRAITS, TRAIT_KEY, traitsBodySchema, traitsPatchSchema, type TraitsResponse } from '@cairn/schema';
+import {
+  MAX_TRAITS,
+  TRAIT_KEY,
+  traitsBodySchema,
+  traitsPatchSchema,
+  traitsResponseSchema,
+  type TraitsResponse,
+} from '@cairn/schema';
 import type { AppCtx, C, Env } from '../context.js';
 import { HttpError } from '../errors.js';
 import { checkAllowance, presentedKey } from '../middleware/admin/index.js';
@@ -132,4 +139,84 @@ export function traitsRoutes(ctx: AppCtx): Hono<Env> {
     return apply(c, { kind: 'remove', key });
   });
   return app;
+}
+
+/** The traits routes' OpenAPI paths (openapi.ts assembles the document). */
+export function traitsOpenApiPaths(): Record<string, unknown> {
+  const toJson = (s: z.ZodType, io: 'input' | 'output') => {
+    const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+    return rest;
+  };
+  const body = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: toJson(s, 'input') } } });
+  const error = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
+  const security = [{ backendKey: [] }, { adminKey: [] }];
+  const id = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: 'The user id, as the site logs users in.',
+    schema: { type: 'string' },
+  };
+  const site = { name: 'site', in: 'query', required: true, description: 'The site id.', schema: { type: 'string' } };
+  const ok = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: toJson(traitsResponseSchema, 'output') } },
+  });
+  const refusals = {
+    '400': error(
+      'Invalid input; `field` names the first bad field (a trait key, `id`, `site`, `key`). `too_many_traits`: over 50 keys, naming the first key past the cap.',
+    ),
+    '401': error('Backend or admin key missing or wrong.'),
+    '403': error(
+      "No backend or admin key configured (`admin_disabled`), or a site's own key used for another site (`forbidden_site`).",
+    ),
+    '429': {
+      description: 'Too many wrong keys from this address (shared with the admin routes); see Retry-After.',
+      headers: { 'Retry-After': { schema: { type: 'integer' } } },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    },
+  };
+  const note =
+    "For the store's backend (server to server). The traits enter the profile of the user's linked devices only (GET /v1/profile `traits`), never an anonymous device's; they are exported with the user and erased with them, and never logged.";
+  return {
+    '/v1/users/{id}/traits': {
+      get: {
+        summary: "A user's CRM traits. `updatedAt` is 0 when none were ever set.",
+        description: note,
+        security,
+        parameters: [id, site],
+        responses: { '200': ok('The traits.'), ...refusals, '404': error('Unknown user.') },
+      },
+      put: {
+        summary:
+          "Replaces a user's CRM traits: a flat object of at most 50 keys (a letter, then letters, digits and _), holding strings (up to 1,000 characters), numbers and booleans. A user the site has not seen yet is created.",
+        description: `${note} Body at most 64 KB.`,
+        security,
+        parameters: [id, site],
+        requestBody: body(traitsBodySchema),
+        responses: { '200': ok('The traits as stored.'), ...refusals, '413': error('Body over 64 KB.') },
+      },
+      patch: {
+        summary:
+          "Merges into a user's CRM traits: each key is set, `null` removes it. The merged result may hold at most 50 keys (else 400, nothing changed).",
+        description: `${note} Body at most 64 KB.`,
+        security,
+        parameters: [id, site],
+        requestBody: body(traitsPatchSchema),
+        responses: { '200': ok('The traits as stored.'), ...refusals, '413': error('Body over 64 KB.') },
+      },
+    },
+    '/v1/users/{id}/traits/{key}': {
+      delete: {
+        summary: "Removes one of a user's CRM traits (a key that is not there: no change).",
+        description: note,
+        security,
+        parameters: [id, { name: 'key', in: 'path', required: true, schema: { type: 'string' } }, site],
+        responses: { '200': ok('The traits left.'), ...refusals, '404': error('Unknown user.') },
+      },
+    },
+  };
 }
