@@ -1,6 +1,6 @@
 // Types shared by the SDK's modules. Wire and config types come from @cairn/schema as type-only
 // imports, so zod never reaches the bundle.
-import type { Touch, SiteConfig, DeviceKind } from '@cairn/schema';
+import type { Touch, SiteConfig, DeviceKind, Traits, TraitsMatcher } from '@cairn/schema';
 
 export type {
   Touch,
@@ -12,6 +12,8 @@ export type {
   PromptContent,
   SlotAction,
   Matcher,
+  TraitsMatcher,
+  Traits,
   Profile,
   DeviceKind,
   CairnEvent,
@@ -83,6 +85,8 @@ export interface VariantContext {
   /** Possibly unvalidated (inline config): read optional and defaulted fields defensively. */
   config: SiteConfig;
   touches: Touches;
+  /** The person's CRM traits the config names, once identified; undefined on an anonymous device. */
+  traits?: Traits;
   device: DeviceKind;
   url: URL;
   doc: Document;
@@ -122,4 +126,6 @@ export interface PromptContext {
   returnUrl: string;
   /** As VariantContext's sticky._heldOut: the prompt's holdout arm (key `prompt:<id>`); null without consent. */
   _heldOut?(key: string, share: number): boolean | null;
+  /** Whether the person's CRM traits match `want` (a prompt's `audience.traits`); left out, they never do. */
+  _traits?(want: TraitsMatcher): boolean;
 }

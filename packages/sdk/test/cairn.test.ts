@@ -604,14 +604,27 @@ describe('consent', () => {
     expect((await next.history()).pageViews).toHaveLength(2);
   });
 
-  test('denied after granted wipes cookie, storage and memory; nothing more is sent', async () => {
+  test('denied after granted tells the server, then wipes cookie, storage and memory; nothing more is sent', async () => {
     localStorage.setItem('unrelated', 'keep');
     const c = await start();
     await c.page();
     await c.flush();
-    const sent = srv.requests.length;
+    const id = cookieId();
+    const token = JSON.parse(localStorage.getItem('cairn')!).t;
+    const sent = srv.requests.length + 1;
     c.consent('denied');
     await settle(10);
+    // The one request: the old device's logout, with its token and the reason, so that the server
+    // records the refusal and no trigger fires on its history.
+    expect(srv.requests.slice(sent - 1)).toEqual([
+      {
+        method: 'POST',
+        path: '/v1/logout?site=shop',
+        body: { site: 'shop', deviceId: id, reason: 'denied' },
+        headers: expect.objectContaining({ authorization: 'Bearer ' + token }),
+      },
+    ]);
+    expect(srv.revoked.has(id!)).toBe(true);
     expect(cookieId()).toBeUndefined();
     expect(Object.keys(localStorage)).toEqual(['unrelated']);
     expect(await idbDump()).toEqual({});

@@ -79,6 +79,8 @@ export interface FakeServer {
   config?: unknown;
   /** The status of each GET /v1/profile answer (200, or 304 for a matching If-None-Match). */
   profileAnswers: number[];
+  /** User id → CRM traits, as the store's backend set them: in the profile of that user's devices only. */
+  traits: Map<string, Record<string, string | number | boolean>>;
 }
 
 /**
@@ -99,6 +101,7 @@ export function fakeServer(): FakeServer {
     down: false,
     loseAnswers: false,
     profileAnswers: [],
+    traits: new Map(),
     fetch: async (input, init = {}) => {
       const res = await handle(input, init);
       if (s.loseAnswers) throw new TypeError('Failed to fetch');
@@ -155,6 +158,7 @@ export function fakeServer(): FakeServer {
         firstTouch: touches.at(-1) ?? null,
         lastTouch: touches[0] ?? null,
         optedIn: false,
+        ...(user && s.traits.has(user) && { traits: s.traits.get(user) }),
       };
     };
     switch (url.pathname) {

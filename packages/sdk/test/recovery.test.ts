@@ -283,7 +283,16 @@ test('an identify answered after a denial on that page: the user is not kept, no
   const c = await start();
   await c.page();
   await c.flush();
-  const release = hold(/\/v1\/identify/);
+  // The server links the device at once; its answer arrives after the denial (whose logout, with
+  // reason 'denied', revokes the device on the server meanwhile).
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const inner = srv.fetch;
+  vi.stubGlobal('fetch', async (i: RequestInfo | URL, init?: RequestInit) => {
+    const response = await inner(i, init);
+    if (/\/v1\/identify/.test(String(i))) await gate;
+    return response;
+  });
   const answer = c.identify('alice', 'signed:alice');
   await settle(5);
   c.consent('denied');

@@ -28,6 +28,8 @@ const STORED_STATE = {
   k: 1,
   u: 'ann',
   g: 1,
+  h: { 'variant-1': false, 'prompt:optin-1': true },
+  r: { tier: 'vip', orders: 3, lapsed: false },
 };
 
 const open: Cairn[] = [];
@@ -40,6 +42,8 @@ afterEach(async () => {
   await settle();
 });
 
+// `r`, the identified person's CRM traits that the config names, came in v: 1 as an optional key:
+// a state without it reads as before, and an older SDK ignores it.
 test('the sync state: one-letter keys, v: 1, read to full names and written back identically', () => {
   localStorage.setItem('cairn', JSON.stringify(STORED_STATE));
   const state = readState()!;
@@ -56,6 +60,8 @@ test('the sync state: one-letter keys, v: 1, read to full names and written back
     _tokenKnown: 1,
     _userId: 'ann',
     _granted: 1,
+    _arms: { 'variant-1': false, 'prompt:optin-1': true },
+    _traits: { tier: 'vip', orders: 3, lapsed: false },
   } satisfies DeviceState);
   localStorage.clear();
   writeState(state);

@@ -85,7 +85,7 @@ export function createDevice(o: DeviceOptions): Device {
           state = device._state = starting ? { ...o._state } : { _granted: state._granted };
         }
         state._deviceId = device._id = id;
-        state._token = state._userId = state._tokenKnown = undefined;
+        state._token = state._userId = state._tokenKnown = state._traits = undefined;
         o._moved();
       }
       state._token ||= cookie.token();
@@ -103,7 +103,7 @@ export function createDevice(o: DeviceOptions): Device {
     _renew() {
       const state = device._state;
       device._id = device._create();
-      state._userId = state._tokenKnown = state._deviceId = undefined;
+      state._userId = state._tokenKnown = state._deviceId = state._traits = undefined;
       device._save();
       device._keepId();
       // The old device's (maybe a user's merged) profile is not the fresh one's.

@@ -28,7 +28,7 @@ export async function pullProfile(
     .catch((e: CairnError) => {
       // The server no longer knows this token: forget it; the next collect gets a new one.
       if (e.status == 401 && device._id == id)
-        device._update((s) => (s._token = s._tokenKnown = undefined)), kv.del('pf'), kv.del('pe');
+        device._update((s) => (s._token = s._tokenKnown = s._traits = undefined)), kv.del('pf'), kv.del('pe');
       throw e;
     });
   // A logout, or another user on a shared computer, moved this page to a new device meanwhile:

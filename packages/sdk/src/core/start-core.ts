@@ -9,6 +9,7 @@ import { createOutbox } from './outbox.js';
 import { pageView, type PageProps } from './page-view.js';
 import { pullProfile } from './profile.js';
 import { recover, recoverable } from './recover.js';
+import { keepTraits } from './traits.js';
 import { createTransport } from './transport.js';
 import { guard, toError, warn } from '../errors.js';
 import type { Head } from '../head/start-head.js';
@@ -33,6 +34,7 @@ import { uuid } from '../uuid.js';
 // On the device: the sync state in localStorage (`cairn`, src/state/device-state.ts), the config
 // cache (`cairn.cfg`), the spill (`cairn.spill`), and in the Kv the history (`h`), the outbox (`o`),
 // the device id mirror (`id`), the profile and its ETag (`pf`, `pe`) and the prompts' state (`prompts`).
+// The identified person's CRM traits that the config names go in the sync state too, for the head.
 
 /** The automatic page view of the script tag: its id and time come from the head. */
 export type AutoPage = (props?: PageProps) => Promise<void>;
@@ -137,8 +139,10 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
     device._update((state) => (arm = heldOut(state, device._id, key, share)));
     return arm;
   };
-  // A linked person keeps the arms of their first exposure, whichever device it was on.
-  const adopt = (profile: unknown) => device._update((state) => adoptArms(state, profile as Profile));
+  // A linked person keeps the arms of their first exposure, whichever device it was on, and the
+  // device the traits the config names.
+  const adopt = (profile: unknown) =>
+    device._update((state) => (adoptArms(state, profile as Profile), keepTraits(state, profile as Profile, config)));
   emitter._on('identify', adopt);
   emitter._on('profile', adopt);
   const sticky = {
@@ -146,7 +150,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
     set: (id: string | null) => device._update((state) => (state._variant = id)),
     _heldOut: held,
   };
-  const variants = () => config && head._variants(config, touches(), sticky);
+  const variants = () => config && head._variants(config, touches(), sticky, device._state._traits);
 
   // Prompts run after each page view is recorded, once the DOM is ready and a config is there.
   let lastPage: Omit<PromptContext, 'config' | 'identified'> | undefined;
@@ -183,6 +187,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
         transport._request('optins', { ...optin, id: uuid(), site, deviceId: device._id, at: Date.now(), touch }),
       returnUrl: options.returnUrl || location.href,
       _heldOut: held,
+      _traits: (want) => !head._traitsWhy(want, device._state._traits),
     };
     // A prompt needs the document parsed (its inline anchor, <main>).
     onReady(doc, prompts);
@@ -240,7 +245,7 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   addEventListener('pagehide', outbox._pageHide);
   doc.addEventListener('visibilitychange', () => doc.visibilityState == 'hidden' && outbox._pageHide());
   // A denial in another tab of the site: this one stops and forgets too.
-  addEventListener('storage', (e) => e.key == DENIED_KEY && e.newValue && guard(changeConsent)(core, 'denied'));
+  addEventListener('storage', (e) => e.key == DENIED_KEY && e.newValue && guard(changeConsent)(core, 'denied', 1));
 
   const identity = createIdentity(core);
 

@@ -135,6 +135,7 @@ try {
         _token: readCookie(TOKEN_COOKIE),
         _userId: undefined,
         _tokenKnown: undefined,
+        _traits: undefined,
       };
     deviceOf(state) || ((state._token = uuid()), (state._newDeviceId = uuid()));
     const server = serverOf(options);

@@ -6,10 +6,21 @@ import { deviceOf, readState, type DeviceState } from '../state/device-state.js'
 import { enter, touchesOf } from '../state/session.js';
 import { COOKIE, readCookie } from '../storage/device-id.js';
 import { resolveTouch } from '../touch/index.js';
-import type { CairnEvent, Consent, DeviceKind, Emit, SiteConfig, Touch, Touches, VariantContext } from '../types.js';
+import type {
+  CairnEvent,
+  Consent,
+  DeviceKind,
+  Emit,
+  SiteConfig,
+  Touch,
+  Touches,
+  Traits,
+  VariantContext,
+} from '../types.js';
 import { uuid } from '../uuid.js';
 import { heldOut } from '../variants/holdout.js';
 import { hideSlots } from '../variants/slots.js';
+import { traitsWhy } from '../variants/match.js';
 import { startVariants } from '../variants/start.js';
 
 // The head: what must happen before first paint, and nothing else. It reads the sync state and the
@@ -40,8 +51,13 @@ export interface Head {
   /** Where events go: held here until the core takes over and puts its own. */
   _record: (event: CairnEvent) => void;
   _held: CairnEvent[];
-  /** Decides and applies the variant for a config (the core calls it again for a config fetched late). */
-  _variants(config: SiteConfig, touches: Touches, sticky: Sticky): void;
+  /**
+   * Decides and applies the variant for a config (the core calls it again for a config fetched
+   * late), with the person's traits as the device holds them.
+   */
+  _variants(config: SiteConfig, touches: Touches, sticky: Sticky, traits?: Traits): void;
+  /** The traits matcher, handed to the core's prompts so that it ships once, in the head. */
+  _traitsWhy: typeof traitsWhy;
   /** Shows the slots hidden while a config was awaited. */
   _reveal(): void;
   /** This page made the device id (a new visitor's, for the holdouts): no earlier page stored it. */
@@ -92,8 +108,9 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
     _pageId: uuid(),
     _held: [],
     _record: (event) => head._held.push(event),
-    _variants: (config, touches, sticky) =>
-      startVariants({ config, touches, device: kind, url: new URL(location.href), doc, sticky, emit, debug }),
+    _variants: (config, touches, sticky, traits) =>
+      startVariants({ config, touches, traits, device: kind, url: new URL(location.href), doc, sticky, emit, debug }),
+    _traitsWhy: traitsWhy,
     _reveal: () => {},
     _made: !known,
   };
@@ -101,12 +118,17 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
   // A new touch joins the journey, first of this page's events.
   if (arrived) emit('touch', { touch: arrived });
   if (config)
-    head._variants(config, touchesOf(state), {
-      get: () => head._state._variant,
-      set: (variant) => (head._state._variant = variant),
-      // Before consent, no arm: this page's device id is its own (src/variants/holdout.ts).
-      _heldOut: (key, share) => (consent == 'granted' ? heldOut(head._state, id, key, share) : null),
-    });
+    head._variants(
+      config,
+      touchesOf(state),
+      {
+        get: () => head._state._variant,
+        set: (variant) => (head._state._variant = variant),
+        // Before consent, no arm: this page's device id is its own (src/variants/holdout.ts).
+        _heldOut: (key, share) => (consent == 'granted' ? heldOut(head._state, id, key, share) : null),
+      },
+      state._traits,
+    );
   // No config yet: the slots stay hidden (300 ms at most) until the fetched one lands.
   else if (consent == 'granted' && options.server && site) head._reveal = hideSlots(doc);
   return head;

@@ -1,6 +1,6 @@
 // Which prompt, if any, this page view gets. Pure and DOM-free so the rules are unit-testable.
 // The config may be unvalidated inline JSON, so every defaulted field is read defensively.
-import type { DeviceKind, Prompt, PromptContent, Touch } from '../types.js';
+import type { DeviceKind, Prompt, PromptContent, Touch, TraitsMatcher } from '../types.js';
 import { arr } from '../util/arr.js';
 import { globMatch, same } from '../util/glob.js';
 
@@ -23,6 +23,8 @@ export interface PickInput {
   identified: boolean;
   now: number;
   sessionId: string;
+  /** Whether the person's CRM traits match `want` (src/variants/match.ts); left out, they never do. */
+  _traits?(want: TraitsMatcher): boolean;
 }
 
 const some = (list: unknown, f: (x: unknown) => boolean) => arr(list).some(f);
@@ -50,7 +52,9 @@ export function pickPrompt(
         s.done?.[p.id] == null &&
         !(o.now - s.dismissed?.[p.id]! < (p.snoozeDays ?? 7) * 864e5) &&
         // `identified: false` / `optedIn: false` (the defaults) keep those visitors out; `true` lets them in too.
-        (!o.identified || a.identified === true) &&
+        // `traits` is for identified people only: it lets them in, and no one else.
+        (!o.identified || a.identified === true || !!a.traits) &&
+        (!a.traits || !!o._traits?.(a.traits)) &&
         (!s.optedIn || a.optedIn === true) &&
         (!a.channels || has(a.channels, o.touch?.channel)) &&
         (!a.sources || has(a.sources, o.touch?.source)) &&

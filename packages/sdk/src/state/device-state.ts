@@ -1,5 +1,5 @@
 import { lsGet, lsSet } from '../json.js';
-import type { Touch } from '../types.js';
+import type { Touch, Traits } from '../types.js';
 
 // What the SDK keeps synchronously about the device: one JSON value in localStorage under `cairn`,
 // shared by the site's tabs. It exists so that the session, the touches and the variant are decided
@@ -36,6 +36,11 @@ export interface DeviceState {
   _granted?: 1;
   /** The holdouts' arms (`h`): variant id, or `prompt:<id>`, to true when held out (src/variants/holdout.ts). */
   _arms?: Record<string, boolean>;
+  /**
+   * The identified person's CRM traits that the config names (`r`), from their profile: what a
+   * variant's `when.traits` is decided on before first paint. Never on an anonymous device.
+   */
+  _traits?: Traits;
 }
 
 export const STATE_KEY = 'cairn';
@@ -58,6 +63,7 @@ export function readState(): DeviceState | undefined {
       _userId: s.u,
       _granted: s.g,
       _arms: s.h,
+      _traits: s.r,
     };
 }
 
@@ -78,6 +84,7 @@ export const writeState = (s: DeviceState): void =>
     u: s._userId,
     g: s._granted,
     h: s._arms,
+    r: s._traits,
   });
 
 /** The device this state names: settled, else just made. */
@@ -86,7 +93,7 @@ export const deviceOf = (s: DeviceState): string | undefined => s._deviceId || s
 /**
  * This page's state laid over the latest stored one, when the page first writes it (after first
  * paint): the device (id, token, user, explicit grant) as stored, since another tab may have made,
- * settled or reset it meanwhile; the session, touches and variant as this page decided them before
+ * settled or reset it meanwhile, and the traits with the user; the session, touches and variant as this page decided them before
  * first paint. The earliest first touch wins, and an arm kept before (another tab's) over this page's.
  */
 export const overStored = (stored: DeviceState | undefined, page: DeviceState): DeviceState =>
@@ -98,6 +105,7 @@ export const overStored = (stored: DeviceState | undefined, page: DeviceState): 
         _token: stored._token,
         _tokenKnown: stored._tokenKnown,
         _userId: stored._userId,
+        _traits: stored._traits,
         _granted: stored._granted || page._granted,
         _firstTouch: stored._firstTouch || page._firstTouch,
         _arms: stored._arms ? { ...page._arms, ...stored._arms } : page._arms,

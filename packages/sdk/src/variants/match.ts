@@ -1,4 +1,4 @@
-import type { DeviceKind, Touch, Touches, Variant } from '../types.js';
+import type { DeviceKind, Touch, Touches, Traits, TraitsMatcher, Variant } from '../types.js';
 import { arr } from '../util/arr.js';
 import { globMatch, PATH_CAP, same } from '../util/glob.js';
 
@@ -11,6 +11,8 @@ export interface MatchInput {
   path?: string;
   /** `?cairn_variant=<id>`: forces that variant. */
   preview?: string | null;
+  /** The person's CRM traits the config names, once identified (src/state/device-state.ts); left out, none are on the device. */
+  traits?: Traits;
 }
 export interface Miss {
   id: string;
@@ -83,11 +85,13 @@ export function refusal(source: string): string {
 
 /**
  * True when `value` matches `cond`, else '' for a plain miss, or why the browser refused to run it.
+ * A number or boolean (a trait's) matches only that value. A string matches a string only:
  * "/re/flags" is a regex (g and y dropped: they make test() stateful), a bad one never matches;
  * anything else an exact, case-insensitive value.
  */
-function one(cond: unknown, value: string): true | string {
-  const m = /^\/(.+)\/([a-z]*)$/s.exec(cond as string);
+function one(cond: unknown, value: unknown): true | string {
+  if (typeof cond != 'string' || typeof value != 'string') return cond === value || '';
+  const m = /^\/(.+)\/([a-z]*)$/s.exec(cond);
   let why = '';
   try {
     if (m ? !(why = refusal(m[1]!)) && RegExp(m[1]!, m[2]!.replace(/[gy]/g, '')).test(value) : same(cond, value))
@@ -104,30 +108,50 @@ type Why = Omit<Miss, 'id'> | null;
 
 const miss = (k: string, is: unknown, wants: unknown): Why => ({ reason: `${k} is ${is}, wants ${wants}` });
 
+/**
+ * Why `value` (a touch field, or a trait) misses `cond` (a value, or a list: any matches), named
+ * `k`; null when it matches. A value missing, or a string over VALUE_CAP characters, never matches.
+ */
+function check(k: string, cond: unknown, value: unknown): Why {
+  const list = [cond].flat();
+  const is = value == null ? 'missing' : (value as string).length > VALUE_CAP ? `over ${VALUE_CAP} characters` : value;
+  const results = is === value ? list.map((x) => one(x, value)) : [];
+  if (results.includes(true)) return null;
+  // A refusal explains more than the plain miss: the config needs fixing.
+  const refused = results.find(Boolean);
+  return refused ? { reason: `${k} condition ${refused}`, refused: true } : miss(k, is, list.join(' or '));
+}
+
+/**
+ * Why the person's `traits` miss `want` (every trait named must match), null when they match.
+ * No traits on the device (anonymous, or not identified yet) is a miss, never a guess.
+ */
+export const traitsWhy = (want: TraitsMatcher, traits: Traits | undefined): Why | undefined =>
+  traits
+    ? Object.keys(want)
+        .map((k) => check('trait ' + k, want[k], traits[k]))
+        .find(Boolean)
+    : { reason: 'traits not on this device yet' };
+
 /** The first reason `v` does not match, or null when it does. */
 function whyNot(v: Variant, c: MatchInput): Why {
   const w: Partial<Variant['when']> = v.when || {};
   const t = w.touch || 'current';
   const touch: Touch | null | undefined = c.touches[t];
   for (const k of KEYS) {
-    const cond = w[k] && [w[k]].flat();
-    if (!cond) continue;
+    if (!w[k]) continue;
     if (!touch) return { reason: `no ${t} touch` };
-    const val = touch[k];
-    // A condition on a field the touch lacks (e.g. no campaign) fails, as does one on a value too long to trust.
-    const is = val == null ? 'missing' : val.length > VALUE_CAP ? `over ${VALUE_CAP} characters` : val;
-    const results = is == val ? cond.map((x) => one(x, val)) : [];
-    if (!results.includes(true)) {
-      // A refusal explains more than the plain miss: the config needs fixing.
-      const refused = results.find(Boolean);
-      return refused ? { reason: `${k} condition ${refused}`, refused: true } : miss(k, is, cond.join(' or '));
-    }
+    const why = check(k, w[k], touch[k]);
+    if (why) return why;
   }
-  return w.device && w.device != c.device
-    ? miss('device', c.device, w.device)
-    : w.path && c.path != null && !globMatch(w.path, c.path)
-      ? miss('path', c.path.length > PATH_CAP ? `over ${PATH_CAP} characters` : c.path, w.path)
-      : null;
+  return (
+    (w.traits && traitsWhy(w.traits, c.traits)) ||
+    (w.device && w.device != c.device
+      ? miss('device', c.device, w.device)
+      : w.path && c.path != null && !globMatch(w.path, c.path)
+        ? miss('path', c.path.length > PATH_CAP ? `over ${PATH_CAP} characters` : c.path, w.path)
+        : null)
+  );
 }
 
 /**

@@ -14,19 +14,22 @@ import { applySlots } from './slots.js';
  * Sticky for the visit: the variant kept is re-applied on later pages where its path matches;
  * elsewhere this page's own match applies. "None" is kept only when no variant could match on any
  * page, so landing on a product page does not cost the visitor the home page's variant.
- * A preview (`?cairn_variant=<id>`) overrides and is not kept.
+ * A preview (`?cairn_variant=<id>`) overrides and is not kept. A change of the person's traits (a
+ * login) clears what was kept (src/core/start-core.ts): the next page decides afresh. A variant
+ * with `when.traits` never matches before the traits are on the device, so it never flashes: it
+ * applies from the first page after they arrive (identify's answer, the profile pull).
  *
  * A visitor in the variant's holdout (src/variants/holdout.ts; never on a preview) keeps the
  * default content, and gets `variant_held` where the variant would have sent `variant_applied`.
  * Without consent (an arm of null) no one is held out and neither is sent: nothing is counted.
  */
 export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantContext) => {
-  const { touches, device, url, doc, sticky } = ctx;
+  const { touches, traits, device, url, doc, sticky } = ctx;
   const q = url.searchParams;
   const preview = q.get('cairn_variant');
   const path = url.pathname;
   const vs = ctx.config?.variants || [];
-  const m = matchVariant(vs, { touches, device, path, preview });
+  const m = matchVariant(vs, { touches, device, path, preview, traits });
   let v = m.variant;
   let note = ' (preview)';
   if (v?.id !== preview) {
@@ -37,7 +40,7 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
     else if (kept) {
       if (!kept.when?.path || globMatch(kept.when.path, path)) (v = kept), (note = ' (sticky)');
     } else if (v) sticky.set(v.id);
-    else if (!matchVariant(vs, { touches, device }).variant) sticky.set(null);
+    else if (!matchVariant(vs, { touches, device, traits }).variant) sticky.set(null);
   }
   const held =
     !!v && v.id !== preview && sticky._heldOut?.(v.id, v.holdout ?? ctx.config.measurement?.holdout ?? HOLDOUT);
