@@ -339,6 +339,24 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       expect((await s.episodes()).find((e) => e.triggerId === 'browse')).toMatchObject({ reason: 'config_removed' });
     });
 
+    it("an identified person in the trigger's traits audience gets a webhook carrying their traits", async () => {
+      const s = await site([{ ...CART, where: { traits: { tier: ['vip', 'gold'] } } }]);
+      const [vip, plain] = [await s.device(), await s.device()];
+      await store.link(s.id, vip, 'u-vip', T0);
+      await store.link(s.id, plain, 'u-plain', T0);
+      await store.changeTraits(s.id, 'u-vip', { kind: 'replace', traits: { tier: 'VIP', orders: 3 } }, T0);
+      await store.changeTraits(s.id, 'u-plain', { kind: 'replace', traits: { tier: 'basic' } }, T0);
+      await s.collect(vip, [ev('add_to_cart', T0, { sku: 'sku-1' })]);
+      await s.collect(plain, [ev('add_to_cart', T0, { sku: 'sku-1' })]);
+      const made = await evaluateDue(s.deps, T0 + 2 * HOUR);
+      expect(made).toHaveLength(1);
+      const all = await s.episodes();
+      expect(all.find((e) => e.person === 'u:u-plain')).toMatchObject({ status: 'cancelled', reason: 'audience' });
+      const b = body(all.find((e) => e.person === 'u:u-vip') as EpisodeRecord);
+      expect(b.person).toEqual({ userId: 'u-vip', channels: ['email', 'sms'], traits: { tier: 'VIP', orders: 3 } });
+      expect(b.cart.map((c) => c.id)).toEqual(['sku-1']);
+    });
+
     it("phone browses anonymously, then logs in; desktop logs in: one episode for the user, naming the phone's products", async () => {
       const s = await site();
       const [phone, desktop] = [await s.device('mobile', 'phone'), await s.device('desktop', 'desktop')];
