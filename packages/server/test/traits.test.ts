@@ -280,6 +280,19 @@ describe.each(makeStores())('traits on $name', (db: TestDb) => {
       expect(p3.etag).not.toBe(p2.etag);
     });
 
+    it('traits set before the person ever logged in reach the device they log in on', async () => {
+      const user = `crm-${id()}`;
+      expect((await put(user, { tier: 'gold' })).status).toBe(200);
+      const exported = (await (
+        await h.req('GET', `/v1/users/${user}/export?site=${SITE}`, { headers: admin })
+      ).json()) as { devices: unknown[]; traits: unknown };
+      expect(exported).toMatchObject({ devices: [], traits: { tier: 'gold' } });
+      const phone = await device();
+      expect((await profile(phone)).body.traits).toBeUndefined();
+      expect(await h.store.link(SITE, phone.dev, user, 1_700_000_000_000)).toBe('linked');
+      expect((await profile(phone)).body.traits).toEqual({ tier: 'gold' });
+    });
+
     it('a device whose user is erased loses the traits, and the traits are gone', async () => {
       const user = `crm-${id()}`;
       const phone = await device(user);

@@ -254,6 +254,8 @@ class PgStore implements Store {
       const touchCols = tx`id, at, body->'touch' AS touch`;
       // Only a linked device's profile carries the user's traits: never an anonymous one's.
       const traitsRead = me.user_id === null ? undefined : profileTraitsPostgres(tx, site, me.user_id);
+      // Read alongside the lists below; handled now, so that a failure among them never leaves it unhandled.
+      traitsRead?.catch(() => undefined);
       const [pages, products, categories, touches, firsts, lasts, opted, exposures] = await Promise.all([
         perDevice(tx`id, at, body`, tx`type = 'page'`, 'DESC', LIMITS.pageViews),
         items('product', LIMITS.products),
