@@ -408,6 +408,11 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
     await s.collect(stranger, [view(T0, 'p9')]);
     await evaluateDue(s.deps, T0 + 5 * HOUR);
     expect((await s.episodes()).some((e) => e.payload?.includes('erased@example.com'))).toBe(true);
+    // The privacy export lists them first, with the webhook body made for each.
+    const exported = (await store.exportUser(s.id, 'u-erased'))?.triggerEpisodes ?? [];
+    expect(exported.map((e) => e.status).sort()).toEqual(['cancelled', 'pending']);
+    expect(JSON.stringify(exported)).toContain('erased@example.com');
+    expect(JSON.stringify(exported)).not.toContain(stranger);
     expect(await store.deleteUser(s.id, 'u-erased')).toBe(true);
     expect((await s.episodes()).map((e) => e.person)).toEqual([`d:${stranger}`]);
   });

@@ -34,7 +34,13 @@ import {
 import { numbered, REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
 import { changeTraitsPostgres, getTraitsPostgres, profileTraitsPostgres } from './traits-postgres.js';
 import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
-import { denyDevicePg, evaluateDueEpisodesPg, listEpisodesPg, noteEpisodesPg } from './triggers-postgres.js';
+import {
+  denyDevicePg,
+  evaluateDueEpisodesPg,
+  exportEpisodesPg,
+  listEpisodesPg,
+  noteEpisodesPg,
+} from './triggers-postgres.js';
 import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
 import {
   addDeliveryPg,
@@ -463,7 +469,8 @@ class PgStore implements Store {
           SELECT device_id, at, action FROM links WHERE site = ${site} AND user_id = ${userId} ORDER BY at, seq`,
       ]);
       const traits = (await getTraitsPostgres(tx, site, userId))?.traits ?? {};
-      return { ...userExportFromRows(site, userId, { links, devices, events, optins }), traits };
+      const triggerEpisodes = await exportEpisodesPg(tx, site, userId, ids);
+      return { ...userExportFromRows(site, userId, { links, devices, events, optins }), traits, triggerEpisodes };
     });
   }
 

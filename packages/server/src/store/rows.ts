@@ -179,7 +179,7 @@ export function userExportFromRows(
     events: EventRow[];
     optins: OptinRow[];
   },
-): Omit<UserExport, 'traits'> {
+): Omit<UserExport, 'traits' | 'triggerEpisodes'> {
   return {
     site,
     userId,

@@ -21,6 +21,7 @@ import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
 import {
   denyDeviceSqlite,
   evaluateDueEpisodesSqlite,
+  exportEpisodesSqlite,
   listEpisodesSqlite,
   noteEpisodesSqlite,
 } from './triggers-sqlite.js';
@@ -424,7 +425,13 @@ class SqliteStore implements Store {
         .prepare('SELECT device_id, at, action FROM links WHERE site = ? AND user_id = ? ORDER BY at, seq')
         .all(site, userId) as LinkRow[];
       const traits = readTraitsSqlite(db, site, userId)?.traits ?? {};
-      return { ...userExportFromRows(site, userId, { links, devices, events, optins }), traits };
+      const triggerEpisodes = exportEpisodesSqlite(
+        db,
+        site,
+        userId,
+        devices.map((d) => d.device_id),
+      );
+      return { ...userExportFromRows(site, userId, { links, devices, events, optins }), traits, triggerEpisodes };
     })();
   }
 

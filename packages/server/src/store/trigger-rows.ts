@@ -1,6 +1,6 @@
 import type { DeviceKind } from '@cairn/schema';
 import { asKind } from './rows.js';
-import type { Episode, EpisodeFacts, EpisodeRecord } from './types.js';
+import type { Episode, EpisodeFacts, EpisodeRecord, ExportedEpisode } from './types.js';
 
 // Row shapes and mapping shared by the SQLite and PostgreSQL trigger episode stores.
 
@@ -50,6 +50,20 @@ export function episodeRecordFromRow(r: EpisodeRow): EpisodeRecord {
     deliveredAt: orNull(r.delivered_at),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+  };
+}
+
+export function exportedEpisodeFromRow(r: EpisodeRow): ExportedEpisode {
+  return {
+    id: r.id,
+    triggerId: r.trigger_id,
+    status: r.status,
+    reason: r.reason,
+    startedAt: Number(r.started_at),
+    lastAt: Number(r.last_at),
+    createdAt: Number(r.created_at),
+    deliveredAt: orNull(r.delivered_at),
+    payload: r.payload === null ? null : (JSON.parse(r.payload) as unknown),
   };
 }
 

@@ -4,6 +4,7 @@ import {
   CART_SCAN,
   episodeFromRow,
   episodeRecordFromRow,
+  exportedEpisodeFromRow,
   factsFrom,
   personDevice,
   personKeys,
@@ -14,7 +15,14 @@ import {
   type FactDeviceRow,
   type FactEventRow,
 } from './trigger-rows.js';
-import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
+import type {
+  EpisodeDecision,
+  EpisodeFacts,
+  EpisodeNotes,
+  EpisodeRecord,
+  ExportedEpisode,
+  PendingEpisode,
+} from './types.js';
 
 // Trigger episodes on PostgreSQL, where several instances share the database: an evaluation holds its
 // episode (FOR UPDATE SKIP LOCKED) in the transaction that reads its facts and writes the decision,
@@ -194,4 +202,17 @@ export async function listEpisodesPg(sql: Sql, site: string, limit: number): Pro
   const rows = await sql<EpisodeRow[]>`
     SELECT * FROM trigger_episodes WHERE site = ${site} ORDER BY updated_at DESC, id LIMIT ${limit}`;
   return rows.map(episodeRecordFromRow);
+}
+
+/** The user's episodes for the privacy export, in its transaction. */
+export async function exportEpisodesPg(
+  tx: Tx,
+  site: string,
+  userId: string,
+  deviceIds: string[],
+): Promise<ExportedEpisode[]> {
+  const rows = await tx<EpisodeRow[]>`
+    SELECT * FROM trigger_episodes WHERE site = ${site} AND person = ANY(${personKeys(userId, deviceIds)}::text[])
+    ORDER BY created_at, id`;
+  return rows.map(exportedEpisodeFromRow);
 }

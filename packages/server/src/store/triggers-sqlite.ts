@@ -4,6 +4,7 @@ import {
   CART_SCAN,
   episodeFromRow,
   episodeRecordFromRow,
+  exportedEpisodeFromRow,
   factsFrom,
   personDevice,
   personKeys,
@@ -14,7 +15,14 @@ import {
   type FactDeviceRow,
   type FactEventRow,
 } from './trigger-rows.js';
-import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
+import type {
+  EpisodeDecision,
+  EpisodeFacts,
+  EpisodeNotes,
+  EpisodeRecord,
+  ExportedEpisode,
+  PendingEpisode,
+} from './types.js';
 
 // Trigger episodes on SQLite. One process writes the file at a time (IMMEDIATE transactions); an
 // evaluation reads its facts in one transaction, decides outside it (the decision is async), and
@@ -113,6 +121,9 @@ function prepare(db: Database.Database) {
        WHERE site = ? AND status IN ('open', 'pending', 'retrying') AND person IN (${KEYS_OF})`,
     ),
     deny: db.prepare(`UPDATE devices SET denied_at = coalesce(denied_at, ?) WHERE site = ? AND device_id = ?`),
+    exported: db.prepare(
+      `SELECT * FROM trigger_episodes WHERE site = ? AND person IN (SELECT value FROM json_each(?)) ORDER BY created_at, id`,
+    ),
     list: db.prepare(`SELECT * FROM trigger_episodes WHERE site = ? ORDER BY updated_at DESC, id LIMIT ?`),
   };
 }
@@ -281,4 +292,15 @@ export function denyDeviceSqlite(db: Database.Database, site: string, deviceId: 
 
 export function listEpisodesSqlite(db: Database.Database, site: string, limit: number): EpisodeRecord[] {
   return (q(db).list.all(site, limit) as EpisodeRow[]).map(episodeRecordFromRow);
+}
+
+/** The user's episodes for the privacy export (call inside its read transaction). */
+export function exportEpisodesSqlite(
+  db: Database.Database,
+  site: string,
+  userId: string,
+  deviceIds: string[],
+): ExportedEpisode[] {
+  const keys = JSON.stringify(personKeys(userId, deviceIds));
+  return (q(db).exported.all(site, keys) as EpisodeRow[]).map(exportedEpisodeFromRow);
 }

@@ -62,6 +62,22 @@ export interface UserExport {
   optins: OptinBody[];
   /** The user's CRM traits ({} when none were set). */
   traits: Traits;
+  /** Their trigger episodes (under the user's key or a device's), oldest first, with the webhook body made for each. */
+  triggerEpisodes: ExportedEpisode[];
+}
+
+/** A trigger episode as the privacy export lists it. */
+export interface ExportedEpisode {
+  id: string;
+  triggerId: string;
+  status: string;
+  reason: string | null;
+  startedAt: number;
+  lastAt: number;
+  createdAt: number;
+  deliveredAt: number | null;
+  /** The webhook body, once the episode was due (null before, or when it was cancelled). */
+  payload: unknown;
 }
 
 /** Event types whose JSON body the reports read; the others come without it (page views are the bulk). */
