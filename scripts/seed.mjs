@@ -7,6 +7,11 @@
 // events dated over the last 30 days, built as the SDK builds them (resolveTouch, matchVariant),
 // each device with its own token (Authorization: Bearer) as the server requires on every write.
 //
+// Last, one person's cross-device journey for the triggers (crossDevice below): two or three products
+// browsed on a phone from a Pinterest pin, a sign-in, and gone; then the same person signs in on a
+// laptop. The demo's browse-abandon trigger then sends the email tool one webhook naming the phone's
+// products, about a minute later (its `after`).
+//
 // Holdouts, as the SDK decides them: a share of each variant's and prompt's audience is kept on the
 // default and sends `variant_held` / `prompt_held` where the others send `variant_applied` /
 // `prompt_shown`. The true effects are known, so the console's verdicts can be checked against them:
@@ -24,7 +29,8 @@
 // matches the config and the storefront holds out as many; "config" leaves the config as it is, 10%
 // by default, which needs several times more visitors for a verdict), CAIRN_ADMIN_KEY (default: the
 // demo's), CAIRN_SEED_FLAT_VISITORS (12000: more visitors from the Facebook ad, so many that the
-// console can tell its flat offer from a 10% lift: "no detectable difference").
+// console can tell its flat offer from a 10% lift: "no detectable difference"). CAIRN_SEED_VISITORS=0
+// and CAIRN_SEED_FLAT_VISITORS=0 send the cross-device journey alone.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -429,6 +435,66 @@ export async function seed({
 }
 
 /**
+ * One person's journey across two devices, sent as the SDK sends it: on a phone, arriving from a
+ * Pinterest pin, they view two or three products (`products`, SKUs) and sign in, then leave; later
+ * they sign in on a laptop and look at the home page. With a browse-abandon trigger in the site's
+ * config, the person's episode holds the phone's products, and its webhook names them once it is
+ * due. Needs the identity secret (the sign-ins are signed). Resolves to the user id and the products.
+ * @param {{ url?: string, site?: string, secret: string, userId?: string,
+ *   products?: string[], now?: number }} options
+ * @returns {Promise<{ userId: string, products: string[], phone: string, laptop: string }>}
+ */
+export async function crossDevice({
+  url = 'http://localhost:8787',
+  site = 'demo',
+  secret,
+  userId = `shopper-${randomUUID().slice(0, 8)}`,
+  products = ['DUVET-SAGE', 'SHEET-OAT', 'PILLOW-CHALK'],
+  now = Date.now(),
+}) {
+  if (!secret) throw new Error('crossDevice: the identity secret is required (the sign-ins are signed)');
+  const { resolveTouch, signIdentity } = await loadSdk();
+  const catalog = await loadProducts();
+  const call = client(url.replace(/\/+$/, ''), { requests: 0, rateLimited: 0 });
+  const categoryOf = (sku) => catalog.find((p) => p.sku === sku)?.category;
+  const phone = { id: randomUUID(), token: randomUUID(), kind: 'mobile', session: randomUUID() };
+  const laptop = { id: randomUUID(), token: randomUUID(), kind: 'desktop', session: randomUUID() };
+  // The last minute on the phone, the laptop just now: every event is in the past, and the episode
+  // falls due `after` the phone's last view (a minute in the demo), after the seeded month's.
+  let at = now - MIN;
+  const landing = '/?utm_source=pinterest&utm_medium=social';
+  const touch = resolveTouch({ url: SHOP + landing, referrer: 'https://www.pinterest.com/', now: at });
+  const page = (dev, path, extra = {}) => ({
+    id: randomUUID(),
+    type: 'page',
+    at: (at += 10_000),
+    path,
+    title: path,
+    session: dev.session,
+    device: dev.kind,
+    ...extra,
+  });
+  const phoneEvents = [
+    ...(touch ? [{ id: randomUUID(), type: 'touch', at, touch }] : []),
+    page(phone, '/'),
+    ...products.map((sku) => page(phone, `/product/${sku}`, { product: sku, category: categoryOf(sku) })),
+  ];
+  const signIn = async (dev) => {
+    const token = signIdentity({ userId, secret, site, deviceId: dev.id });
+    await call('/v1/identify', { site, deviceId: dev.id, userId, token, device: dev.kind }, dev.token);
+  };
+  // The sign-in reaches the server before the phone's views, as when the SDK's batch goes out after
+  // the login: the episode is the user's from the start, whatever the trigger's `after` (a test's 1 s
+  // would otherwise let a poll find an anonymous, unreachable device between the two requests).
+  await signIn(phone);
+  await call('/v1/collect', { site, deviceId: phone.id, events: phoneEvents }, phone.token);
+  at = now - 15_000;
+  await signIn(laptop);
+  await call('/v1/collect', { site, deviceId: laptop.id, events: [page(laptop, '/')] }, laptop.token);
+  return { userId, products, phone: phone.id, laptop: laptop.id };
+}
+
+/**
  * Saves `share` as the `holdout` of each measured variant (TRUE_LIFT) in the site's config, where it
  * differs, and in `config` as read: the seed then holds out what the storefront holds out.
  */
@@ -459,13 +525,13 @@ function demoKeys() {
 async function main() {
   const env = process.env;
   const url = env.CAIRN_SERVER_URL || 'http://localhost:8787';
-  const visitors = Number(env.CAIRN_SEED_VISITORS || 3000);
-  if (!Number.isInteger(visitors) || visitors < 1 || visitors > 100_000)
-    throw new Error(`CAIRN_SEED_VISITORS must be an integer from 1 to 100000, got "${env.CAIRN_SEED_VISITORS}"`);
+  const visitors = Number(env.CAIRN_SEED_VISITORS ?? 3000);
+  if (!Number.isInteger(visitors) || visitors < 0 || visitors > 100_000)
+    throw new Error(`CAIRN_SEED_VISITORS must be an integer from 0 to 100000, got "${env.CAIRN_SEED_VISITORS}"`);
   // The demo's secret (examples/storefront/start.mjs keeps it there) unless the server runs with another.
   const secret = env.CAIRN_IDENTITY_SECRET || demoKeys().identitySecret || undefined;
   const adminKey = env.CAIRN_ADMIN_KEY || demoKeys().adminKey || undefined;
-  const flatVisitors = Number(env.CAIRN_SEED_FLAT_VISITORS || 12_000);
+  const flatVisitors = Number(env.CAIRN_SEED_FLAT_VISITORS ?? 12_000);
   if (!Number.isInteger(flatVisitors) || flatVisitors < 0 || flatVisitors > 100_000)
     throw new Error(
       `CAIRN_SEED_FLAT_VISITORS must be an integer from 0 to 100000, got "${env.CAIRN_SEED_FLAT_VISITORS}"`,
@@ -500,6 +566,14 @@ async function main() {
     console.log(
       `seed: the server rate-limited ${s.rateLimited} requests; start it with CAIRN_RATE_IP=0 to seed faster.`,
     );
+  if (!secret) return console.log('seed: no identity secret, so no cross-device journey for the triggers');
+  const journey = await crossDevice({ url, site, secret });
+  const emailTool = env.CAIRN_DEMO_EMAIL_URL || 'http://127.0.0.1:3001';
+  console.log(
+    `seed: ${journey.userId} viewed ${journey.products.join(', ')} on a phone, signed in and left, then signed in on a laptop.\n` +
+      `seed: once the browse-abandon trigger's "after" has passed (1 minute in the demo), the email tool ` +
+      `(${emailTool}) shows the email naming the phone's products, and the console's Deliveries shows it delivered.`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
