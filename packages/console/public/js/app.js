@@ -1,5 +1,6 @@
 // The console's entry: sign-in, the report filters, and the wiring between reports and editor.
 import { adminKey, api, problem, UNAUTHORIZED } from './api.js';
+import { initDeliveries, loadDeliveries } from './deliveries.js';
 import { $, say } from './dom.js';
 import { initEditor, loadConfig, setPreviewVariants } from './editor.js';
 import { day } from './format.js';
@@ -46,6 +47,8 @@ async function refresh() {
   // The editor follows the site; reloading it on every refresh would drop unsaved edits.
   const config = site !== loadedSite ? loadConfig(site).then(onConfig) : Promise.resolve();
   loadedSite = site;
+  // The delivery log says its own errors: a failed report does not hide it.
+  loadDeliveries(site);
   try {
     data = await fetchReports(range());
     await config;
@@ -125,6 +128,7 @@ function init() {
   });
 
   initEditor({ onChange: onConfig });
+  initDeliveries(() => $('site').value.trim());
   if (adminKey.get()) showApp();
   else showLogin();
 }

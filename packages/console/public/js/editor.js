@@ -37,13 +37,14 @@ function jsonIssue(e, source) {
   return { path: '(json)', message: `${where}${e.message.replace(/^JSON\.parse: /, '')}` };
 }
 
+const KINDS = { variants: 'variant', prompts: 'prompt', triggers: 'trigger' };
+
 /** What a dotted path points at, in words: `variants.0.slots.x` -> variant "facebook-offer". */
 function where(path, config) {
   const [list, index] = path.split('.');
-  const item =
-    (list === 'variants' || list === 'prompts') && Array.isArray(config?.[list]) ? config[list][Number(index)] : null;
+  const kind = KINDS[list];
+  const item = kind && Array.isArray(config?.[list]) ? config[list][Number(index)] : null;
   if (!item) return '';
-  const kind = list === 'variants' ? 'variant' : 'prompt';
   return typeof item.id === 'string' && item.id ? `in ${kind} "${item.id}"` : `in ${kind} #${Number(index) + 1}`;
 }
 
