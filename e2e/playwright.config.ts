@@ -41,6 +41,7 @@ export default defineConfig({
       CAIRN_DB: E2E.db,
       CAIRN_IDENTITY_SECRET: E2E.identitySecret,
       CAIRN_ADMIN_KEY: E2E.adminKey,
+      CAIRN_WEBHOOK_SECRET: E2E.webhookSecret,
       // Every test browser shares 127.0.0.1: lift the per-IP limit, keep the per-device one.
       CAIRN_RATE_IP: '1000',
       CAIRN_LOG_LEVEL: 'warn',

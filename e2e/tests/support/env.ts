@@ -15,6 +15,8 @@ export const E2E = {
   db: join(env.CAIRN_E2E_DIR, 'cairn.db'),
   identitySecret: 'e2e-identity-secret-0123456789abcdef',
   adminKey: 'e2e-admin-key-0123456789abcdefghijklmn',
+  /** Signs the triggers' webhooks; the demo's email tool checks them with it. */
+  webhookSecret: 'e2e-webhook-secret-0123456789abcdefgh',
   site: 'demo',
 } as const;
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '@cairn/server';
+import { startServer, type RunningServer, type StartOptions } from '@cairn/server';
 import { startStorefront } from '@cairn/example-storefront/server.mjs';
 import { E2E } from './env';
 
@@ -32,6 +32,7 @@ export const SITE_CONFIG = JSON.parse(readFileSync(SITE_CONFIG_PATH, 'utf8')) as
       providers?: { name: string; url: string }[];
     };
   }[];
+  triggers?: Record<string, unknown>[];
 };
 
 // A probed port must stay free until the stack binds it, and again when the sync server restarts on
@@ -73,6 +74,9 @@ export interface Stack {
  * - `config`: changes the demo config (a copy) before the stack serves it, e.g. a variant's holdout.
  *   Without it, no one is held out (`measurement.holdout: 0`): tests of something else expect the
  *   variants and prompts.
+ * - `server`: more sync server options, e.g. `triggerPollMs` for the triggers' tests.
+ * The demo's triggers are left out (they post to the demo's email tool, which is not started here):
+ * a test about triggers adds its own in `config`, pointing at its own receiver.
  */
 export async function startStack(
   opts: {
@@ -80,11 +84,12 @@ export async function startStack(
     consent?: 'pending';
     prompts?: false;
     config?: (config: typeof SITE_CONFIG) => typeof SITE_CONFIG;
+    server?: Partial<StartOptions>;
   } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(join(E2E.dir, 'stack-'));
   const db = join(dir, 'cairn.db');
-  const demo = opts.prompts === false ? { ...SITE_CONFIG, prompts: [] } : SITE_CONFIG;
+  const demo = { ...SITE_CONFIG, triggers: [], ...(opts.prompts === false ? { prompts: [] } : {}) };
   const siteConfig = opts.config ? opts.config(structuredClone(demo)) : { ...demo, measurement: { holdout: 0 } };
   const configPath = join(dir, 'site-config.json');
   writeFileSync(configPath, JSON.stringify(siteConfig));
@@ -98,8 +103,10 @@ export async function startStack(
     origins: shopOrigins,
     adminKey: E2E.adminKey,
     identitySecret: E2E.identitySecret,
+    webhookSecret: E2E.webhookSecret,
     logger: false as const,
     rateLimit: { ip: false as const },
+    ...opts.server,
   };
   let sync: RunningServer | null = await startServer(syncOpts);
   const shop = await startStorefront({
