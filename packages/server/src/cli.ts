@@ -50,6 +50,12 @@ Server options (flag, else environment variable, else default):
                        CAIRN_REDIS_URL      Redis for limits shared by every instance, e.g. redis://127.0.0.1:6379
   --retention-days <n> CAIRN_RETENTION_DAYS delete events older than n days, hourly in batches (0 = keep all)
   --max-login-ttl <s>  CAIRN_MAX_LOGIN_TTL  refuse login tokens whose exp is further ahead (${MAX_LOGIN_TTL_SECONDS})
+  --trigger-poll-ms <n>  CAIRN_TRIGGER_POLL_MS
+                                            how often due trigger episodes and webhook retries run (5000)
+  --webhook-timeout-ms <n>  CAIRN_WEBHOOK_TIMEOUT_MS
+                                            a webhook POST with no answer by then is a failed attempt (10000)
+  --delivery-window-ms <n>  CAIRN_DELIVERY_WINDOW_MS
+                                            a webhook is retried this long after its first attempt (86400000)
   --log-level <l>      CAIRN_LOG_LEVEL      info (fatal, error, warn, info, debug, silent)
   -h, --help
 `;
@@ -106,6 +112,9 @@ async function serveCommand(args: string[]): Promise<void> {
       'retention-days': { type: 'string' },
       'max-login-ttl': { type: 'string' },
       'log-level': { type: 'string' },
+      'trigger-poll-ms': { type: 'string' },
+      'webhook-timeout-ms': { type: 'string' },
+      'delivery-window-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -144,6 +153,29 @@ async function serveCommand(args: string[]): Promise<void> {
   const redisUrl = env.CAIRN_REDIS_URL || undefined;
   const retentionDays = int('--retention-days', values['retention-days'] ?? env.CAIRN_RETENTION_DAYS, 0, 36_500);
   const logger = createLogger(logLevel as LogLevel);
+  const positive = (name: string, value: string | undefined, fallback: number, max: number) => {
+    const n = int(name, value, fallback, max);
+    if (n === 0) throw new UsageError(`${name} must be at least 1`);
+    return n;
+  };
+  const triggerPollMs = positive(
+    '--trigger-poll-ms',
+    values['trigger-poll-ms'] ?? env.CAIRN_TRIGGER_POLL_MS,
+    5000,
+    3_600_000,
+  );
+  const webhookTimeoutMs = positive(
+    '--webhook-timeout-ms',
+    values['webhook-timeout-ms'] ?? env.CAIRN_WEBHOOK_TIMEOUT_MS,
+    10_000,
+    300_000,
+  );
+  const deliveryWindowMs = positive(
+    '--delivery-window-ms',
+    values['delivery-window-ms'] ?? env.CAIRN_DELIVERY_WINDOW_MS,
+    86_400_000,
+    30 * 86_400_000,
+  );
 
   const running = await startServer({
     port,
@@ -174,6 +206,9 @@ async function serveCommand(args: string[]): Promise<void> {
     ...(limitStore ? { rateLimitStore: limitStore as 'memory' | 'redis' | 'postgres' } : {}),
     ...(redisUrl ? { redisUrl } : {}),
     ...(retentionDays > 0 ? { retentionDays } : {}),
+    triggerPollMs,
+    webhookTimeoutMs,
+    deliveryWindowMs,
     maxLoginTtlSeconds: loginTtl('--max-login-ttl', values['max-login-ttl'] ?? env.CAIRN_MAX_LOGIN_TTL),
   });
   logger.info(

@@ -18,6 +18,13 @@ export {
   type VerifyOrderResult,
   type VerifyOrderFailure,
 } from './identity/order-token.js';
+export {
+  signWebhook,
+  verifyWebhook,
+  SIGNATURE_HEADER,
+  type VerifyOptions as VerifyWebhookOptions,
+  type VerifyResult as VerifyWebhookResult,
+} from './triggers/sign.js';
 export { openStore } from './store/index.js';
 export type * from './store/types.js';
 export { createLogger, type Log, type LogLevel } from './log.js';

@@ -7,7 +7,7 @@ import { serve } from '@hono/node-server';
 import { validateSiteConfig, type SiteConfig, type SiteConfigInput } from '@cairn/schema';
 import { createApp, type AppDeps } from './app.js';
 import { regexSafety } from './config/regex-safety.js';
-import { configSizeIssue } from './config/site-configs.js';
+import { configSizeIssue, createSiteConfigs, emptyDefault } from './config/site-configs.js';
 import { StartupError } from './errors.js';
 import {
   createKeyRing,
@@ -23,6 +23,7 @@ import { startRetention, type Retention } from './retention.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import type { BucketOptions } from './rate-limit.js';
+import { evaluateDue } from './triggers/episodes.js';
 import { startDelivery, type Delivery } from './triggers/runner.js';
 
 // Starts the HTTP server on a store: loopback by default, with header and request timeouts so slow
@@ -291,12 +292,20 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
   const port = (server.address() as AddressInfo).port;
   let delivery: Delivery | undefined;
+  const deliveryLog = logger === false ? silentLog : logger;
   if (opts.triggers !== false) {
     try {
       delivery = await startDelivery({
         store,
         secretFor: (site) => keyRing.webhookSecretFor(site),
-        log: logger === false ? silentLog : logger,
+        // Configs read afresh each tick: a trigger removed or changed applies at the next evaluation.
+        evaluate: (at, limit) =>
+          evaluateDue(
+            { store, configs: createSiteConfigs(store, Date.now, emptyDefault), log: deliveryLog },
+            at,
+            limit,
+          ),
+        log: deliveryLog,
         metrics,
         ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
         ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}),

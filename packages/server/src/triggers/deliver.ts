@@ -41,7 +41,8 @@ export type AttemptResult =
   /** The claim was lost before the outcome could be written (the lease ran out): the next claim decides. */
   | { result: 'lost'; attempt: number };
 
-export const leaseFor = (timeoutMs: number) => timeoutMs + 30_000;
+// The margin covers recording the outcome after an aborted POST.
+export const leaseFor = (timeoutMs: number) => timeoutMs + Math.min(30_000, Math.max(1000, timeoutMs));
 
 const truncate = (s: string) => (s.length > MAX_ERROR ? `${s.slice(0, MAX_ERROR - 1)}…` : s);
 
