@@ -5,6 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { signIn } from './support/account';
 import { cairnReady } from './support/cairn';
+import { query } from './support/db';
 import { E2E } from './support/env';
 import { SITE_CONFIG, startStack, type Stack } from './support/stack';
 
@@ -148,4 +149,30 @@ test('a person without the trait never sees the variant, logged in or not', asyn
     }
     await context.close();
   }
+});
+
+test('a VIP who refuses consent: the server records the refusal on the device, and the traits are gone', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ baseURL: stack.shopUrl });
+  const page = await context.newPage();
+  await recordTitles(page);
+  const dee = userName('dee');
+  await setTraits(page, dee, { tier: 'vip' });
+  await home(page);
+  await signIn(page, dee);
+  expect((await home(page)).atParsed).toBe(VIP_TITLE);
+  const device = JSON.parse(await page.evaluate(() => localStorage.getItem('cairn') ?? '{}')).d as string;
+  const deniedAt = () =>
+    query(stack.db, 'SELECT denied_at FROM devices WHERE site = ? AND device_id = ?', E2E.site, device)[0]?.denied_at;
+  expect(deniedAt()).toBeNull();
+
+  await page.evaluate(() => (window as unknown as { cairn: { consent(s: string): void } }).cairn.consent('denied'));
+  // The logout with reason 'denied' reached the server before the device forgot itself.
+  await expect.poll(deniedAt).toEqual(expect.any(Number));
+  const after = await home(page);
+  expect(after.atParsed).toBe(defaultTitle);
+  expect(after.painted).toEqual([defaultTitle]);
+  expect(await page.evaluate(() => localStorage.getItem('cairn'))).toBeNull();
+  await context.close();
 });
