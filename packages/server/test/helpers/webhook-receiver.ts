@@ -10,7 +10,7 @@ export interface Received {
 }
 
 /** What to answer: a status (and headers), or 'hold' (never answer: a timeout or a kill mid-delivery). */
-export type Answer = { status: number; headers?: Record<string, string> } | 'hold';
+export type Answer = { status: number; headers?: Record<string, string>; delayMs?: number } | 'hold';
 
 export interface Receiver {
   url: string;
@@ -52,8 +52,12 @@ export async function startReceiver(respond: (r: Received, nth: number) => Answe
         held.push(res);
         return;
       }
-      res.writeHead(a.status, a.headers ?? {});
-      res.end('ok');
+      const send = () => {
+        res.writeHead(a.status, a.headers ?? {});
+        res.end('ok');
+      };
+      if (a.delayMs) setTimeout(send, a.delayMs);
+      else send();
     });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
