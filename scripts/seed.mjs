@@ -501,11 +501,21 @@ export async function crossDevice({
 async function saveMeasuredHoldout(base, config, share, adminKey, log) {
   const measured = (config?.variants ?? []).filter((v) => v.id in TRUE_LIFT && v.holdout !== share);
   if (!measured.length) return;
+  // The whole config, as the admin key reads it: the public one lacks the triggers, and saving it
+  // back would delete them.
+  const site = encodeURIComponent(config.site);
+  const full = await fetch(`${base}/v1/config?site=${site}`, {
+    headers: { authorization: `Bearer ${adminKey}`, 'cache-control': 'no-cache' },
+  });
+  if (!full.ok) throw new Error(`cannot read the site's config with the admin key: GET /v1/config ${full.status}`);
+  /** @type {any} */
+  const whole = await full.json();
   for (const v of measured) v.holdout = share;
+  for (const v of whole.variants ?? []) if (v.id in TRUE_LIFT) v.holdout = share;
   const res = await fetch(`${base}/v1/config`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
-    body: JSON.stringify(config),
+    body: JSON.stringify(whole),
   });
   if (!res.ok)
     throw new Error(`cannot save the holdout in the site's config: PUT /v1/config ${res.status} ${await res.text()}`);
