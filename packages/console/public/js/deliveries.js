@@ -19,6 +19,8 @@ const REASONS = {
   purchase: 'the person bought',
   cart_emptied: 'the cart was emptied',
   add_to_cart: 'the person added to the cart (a cart trigger takes over)',
+  min_product_views: 'fewer products viewed than the trigger’s minProductViews',
+  window_expired: 'the receiver failed for the whole retry window (24 hours)',
   unreachable: 'no channel to reach the person (not signed in, no opt-in)',
   cooldown: 'a delivery to the person within the cooldown',
   denied: 'the person refused consent',
