@@ -172,3 +172,19 @@ test('delivered, retrying and cancelled, each with its receiver status and reaso
   await expect(page.locator('article.email')).toContainText(`user ${MARKUP_USER}`);
   expect(await page.locator('article.email img').count()).toBe(0);
 });
+
+test("the config editor holds the site's triggers, and names the trigger a problem is in", async ({ page }) => {
+  const problems = await openDeliveries(page);
+  const textarea = page.locator('#config-text');
+  // The editor reads the config with the admin key: the triggers are in it (browsers never get them).
+  await expect(textarea).toHaveValue(/"cart-abandon"/);
+  await expect(page.locator('#config-valid')).toHaveText('Valid');
+  const config = JSON.parse(await textarea.inputValue()) as { triggers: { id: string; url: string }[] };
+  config.triggers[1]!.url = 'ftp://mail.example/hooks';
+  await textarea.fill(JSON.stringify(config, null, 2));
+  const issues = page.locator('#config-issues li');
+  await expect(issues).toHaveCount(1);
+  await expect(issues.first()).toContainText('triggers.1.url');
+  await expect(issues.first()).toContainText('in trigger "cart-abandon"');
+  expect(problems).toEqual([]);
+});
