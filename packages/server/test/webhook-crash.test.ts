@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DeliveryLogRow, Store } from '../src/store/types.js';
-import { jobsSchema } from '../src/triggers/runner.js';
 import { startCli, type Running } from './helpers/cli.js';
-import { PG_TEST_URL, postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
+import { postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
 import { startReceiver } from './helpers/webhook-receiver.js';
 
 // kill -9 of a real server process while the receiver holds its webhook POST, then a restart on the
@@ -35,11 +33,6 @@ describe.each([sqliteDb(), postgresDb()])('kill -9 mid-delivery on $name', (db) 
   afterAll(async () => {
     for (const r of running) r.proc.kill('SIGKILL');
     await db.cleanup();
-    if (db.options.pgSchema) {
-      const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
-      await sql`DROP SCHEMA IF EXISTS ${sql(jobsSchema(db.options.pgSchema))} CASCADE`;
-      await sql.end();
-    }
   });
 
   it('delivers the episode once: the same key again after the restart, then never more', async () => {

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.js';
-import { jobsSchema } from '../src/triggers/runner.js';
 import { PG_TEST_URL, postgresDb } from './helpers/db.js';
 import { startReceiver } from './helpers/webhook-receiver.js';
 
@@ -20,9 +18,6 @@ describe('two instances on one PostgreSQL', () => {
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
     await db.cleanup();
-    const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
-    await sql`DROP SCHEMA IF EXISTS ${sql(jobsSchema(db.options.pgSchema))} CASCADE`;
-    await sql.end();
   });
 
   it('delivers each episode once, never two attempts of one at a time', async () => {

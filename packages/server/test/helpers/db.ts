@@ -91,6 +91,8 @@ export function postgresDb(): TestDb {
       const sql = admin();
       try {
         await sql`DROP SCHEMA IF EXISTS ${sql(pgSchema)} CASCADE`;
+        // A server started on this schema keeps its webhook jobs (pg-boss) beside it: triggers/runner.ts jobsSchema.
+        await sql`DROP SCHEMA IF EXISTS ${sql(`${pgSchema}_jobs`)} CASCADE`;
       } finally {
         await sql.end();
       }
