@@ -122,6 +122,26 @@ test('a denial queued before take-over stops the head: nothing written, spilled 
   });
 });
 
+test('a denial queued before take-over, of a device earlier pages kept: the server hears it by beacon, and nothing else is sent or kept', async () => {
+  storedAlice();
+  const stub = await head(ATTRS);
+  stub.track('clicked');
+  stub.consent('denied');
+  dispatchEvent(new Event('pagehide'));
+  expect(beacons).toEqual([
+    {
+      url: 'http://sync.test/v1/logout?site=shop',
+      body: {
+        site: 'shop',
+        deviceId: 'device-alice-0001',
+        deviceToken: 'tok-alice-secret-0000000000000000000',
+        reason: 'denied',
+      },
+    },
+  ]);
+  expect({ state: readState(), spill: localStorage.getItem('cairn.spill') }).toEqual({ state: undefined, spill: null });
+});
+
 test('a logout queued before take-over still logs out when the visitor leaves', async () => {
   storedAlice();
   const stub = await head(ATTRS);

@@ -139,10 +139,18 @@ try {
       };
     deviceOf(state) || ((state._token = uuid()), (state._newDeviceId = uuid()));
     const server = serverOf(options);
-    if (consent == 'granted' && server && head._site && events[0])
+    // A denial after a grant, of a device earlier pages kept (so the server may hold its history):
+    // the server hears it, as from the core (a logout with reason 'denied').
+    const denial = consent == 'denied' && head._consent == 'granted' && !head._made;
+    if (server && head._site && (denial || (consent == 'granted' && events[0])))
       navigator.sendBeacon?.(
-        apiUrl(server, head._site, 'collect'),
-        JSON.stringify({ site: head._site, deviceId: deviceOf(state), deviceToken: state._token, events }),
+        apiUrl(server, head._site, denial ? 'logout' : 'collect'),
+        JSON.stringify({
+          site: head._site,
+          deviceId: deviceOf(state),
+          deviceToken: state._token,
+          ...(denial ? { reason: 'denied' } : { events }),
+        }),
       );
     if (consent != 'granted' || forget) {
       // Denied, or logged out: the visitor's state, spill and cookies go now, the rest at the next page.
