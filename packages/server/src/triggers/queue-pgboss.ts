@@ -27,6 +27,25 @@ export interface PgBossQueueOptions {
   batch?: number;
 }
 
+/**
+ * Instances starting together on a new database may both try to install pg-boss's schema: the
+ * loser sees a deadlock (40P01) or an object the winner made (42P06, 42P07, 23505), and starts again,
+ * finding it installed.
+ */
+const RACE_CODES = new Set(['40P01', '42P06', '42P07', '23505']);
+
+async function startRetryingDeadlocks(boss: PgBoss, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await boss.start();
+      return;
+    } catch (e) {
+      if (!RACE_CODES.has(String((e as { code?: unknown }).code)) || attempt >= attempts) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+    }
+  }
+}
+
 interface JobData {
   site: string;
   id: string;
@@ -44,7 +63,7 @@ export async function pgBossQueue(opts: PgBossQueueOptions): Promise<DeliveryQue
     maintenanceIntervalSeconds: 30,
   });
   boss.on('error', (e: Error) => opts.log.error({ event: 'pg_boss_error', err: e.message }, 'pg-boss error'));
-  await boss.start();
+  await startRetryingDeadlocks(boss);
   if (!(await boss.getQueue(QUEUE_NAME))) {
     try {
       await boss.createQueue(QUEUE_NAME, { name: QUEUE_NAME, policy: 'stately' });
