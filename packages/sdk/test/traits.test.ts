@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { keepTraits } from '../src/core/traits';
 import { pickPrompt, type PickInput } from '../src/prompts';
 import type { DeviceState } from '../src/state/device-state';
-import type { Profile, SiteConfig, Traits, Variant } from '../src/types';
-import { matchVariant } from '../src/variants';
+import type { Profile, SiteConfig, Traits, Variant, VariantContext } from '../src/types';
+import { matchVariant, startVariants } from '../src/variants';
 import { traitsWhy } from '../src/variants/match';
 import { fakeServer, freshDevice, idbDump, instances, settle, type FakeServer } from './core-helpers';
 
@@ -68,6 +68,43 @@ describe('matching', () => {
       reason: 'trait tier condition /(a+)+$/ refused: nested quantifier',
       refused: true,
     });
+  });
+});
+
+describe('the visit’s kept variant', () => {
+  const vip = {
+    id: 'vip',
+    name: 'VIP',
+    when: { touch: 'current', traits: { tier: 'vip' }, path: '/' },
+    slots: { hero: { text: 'Hello VIP' } },
+  } as unknown as Variant;
+  const run = (path: string, kept: string | null | undefined, traits?: Traits) => {
+    document.body.innerHTML = '<h1 data-cairn-slot="hero">Default</h1>';
+    const set = vi.fn();
+    startVariants({
+      config: { site: 'shop', variants: [vip] } as unknown as SiteConfig,
+      touches: { current: null, first: null, last: null },
+      traits,
+      device: 'desktop',
+      url: new URL('https://shop.example' + path),
+      doc: document,
+      sticky: { get: () => kept, set },
+      emit: vi.fn(),
+    } satisfies VariantContext);
+    return { hero: document.querySelector('h1')!.textContent, set };
+  };
+
+  test('a kept traits variant applies only while the traits still match (a device moved to a fresh one has none)', () => {
+    expect(run('/', 'vip', { tier: 'vip' }).hero).toBe('Hello VIP');
+    expect(run('/', 'vip').hero).toBe('Default');
+    expect(run('/', 'vip', { tier: 'gold' }).hero).toBe('Default');
+  });
+
+  test('"none" is kept only when no variant could match on any page, with the traits the device holds', () => {
+    // A VIP on another page: the variant may match on the home page, so nothing is kept.
+    expect(run('/category/x', undefined, { tier: 'vip' }).set).not.toHaveBeenCalled();
+    // Anonymous: none could match; kept until the traits change (keepTraits clears it).
+    expect(run('/category/x', undefined).set).toHaveBeenCalledWith(null);
   });
 });
 

@@ -2,7 +2,7 @@ import { guard } from '../errors.js';
 import type { VariantContext } from '../types.js';
 import { onReady } from '../util/dom.js';
 import { globMatch } from '../util/glob.js';
-import { matchVariant } from './match.js';
+import { matchVariant, traitsWhy } from './match.js';
 import { HOLDOUT } from './holdout.js';
 import { applySlots } from './slots.js';
 
@@ -38,7 +38,10 @@ export const startVariants: (ctx: VariantContext) => void = guard((ctx: VariantC
     const kept = s && vs.find((x) => x?.id == s);
     if (s === null) v = null;
     else if (kept) {
-      if (!kept.when?.path || globMatch(kept.when.path, path)) (v = kept), (note = ' (sticky)');
+      // Nor where the person's traits no longer match it (the device moved to a new one, say).
+      const w = kept.when;
+      if ((!w?.path || globMatch(w.path, path)) && !(w?.traits && traitsWhy(w.traits, traits)))
+        (v = kept), (note = ' (sticky)');
     } else if (v) sticky.set(v.id);
     else if (!matchVariant(vs, { touches, device, traits }).variant) sticky.set(null);
   }
