@@ -55,11 +55,28 @@ const load = async (path: string, holdout?: number) => {
 };
 const sent = (type: string) => [...srv.events.values()].filter((e) => e.type === type);
 
+/** Seeded (mulberry32, as the server tests' `prng`), so the bounds are checked on the same ids on every run. */
+const prng = (seed: number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+};
+/** `count` version-4-shaped ids from `seed`: random-looking, the same on every run. */
+const seededIds = (seed: number, count: number) => {
+  const random = prng(seed);
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
+  return Array.from({ length: count }, () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`);
+};
+
 describe('assignment', () => {
   const bounds = (share: number, n: number) => 3 * Math.sqrt((share * (1 - share)) / n);
 
   test.each([0.1, 0.5])('holds out %s of 2,000 ids, within binomial bounds (3 sigma)', (share) => {
-    const ids = Array.from({ length: 2000 }, () => uuid());
+    const ids = seededIds(7, 2000);
     const held = ids.filter((id) => heldOut({}, id, 'pin', share)).length / ids.length;
     expect(Math.abs(held - share)).toBeLessThanOrEqual(bounds(share, ids.length));
     // Another variant splits the same people independently: not the same half held out of both.
@@ -68,16 +85,7 @@ describe('assignment', () => {
   });
 
   test('items whose ids differ only at the end hold out independent people (20,000 ids)', () => {
-    // Seeded (mulberry32), so the bounds below are checked on the same ids on every run.
-    let seed = 16;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-    };
-    const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
-    const ids = Array.from({ length: 20_000 }, () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`);
+    const ids = seededIds(16, 20_000);
     for (const [a, b] of [
       ['variant-1', 'variant-2'],
       ['hero-a', 'hero-b'],
