@@ -184,7 +184,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', metaRoutes(ctx));
   app.route('/', deliveryRoutes(ctx));
   app.route('/', reportsRoutes({ store: ctx.store, adminKey: ctx.admin, now }));
-  app.route('/', consoleRoutes({ adminKey: ctx.admin, dir: deps.consoleDir }));
+  app.route('/', consoleRoutes({ adminKey: ctx.admin, dir: deps.consoleDir, webhookSecretFor: ctx.webhookSecretFor }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

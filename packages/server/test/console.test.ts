@@ -113,6 +113,38 @@ describe('console routes', () => {
     expect(big.status).toBe(413);
   });
 
+  it("refuses triggers without the site's webhook secret, as the save does", async () => {
+    const config = JSON.stringify({
+      site: 'demo',
+      triggers: [
+        { id: 'cart', on: 'cart_abandoned', after: '1h', channels: ['email'], url: 'https://hooks.example.com/c' },
+      ],
+    });
+    const check = async (a: ReturnType<typeof createApp>) =>
+      (await (await a.request('/console/api/validate', { method: 'POST', body: config, headers: admin })).json()) as {
+        ok: boolean;
+        issues: { path: string; message: string }[];
+      };
+    const noSecret = await check(app);
+    expect(noSecret.ok).toBe(false);
+    expect(noSecret.issues.map((i) => i.path)).toEqual(['triggers']);
+    expect(noSecret.issues[0]?.message).toContain('no webhook secret');
+    // The save says the same.
+    const put = await app.request('/v1/config', { method: 'PUT', body: config, headers: admin });
+    expect(put.status).toBe(400);
+    expect(((await put.json()) as { field?: string }).field).toBe('triggers');
+
+    const store = await db.open();
+    const withSecret = createApp({
+      store,
+      adminKey: ADMIN_KEY,
+      webhookSecret: 'whsec-0123456789abcdef0123456789abcdef',
+      logger: false,
+      consoleDir: join(dir, 'public'),
+    });
+    expect(await check(withSecret)).toEqual({ ok: true, issues: [] });
+  });
+
   it('is refused when the server has no admin key', async () => {
     const store = await db.open();
     const open = createApp({ store, logger: false });

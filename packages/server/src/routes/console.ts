@@ -8,6 +8,7 @@ import { validateSiteConfig } from '@cairn/schema';
 import { regexSafety } from '../config/regex-safety.js';
 import type { Env } from '../context.js';
 import { configSizeIssue, MAX_CONFIG_BYTES } from '../config/site-configs.js';
+import { missingWebhookSecret } from '../keys/site-keys.js';
 import { adminOnly, type AdminAuth, type SiteOf } from '../middleware/admin/index.js';
 import { bodyLimit } from '../middleware/body-limit/index.js';
 
@@ -20,6 +21,8 @@ export interface ConsoleDeps {
   adminKey?: AdminAuth | string | undefined;
   /** The console's static files; default @cairn/console's public/ folder. */
   dir?: string | URL;
+  /** The site's webhook secret, as the save checks it: triggers need one. Absent: every site has none. */
+  webhookSecretFor?: ((site: string) => string | undefined) | undefined;
 }
 
 export const CONSOLE_CSP =
@@ -82,7 +85,8 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
 
   app.get('/console', (c) => c.redirect('/console/', 308));
 
-  // The editor's live check: the very checks PUT /v1/config makes (schema, then ReDoS). Always 200 with the issues.
+  // The editor's live check: the very checks PUT /v1/config makes (schema, size, ReDoS, triggers'
+  // webhook secret), so it never says "Valid" for a config the save refuses. Always 200 with the issues.
   app.post('/console/api/validate', bodyLimit(MAX_CONFIG_BYTES), adminOnly(deps.adminKey, configSite), async (c) => {
     const text = await c.req.text();
     let input: unknown;
@@ -98,6 +102,8 @@ export function consoleRoutes(deps: ConsoleDeps = {}): Hono<Env> {
     const r = validateSiteConfig(input);
     const tooLarge = r.ok ? configSizeIssue(r.config) : null;
     const issues = r.ok ? (tooLarge ? [tooLarge] : await regexSafety.unsafeRegexes(r.config)) : r.issues;
+    if (r.ok && issues.length === 0 && r.config.triggers.length > 0 && !deps.webhookSecretFor?.(r.config.site))
+      issues.push({ path: 'triggers', message: missingWebhookSecret(r.config.site) });
     return c.json({ ok: issues.length === 0, issues: issues.slice(0, 100) }, 200, { 'Cache-Control': 'no-store' });
   });
 
