@@ -109,8 +109,8 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       await store.ensureDevice(id, d, 'hash', kind);
       return d;
     };
-    /** Stores the events as a collect does, then notes them. */
-    const collect = async (deviceId: string, events: CairnEvent[], now = T0) => {
+    /** Stores the events as a collect does, then notes them; received by default as the latest of them happened. */
+    const collect = async (deviceId: string, events: CairnEvent[], now = Math.max(T0, ...events.map((e) => e.at))) => {
       await store.ingest(id, deviceId, events, 'hash');
       await noteEvents(deps, id, deviceId, events, now);
     };
@@ -192,6 +192,40 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
     await s.collect(phone, [view(T0, 'p1')]);
     await s.collect(phone, [ev('purchase', T0 - HOUR, { orderId: `o-${uniq()}` })]);
     expect(await s.open()).toHaveLength(1);
+  });
+
+  it("a client's clock ahead of the server's: the episode's times are the server's, never later", async () => {
+    const s = await site();
+    const phone = await s.device();
+    // Dated a year ahead, received at T0: due `after` the receipt, not a year on.
+    await s.collect(phone, [view(T0 + 365 * 24 * HOUR, 'p1'), view(T0 + 366 * 24 * HOUR, 'p2')], T0);
+    const [e] = await s.open();
+    expect(e).toMatchObject({ startedAt: T0, lastAt: T0, dueAt: T0 + 2 * HOUR });
+  });
+
+  it('events older than the horizon when received open nothing, and a late purchase still cancels', async () => {
+    const s = await site();
+    const phone = await s.device();
+    // A month-old journey (a seed's, a queue replayed): nothing due at once.
+    await s.collect(
+      phone,
+      [view(T0 - 30 * 24 * HOUR, 'p1'), view(T0 - 30 * 24 * HOUR + MIN, 'p2'), ev('add_to_cart', T0 - 3 * HOUR)],
+      T0,
+    );
+    expect(await s.episodes()).toEqual([]);
+    // Inside the horizon (max(after, 1 h)): it opens, at its own (past) time.
+    await s.collect(phone, [view(T0 - 90 * MIN, 'p3'), ev('add_to_cart', T0 - 30 * MIN, { product: 'p3' })], T0);
+    expect((await s.episodes()).map((e) => [e.triggerId, e.status, e.startedAt])).toEqual(
+      expect.arrayContaining([
+        ['browse', 'cancelled', T0 - 90 * MIN],
+        ['cart', 'open', T0 - 30 * MIN],
+      ]),
+    );
+    // A purchase from a day ago, received now, still cancels what had started by then... and a later one all.
+    await s.collect(phone, [ev('purchase', T0 - 24 * HOUR, { orderId: `o-${uniq()}` })], T0 + MIN);
+    expect(await s.open()).toHaveLength(1);
+    await s.collect(phone, [ev('purchase', T0 - 10 * MIN, { orderId: `o-${uniq()}` })], T0 + 2 * HOUR);
+    expect(await s.open()).toEqual([]);
   });
 
   describe('evaluation', () => {
@@ -309,6 +343,26 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       expect(await evaluateDue(s.deps, T0 + 31 * HOUR)).toHaveLength(1);
     });
 
+    it('an undelivered (pending) webhook to the person counts for the cooldown of the next, of any trigger', async () => {
+      // Two triggers due in one poll: the second must not go out while the first is on its way.
+      const s = await site([BROWSE, { ...BROWSE, id: 'browse-2', url: 'http://127.0.0.1:9/other' }]);
+      const phone = await s.device();
+      await optin(s.id, phone);
+      await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p2')]);
+      expect(await evaluateDue(s.deps, T0 + 3 * HOUR)).toHaveLength(1);
+      expect((await s.episodes()).map((e) => e.status).sort()).toEqual(['cancelled', 'pending']);
+      expect((await s.episodes()).find((e) => e.status === 'cancelled')?.reason).toBe('cooldown');
+      // A cooldown of 0 lets both go.
+      const z = await site([
+        { ...BROWSE, cooldown: '0s' },
+        { ...BROWSE, id: 'browse-2', cooldown: '0s' },
+      ]);
+      const d = await z.device();
+      await optin(z.id, d);
+      await z.collect(d, [view(T0, 'p1'), view(T0 + MIN, 'p2')]);
+      expect(await evaluateDue(z.deps, T0 + 3 * HOUR)).toHaveLength(2);
+    });
+
     it('a refusal of consent cancels the episodes, and any later one of the same person', async () => {
       const s = await site();
       const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];
@@ -328,7 +382,11 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       const s = await site([BROWSE, { ...CART, where: { traits: { tier: 'vip' } } }]);
       const phone = await s.device();
       await optin(s.id, phone);
-      await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p2'), ev('add_to_cart', T0 - HOUR, { product: 'p0' })]);
+      await s.collect(phone, [
+        view(T0, 'p1'),
+        view(T0 + MIN, 'p2'),
+        ev('add_to_cart', T0 - 59 * MIN, { product: 'p0' }),
+      ]);
       // An anonymous person has no traits: never in a traits audience.
       await evaluateDue(s.deps, T0 + MIN);
       expect((await s.episodes()).find((e) => e.triggerId === 'cart')).toMatchObject({ reason: 'audience' });
@@ -428,7 +486,7 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
         batches.map(async (events, i) => {
           const d = i % 2 ? deps2 : s.deps;
           await d.store.ingest(s.id, phone, events, 'hash');
-          await noteEvents(d, s.id, phone, events, T0);
+          await noteEvents(d, s.id, phone, events, T0 + 23 * MIN);
         }),
       );
       const all = await s.episodes();

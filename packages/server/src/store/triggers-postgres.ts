@@ -130,8 +130,10 @@ async function readFacts(tx: Tx, row: EpisodeRow): Promise<EpisodeFacts> {
     ORDER BY at DESC LIMIT ${CART_SCAN}`;
   const [optin] = await tx<{ email: string }[]>`
     SELECT email FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) ORDER BY at DESC, id LIMIT 1`;
+  // A webhook on its way (pending, retrying) counts as delivered when made: the next waits out the cooldown.
   const [delivered] = await tx<{ at: number | null }[]>`
-    SELECT max(delivered_at) AS at FROM trigger_episodes WHERE site = ${site} AND status = 'delivered'
+    SELECT max(coalesce(delivered_at, updated_at)) AS at FROM trigger_episodes
+    WHERE site = ${site} AND status IN ('delivered', 'pending', 'retrying')
       AND person = ANY(${personKeys(userId, ids)}::text[])`;
   return factsFrom(
     episodeFromRow(row),
@@ -167,6 +169,9 @@ export async function evaluateDueEpisodesPg(
         taken = row.id;
         const current = await rekey(tx, row, now);
         if (!current) return 'done';
+        // One evaluation per person at a time, across instances: the second sees the first's pending
+        // webhook (the cooldown). Held to the commit; nothing waited on here holds it.
+        await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`${row.site}\n${current.person}`}, 0))`;
         const decision = await decide(await readFacts(tx, current));
         if (decision.status === 'cancelled') {
           await tx`UPDATE trigger_episodes SET status = 'cancelled', reason = ${decision.reason}, updated_at = ${now}::bigint

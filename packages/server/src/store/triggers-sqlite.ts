@@ -105,10 +105,11 @@ function prepare(db: Database.Database) {
         `SELECT email FROM optins WHERE site = ? AND device_id IN (SELECT value FROM json_each(?)) ORDER BY at DESC, id LIMIT 1`,
       )
       .pluck(),
+    // A webhook on its way (pending, retrying) counts as delivered when made: the next waits out the cooldown.
     lastDelivered: db
       .prepare(
-        `SELECT max(delivered_at) FROM trigger_episodes WHERE site = ? AND status = 'delivered'
-           AND person IN (SELECT value FROM json_each(?))`,
+        `SELECT max(coalesce(delivered_at, updated_at)) FROM trigger_episodes
+         WHERE site = ? AND status IN ('delivered', 'pending', 'retrying') AND person IN (SELECT value FROM json_each(?))`,
       )
       .pluck(),
     // Written only if the episode is still the one the facts were read for.

@@ -21,36 +21,61 @@ export type TriggerDeps = Pick<AppCtx, 'store' | 'configs' | 'log'>;
 const isProductView = (e: CairnEvent): boolean =>
   e.type === 'page' && typeof e.product === 'string' && e.product !== '';
 
-function span(events: CairnEvent[]): { first: number; last: number } | null {
+/** The earliest and latest of the events' times, each taken as min(at, now): a client's clock is never ahead of the server's. */
+function span(events: CairnEvent[], now: number): { first: number; last: number } | null {
   if (!events.length) return null;
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   for (const e of events) {
-    first = Math.min(first, e.at);
-    last = Math.max(last, e.at);
+    const at = Math.min(e.at, now);
+    first = Math.min(first, at);
+    last = Math.max(last, at);
   }
   return { first, last };
 }
 
+/** The shortest horizon: an hour. */
+export const MIN_HORIZON_MS = 3_600_000;
+
 /**
- * What a batch does to the person's episodes. Opens or extends come first, then cancels, each bound
- * by the time of the event that cancels: events arrive late and out of order, and a cancel applies to
- * the episodes that had started by then (a cart emptied: whose last add came before it).
+ * How old (by its own `at`, when received) an event may be and still open or extend an episode of the
+ * trigger: its `after`, at least an hour. An older one (a seed's past month, a replayed queue) would
+ * make an episode due at once; it still counts for cancelling (a late purchase cancels).
  */
-export function episodeNotes(triggers: readonly Trigger[], events: readonly CairnEvent[]): EpisodeNotes {
+export const horizonMs = (t: Trigger): number => Math.max(afterMs(t), MIN_HORIZON_MS);
+
+/**
+ * What a batch received at `now` does to the person's episodes. Opens or extends come first, then
+ * cancels, each bound by the time of the event that cancels: events arrive late and out of order, and
+ * a cancel applies to the episodes that had started by then (a cart emptied: whose last add came
+ * before it). Times are the clients' clamped to `now`; events older than the trigger's horizon open
+ * and extend nothing.
+ */
+export function episodeNotes(triggers: readonly Trigger[], events: readonly CairnEvent[], now: number): EpisodeNotes {
   const notes: EpisodeNotes = { extend: [], cancel: [] };
   const of = (on: Trigger['on']) => triggers.filter((t) => t.on === on);
-  const views = span(events.filter(isProductView));
-  const adds = span(events.filter((e) => e.type === 'add_to_cart'));
-  const purchases = span(events.filter((e) => e.type === 'purchase'));
-  const emptied = span(events.filter((e) => e.type === 'cart_emptied'));
-  for (const [on, s] of [
-    ['browse_abandoned', views],
-    ['cart_abandoned', adds],
+  const viewEvents = events.filter(isProductView);
+  const addEvents = events.filter((e) => e.type === 'add_to_cart');
+  const adds = span(addEvents, now);
+  const purchases = span(
+    events.filter((e) => e.type === 'purchase'),
+    now,
+  );
+  const emptied = span(
+    events.filter((e) => e.type === 'cart_emptied'),
+    now,
+  );
+  for (const [on, list] of [
+    ['browse_abandoned', viewEvents],
+    ['cart_abandoned', addEvents],
   ] as const) {
-    if (!s) continue;
     for (const t of of(on)) {
-      notes.extend.push({ triggerId: t.id, firstAt: s.first, lastAt: s.last, afterMs: afterMs(t) });
+      const since = now - horizonMs(t);
+      const s = span(
+        list.filter((e) => e.at >= since),
+        now,
+      );
+      if (s) notes.extend.push({ triggerId: t.id, firstAt: s.first, lastAt: s.last, afterMs: afterMs(t) });
     }
   }
   const ids = (list: Trigger[]) => list.map((t) => t.id);
@@ -104,7 +129,7 @@ export async function noteEvents(
   try {
     const triggers = (await deps.configs.get(site))?.config.triggers;
     if (!triggers?.length) return;
-    const notes = episodeNotes(triggers, events);
+    const notes = episodeNotes(triggers, events, now);
     if (!notes.extend.length && !notes.cancel.length) return;
     await deps.store.noteEpisodes(site, deviceId, notes, now);
   } catch (e) {
