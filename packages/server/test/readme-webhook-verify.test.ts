@@ -109,6 +109,9 @@ describe('README webhook verifiers', () => {
       const old = `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${got.body}`).digest('hex')}`;
       expect(run(got.body, old, SECRET)).toBe('false');
       expect(run(got.body, 'garbage', SECRET)).toBe('false');
+      // Hostile headers are refused, never thrown on: a non-ASCII signature, a digit that is not 0-9.
+      expect(run(got.body, `${header},v1=${'é'.repeat(64)}`.replace(/v1=[0-9a-f]{64},/, ''), SECRET)).toBe('false');
+      expect(run(got.body, header.replace(/^t=\d+/, 't=\u00b2'), SECRET)).toBe('false');
     });
   });
 });
