@@ -301,7 +301,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         // Configs read afresh each tick: a trigger removed or changed applies at the next evaluation.
         evaluate: (at, limit) =>
           evaluateDue(
-            { store, configs: createSiteConfigs(store, Date.now, emptyDefault), log: deliveryLog },
+            {
+              store,
+              configs: createSiteConfigs(store, Date.now, emptyDefault),
+              log: deliveryLog,
+              cancelled: () => metrics.webhookDelivery('cancelled'),
+            },
             at,
             limit,
           ),

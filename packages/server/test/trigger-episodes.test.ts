@@ -268,8 +268,13 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       const phone = await s.device();
       await optin(s.id, phone);
       await s.collect(phone, [view(T0, 'p1'), view(T0 + MIN, 'p1')]);
-      expect(await evaluateDue(s.deps, T0 + 3 * HOUR)).toEqual([]);
+      const cancelled: string[] = [];
+      expect(await evaluateDue({ ...s.deps, cancelled: (r) => cancelled.push(r) }, T0 + 3 * HOUR)).toEqual([]);
       expect((await s.episodes())[0]).toMatchObject({ status: 'cancelled', reason: 'min_product_views' });
+      // Counted for the metric, once.
+      expect(cancelled).toEqual(['min_product_views']);
+      expect(await evaluateDue({ ...s.deps, cancelled: (r) => cancelled.push(r) }, T0 + 4 * HOUR)).toEqual([]);
+      expect(cancelled).toEqual(['min_product_views']);
     });
 
     it('a purchase the collect did not note (any device of the user) cancels it when due', async () => {
@@ -426,8 +431,10 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       await store.link(s.id, desktop, 'u-shopper', T0 + 10 * MIN);
       await s.collect(desktop, [view(T0 + 11 * MIN, 'desk-1', { device: 'desktop' })]);
       expect((await s.open()).map((e) => e.person).sort()).toEqual([`d:${phone}`, 'u:u-shopper'].sort());
-      const made = await evaluateDue(s.deps, T0 + 5 * HOUR);
+      const cancelled: string[] = [];
+      const made = await evaluateDue({ ...s.deps, cancelled: (r) => cancelled.push(r) }, T0 + 5 * HOUR);
       expect(made).toHaveLength(1);
+      expect(cancelled).toEqual(['merged']);
       const all = await s.episodes();
       expect(all.filter((e) => e.status === 'cancelled').map((e) => e.reason)).toEqual(['merged']);
       const pending = all.find((e) => e.status === 'pending') as EpisodeRecord;

@@ -97,4 +97,55 @@ describe('a trigger, from collect to the receiver, on one server', () => {
     expect(receiver.received).toHaveLength(1);
     await receiver.close();
   });
+
+  it('counts an episode the evaluation cancels as a cancelled delivery', async () => {
+    const db2 = sqliteDb();
+    const s = await startServer({
+      port: 0,
+      db: db2.options.sqlitePath as string,
+      logger: false,
+      adminKey: ADMIN_KEY,
+      identitySecret: SECRET,
+      siteKeys: { sites: { [SITE]: { webhookSecret: WEBHOOK_SECRET } } },
+      rateLimit: { ip: false, device: false },
+      triggerPollMs: 100,
+      config: {
+        site: SITE,
+        origins: ['https://shop.example'],
+        triggers: [
+          {
+            id: 'browse',
+            on: 'browse_abandoned',
+            after: '1s',
+            minProductViews: 1,
+            channels: ['email'],
+            url: 'http://127.0.0.1:9/never',
+            cooldown: '0s',
+          },
+        ],
+      },
+    });
+    try {
+      // An anonymous device with no opt-in: unreachable, cancelled when due.
+      const res = await fetch(`${s.url}/v1/collect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clientToken()}` },
+        body: JSON.stringify({ site: SITE, deviceId: id(), events: [pageEvent({ product: 'SKU-1', at: Date.now() })] }),
+      });
+      expect(res.status).toBe(202);
+      const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+      type Log = { deliveries: { status: string; reason: string | null }[] };
+      let log: Log = { deliveries: [] };
+      for (let i = 0; i < 100 && log.deliveries[0]?.status !== 'cancelled'; i++) {
+        log = (await (await fetch(`${s.url}/v1/deliveries?site=${SITE}`, { headers: admin })).json()) as Log;
+        if (log.deliveries[0]?.status !== 'cancelled') await new Promise((ok) => setTimeout(ok, 100));
+      }
+      expect(log.deliveries).toEqual([expect.objectContaining({ status: 'cancelled', reason: 'unreachable' })]);
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      expect(metrics).toContain('cairn_webhook_deliveries_total{outcome="cancelled"} 1');
+    } finally {
+      await s.close();
+      await db2.cleanup();
+    }
+  });
 });

@@ -41,7 +41,14 @@ import {
   listEpisodesPg,
   noteEpisodesPg,
 } from './triggers-postgres.js';
-import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
+import type {
+  EpisodeCancelReason,
+  EpisodeDecision,
+  EpisodeFacts,
+  EpisodeNotes,
+  EpisodeRecord,
+  PendingEpisode,
+} from './types.js';
 import {
   addDeliveryPg,
   claimDeliveryPg,
@@ -639,8 +646,9 @@ class PgStore implements Store {
     limit: number,
     decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
     onError?: (episodeId: string, error: unknown) => void,
+    onCancelled?: (episodeId: string, reason: EpisodeCancelReason) => void,
   ): Promise<PendingEpisode[]> {
-    return evaluateDueEpisodesPg(this.sql, now, limit, decide, onError);
+    return evaluateDueEpisodesPg(this.sql, now, limit, decide, onError, onCancelled);
   }
   async denyDevice(site: string, deviceId: string, at: number): Promise<void> {
     await denyDevicePg(this.sql, site, deviceId, at);

@@ -25,7 +25,14 @@ import {
   listEpisodesSqlite,
   noteEpisodesSqlite,
 } from './triggers-sqlite.js';
-import type { EpisodeDecision, EpisodeFacts, EpisodeNotes, EpisodeRecord, PendingEpisode } from './types.js';
+import type {
+  EpisodeCancelReason,
+  EpisodeDecision,
+  EpisodeFacts,
+  EpisodeNotes,
+  EpisodeRecord,
+  PendingEpisode,
+} from './types.js';
 import {
   ITEM_SCAN,
   asKind,
@@ -619,8 +626,9 @@ class SqliteStore implements Store {
     limit: number,
     decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
     onError?: (episodeId: string, error: unknown) => void,
+    onCancelled?: (episodeId: string, reason: EpisodeCancelReason) => void,
   ): Promise<PendingEpisode[]> {
-    return evaluateDueEpisodesSqlite(this.db, now, limit, decide, onError);
+    return evaluateDueEpisodesSqlite(this.db, now, limit, decide, onError, onCancelled);
   }
   async denyDevice(site: string, deviceId: string, at: number): Promise<void> {
     denyDeviceSqlite(this.db, site, deviceId, at);

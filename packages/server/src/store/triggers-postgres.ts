@@ -16,6 +16,7 @@ import {
   type FactEventRow,
 } from './trigger-rows.js';
 import type {
+  EpisodeCancelReason,
   EpisodeDecision,
   EpisodeFacts,
   EpisodeNotes,
@@ -153,6 +154,7 @@ export async function evaluateDueEpisodesPg(
   limit: number,
   decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
   onError?: (episodeId: string, error: unknown) => void,
+  onCancelled?: (episodeId: string, reason: EpisodeCancelReason) => void,
 ): Promise<PendingEpisode[]> {
   const made: PendingEpisode[] = [];
   // Episodes that failed this round: skipped until the next one, so one bad episode holds up no other.
@@ -160,31 +162,35 @@ export async function evaluateDueEpisodesPg(
   for (let i = 0; i < limit; i++) {
     let taken: string | null = null;
     try {
-      const outcome = await sql.begin(async (tx): Promise<'none' | 'done' | PendingEpisode> => {
-        const [row] = await tx<EpisodeRow[]>`
+      const outcome = await sql.begin(
+        async (tx): Promise<'none' | { cancelled: EpisodeCancelReason } | PendingEpisode> => {
+          const [row] = await tx<EpisodeRow[]>`
           SELECT * FROM trigger_episodes WHERE status = 'open' AND due_at <= ${now}::bigint
             AND NOT (id = ANY(${failed}::text[]))
           ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
-        if (!row) return 'none';
-        taken = row.id;
-        const current = await rekey(tx, row, now);
-        if (!current) return 'done';
-        // One evaluation per person at a time, across instances: the second sees the first's pending
-        // webhook (the cooldown). Held to the commit; nothing waited on here holds it.
-        await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`${row.site}\n${current.person}`}, 0))`;
-        const decision = await decide(await readFacts(tx, current));
-        if (decision.status === 'cancelled') {
-          await tx`UPDATE trigger_episodes SET status = 'cancelled', reason = ${decision.reason}, updated_at = ${now}::bigint
+          if (!row) return 'none';
+          taken = row.id;
+          const current = await rekey(tx, row, now);
+          if (!current) return { cancelled: 'merged' };
+          // One evaluation per person at a time, across instances: the second sees the first's pending
+          // webhook (the cooldown). Held to the commit; nothing waited on here holds it.
+          await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`${row.site}\n${current.person}`}, 0))`;
+          const decision = await decide(await readFacts(tx, current));
+          if (decision.status === 'cancelled') {
+            await tx`UPDATE trigger_episodes SET status = 'cancelled', reason = ${decision.reason}, updated_at = ${now}::bigint
                    WHERE site = ${row.site} AND id = ${row.id}`;
-          return 'done';
-        }
-        await tx`UPDATE trigger_episodes SET status = 'pending', url = ${decision.url}, payload = ${decision.payload},
+            return { cancelled: decision.reason };
+          }
+          await tx`UPDATE trigger_episodes SET status = 'pending', url = ${decision.url}, payload = ${decision.payload},
                    next_attempt_at = ${now}::bigint, updated_at = ${now}::bigint
                  WHERE site = ${row.site} AND id = ${row.id}`;
-        return { site: row.site, id: row.id, nextAttemptAt: now };
-      });
+          return { site: row.site, id: row.id, nextAttemptAt: now };
+        },
+      );
       if (outcome === 'none') break;
-      if (outcome !== 'done') made.push(outcome);
+      // Counted once committed.
+      if ('cancelled' in outcome) onCancelled?.(taken ?? '', outcome.cancelled);
+      else made.push(outcome);
     } catch (e) {
       if (taken === null) throw e;
       failed.push(taken);

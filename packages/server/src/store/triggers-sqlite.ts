@@ -16,6 +16,7 @@ import {
   type FactEventRow,
 } from './trigger-rows.js';
 import type {
+  EpisodeCancelReason,
   EpisodeDecision,
   EpisodeFacts,
   EpisodeNotes,
@@ -229,14 +230,16 @@ export async function evaluateDueEpisodesSqlite(
   limit: number,
   decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
   onError?: (episodeId: string, error: unknown) => void,
+  onCancelled?: (episodeId: string, reason: EpisodeCancelReason) => void,
 ): Promise<PendingEpisode[]> {
   const s = q(db);
   const due = s.due.all(now, limit) as EpisodeRow[];
   const made: PendingEpisode[] = [];
   for (const { site, id } of due) {
     try {
-      const pending = await evaluateOne(db, site, id, now, decide);
-      if (pending) made.push(pending);
+      const outcome = await evaluateOne(db, site, id, now, decide);
+      if (outcome && 'cancelled' in outcome) onCancelled?.(id, outcome.cancelled);
+      else if (outcome) made.push(outcome);
     } catch (e) {
       onError?.(id, e);
     }
@@ -250,17 +253,18 @@ async function evaluateOne(
   id: string,
   now: number,
   decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
-): Promise<PendingEpisode | null> {
+): Promise<PendingEpisode | { cancelled: EpisodeCancelReason } | null> {
   const s = q(db);
   // Re-read in a write transaction: a collect may have extended or cancelled it meanwhile.
   const facts = db
-    .transaction((): EpisodeFacts | null => {
+    .transaction((): EpisodeFacts | 'merged' | null => {
       const fresh = s.episode.get(site, id) as EpisodeRow | undefined;
       if (fresh?.status !== 'open' || Number(fresh.due_at) > now) return null;
       const row = rekey(db, fresh, now);
-      return row ? readFacts(db, row) : null;
+      return row ? readFacts(db, row) : 'merged';
     })
     .immediate();
+  if (facts === 'merged') return { cancelled: 'merged' };
   if (!facts) return null;
   const decision = await decide(facts);
   const e = facts.episode;
@@ -280,7 +284,8 @@ async function evaluateOne(
     e.lastAt,
     now,
   ).changes;
-  return changed && pending ? { site, id, nextAttemptAt: now } : null;
+  if (!changed) return null;
+  return decision.status === 'pending' ? { site, id, nextAttemptAt: now } : { cancelled: decision.reason };
 }
 
 export function denyDeviceSqlite(db: Database.Database, site: string, deviceId: string, at: number): void {

@@ -540,13 +540,14 @@ export interface Store {
    * FOR UPDATE SKIP LOCKED, so two instances never take one), re-keys or merges it when its device got
    * linked, reads its facts, and writes what `decide` says. Resolves to the episodes made pending. An
    * episode whose evaluation fails (`decide` rejects) stays open, is skipped for the rest of this call,
-   * and goes to `onError`.
+   * and goes to `onError`. Each one it cancelled (merged included), once written, goes to `onCancelled`.
    */
   evaluateDueEpisodes(
     now: number,
     limit: number,
     decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
     onError?: (episodeId: string, error: unknown) => void,
+    onCancelled?: (episodeId: string, reason: EpisodeCancelReason) => void,
   ): Promise<PendingEpisode[]>;
   /** Records the device's refusal of consent, and cancels its person's undelivered episodes ('denied'). */
   denyDevice(site: string, deviceId: string, at: number): Promise<void>;

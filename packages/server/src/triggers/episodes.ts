@@ -16,7 +16,10 @@ import { matchTraits } from './traits-match.js';
 // against the store and cancels them with a reason, or fixes their webhook payload ('pending').
 // Every function takes `now`: tests control the clock.
 
-export type TriggerDeps = Pick<AppCtx, 'store' | 'configs' | 'log'>;
+export type TriggerDeps = Pick<AppCtx, 'store' | 'configs' | 'log'> & {
+  /** An episode the evaluation cancelled (the metric cairn_webhook_deliveries_total{outcome="cancelled"}). */
+  cancelled?: (reason: EpisodeCancelReason) => void;
+};
 
 const isProductView = (e: CairnEvent): boolean =>
   e.type === 'page' && typeof e.product === 'string' && e.product !== '';
@@ -188,5 +191,6 @@ export async function evaluateDue(deps: TriggerDeps, now: number, limit = 100): 
     (facts) => decide(deps, facts, now),
     (episodeId, e) =>
       deps.log.error({ episode: episodeId, err: (e as Error).message }, 'trigger episode: evaluation failed'),
+    (_episodeId, reason) => deps.cancelled?.(reason),
   );
 }
