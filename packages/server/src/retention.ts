@@ -3,8 +3,9 @@ import type { Store } from './store/types.js';
 
 // Retention (CAIRN_RETENTION_DAYS): events whose time (`at`) is more than N days ago are deleted, in
 // batches with a pause between them, so that on SQLite, whose writes take turns, a collect waits
-// for one batch at most, never for a whole pass. Only events go: devices, links, opt-ins (consent
-// records) and order confirmations stay. A pass runs soon after start, then on an interval timer
+// for one batch at most, never for a whole pass. Only events go, and closed trigger episodes
+// (delivered, failed, cancelled: their webhook bodies hold personal data) last changed before the
+// cutoff: devices, links, opt-ins (consent records) and order confirmations stay. A pass runs soon after start, then on an interval timer
 // that does not keep the process alive. With N instances on PostgreSQL each runs its passes; their
 // batches are disjoint (SKIP LOCKED in the store), so concurrent passes only share the work.
 
@@ -24,9 +25,12 @@ export interface RetentionOptions {
 }
 
 export interface RetentionPass {
+  /** Events deleted. */
   deleted: number;
-  /** DELETE statements run, the last of which deleted fewer than a batch. */
+  /** DELETE statements of events run, the last of which deleted fewer than a batch. */
   batches: number;
+  /** Closed trigger episodes deleted. */
+  episodes: number;
 }
 
 export const DEFAULT_RETENTION_BATCH = 5_000;
@@ -35,7 +39,7 @@ export const DEFAULT_RETENTION_INTERVAL_MS = 3_600_000;
 
 const pause = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
-/** One pass: deletes every event before the cutoff, batch by batch, until a batch comes up short. */
+/** One pass: deletes every event before the cutoff, then every closed episode, batch by batch, until a batch comes up short. */
 export async function retentionPass(opts: RetentionOptions): Promise<RetentionPass> {
   const batchSize = opts.batchSize ?? DEFAULT_RETENTION_BATCH;
   const cutoff = (opts.now ?? Date.now)() - opts.days * DAY_MS;
@@ -45,9 +49,17 @@ export async function retentionPass(opts: RetentionOptions): Promise<RetentionPa
     const n = await opts.store.deleteEventsBefore(cutoff, batchSize);
     batches++;
     deleted += n;
-    if (n < batchSize || opts.stopping?.()) return { deleted, batches };
+    if (n < batchSize || opts.stopping?.()) break;
     await pause(opts.pauseMs ?? 50);
   }
+  let episodes = 0;
+  while (!opts.stopping?.()) {
+    const n = await opts.store.deleteClosedEpisodesBefore(cutoff, batchSize);
+    episodes += n;
+    if (n < batchSize) break;
+    await pause(opts.pauseMs ?? 50);
+  }
+  return { deleted, batches, episodes };
 }
 
 export interface Retention {
@@ -66,7 +78,8 @@ export function startRetention(
     running = retentionPass({ ...opts, stopping: () => stopped })
       .then(
         (pass) => {
-          if (pass.deleted > 0) opts.log.info({ days: opts.days, ...pass }, 'retention: old events deleted');
+          if (pass.deleted > 0 || pass.episodes > 0)
+            opts.log.info({ days: opts.days, ...pass }, 'retention: old events and episodes deleted');
           opts.onPass?.(pass);
         },
         (err: unknown) =>

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { retentionPass } from '../src/retention.js';
 import { startServer } from '../src/server.js';
-import type { Store } from '../src/store/types.js';
+import type { EpisodeNotes, Store } from '../src/store/types.js';
 import { startCli, runCli } from './helpers/cli.js';
 import { makeStores, sqliteDb, type Row } from './helpers/db.js';
 import { config, id, pageEvent, SITE } from './helpers/http.js';
@@ -92,7 +93,7 @@ describe.each(makeStores())('retention on $name', (db) => {
       { limit: 4, deleted: 4 },
       { limit: 4, deleted: 2 },
     ]);
-    expect(pass).toEqual({ deleted: 10, batches: 3 });
+    expect(pass).toEqual({ deleted: 10, batches: 3, episodes: 0 });
     expect(eventIds(await db.tables(), site)).toEqual(keptIds);
 
     // Nothing left to delete: one statement, which finds nothing.
@@ -100,7 +101,71 @@ describe.each(makeStores())('retention on $name', (db) => {
     expect(await retentionPass({ store, days: 30, batchSize: 4, pauseMs: 0, now: () => NOW })).toEqual({
       deleted: 0,
       batches: 1,
+      episodes: 0,
     });
+  });
+
+  it('a pass deletes closed trigger episodes before the cutoff, in batches; open and undelivered ones stay', async () => {
+    const store = await db.open();
+    const site = `${SITE}-${++sites}`;
+    const device = id();
+    await store.ensureDevice(site, device, 'hash', 'mobile');
+    const add = async (at: number) => {
+      const episode = randomUUID();
+      await store.addDelivery({
+        site,
+        id: episode,
+        triggerId: 't',
+        person: `d:${device}`,
+        startedAt: at,
+        lastAt: at,
+        nextAttemptAt: at,
+        url: 'http://127.0.0.1:9/hook',
+        payload: '{}',
+        now: at,
+      });
+      return episode;
+    };
+    const deliver = async (episode: string, at: number) => {
+      const claim = await store.claimDelivery(site, episode, at, 1000);
+      if (!claim) throw new Error('not claimed');
+      expect(await store.recordDelivery(site, episode, claim, { kind: 'delivered', at, status: 200 })).toBe(true);
+    };
+    // Two cancelled and three delivered before the cutoff; one pending from long ago, one delivered inside.
+    for (const i of [1, 2]) await add(CUTOFF - 5 * DAY - i);
+    const cancel: EpisodeNotes['cancel'][number] = {
+      triggerIds: ['t'],
+      reason: 'purchase',
+      at: CUTOFF,
+      until: 'started',
+      undelivered: true,
+    };
+    await store.noteEpisodes(site, device, { extend: [], cancel: [cancel] }, CUTOFF - 4 * DAY);
+    for (const i of [1, 2, 3]) await deliver(await add(CUTOFF - 3 * DAY - i), CUTOFF - 2 * DAY - i);
+    const pending = await add(CUTOFF - 10 * DAY);
+    const recent = await add(CUTOFF - DAY);
+    await deliver(recent, CUTOFF + DAY);
+    expect((await store.listEpisodes(site, 100)).map((e) => e.status).sort()).toEqual([
+      'cancelled',
+      'cancelled',
+      'delivered',
+      'delivered',
+      'delivered',
+      'delivered',
+      'pending',
+    ]);
+
+    const calls: number[] = [];
+    const counted: Store = Object.create(store);
+    counted.deleteClosedEpisodesBefore = async (cutoff, limit) => {
+      const n = await store.deleteClosedEpisodesBefore(cutoff, limit);
+      calls.push(n);
+      return n;
+    };
+    const pass = await retentionPass({ store: counted, days: 30, batchSize: 2, pauseMs: 0, now: () => NOW });
+    expect(pass.episodes).toBe(5);
+    expect(calls).toEqual([2, 2, 1]);
+    expect((await store.listEpisodes(site, 100)).map((e) => e.id).sort()).toEqual([pending, recent].sort());
   });
 
   it('the server runs a pass on its own when retentionDays is set', async () => {

@@ -35,6 +35,7 @@ import { numbered, REPORT_QUERIES, reportDataFromReads, type ReportReads } from 
 import { changeTraitsPostgres, getTraitsPostgres, profileTraitsPostgres } from './traits-postgres.js';
 import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
 import {
+  deleteClosedEpisodesPg,
   denyDevicePg,
   evaluateDueEpisodesPg,
   exportEpisodesPg,
@@ -655,6 +656,9 @@ class PgStore implements Store {
   }
   async listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]> {
     return listEpisodesPg(this.sql, site, limit);
+  }
+  async deleteClosedEpisodesBefore(cutoff: number, limit: number): Promise<number> {
+    return deleteClosedEpisodesPg(this.sql, cutoff, limit);
   }
 }
 

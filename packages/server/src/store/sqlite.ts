@@ -19,6 +19,7 @@ import { readWorker, type ReadWorker } from './report-worker.js';
 import { changeTraitsSqlite, getTraitsSqlite, profileTraitsSqlite, readTraitsSqlite } from './traits-sqlite.js';
 import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
 import {
+  deleteClosedEpisodesSqlite,
   denyDeviceSqlite,
   evaluateDueEpisodesSqlite,
   exportEpisodesSqlite,
@@ -635,6 +636,9 @@ class SqliteStore implements Store {
   }
   async listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]> {
     return listEpisodesSqlite(this.db, site, limit);
+  }
+  async deleteClosedEpisodesBefore(cutoff: number, limit: number): Promise<number> {
+    return deleteClosedEpisodesSqlite(this.db, cutoff, limit);
   }
 
   /** Inserts the device if missing (true), else refreshes its kind. Call inside a write transaction. */

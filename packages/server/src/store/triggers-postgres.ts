@@ -227,3 +227,13 @@ export async function exportEpisodesPg(
     ORDER BY created_at, id`;
   return rows.map(exportedEpisodeFromRow);
 }
+
+/** Retention: up to `limit` closed episodes last changed before `cutoff`; SKIP LOCKED keeps instances' batches apart. */
+export async function deleteClosedEpisodesPg(sql: Sql, cutoff: number, limit: number): Promise<number> {
+  const r = await sql`
+    DELETE FROM trigger_episodes WHERE (site, id) IN (
+      SELECT site, id FROM trigger_episodes
+       WHERE status IN ('delivered', 'failed', 'cancelled') AND updated_at < ${cutoff}::bigint
+       LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
+  return r.count;
+}

@@ -310,3 +310,13 @@ export function exportEpisodesSqlite(
   const keys = JSON.stringify(personKeys(userId, deviceIds));
   return (q(db).exported.all(site, keys) as EpisodeRow[]).map(exportedEpisodeFromRow);
 }
+
+/** Retention: up to `limit` closed episodes last changed before `cutoff`, deleted in one statement. */
+export function deleteClosedEpisodesSqlite(db: Database.Database, cutoff: number, limit: number): number {
+  return db
+    .prepare(
+      `DELETE FROM trigger_episodes WHERE rowid IN (SELECT rowid FROM trigger_episodes
+         WHERE status IN ('delivered', 'failed', 'cancelled') AND updated_at < ? LIMIT ?)`,
+    )
+    .run(cutoff, limit).changes;
+}

@@ -553,4 +553,9 @@ export interface Store {
   denyDevice(site: string, deviceId: string, at: number): Promise<void>;
   /** A site's episodes, newest change first (tests; the delivery log reads its own query). */
   listEpisodes(site: string, limit: number): Promise<EpisodeRecord[]>;
+  /**
+   * Retention: deletes up to `limit` closed episodes (delivered, failed, cancelled) last changed before
+   * `cutoff`, every site, in one statement; resolves to how many. Open and undelivered ones stay.
+   */
+  deleteClosedEpisodesBefore(cutoff: number, limit: number): Promise<number>;
 }
