@@ -1,6 +1,7 @@
 // One channels report, in a process of its own so that its memory is its own: argv[2] is JSON
 // { store: openStore options, path: 'old' | 'new', site, from, to, runs }. 'old' is the code before
-// issue 18 (Store.reportRows, every event of the window into JS); 'new' reads Store.reportData.
+// issue 18 (Store.reportRows, every event of the window into JS, and the report computed here);
+// 'new' is what the route does: Store.computeReport, read and computed in the store's worker thread.
 // Sends { ms: [...], extraMB, visitors } on stdout.
 import { join } from 'node:path';
 import { ROOT } from './paths.mjs';
@@ -15,11 +16,12 @@ let visitors = 0;
 try {
   for (let i = 0; i < spec.runs; i++) {
     const t = performance.now();
-    const rows =
+    const options = { from: spec.from, to: spec.to, model: 'linear' };
+    const report =
       spec.path === 'old'
-        ? await store.reportRows(spec.site, spec.from - LOOKBACK_MS, spec.to)
-        : await store.reportData(spec.site, spec.from - LOOKBACK_MS, spec.from, spec.to);
-    visitors = channelReport(rows, { from: spec.from, to: spec.to, model: 'linear' }).totals.visitors;
+        ? channelReport(await store.reportRows(spec.site, spec.from - LOOKBACK_MS, spec.to), options)
+        : await store.computeReport({ report: 'channels', site: spec.site, options });
+    visitors = report.totals.visitors;
     ms.push(performance.now() - t);
   }
 } finally {

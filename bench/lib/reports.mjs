@@ -31,7 +31,7 @@ const columns = (i, n) => ({
   kind: `(${i} % 100)`,
 });
 
-function sqliteSeed(file, n) {
+export function sqliteSeed(file, n) {
   const Database = requireFromServer('better-sqlite3');
   const db = new Database(file);
   try {
@@ -55,7 +55,7 @@ function sqliteSeed(file, n) {
   }
 }
 
-async function pgSeed(sql, schema, n) {
+export async function pgSeed(sql, schema, n) {
   const c = columns('i', n);
   await sql.unsafe(`SET search_path TO ${schema}`);
   await sql.unsafe(`

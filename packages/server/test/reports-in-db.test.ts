@@ -3,6 +3,8 @@
 // window in JS (the activity then built in JS, reports/activity.ts), on the same seeded shop, for every
 // attribution model, several ranges, with and without required confirmation and a chosen currency,
 // on SQLite and PostgreSQL. toEqual compares numbers with Object.is: the same floats, not close ones.
+// Store.computeReport (the same code run in the store's report worker thread, its own connection)
+// is compared too: what the routes answer.
 // Also: the reports' queries go through indexes (their plans are printed with SHOW_PLANS=1).
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
@@ -55,6 +57,9 @@ describe.each(makeStores())('reports in the database on $name', (db: TestDb) => 
           const o = { from, to, model, confirmationRequired, ...(currency ? { currency } : {}) };
           const expected = channelReport(before, o);
           expect(channelReport(data, o), `${model} ${confirmationRequired} ${currency}`).toEqual(expected);
+          // The same code, read and run in the store's report worker: only the report comes back.
+          const computed = await store.computeReport({ report: 'channels', site, options: o });
+          expect(computed, `worker: ${model} ${confirmationRequired} ${currency}`).toEqual(expected);
           // Not an empty comparison: every report counts people, and most ranges orders.
           expect(expected.totals.visitors).toBeGreaterThan(0);
           conflicts += expected.orderChecks.conflictingClaims;
@@ -71,6 +76,7 @@ describe.each(makeStores())('reports in the database on $name', (db: TestDb) => 
         const o = { from, to, confirmationRequired, ...(currency ? { currency } : {}) };
         const expected = experimentsReport(before, o, exposures);
         expect(experimentsReport(data, o, exposures)).toEqual(expected);
+        expect(await store.computeReport({ report: 'experiments', site, options: o, exposures })).toEqual(expected);
         expect(expected.baseline.visitors + expected.variants.length).toBeGreaterThan(0);
       }
   });

@@ -59,12 +59,20 @@ export interface ExperimentsReport {
   prompts: PromptRow[];
 }
 
+export interface ExperimentsOptions {
+  from: number;
+  to: number;
+  confirmationRequired?: boolean;
+  currency?: string;
+  mde?: number;
+}
+
 const ratio = (a: number, b: number): Rate => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null);
 const idOf = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 64) : null);
 
 export function experimentsReport(
   rows: ReportRows | ReportData,
-  o: { from: number; to: number; confirmationRequired?: boolean; currency?: string; mde?: number },
+  o: ExperimentsOptions,
   exposures: ReportExposures = { devices: [], events: [] },
 ): ExperimentsReport {
   const { from, to } = o;

@@ -21,7 +21,15 @@ export {
   type SourceRow,
 } from './channels.js';
 export {
+  computeReport,
+  reportWindow,
+  type ReportRequest,
+  type ReportResult,
+  type ReportResults,
+} from './compute.js';
+export {
   experimentsReport,
+  type ExperimentsOptions,
   type ExperimentsReport,
   type PromptCounts,
   type PromptRow,

@@ -6,15 +6,7 @@ import { HttpError } from '../errors.js';
 import { adminOnly, siteFromQuery, type AdminAuth } from '../middleware/admin/index.js';
 import { parseQuery } from '../request.js';
 import type { Store } from '../store/types.js';
-import {
-  channelReport,
-  DAY_MS,
-  DEFAULT_MDE,
-  experimentsReport,
-  LOOKBACK_MS,
-  MIN_PEOPLE_PER_ARM,
-  MODELS,
-} from '../reports/index.js';
+import { DAY_MS, DEFAULT_MDE, MIN_PEOPLE_PER_ARM, MODELS } from '../reports/index.js';
 
 // GET /v1/reports/channels and GET /v1/reports/experiments: the marketer console's data, behind the
 // admin key. Ranges are [from, to) in epoch ms; dates are whole UTC days, `to` included.
@@ -88,15 +80,19 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   app.get('/v1/reports/channels', admin, async (c) => {
     const q = parseQuery(c, reportQuery);
     const { from, to } = range(q, now());
-    // The 30 days before the range too: the touches that started journeys ending in it. The page
-    // views stay in the database: each device's activity comes aggregated.
-    const rows = await deps.store.reportData(q.site, from - LOOKBACK_MS, from, to);
-    const report = channelReport(rows, {
-      from,
-      to,
-      model: q.model,
-      confirmationRequired: await confirmationRequired(deps.store, q.site),
-      ...(q.currency ? { currency: q.currency } : {}),
+    // Read (with the 30 days before the range: the touches that started journeys ending in it) and
+    // computed in the store's report worker: the page views stay in the database, each device's
+    // activity comes aggregated, and only the report comes back to this thread.
+    const report = await deps.store.computeReport({
+      report: 'channels',
+      site: q.site,
+      options: {
+        from,
+        to,
+        model: q.model,
+        confirmationRequired: await confirmationRequired(deps.store, q.site),
+        ...(q.currency ? { currency: q.currency } : {}),
+      },
     });
     return c.json({ site: q.site, ...report }, 200, NO_STORE);
   });
@@ -104,13 +100,13 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
   app.get('/v1/reports/experiments', admin, async (c) => {
     const q = parseQuery(c, experimentsQuery);
     const { from, to } = range(q, now());
-    const rows = await deps.store.reportData(q.site, from, from, to);
     // The arms come from each person's first exposure over all time, not only the range's.
     const exposures = await deps.store.reportExposures(q.site, from, to);
     const confirmation = await confirmationRequired(deps.store, q.site);
-    const report = experimentsReport(
-      rows,
-      {
+    const report = await deps.store.computeReport({
+      report: 'experiments',
+      site: q.site,
+      options: {
         from,
         to,
         confirmationRequired: confirmation,
@@ -118,7 +114,7 @@ export function reportsRoutes(deps: ReportsDeps): Hono<Env> {
         ...(q.currency ? { currency: q.currency } : {}),
       },
       exposures,
-    );
+    });
     return c.json({ site: q.site, ...report }, 200, NO_STORE);
   });
 

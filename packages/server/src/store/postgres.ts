@@ -31,7 +31,9 @@ import {
   type OrderConfirmationRow,
   type ReportRowsRead,
 } from './rows.js';
-import { numbered, REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
+import { readReportDataPg } from './report-queries.js';
+import { reportWorker, type ReportWorker } from './report-worker.js';
+import { computeReport, reportWindow, type ReportRequest, type ReportResult } from '../reports/compute.js';
 import { changeTraitsPostgres, getTraitsPostgres, profileTraitsPostgres } from './traits-postgres.js';
 import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
 import {
@@ -110,7 +112,8 @@ export async function openPostgres(url: string, schema?: string): Promise<Store>
       cause: e,
     });
   }
-  return new PgStore(sql, schema);
+  // The reports' worker thread connects on its own, at the first report.
+  return new PgStore(sql, schema, reportWorker({ dialect: 'postgres', url, ...(schema ? { schema } : {}) }));
 }
 
 /** The URL without its password, for error messages. */
@@ -129,6 +132,7 @@ class PgStore implements Store {
   constructor(
     private readonly sql: Sql,
     private readonly schema: string | undefined,
+    private readonly reports: ReportWorker | null = null,
   ) {}
 
   async migrate(): Promise<void> {
@@ -155,6 +159,7 @@ class PgStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.reports?.close();
     await this.sql.end({ timeout: 5 });
   }
 
@@ -565,17 +570,15 @@ class PgStore implements Store {
   }
 
   async reportData(site: string, readFrom: number, from: number, to: number): Promise<ReportData> {
-    const params = { site, readFrom, from, to };
     // REPEATABLE READ: one snapshot for every query, each on its own (the pool serves collects meanwhile).
-    const rows = await this.sql.begin('isolation level repeatable read read only', async (tx) => {
-      const out: Record<string, unknown[]> = {};
-      for (const [name, query] of Object.entries(REPORT_QUERIES)) {
-        const { text, args } = numbered(query, params);
-        out[name] = [...(await tx.unsafe(text, args))];
-      }
-      return out;
-    });
-    return reportDataFromReads(rows as unknown as ReportReads, from);
+    return readReportDataPg(this.sql, { site, readFrom, from, to });
+  }
+
+  async computeReport<R extends ReportRequest>(request: R): Promise<ReportResult<R>> {
+    // In the worker, on its own connection: the report's JS never shares this event loop with collects.
+    if (this.reports) return this.reports.run(request);
+    const w = reportWindow(request);
+    return computeReport(request, await this.reportData(request.site, w.readFrom, w.from, w.to));
   }
 
   async reportRows(site: string, from: number, to: number): Promise<ReportRows> {

@@ -1,6 +1,6 @@
-import type { ReportActivity, ReportData } from './types.js';
+import type { ReportData, ReportDevice } from './types.js';
 import { REPORT_BODY_TYPES } from './types.js';
-import { reportRowsFromRows, type ReportRowsRead } from './rows.js';
+import { asKind, jsonColumn, orderConfirmationFromRow, type ReportRowsRead } from './rows.js';
 
 // The reports' reads (Store.reportData), in SQL both databases run as written: aggregates instead of
 // page views. Parameters are named (@site, @readFrom, @from, @to); postgres.ts numbers them ($1…).
@@ -90,15 +90,129 @@ export function numbered(sql: string, p: ReportParams): { text: string; args: (s
   return { text, args: names.map((n) => p[n]) };
 }
 
-export function reportDataFromReads(r: ReportReads, from: number): ReportData {
-  const activity: ReportActivity[] = r.activity.map((a) => ({
-    deviceId: a.device_id,
-    firstInRange: a.first_in_range,
-    lastInRange: a.last_at >= from ? a.last_at : null,
-  }));
+/**
+ * Shapes the rows of every REPORT_QUERIES query into ReportData as they stream in, one row at a
+ * time: no array of raw rows is ever held beside the shaped ones. Rows must come query by query in
+ * REPORT_QUERIES' order (the devices list keeps the activity's order, as reportRows' did).
+ */
+export function reportDataBuilder(from: number): {
+  add: { [Q in ReportQueryName]: (row: ReportReads[Q][number]) => void };
+  finish(): ReportData;
+} {
+  const data: ReportData = {
+    activity: [],
+    devices: [],
+    events: [],
+    optins: [],
+    orderClaims: [],
+    orderConfirmations: [],
+  };
   // The devices of the activity, and those of opt-ins and orders without events, once each.
-  const devices = new Map<string, ReportRowsRead['devices'][number]>();
-  for (const a of r.activity) if (a.known_id !== null) devices.set(a.device_id, a);
-  for (const d of r.devices) devices.set(d.device_id, d);
-  return { ...reportRowsFromRows({ ...r, devices: [...devices.values()] }), activity };
+  const devices = new Map<string, ReportDevice>();
+  const device = (d: ReportRowsRead['devices'][number]) =>
+    devices.set(d.device_id, {
+      deviceId: d.device_id,
+      kind: asKind(d.kind),
+      userId: d.user_id,
+      linkedAt: d.user_id === null ? null : d.linked_at,
+    });
+  // The same shapes as reportRowsFromRows (rows.ts), built one row at a time, with only the props
+  // the reports read (reportProps).
+  return {
+    add: {
+      events: (e) =>
+        void data.events.push({
+          id: e.id,
+          deviceId: e.device_id,
+          type: e.type,
+          at: e.at,
+          device: asKind(e.device),
+          props: reportProps(e.body),
+        }),
+      activity: (a) => {
+        data.activity.push({
+          deviceId: a.device_id,
+          firstInRange: a.first_in_range,
+          lastInRange: a.last_at >= from ? a.last_at : null,
+        });
+        if (a.known_id !== null) device(a);
+      },
+      optins: (o) => void data.optins.push({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id }),
+      orderClaims: (c) =>
+        void data.orderClaims.push({
+          id: c.id,
+          orderId: c.order_id,
+          deviceId: c.device_id,
+          at: c.at,
+          seq: c.received_seq,
+          props: reportProps(c.body),
+        }),
+      orderConfirmations: (c) => void data.orderConfirmations.push(orderConfirmationFromRow(c)),
+      devices: device,
+    },
+    finish() {
+      data.devices = [...devices.values()];
+      return data;
+    },
+  };
+}
+
+/** The props reports/*.ts read of an event; `touch` only with the channel and source attribution reads. */
+const REPORT_PROPS = ['orderId', 'value', 'currency', 'preview', 'variant', 'prompt', 'device'] as const;
+
+/**
+ * An event's props as the reports read them: a touch's landing path, medium and the rest of the
+ * body stay behind, so a million-event window keeps a few small objects per touch, not its JSON.
+ */
+export function reportProps(body: unknown): Record<string, unknown> {
+  const all = jsonColumn(body) as Record<string, unknown> | null;
+  const props: Record<string, unknown> = {};
+  if (!all) return props;
+  for (const k of REPORT_PROPS) if (all[k] !== undefined) props[k] = all[k];
+  const t = all.touch;
+  if (t && typeof t === 'object') {
+    const { channel, source } = t as Record<string, unknown>;
+    props.touch = { channel, source };
+  }
+  return props;
+}
+
+const QUERY_NAMES = Object.keys(REPORT_QUERIES) as ReportQueryName[];
+
+/** The SQLite connection's part the reader needs (better-sqlite3's Database). */
+export interface SqliteReader {
+  prepare(sql: string): { iterate(params: ReportParams): IterableIterator<unknown> };
+  transaction<T>(fn: () => T): () => T;
+}
+
+/** Store.reportData on SQLite: every query in one read transaction (one snapshot), rows streamed. */
+export function readReportDataSqlite(db: SqliteReader, p: ReportParams): ReportData {
+  return db.transaction(() => {
+    const b = reportDataBuilder(p.from);
+    for (const name of QUERY_NAMES) {
+      const add = b.add[name] as (row: unknown) => void;
+      for (const row of db.prepare(REPORT_QUERIES[name]).iterate(p)) add(row);
+    }
+    return b.finish();
+  })();
+}
+
+/** The PostgreSQL client's part the reader needs (the `postgres` driver's Sql). */
+export interface PgReader {
+  begin<T>(options: string, fn: (tx: PgReaderTx) => Promise<T>): Promise<T>;
+}
+export interface PgReaderTx {
+  unsafe(text: string, args: (string | number)[]): { forEach(cb: (row: unknown) => void): Promise<unknown> };
+}
+
+/** Store.reportData on PostgreSQL: one REPEATABLE READ snapshot, rows streamed one at a time. */
+export async function readReportDataPg(sql: PgReader, p: ReportParams): Promise<ReportData> {
+  return sql.begin('isolation level repeatable read read only', async (tx) => {
+    const b = reportDataBuilder(p.from);
+    for (const name of QUERY_NAMES) {
+      const { text, args } = numbered(REPORT_QUERIES[name], p);
+      await tx.unsafe(text, args).forEach(b.add[name] as (row: unknown) => void);
+    }
+    return b.finish();
+  });
 }

@@ -1,79 +1,80 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { ReportRequest, ReportResult } from '../reports/compute.js';
+import type { ReportAnswer, ReportMessage, ReportSource } from './report-thread.js';
 
-// The SQLite reports' reads, off the main thread: better-sqlite3 is synchronous, so a report read on
-// the store's own connection would hold every collect for as long as it runs. The worker opens its
-// own read-only connection to the same file; WAL lets it read one snapshot while the main
-// connection goes on writing. It runs plain SQL and sends the rows back: the reports' code stays
-// on the main thread, typed.
+// The reports, off the thread that serves requests. better-sqlite3 is synchronous, so a report read
+// on the store's own connection would hold every collect for as long as it runs; and on either
+// database, shaping a few hundred thousand rows and attributing them is seconds of JS that would
+// share the event loop with collects. The worker (report-thread.ts) opens its own connection (on
+// SQLite a read-only one: WAL lets it read one snapshot while the main connection goes on writing),
+// reads the rows, runs the reports' typed code there, and answers with the report alone.
 
-/** Runs every query of a message in one read transaction (one snapshot) and answers with their rows. */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file, { readonly: true, fileMustExist: true, timeout: 10000 });
-parentPort.on('message', ({ id, queries, params }) => {
-  try {
-    const rows = db.transaction(() => {
-      const out = {};
-      for (const [name, sql] of queries) out[name] = db.prepare(sql).all(params);
-      return out;
-    })();
-    parentPort.postMessage({ id, rows });
-  } catch (e) {
-    parentPort.postMessage({ id, error: String((e && e.message) || e) });
-  }
-});
-`;
-
-type Answer = { id: number; rows: Record<string, unknown[]> } | { id: number; error: string };
-
-export interface ReadWorker {
-  /** Runs `queries` (name → SQL with @named parameters) in one snapshot; resolves to their rows by name. */
-  read(queries: Record<string, string>, params: Record<string, string | number>): Promise<Record<string, unknown[]>>;
+export interface ReportWorker {
+  /** Reads and computes `request` in the worker thread; resolves to the finished report. */
+  run<R extends ReportRequest>(request: R): Promise<ReportResult<R>>;
   close(): Promise<void>;
 }
 
-/** A worker thread reading `file`, started at the first read; it never keeps the process alive. */
-export function readWorker(file: string): ReadWorker {
+/**
+ * The compiled worker script. Under the tests, this module runs from src/ (TypeScript, which a
+ * worker thread cannot load): the worker is then dist/'s build of the same source, which the
+ * tests' global setup rebuilds whenever src/ is newer.
+ */
+function threadScript(): URL {
+  const here = new URL(import.meta.url);
+  if (!here.pathname.endsWith('.ts')) return new URL('./report-thread.js', here);
+  return new URL(here.href.replace(/\/src\/store\/report-worker\.ts$/, '/dist/store/report-thread.js'));
+}
+
+/** A worker thread reading `source`, started at the first report; it never keeps the process alive when idle. */
+export function reportWorker(source: ReportSource): ReportWorker {
   let worker: Worker | undefined;
   let next = 0;
-  const waiting = new Map<number, { resolve: (rows: Record<string, unknown[]>) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
   const failAll = (e: Error) => {
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
     worker = undefined;
   };
   const start = (): Worker => {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
+    const w = new Worker(threadScript(), { workerData: source });
     w.unref();
-    w.on('message', (a: Answer) => {
+    w.on('message', (a: ReportAnswer) => {
       const pending = waiting.get(a.id);
       waiting.delete(a.id);
       if (waiting.size === 0) w.unref();
       if ('error' in a) pending?.reject(new Error(a.error));
-      else pending?.resolve(a.rows);
+      else pending?.resolve(a.result);
     });
     w.on('error', failAll);
-    w.on('exit', (code) => failAll(new Error(`report worker exited (${code})`)));
+    w.on('exit', (code) => {
+      if (worker === w) failAll(new Error(`report worker exited (${code})`));
+    });
     return w;
   };
+  const send = (w: Worker, m: ReportMessage) => w.postMessage(m);
   return {
-    read(queries, params) {
+    run<R extends ReportRequest>(request: R): Promise<ReportResult<R>> {
       const w = (worker ??= start());
       const id = next++;
-      // Referenced while a read is pending: the process waits for the answer.
+      // Referenced while a report is pending: the process waits for the answer.
       w.ref();
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        w.postMessage({ id, queries: Object.entries(queries), params });
+        waiting.set(id, { resolve: resolve as (result: unknown) => void, reject });
+        send(w, { id, request });
       });
     },
     async close() {
       const w = worker;
       worker = undefined;
-      if (w) await w.terminate();
+      if (!w) return;
+      failAll(new Error('the store was closed'));
+      // Asked to end its connection first (a PostgreSQL session ends cleanly), then stopped.
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      send(w, { close: true });
+      const timer = setTimeout(() => void w.terminate(), 5_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -5,7 +5,8 @@ import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile,
 import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './profile.js';
 import { StoreError } from './errors.js';
 import { sqliteMigrations } from './migrations.js';
-import { REPORT_QUERIES, reportDataFromReads, type ReportReads } from './report-queries.js';
+import { readReportDataSqlite } from './report-queries.js';
+import { computeReport, reportWindow, type ReportRequest, type ReportResult } from '../reports/compute.js';
 import {
   addDeliverySqlite,
   claimDeliverySqlite,
@@ -15,7 +16,7 @@ import {
   recordDeliverySqlite,
 } from './deliveries-sqlite.js';
 import type { DeliveryClaim, DeliveryLogRow, DeliveryOutcome, DueDelivery, EpisodeStatus, NewDelivery } from './types.js';
-import { readWorker, type ReadWorker } from './report-worker.js';
+import { reportWorker, type ReportWorker } from './report-worker.js';
 import { changeTraitsSqlite, getTraitsSqlite, profileTraitsSqlite, readTraitsSqlite } from './traits-sqlite.js';
 import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
 import {
@@ -112,7 +113,7 @@ export function openSqlite(path: string): Store {
     db,
     file === ':memory:' ? () => {} : checkpointEvery(db, CHECKPOINT_INTERVAL_MS),
     // An in-memory database has no file for a second connection: its reports read on this one.
-    file === ':memory:' ? null : readWorker(file),
+    file === ':memory:' ? null : reportWorker({ dialect: 'sqlite', file }),
   );
 }
 
@@ -147,7 +148,7 @@ class SqliteStore implements Store {
   constructor(
     private readonly db: Database.Database,
     private readonly stopCheckpoints: () => void,
-    private readonly reads: ReadWorker | null = null,
+    private readonly reports: ReportWorker | null = null,
   ) {
     // Prepared lazily: the tables exist only once migrate() ran.
     this.q = lazy(() => prepare(db));
@@ -173,7 +174,7 @@ class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.stopCheckpoints();
-    await this.reads?.close();
+    await this.reports?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -544,15 +545,13 @@ class SqliteStore implements Store {
   }
 
   async reportData(site: string, readFrom: number, from: number, to: number): Promise<ReportData> {
-    const params = { site, readFrom, from, to };
-    const db = this.db;
-    // On the worker's own connection: this thread goes on serving collects meanwhile.
-    const rows = this.reads
-      ? await this.reads.read(REPORT_QUERIES, params)
-      : db.transaction(() =>
-          Object.fromEntries(Object.entries(REPORT_QUERIES).map(([name, sql]) => [name, db.prepare(sql).all(params)])),
-        )();
-    return reportDataFromReads(rows as unknown as ReportReads, from);
+    return readReportDataSqlite(this.db, { site, readFrom, from, to });
+  }
+
+  async computeReport<R extends ReportRequest>(request: R): Promise<ReportResult<R>> {
+    // In the worker, on its own read-only connection: this thread goes on serving collects meanwhile.
+    if (this.reports) return this.reports.run(request);
+    return computeReport(request, readReportDataSqlite(this.db, { site: request.site, ...reportWindow(request) }));
   }
 
   async reportExposures(site: string, from: number, to: number): Promise<ReportExposures> {

@@ -1,4 +1,5 @@
 import type { CairnEvent, DeviceKind, OptinBody, Profile, SiteConfig, Traits } from '@cairn/schema';
+import type { ReportRequest, ReportResult } from '../reports/compute.js';
 
 // The one storage interface. SQLite (embedded default) and PostgreSQL (DATABASE_URL) implement it
 // and pass the same test suite. Every method that writes is one transaction: all or nothing.
@@ -486,10 +487,18 @@ export interface Store {
   /**
    * What the reports read, aggregated in the database: as `reportRows(site, readFrom, to)` but with
    * only the REPORT_BODY_TYPES events, and every device's activity (its first and last event in
-   * [from, to)) in place of the rest. On SQLite it runs on a read-only connection in a worker thread,
-   * so ingestion goes on meanwhile; on PostgreSQL on the pool, in one REPEATABLE READ transaction.
+   * [from, to)) in place of the rest, from one snapshot (on PostgreSQL a REPEATABLE READ
+   * transaction). The routes never call it here: `computeReport` reads the same in its worker.
    */
   reportData(site: string, readFrom: number, from: number, to: number): Promise<ReportData>;
+  /**
+   * A report computed where its rows are read: reportData over the request's window and the
+   * reports' code (reports/compute.ts), in a worker thread with its own connection on both
+   * databases, so neither the reads nor the attribution hold the thread serving collects. Only the
+   * finished report comes back. (An in-memory SQLite database, having no file to share, computes it
+   * on its own connection.)
+   */
+  computeReport<R extends ReportRequest>(request: R): Promise<ReportResult<R>>;
 
   /**
    * For the people (a device and every device linked to the same user) with a variant or prompt
