@@ -446,6 +446,26 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       expect([...b.devices].sort()).toEqual(['desktop', 'mobile']);
     });
 
+    it("a phone episode whose user's webhook already covered it is merged, not sent twice (no cooldown)", async () => {
+      const s = await site([{ ...BROWSE, cooldown: '0s' }]);
+      const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];
+      await store.link(s.id, desktop, 'u-twice', T0 - MIN);
+      await s.collect(desktop, [view(T0, 'desk-1'), view(T0 + MIN, 'desk-2')]);
+      // The phone browses anonymously, later than the desktop, then logs in.
+      await s.collect(phone, [view(T0 + 10 * MIN, 'phone-1'), view(T0 + 11 * MIN, 'phone-2')]);
+      await store.link(s.id, phone, 'u-twice', T0 + 12 * MIN);
+      // The user's episode is due first: its webhook names the phone's products too.
+      const [first] = await evaluateDue(s.deps, T0 + MIN + 2 * HOUR);
+      const sent = (await s.episodes()).find((e) => e.id === first?.id) as EpisodeRecord;
+      expect(body(sent).products.map((p) => p.id)).toEqual(['phone-2', 'phone-1', 'desk-2', 'desk-1']);
+      // The phone's own episode, due later, adds nothing: merged.
+      expect(await evaluateDue(s.deps, T0 + 11 * MIN + 2 * HOUR)).toEqual([]);
+      expect((await s.episodes()).map((e) => [e.status, e.reason]).sort()).toEqual([
+        ['cancelled', 'merged'],
+        ['pending', null],
+      ]);
+    });
+
     it('a phone episode is re-keyed to its user once the phone is linked', async () => {
       const s = await site();
       const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];

@@ -99,7 +99,13 @@ async function rekey(tx: Tx, row: EpisodeRow, now: number): Promise<EpisodeRow |
       last_at = GREATEST(last_at, ${row.last_at}::bigint), due_at = GREATEST(due_at, ${row.due_at}::bigint),
       updated_at = ${now}::bigint
     WHERE site = ${row.site} AND trigger_id = ${row.trigger_id} AND person = ${person} AND status = 'open'`;
-  if (merged.count) {
+  // Or the user's webhook of this trigger, made when due at or after this one's last event: it read them.
+  const covered = merged.count
+    ? []
+    : await tx`SELECT 1 FROM trigger_episodes WHERE site = ${row.site} AND trigger_id = ${row.trigger_id}
+        AND person = ${person} AND status IN ('pending', 'retrying', 'delivered', 'failed')
+        AND due_at >= ${row.last_at}::bigint LIMIT 1`;
+  if (merged.count || covered.length) {
     await tx`UPDATE trigger_episodes SET status = 'cancelled', reason = 'merged', updated_at = ${now}::bigint
              WHERE site = ${row.site} AND id = ${row.id}`;
     return null;

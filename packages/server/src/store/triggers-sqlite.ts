@@ -76,6 +76,13 @@ function prepare(db: Database.Database) {
       `UPDATE trigger_episodes SET started_at = min(started_at, ?), last_at = max(last_at, ?), due_at = max(due_at, ?),
          updated_at = ? WHERE site = ? AND trigger_id = ? AND person = ? AND status = 'open'`,
     ),
+    // The user's webhook of this trigger, made when due at or after `last_at`: it read every linked device's events by then.
+    covered: db
+      .prepare(
+        `SELECT 1 FROM trigger_episodes WHERE site = ? AND trigger_id = ? AND person = ?
+           AND status IN ('pending', 'retrying', 'delivered', 'failed') AND due_at >= ? LIMIT 1`,
+      )
+      .pluck(),
     setStatus: db.prepare(
       `UPDATE trigger_episodes SET status = 'cancelled', reason = ?, updated_at = ? WHERE site = ? AND id = ? AND status = 'open'`,
     ),
@@ -170,8 +177,9 @@ export function noteEpisodesSqlite(
 
 /**
  * Re-keys a 'd:' episode to its device's user once linked, or merges it into the user's open one
- * (that one widened to cover it, this one cancelled 'merged'). Resolves to the episode as it now is,
- * or null when it was merged.
+ * (that one widened to cover it, this one cancelled 'merged'), or into the user's webhook of the
+ * same trigger made since its last event (which read this device's events too). Resolves to the
+ * episode as it now is, or null when it was merged.
  */
 function rekey(db: Database.Database, row: EpisodeRow, now: number): EpisodeRow | null {
   const s = q(db);
@@ -188,7 +196,7 @@ function rekey(db: Database.Database, row: EpisodeRow, now: number): EpisodeRow 
     row.trigger_id,
     person,
   ).changes;
-  if (merged) {
+  if (merged || s.covered.get(row.site, row.trigger_id, person, row.last_at)) {
     s.setStatus.run('merged', now, row.site, row.id);
     return null;
   }
