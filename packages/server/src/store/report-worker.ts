@@ -29,6 +29,7 @@ function threadScript(): URL {
 /** A worker thread reading `source`, started at the first report; it never keeps the process alive when idle. */
 export function reportWorker(source: ReportSource): ReportWorker {
   let worker: Worker | undefined;
+  let closed = false;
   let next = 0;
   const waiting = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
   const failAll = (e: Error) => {
@@ -55,6 +56,7 @@ export function reportWorker(source: ReportSource): ReportWorker {
   const send = (w: Worker, m: ReportMessage) => w.postMessage(m);
   return {
     run<R extends ReportRequest>(request: R): Promise<ReportResult<R>> {
+      if (closed) return Promise.reject(new Error('the store is closed'));
       const w = (worker ??= start());
       const id = next++;
       // Referenced while a report is pending: the process waits for the answer.
@@ -65,6 +67,7 @@ export function reportWorker(source: ReportSource): ReportWorker {
       });
     },
     async close() {
+      closed = true;
       const w = worker;
       worker = undefined;
       if (!w) return;

@@ -529,8 +529,9 @@ export interface Store {
   deliveryStatus(site: string, id: string): Promise<EpisodeStatus | null>;
   /**
    * Records an attempt's outcome, only under its claim (the same attempt number and lease): a late
-   * writer whose lease was taken over changes nothing. A 2xx is recorded even over a cancellation
-   * that came during the send (it was delivered); never over 'delivered'. Resolves to whether it was.
+   * writer whose lease was taken over changes nothing, unless it is a 2xx: that is recorded even
+   * over a later attempt or a cancellation that came during the send (it was delivered); never over
+   * 'delivered' or 'failed'. Resolves to whether it was.
    */
   recordDelivery(site: string, id: string, claim: { attempt: number; leaseUntil: number }, outcome: DeliveryOutcome): Promise<boolean>;
   /** Episodes, every site, whose attempt is due at `now` and not claimed, the longest waiting first. */
