@@ -230,6 +230,23 @@ describe.each(makeStores())('webhook delivery on $name', (db: TestDb) => {
     expect(sent(id)).toHaveLength(1);
   });
 
+  it('a 2xx that comes back after its lease ran out still ends it: delivered, never sent again', async () => {
+    clock = T0;
+    const { id } = await add();
+    // Attempt 1's worker is slow (its lease runs out mid-send); attempt 2 meets a receiver that
+    // refuses the repeat (its idempotency key is already processed), then attempt 1's 2xx lands.
+    const first = await store.claimDelivery(SITE, id, clock, 1000);
+    if (!first) throw new Error('not claimed');
+    clock += 1000;
+    answer = () => ({ status: 409 });
+    expect(await deliverOne(deps(), SITE, id)).toMatchObject({ result: 'retry', attempt: 2 });
+    expect(await store.recordDelivery(SITE, id, first, { kind: 'delivered', at: clock, status: 200 })).toBe(true);
+    expect(await row(id)).toMatchObject({ status: 'delivered', lastStatus: 200 });
+    clock += 24 * HOUR;
+    expect(await deliverOne(deps(), SITE, id)).toEqual({ result: 'skipped' });
+    expect(sent(id)).toHaveLength(1);
+  });
+
   it('counts outcomes for the metrics', () => {
     expect(counted).toContain('delivered');
     expect(counted).toContain('retry');

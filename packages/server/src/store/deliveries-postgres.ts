@@ -66,16 +66,19 @@ export async function recordDeliveryPg(
   outcome: DeliveryOutcome,
 ): Promise<boolean> {
   const c = outcomeColumns(outcome);
-  // A 2xx stands over a cancellation made during the send; a failure only over a live delivery.
-  const from = outcome.kind === 'delivered' ? ['pending', 'retrying', 'cancelled'] : ['pending', 'retrying'];
+  // A 2xx stands over a cancellation made during the send, and over a later attempt (this one's lease
+  // ran out before its answer came): the receiver has it. A failure only under its own live claim.
+  const where =
+    outcome.kind === 'delivered'
+      ? sql`status IN ('pending', 'retrying', 'cancelled')`
+      : sql`attempts = ${claim.attempt} AND lease_until = ${claim.leaseUntil} AND status IN ('pending', 'retrying')`;
   const r = await sql`
     UPDATE trigger_episodes
        SET status = ${c.status}, last_status = ${c.lastStatus}, last_error = ${c.lastError},
            next_attempt_at = ${c.nextAttemptAt}, delivered_at = ${c.deliveredAt},
            reason = ${c.status === 'delivered' ? null : c.reason}::text,
            lease_until = NULL, updated_at = ${outcome.at}
-     WHERE site = ${site} AND id = ${id} AND attempts = ${claim.attempt} AND lease_until = ${claim.leaseUntil}
-       AND status = ANY(${from}::text[])`;
+     WHERE site = ${site} AND id = ${id} AND ${where}`;
   return r.count === 1;
 }
 

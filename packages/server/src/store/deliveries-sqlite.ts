@@ -149,15 +149,19 @@ export function recordDeliverySqlite(
   outcome: DeliveryOutcome,
 ): boolean {
   const c = outcomeColumns(outcome);
-  // A 2xx stands over a cancellation made during the send; a failure only over a live delivery.
-  const from = outcome.kind === 'delivered' ? "('pending', 'retrying', 'cancelled')" : "('pending', 'retrying')";
+  // A 2xx stands over a cancellation made during the send, and over a later attempt (this one's lease
+  // ran out before its answer came): the receiver has it. A failure only under its own live claim.
+  const where =
+    outcome.kind === 'delivered'
+      ? "status IN ('pending', 'retrying', 'cancelled')"
+      : "attempts = @attempt AND lease_until = @leaseUntil AND status IN ('pending', 'retrying')";
   const r = db
     .prepare(
       `UPDATE trigger_episodes
          SET status = @status, last_status = @lastStatus, last_error = @lastError, next_attempt_at = @nextAttemptAt,
              delivered_at = @deliveredAt, reason = CASE WHEN @status = 'delivered' THEN NULL ELSE COALESCE(@reason, reason) END,
              lease_until = NULL, updated_at = @at
-       WHERE site = @site AND id = @id AND attempts = @attempt AND lease_until = @leaseUntil AND status IN ${from}`,
+       WHERE site = @site AND id = @id AND ${where}`,
     )
     .run({ ...c, at: outcome.at, site, id, attempt: claim.attempt, leaseUntil: claim.leaseUntil });
   return r.changes === 1;
