@@ -12,20 +12,24 @@ import { asKind, jsonColumn, orderConfirmationFromRow, type ReportRowsRead } fro
 //   activity   SQLite: SEARCH events USING COVERING INDEX events_at (site=? AND at>? AND at<?), USE TEMP B-TREE FOR GROUP BY
 //              PG: Index Only Scan using events_at, HashAggregate
 //   optins     SEARCH optins USING INDEX optins_at (site=? AND at>? AND at<?)
-//   claims     the range's purchases through events_at, their claims through events_order
+//   claims     the orders gathered from `events` and `confirmedOrders` (@orderIds), their claims through events_order
 //   devices    primary key of devices (joined to the activity too), the unions above, links_user for the link time
 
 const BODY_TYPES = REPORT_BODY_TYPES.map((t) => `'${t}'`).join(', ');
 
-/** The orders claimed or confirmed in the window: all their claims are read, whatever their time. */
-const ORDER_IDS = `SELECT order_id FROM events WHERE site = @site AND at >= @readFrom AND at < @to AND type = 'purchase' AND order_id IS NOT NULL
-  UNION SELECT order_id FROM order_confirmations WHERE site = @site AND confirmed_at >= @readFrom AND confirmed_at < @to`;
+/**
+ * The orders claimed or confirmed in the window (all their claims are read, whatever their time),
+ * as a JSON array the reader gathers from the `events` and `confirmedOrders` rows: found once
+ * rather than by each query that needs them (on SQLite each search of the window's purchases walks
+ * the window's index). PostgreSQL reads it with jsonb_array_elements_text (see `numbered`).
+ */
+const ORDER_IDS = 'SELECT value FROM json_each(@orderIds)';
 
 /** When the device `d` was linked to its user. */
 const LINKED_AT = `(SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked')`;
 
 export const REPORT_QUERIES = {
-  events: `SELECT id, device_id, type, at, device, body FROM events
+  events: `SELECT id, device_id, type, at, device, body, order_id FROM events
     WHERE site = @site AND at >= @readFrom AND at < @to AND type IN (${BODY_TYPES}) ORDER BY at, id`,
   // Each device's first event in the window, and its first and last in the range. Devices whose
   // first events share a millisecond are ordered by the first one's id, found for them alone
@@ -41,6 +45,8 @@ export const REPORT_QUERIES = {
     FROM a LEFT JOIN devices d ON d.site = @site AND d.device_id = a.device_id
     ORDER BY a.first_at, first_id`,
   optins: `SELECT id, device_id, at, prompt_id FROM optins WHERE site = @site AND at >= @readFrom AND at < @to ORDER BY at, id`,
+  confirmedOrders: `SELECT order_id FROM order_confirmations WHERE site = @site AND confirmed_at >= @readFrom AND confirmed_at < @to`,
+  // From here on, the queries read @orderIds: the orders of the rows above.
   orderClaims: `SELECT id, order_id, device_id, at, received_seq, body FROM events
     WHERE site = @site AND order_id IS NOT NULL AND order_id IN (${ORDER_IDS}) ORDER BY received_seq`,
   orderConfirmations: `SELECT order_id, value, currency, device_id, confirmed_at FROM order_confirmations
@@ -62,6 +68,8 @@ export interface ReportParams {
   readFrom: number;
   from: number;
   to: number;
+  /** JSON array of the window's order ids (ORDER_IDS); the reader fills it in before the queries that read it. */
+  orderIds?: string;
 }
 
 /** An `activity` row as both databases return it: `known_id` and the rest are null for a device not in `devices`. */
@@ -77,17 +85,22 @@ export interface ActivityRow {
 }
 
 /** The rows of every REPORT_QUERIES query, by name. */
-export type ReportReads = ReportRowsRead & { activity: ActivityRow[] };
+export type ReportReads = Omit<ReportRowsRead, 'events'> & {
+  events: (ReportRowsRead['events'][number] & { order_id: string | null })[];
+  activity: ActivityRow[];
+  confirmedOrders: { order_id: string }[];
+};
 
 /** The query with PostgreSQL's numbered parameters, and its arguments in their order. */
 export function numbered(sql: string, p: ReportParams): { text: string; args: (string | number)[] } {
   const names: (keyof ReportParams)[] = [];
-  const text = sql.replace(/@(site|readFrom|from|to)\b/g, (_, name: keyof ReportParams) => {
+  const pg = sql.replaceAll('json_each(@orderIds)', 'jsonb_array_elements_text(@orderIds::text::jsonb)');
+  const text = pg.replace(/@(site|readFrom|from|to|orderIds)\b/g, (_, name: keyof ReportParams) => {
     let i = names.indexOf(name);
     if (i < 0) i = names.push(name) - 1;
     return `$${i + 1}`;
   });
-  return { text, args: names.map((n) => p[n]) };
+  return { text, args: names.map((n) => p[n] ?? '[]') };
 }
 
 /**
@@ -97,8 +110,11 @@ export function numbered(sql: string, p: ReportParams): { text: string; args: (s
  */
 export function reportDataBuilder(from: number): {
   add: { [Q in ReportQueryName]: (row: ReportReads[Q][number]) => void };
+  /** ORDER_IDS, once the `events` and `confirmedOrders` rows are in. */
+  orderIds(): string;
   finish(): ReportData;
 } {
+  const orders = new Set<string>();
   const data: ReportData = {
     activity: [],
     devices: [],
@@ -120,15 +136,17 @@ export function reportDataBuilder(from: number): {
   // the reports read (reportProps).
   return {
     add: {
-      events: (e) =>
-        void data.events.push({
+      events: (e) => {
+        if (e.type === 'purchase' && e.order_id !== null) orders.add(e.order_id);
+        data.events.push({
           id: e.id,
           deviceId: e.device_id,
           type: e.type,
           at: e.at,
           device: asKind(e.device),
           props: reportProps(e.body),
-        }),
+        });
+      },
       activity: (a) => {
         data.activity.push({
           deviceId: a.device_id,
@@ -138,6 +156,7 @@ export function reportDataBuilder(from: number): {
         if (a.known_id !== null) device(a);
       },
       optins: (o) => void data.optins.push({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id }),
+      confirmedOrders: (c) => void orders.add(c.order_id),
       orderClaims: (c) =>
         void data.orderClaims.push({
           id: c.id,
@@ -150,6 +169,7 @@ export function reportDataBuilder(from: number): {
       orderConfirmations: (c) => void data.orderConfirmations.push(orderConfirmationFromRow(c)),
       devices: device,
     },
+    orderIds: () => JSON.stringify([...orders]),
     finish() {
       data.devices = [...devices.values()];
       return data;
@@ -178,6 +198,8 @@ export function reportProps(body: unknown): Record<string, unknown> {
 }
 
 const QUERY_NAMES = Object.keys(REPORT_QUERIES) as ReportQueryName[];
+/** The first query that reads @orderIds: every query before it has given its rows. */
+const ORDERS_FROM: ReportQueryName = 'orderClaims';
 
 /** The SQLite connection's part the reader needs (better-sqlite3's Database). */
 export interface SqliteReader {
@@ -189,9 +211,11 @@ export interface SqliteReader {
 export function readReportDataSqlite(db: SqliteReader, p: ReportParams): ReportData {
   return db.transaction(() => {
     const b = reportDataBuilder(p.from);
+    let params = p;
     for (const name of QUERY_NAMES) {
+      if (name === ORDERS_FROM) params = { ...p, orderIds: b.orderIds() };
       const add = b.add[name] as (row: unknown) => void;
-      for (const row of db.prepare(REPORT_QUERIES[name]).iterate(p)) add(row);
+      for (const row of db.prepare(REPORT_QUERIES[name]).iterate(params)) add(row);
     }
     return b.finish();
   })();
@@ -209,8 +233,10 @@ export interface PgReaderTx {
 export async function readReportDataPg(sql: PgReader, p: ReportParams): Promise<ReportData> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const b = reportDataBuilder(p.from);
+    let params = p;
     for (const name of QUERY_NAMES) {
-      const { text, args } = numbered(REPORT_QUERIES[name], p);
+      if (name === ORDERS_FROM) params = { ...p, orderIds: b.orderIds() };
+      const { text, args } = numbered(REPORT_QUERIES[name], params);
       await tx.unsafe(text, args).forEach(b.add[name] as (row: unknown) => void);
     }
     return b.finish();
