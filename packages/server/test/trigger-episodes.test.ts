@@ -446,19 +446,40 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       expect([...b.devices].sort()).toEqual(['desktop', 'mobile']);
     });
 
-    it("a phone episode whose user's webhook already covered it is merged, not sent twice (no cooldown)", async () => {
+    it("a user's due episode takes in their phone's, browsed later: it waits for the phone's last view", async () => {
+      const s = await site([{ ...BROWSE, cooldown: '0s' }]);
+      const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];
+      await store.link(s.id, desktop, 'u-absorb', T0 - MIN);
+      await s.collect(desktop, [view(T0, 'desk-1'), view(T0 + MIN, 'desk-2')]);
+      // The phone browses anonymously, later than the desktop, then logs in.
+      await s.collect(phone, [view(T0 + 10 * MIN, 'phone-1'), view(T0 + 11 * MIN, 'phone-2')]);
+      await store.link(s.id, phone, 'u-absorb', T0 + 12 * MIN);
+      const cancelled: string[] = [];
+      const deps = { ...s.deps, cancelled: (r: string) => cancelled.push(r) };
+      // The desktop's episode is due, but the person browsed on the phone since: not yet.
+      expect(await evaluateDue(deps, T0 + MIN + 2 * HOUR)).toEqual([]);
+      expect(cancelled).toEqual(['merged']);
+      expect(await s.open()).toEqual([
+        expect.objectContaining({ person: 'u:u-absorb', startedAt: T0, lastAt: T0 + 11 * MIN }),
+      ]);
+      const [made] = await evaluateDue(deps, T0 + 11 * MIN + 2 * HOUR);
+      const sent = (await s.episodes()).find((e) => e.id === made?.id) as EpisodeRecord;
+      expect(body(sent).products.map((p) => p.id)).toEqual(['phone-2', 'phone-1', 'desk-2', 'desk-1']);
+      expect((await s.episodes()).map((e) => [e.status, e.reason]).sort()).toEqual([
+        ['cancelled', 'merged'],
+        ['pending', null],
+      ]);
+    });
+
+    it("a phone episode its user's webhook already covered is merged, not sent twice (no cooldown)", async () => {
       const s = await site([{ ...BROWSE, cooldown: '0s' }]);
       const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];
       await store.link(s.id, desktop, 'u-twice', T0 - MIN);
       await s.collect(desktop, [view(T0, 'desk-1'), view(T0 + MIN, 'desk-2')]);
-      // The phone browses anonymously, later than the desktop, then logs in.
-      await s.collect(phone, [view(T0 + 10 * MIN, 'phone-1'), view(T0 + 11 * MIN, 'phone-2')]);
-      await store.link(s.id, phone, 'u-twice', T0 + 12 * MIN);
-      // The user's episode is due first: its webhook names the phone's products too.
-      const [first] = await evaluateDue(s.deps, T0 + MIN + 2 * HOUR);
-      const sent = (await s.episodes()).find((e) => e.id === first?.id) as EpisodeRecord;
-      expect(body(sent).products.map((p) => p.id)).toEqual(['phone-2', 'phone-1', 'desk-2', 'desk-1']);
-      // The phone's own episode, due later, adds nothing: merged.
+      expect(await evaluateDue(s.deps, T0 + MIN + 2 * HOUR)).toHaveLength(1);
+      // The phone's anonymous views, from before that webhook, arrive late (an offline outbox).
+      await s.collect(phone, [view(T0 + 10 * MIN, 'phone-1'), view(T0 + 11 * MIN, 'phone-2')], T0 + 2 * HOUR + 5 * MIN);
+      await store.link(s.id, phone, 'u-twice', T0 + 2 * HOUR + 6 * MIN);
       expect(await evaluateDue(s.deps, T0 + 11 * MIN + 2 * HOUR)).toEqual([]);
       expect((await s.episodes()).map((e) => [e.status, e.reason]).sort()).toEqual([
         ['cancelled', 'merged'],

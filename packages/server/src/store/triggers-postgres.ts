@@ -114,6 +114,33 @@ async function rekey(tx: Tx, row: EpisodeRow, now: number): Promise<EpisodeRow |
   return { ...row, person };
 }
 
+/**
+ * As triggers-sqlite.ts's absorb: a user's episode takes in the open ones of its trigger under their
+ * devices' keys. SKIP LOCKED: one another instance is evaluating will merge into this one, or find it
+ * covered, once this commits.
+ */
+async function absorb(tx: Tx, row: EpisodeRow, now: number, merged: string[]): Promise<EpisodeRow> {
+  const userId = personUser(row.person);
+  if (userId === null) return row;
+  const others = await tx<EpisodeRow[]>`
+    SELECT * FROM trigger_episodes WHERE site = ${row.site} AND trigger_id = ${row.trigger_id} AND status = 'open'
+      AND person IN (SELECT 'd:' || device_id FROM devices WHERE site = ${row.site} AND user_id = ${userId})
+    FOR UPDATE SKIP LOCKED`;
+  if (!others.length) return row;
+  const wide = { ...row };
+  for (const o of others) {
+    wide.started_at = Math.min(Number(wide.started_at), Number(o.started_at));
+    wide.last_at = Math.max(Number(wide.last_at), Number(o.last_at));
+    wide.due_at = Math.max(Number(wide.due_at), Number(o.due_at));
+    merged.push(o.id);
+  }
+  await tx`UPDATE trigger_episodes SET status = 'cancelled', reason = 'merged', updated_at = ${now}::bigint
+           WHERE site = ${row.site} AND id = ANY(${merged}::text[])`;
+  await tx`UPDATE trigger_episodes SET started_at = ${wide.started_at}::bigint, last_at = ${wide.last_at}::bigint,
+             due_at = ${wide.due_at}::bigint, updated_at = ${now}::bigint WHERE site = ${row.site} AND id = ${row.id}`;
+  return wide;
+}
+
 async function readFacts(tx: Tx, row: EpisodeRow): Promise<EpisodeFacts> {
   const site = row.site;
   const userId = personUser(row.person);
@@ -167,34 +194,41 @@ export async function evaluateDueEpisodesPg(
   const failed: string[] = [];
   for (let i = 0; i < limit; i++) {
     let taken: string | null = null;
+    // The device episodes this one absorbed: cancelled 'merged' once committed.
+    const merged: string[] = [];
     try {
       const outcome = await sql.begin(
-        async (tx): Promise<'none' | { cancelled: EpisodeCancelReason } | PendingEpisode> => {
+        async (tx): Promise<'none' | 'waits' | { cancelled: EpisodeCancelReason } | PendingEpisode> => {
           const [row] = await tx<EpisodeRow[]>`
-          SELECT * FROM trigger_episodes WHERE status = 'open' AND due_at <= ${now}::bigint
-            AND NOT (id = ANY(${failed}::text[]))
-          ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
+            SELECT * FROM trigger_episodes WHERE status = 'open' AND due_at <= ${now}::bigint
+              AND NOT (id = ANY(${failed}::text[]))
+            ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
           if (!row) return 'none';
           taken = row.id;
-          const current = await rekey(tx, row, now);
-          if (!current) return { cancelled: 'merged' };
+          const rekeyed = await rekey(tx, row, now);
+          if (!rekeyed) return { cancelled: 'merged' };
+          const current = await absorb(tx, rekeyed, now, merged);
+          // Widened past now: the person was active on another device since; it waits.
+          if (Number(current.due_at) > now) return 'waits';
           // One evaluation per person at a time, across instances: the second sees the first's pending
           // webhook (the cooldown). Held to the commit; nothing waited on here holds it.
           await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`${row.site}\n${current.person}`}, 0))`;
           const decision = await decide(await readFacts(tx, current));
           if (decision.status === 'cancelled') {
             await tx`UPDATE trigger_episodes SET status = 'cancelled', reason = ${decision.reason}, updated_at = ${now}::bigint
-                   WHERE site = ${row.site} AND id = ${row.id}`;
+                     WHERE site = ${row.site} AND id = ${row.id}`;
             return { cancelled: decision.reason };
           }
           await tx`UPDATE trigger_episodes SET status = 'pending', url = ${decision.url}, payload = ${decision.payload},
-                   next_attempt_at = ${now}::bigint, updated_at = ${now}::bigint
-                 WHERE site = ${row.site} AND id = ${row.id}`;
+                     next_attempt_at = ${now}::bigint, updated_at = ${now}::bigint
+                   WHERE site = ${row.site} AND id = ${row.id}`;
           return { site: row.site, id: row.id, nextAttemptAt: now };
         },
       );
       if (outcome === 'none') break;
       // Counted once committed.
+      for (const m of merged) onCancelled?.(m, 'merged');
+      if (outcome === 'waits') continue;
       if ('cancelled' in outcome) onCancelled?.(taken ?? '', outcome.cancelled);
       else made.push(outcome);
     } catch (e) {

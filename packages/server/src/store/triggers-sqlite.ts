@@ -83,6 +83,14 @@ function prepare(db: Database.Database) {
            AND status IN ('pending', 'retrying', 'delivered', 'failed') AND due_at >= ? LIMIT 1`,
       )
       .pluck(),
+    // The open episodes of this trigger under the user's devices' own keys (noted before they were linked).
+    deviceOpen: db.prepare(
+      `SELECT * FROM trigger_episodes WHERE site = ? AND trigger_id = ? AND status = 'open'
+         AND person IN (SELECT 'd:' || device_id FROM devices WHERE site = ? AND user_id = ?)`,
+    ),
+    widen: db.prepare(
+      `UPDATE trigger_episodes SET started_at = ?, last_at = ?, due_at = ?, updated_at = ? WHERE site = ? AND id = ?`,
+    ),
     setStatus: db.prepare(
       `UPDATE trigger_episodes SET status = 'cancelled', reason = ?, updated_at = ? WHERE site = ? AND id = ? AND status = 'open'`,
     ),
@@ -204,6 +212,29 @@ function rekey(db: Database.Database, row: EpisodeRow, now: number): EpisodeRow 
   return { ...row, person };
 }
 
+/**
+ * A user's episode absorbs the open ones of the same trigger under their devices' keys (a phone's,
+ * noted while anonymous): it widens to cover them, and they are cancelled 'merged', their ids pushed
+ * to `merged`. The person's last event is then the latest of all, so the episode may not be due yet.
+ */
+function absorb(db: Database.Database, row: EpisodeRow, now: number, merged: string[]): EpisodeRow {
+  const s = q(db);
+  const userId = personUser(row.person);
+  if (userId === null) return row;
+  const others = s.deviceOpen.all(row.site, row.trigger_id, row.site, userId) as EpisodeRow[];
+  if (!others.length) return row;
+  const wide = { ...row };
+  for (const o of others) {
+    wide.started_at = Math.min(Number(wide.started_at), Number(o.started_at));
+    wide.last_at = Math.max(Number(wide.last_at), Number(o.last_at));
+    wide.due_at = Math.max(Number(wide.due_at), Number(o.due_at));
+    s.setStatus.run('merged', now, row.site, o.id);
+    merged.push(o.id);
+  }
+  s.widen.run(wide.started_at, wide.last_at, wide.due_at, now, row.site, row.id);
+  return wide;
+}
+
 function readFacts(db: Database.Database, row: EpisodeRow): EpisodeFacts {
   const s = q(db);
   const episode = episodeFromRow(row);
@@ -245,7 +276,9 @@ export async function evaluateDueEpisodesSqlite(
   const made: PendingEpisode[] = [];
   for (const { site, id } of due) {
     try {
-      const outcome = await evaluateOne(db, site, id, now, decide);
+      const merged: string[] = [];
+      const outcome = await evaluateOne(db, site, id, now, decide, merged);
+      for (const m of merged) onCancelled?.(m, 'merged');
       if (outcome && 'cancelled' in outcome) onCancelled?.(id, outcome.cancelled);
       else if (outcome) made.push(outcome);
     } catch (e) {
@@ -261,6 +294,7 @@ async function evaluateOne(
   id: string,
   now: number,
   decide: (facts: EpisodeFacts) => Promise<EpisodeDecision>,
+  merged: string[],
 ): Promise<PendingEpisode | { cancelled: EpisodeCancelReason } | null> {
   const s = q(db);
   // Re-read in a write transaction: a collect may have extended or cancelled it meanwhile.
@@ -269,7 +303,10 @@ async function evaluateOne(
       const fresh = s.episode.get(site, id) as EpisodeRow | undefined;
       if (fresh?.status !== 'open' || Number(fresh.due_at) > now) return null;
       const row = rekey(db, fresh, now);
-      return row ? readFacts(db, row) : 'merged';
+      if (!row) return 'merged';
+      const wide = absorb(db, row, now, merged);
+      // Widened past now: the person was active on another device since; it waits.
+      return Number(wide.due_at) > now ? null : readFacts(db, wide);
     })
     .immediate();
   if (facts === 'merged') return { cancelled: 'merged' };
