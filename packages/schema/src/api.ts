@@ -221,7 +221,9 @@ export type OrderConfirmResponse = z.infer<typeof orderConfirmResponseSchema>;
 /** At most this many traits per user; PATCH counts the merged result. */
 export const MAX_TRAITS = 50;
 const traitValue = z.union([z.string().max(1000), z.number().finite(), z.boolean()]);
-const traitKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a trait key is a letter, then up to 63 letters, digits and "_"');
+const traitKey = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a trait key is a letter, then up to 63 letters, digits and "_"');
 
 /**
  * PUT (replaces) or PATCH (merges) /v1/users/:id/traits?site=, from the store's backend: a flat

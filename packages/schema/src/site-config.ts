@@ -41,7 +41,18 @@ const traitKey = z.string().regex(TRAIT_KEY, 'a trait key is a letter, then up t
  * values; a number or boolean matches that value exactly.
  */
 export const traitsMatcherSchema = z
-  .record(traitKey, z.union([matchValue, z.array(z.union([matchValue, z.number().finite(), z.boolean()])).min(1).max(50), z.number().finite(), z.boolean()]))
+  .record(
+    traitKey,
+    z.union([
+      matchValue,
+      z
+        .array(z.union([matchValue, z.number().finite(), z.boolean()]))
+        .min(1)
+        .max(50),
+      z.number().finite(),
+      z.boolean(),
+    ]),
+  )
   .refine((t) => Object.keys(t).length > 0 && Object.keys(t).length <= 20, 'name 1 to 20 traits');
 export type TraitsMatcher = z.infer<typeof traitsMatcherSchema>;
 

@@ -193,7 +193,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   await checkConfigRegexes(configs, typeof opts.config === 'string' ? opts.config : 'config');
   // A seeded config is saved as PUT /v1/config saves one: triggers need a secret to sign with.
   for (const c of configs)
-    if (c.triggers.length > 0 && !keyRing.webhookSecretFor(c.site)) throw new StartupError(missingWebhookSecret(c.site));
+    if (c.triggers.length > 0 && !keyRing.webhookSecretFor(c.site))
+      throw new StartupError(missingWebhookSecret(c.site));
   let store: Store;
   const where = opts.databaseUrl
     ? `PostgreSQL at ${redactUrl(opts.databaseUrl)}`

@@ -14,6 +14,15 @@ import { publicConfig } from '../sdk/sdk-bundle.js';
 /** How long browsers and CDNs may keep a site's config (and the SDK that embeds it). */
 export const CONFIG_CACHE = 'public, max-age=60';
 
+/**
+ * The ETag of the public copy (GET /v1/config without a key): the stored config's when the two are
+ * the same, another when the public copy leaves triggers out. So a read of the public copy saved
+ * back with If-Match (a script, a CDN that served the editor the public copy) is refused with 412
+ * rather than dropping the triggers. A stored ETag (base64url, or "d-…") never holds a dot.
+ */
+export const publicEtag = (etag: string, config: { triggers?: readonly unknown[] }): string =>
+  config.triggers?.length ? `${etag}.public` : etag;
+
 /** 400 `invalid_config` naming the first problem's field, with every problem listed. */
 function invalidConfig(issues: ConfigIssue[]): HttpError {
   const first = issues[0] ?? { path: '', message: 'invalid config' };
@@ -40,8 +49,9 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
       const headers = { ETag: quote(loaded.etag), 'Cache-Control': 'private, no-store', Vary: 'Authorization' };
       return c.json(loaded.config, 200, headers);
     }
-    const headers = { ETag: quote(loaded.etag), 'Cache-Control': CONFIG_CACHE, Vary: 'Authorization' };
-    if (notModified(c, loaded.etag)) return c.body(null, 304, headers);
+    const etag = publicEtag(loaded.etag, loaded.config);
+    const headers = { ETag: quote(etag), 'Cache-Control': CONFIG_CACHE, Vary: 'Authorization' };
+    if (notModified(c, etag)) return c.body(null, 304, headers);
     return c.json(publicConfig(loaded.config), 200, headers);
   });
 
@@ -85,6 +95,12 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
     }
     const saved = await ctx.configs.put(site, r.config, expected);
     if (saved === 'conflict') {
+      if (expected?.endsWith('.public'))
+        throw new HttpError(
+          412,
+          'precondition_failed',
+          'If-Match is the ETag of the public copy, which leaves out the triggers: read the config with the admin key (GET /v1/config with Authorization) and save that',
+        );
       throw new HttpError(
         412,
         'precondition_failed',

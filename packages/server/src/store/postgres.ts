@@ -60,7 +60,14 @@ import {
   listDeliveriesPg,
   recordDeliveryPg,
 } from './deliveries-postgres.js';
-import type { DeliveryClaim, DeliveryLogRow, DeliveryOutcome, DueDelivery, EpisodeStatus, NewDelivery } from './types.js';
+import type {
+  DeliveryClaim,
+  DeliveryLogRow,
+  DeliveryOutcome,
+  DueDelivery,
+  EpisodeStatus,
+  NewDelivery,
+} from './types.js';
 import {
   REPORT_BODY_TYPES,
   type ConfirmOrderResult,
@@ -628,7 +635,12 @@ class PgStore implements Store {
   async deliveryStatus(site: string, id: string): Promise<EpisodeStatus | null> {
     return deliveryStatusPg(this.sql, site, id);
   }
-  async recordDelivery(site: string, id: string, claim: { attempt: number; leaseUntil: number }, outcome: DeliveryOutcome): Promise<boolean> {
+  async recordDelivery(
+    site: string,
+    id: string,
+    claim: { attempt: number; leaseUntil: number },
+    outcome: DeliveryOutcome,
+  ): Promise<boolean> {
     return recordDeliveryPg(this.sql, site, id, claim, outcome);
   }
   async dueDeliveries(now: number, limit: number): Promise<DueDelivery[]> {

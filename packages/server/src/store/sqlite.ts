@@ -15,7 +15,14 @@ import {
   listDeliveriesSqlite,
   recordDeliverySqlite,
 } from './deliveries-sqlite.js';
-import type { DeliveryClaim, DeliveryLogRow, DeliveryOutcome, DueDelivery, EpisodeStatus, NewDelivery } from './types.js';
+import type {
+  DeliveryClaim,
+  DeliveryLogRow,
+  DeliveryOutcome,
+  DueDelivery,
+  EpisodeStatus,
+  NewDelivery,
+} from './types.js';
 import { reportWorker, type ReportWorker } from './report-worker.js';
 import { changeTraitsSqlite, getTraitsSqlite, profileTraitsSqlite, readTraitsSqlite } from './traits-sqlite.js';
 import type { StoredTraits, TraitsChange, TraitsResult } from './types.js';
@@ -604,7 +611,12 @@ class SqliteStore implements Store {
   async deliveryStatus(site: string, id: string): Promise<EpisodeStatus | null> {
     return deliveryStatusSqlite(this.db, site, id);
   }
-  async recordDelivery(site: string, id: string, claim: { attempt: number; leaseUntil: number }, outcome: DeliveryOutcome): Promise<boolean> {
+  async recordDelivery(
+    site: string,
+    id: string,
+    claim: { attempt: number; leaseUntil: number },
+    outcome: DeliveryOutcome,
+  ): Promise<boolean> {
     return recordDeliverySqlite(this.db, site, id, claim, outcome);
   }
   async dueDeliveries(now: number, limit: number): Promise<DueDelivery[]> {

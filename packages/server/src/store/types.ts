@@ -533,7 +533,12 @@ export interface Store {
    * over a later attempt or a cancellation that came during the send (it was delivered); never over
    * 'delivered' or 'failed'. Resolves to whether it was.
    */
-  recordDelivery(site: string, id: string, claim: { attempt: number; leaseUntil: number }, outcome: DeliveryOutcome): Promise<boolean>;
+  recordDelivery(
+    site: string,
+    id: string,
+    claim: { attempt: number; leaseUntil: number },
+    outcome: DeliveryOutcome,
+  ): Promise<boolean>;
   /** Episodes, every site, whose attempt is due at `now` and not claimed, the longest waiting first. */
   dueDeliveries(now: number, limit: number): Promise<DueDelivery[]>;
   /** The site's delivery log, newest (last updated) first; without `status`, every episode but the open ones. */
