@@ -20,7 +20,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 // Child processes run the same TypeScript sources as the tests, transpiled once here (no build step)
 // and served to them by a tiny module hook, so each child starts without loading TypeScript itself.
 const compiled: Record<string, string> = {};
-for (const dir of ['src/store', 'src']) {
+for (const dir of ['src/store', 'src/reports', 'src']) {
   for (const f of readdirSync(join(serverDir, dir)).filter(
     (n) => n.endsWith('.ts') && (dir !== 'src' || n === 'profile.ts'),
   )) {

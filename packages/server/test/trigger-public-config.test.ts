@@ -96,7 +96,7 @@ describe.each(makeStores())('triggers and the public config on $name', (db: Test
     const dev = id();
     const token = clientToken();
     const collect = await h.req('POST', '/v1/collect', {
-      body: { site: SITE, deviceId: dev, events: [pageEvent({ product: 'SKU-9' })] },
+      body: { site: SITE, deviceId: dev, events: [pageEvent({ product: 'SKU-9', at: Date.now() })] },
       headers: bearer(token),
     });
     expect(collect.status).toBe(202);
@@ -116,7 +116,7 @@ describe.each(makeStores())('triggers and the public config on $name', (db: Test
     const dev = id();
     const token = clientToken();
     await h.req('POST', '/v1/collect', {
-      body: { site: SITE, deviceId: dev, events: [pageEvent({ product: 'SKU-9' })] },
+      body: { site: SITE, deviceId: dev, events: [pageEvent({ product: 'SKU-9', at: Date.now() })] },
       headers: bearer(token),
     });
     expect(
