@@ -1,4 +1,5 @@
 import PgBoss from 'pg-boss';
+import postgres from 'postgres';
 import type { Log } from '../log.js';
 import type { Store } from '../store/types.js';
 import type { AttemptRunner, DeliveryQueue, QueuedAttempt } from './queue.js';
@@ -28,21 +29,24 @@ export interface PgBossQueueOptions {
 }
 
 /**
- * Instances starting together on a new database may both try to install pg-boss's schema: the
- * loser sees a deadlock (40P01) or an object the winner made (42P06, 42P07, 23505), and starts again,
- * finding it installed.
+ * pg-boss installs its schema when it starts. Instances starting together on a new database would
+ * each try, and the losers fail (a deadlock, or an object the winner made); a PgBoss whose start
+ * failed cannot be started again. So starts are serialised across instances by a session advisory
+ * lock on a connection of their own: the first installs, the others find the schema installed.
  */
-const RACE_CODES = new Set(['40P01', '42P06', '42P07', '23505']);
-
-async function startRetryingDeadlocks(boss: PgBoss, attempts = 5): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+async function startSerialised(boss: PgBoss, databaseUrl: string, schema: string): Promise<void> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const key = `cairn:pg-boss:${schema}`;
+  try {
+    await sql`SELECT pg_advisory_lock(hashtext(${key}))`;
     try {
       await boss.start();
-      return;
-    } catch (e) {
-      if (!RACE_CODES.has(String((e as { code?: unknown }).code)) || attempt >= attempts) throw e;
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+    } finally {
+      await sql`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
     }
+  } finally {
+    // Closing the connection releases the lock too, if the unlock could not be sent.
+    await sql.end({ timeout: 5 });
   }
 }
 
@@ -63,7 +67,7 @@ export async function pgBossQueue(opts: PgBossQueueOptions): Promise<DeliveryQue
     maintenanceIntervalSeconds: 30,
   });
   boss.on('error', (e: Error) => opts.log.error({ event: 'pg_boss_error', err: e.message }, 'pg-boss error'));
-  await startRetryingDeadlocks(boss);
+  await startSerialised(boss, opts.databaseUrl, opts.schema);
   if (!(await boss.getQueue(QUEUE_NAME))) {
     try {
       await boss.createQueue(QUEUE_NAME, { name: QUEUE_NAME, policy: 'stately' });
