@@ -38,13 +38,37 @@ describe('pg-boss on a new database', () => {
     );
     const queues = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
-      expect(started.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual(
-        [],
-      );
+      expect(
+        started.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      ).toEqual([]);
       const rows = await admin.unsafe(`SELECT name FROM "${schema}".queue`);
       expect(rows.map((r) => r.name)).toEqual([QUEUE_NAME]);
     } finally {
       await Promise.all(queues.map((q: DeliveryQueue) => q.stop(1000)));
     }
+  });
+
+  it('a start that waits too long for a stuck peer fails saying why, and starts once the peer is gone', async () => {
+    const schema = `cairn_boss_${randomBytes(4).toString('hex')}`;
+    schemas.push(schema);
+    const options = {
+      databaseUrl: PG_TEST_URL,
+      schema,
+      store: noStore,
+      run: async () => ({ result: 'skipped' as const }),
+      log: silentLog,
+      timeoutMs: 1000,
+      startLockWaitMs: 200,
+    };
+    // A peer that took the start lock and hangs there.
+    const peer = postgres(PG_TEST_URL, { max: 1, onnotice: () => {} });
+    await peer`SELECT pg_advisory_lock(hashtext(${`cairn:pg-boss:${schema}`}))`;
+    try {
+      await expect(pgBossQueue(options)).rejects.toThrow(/held pg-boss's start lock/);
+    } finally {
+      await peer.end({ timeout: 5 });
+    }
+    const queue = await pgBossQueue(options);
+    await queue.stop(1000);
   });
 });

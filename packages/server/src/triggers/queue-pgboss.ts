@@ -26,21 +26,43 @@ export interface PgBossQueueOptions {
   pollMs?: number;
   concurrency?: number;
   batch?: number;
+  /** The longest a start waits for another instance's (default 60 s): pg-boss installs in seconds. */
+  startLockWaitMs?: number;
 }
 
 /**
- * pg-boss installs its schema when it starts. Instances starting together on a new database would
- * each try, and the losers fail (a deadlock, or an object the winner made); a PgBoss whose start
- * failed cannot be started again. So starts are serialised across instances by a session advisory
- * lock on a connection of their own: the first installs, the others find the schema installed.
+ * pg-boss installs its schema when it starts, and Cairn's queue is made after. Instances starting
+ * together on a new database would each try both, and the losers fail (a deadlock, or an object the
+ * winner made); a PgBoss whose start failed cannot be started again. So `install` runs under a
+ * session advisory lock, on a connection of its own, one instance at a time: the first installs,
+ * the others find everything installed.
+ * A peer stuck while holding it (frozen, or cut off without a reset) would keep every new instance
+ * waiting until TCP gives up on it, so the wait is bounded and then fails the start, saying why.
  */
-async function startSerialised(boss: PgBoss, databaseUrl: string, schema: string): Promise<void> {
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+async function oneAtATime(
+  databaseUrl: string,
+  schema: string,
+  waitMs: number,
+  install: () => Promise<void>,
+): Promise<void> {
+  const sql = postgres(databaseUrl, {
+    max: 1,
+    onnotice: () => {},
+    connection: { lock_timeout: Math.max(1, Math.round(waitMs)) },
+  });
   const key = `cairn:pg-boss:${schema}`;
   try {
-    await sql`SELECT pg_advisory_lock(hashtext(${key}))`;
     try {
-      await boss.start();
+      await sql`SELECT pg_advisory_lock(hashtext(${key}))`;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== '55P03') throw e;
+      throw new Error(
+        `another instance has held pg-boss's start lock for schema "${schema}" for over ${Math.round(waitMs / 1000)} s ` +
+          `(advisory lock hashtext('${key}')); if no instance is starting, end the session that holds it (pg_locks)`,
+      );
+    }
+    try {
+      await install();
     } finally {
       await sql`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
     }
@@ -67,14 +89,16 @@ export async function pgBossQueue(opts: PgBossQueueOptions): Promise<DeliveryQue
     maintenanceIntervalSeconds: 30,
   });
   boss.on('error', (e: Error) => opts.log.error({ event: 'pg_boss_error', err: e.message }, 'pg-boss error'));
-  await startSerialised(boss, opts.databaseUrl, opts.schema);
-  if (!(await boss.getQueue(QUEUE_NAME))) {
-    try {
-      await boss.createQueue(QUEUE_NAME, { name: QUEUE_NAME, policy: 'stately' });
-    } catch (e) {
-      // Another instance created it meanwhile.
-      if (!(await boss.getQueue(QUEUE_NAME))) throw e;
-    }
+  try {
+    await oneAtATime(opts.databaseUrl, opts.schema, opts.startLockWaitMs ?? 60_000, async () => {
+      await boss.start();
+      if (!(await boss.getQueue(QUEUE_NAME)))
+        await boss.createQueue(QUEUE_NAME, { name: QUEUE_NAME, policy: 'stately' });
+    });
+  } catch (e) {
+    // Its pool, if it started, goes with the failed start.
+    await boss.stop({ graceful: false, wait: true, timeout: 1000 }).catch(() => {});
+    throw e;
   }
   const expireInSeconds = Math.ceil(opts.timeoutMs / 1000) + 60;
   const send = async (a: QueuedAttempt) => {
