@@ -2,11 +2,16 @@
 // connection, on PostgreSQL as on SQLite. The thread that serves collects only waits for the
 // finished report: over a window of 200k events its event loop stays idle for most of the report
 // (its utilisation, a ratio of its own busy time, not a duration), where reading the rows and
-// attributing them on it keeps it busy for most of it. And closing the store stops the worker.
+// attributing them on it keeps it busy for most of it. Closing the store stops the worker; a dropped
+// connection costs no report; a worker that cannot start rejects with an Error that names why.
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelReport, LOOKBACK_MS } from '../src/reports/index.js';
+import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
 import { PG_TEST_URL, postgresDb, type TestDb } from './helpers/db.js';
 
@@ -66,6 +71,22 @@ describe('a report on PostgreSQL runs off the thread serving requests', () => {
     expect(used.utilization).toBeLessThan(0.25);
   });
 
+  it('a report after its connection was dropped (a PostgreSQL restart) reconnects and answers', async () => {
+    const request = { report: 'channels', site, options: { from: FROM, to: FROM + DAY, model: 'last' } } as const;
+    const before = await store.computeReport(request);
+    const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
+    try {
+      const ended = await sql<{ ended: boolean }[]>`
+        SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity
+        WHERE application_name = ${`cairn-reports:${db.options.pgSchema as string}`}`;
+      expect(ended.map((r) => r.ended)).toEqual([true]);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+    expect(await store.computeReport(request)).toEqual(before);
+    expect(await store.computeReport(request)).toEqual(before);
+  });
+
   it('closing the store ends the worker and its connection', async () => {
     const other = await db.open();
     await other.computeReport({ report: 'channels', site, options: { from: FROM, to: FROM + DAY, model: 'last' } });
@@ -85,6 +106,27 @@ describe('a report on PostgreSQL runs off the thread serving requests', () => {
       ).rejects.toThrow();
     } finally {
       await sql.end({ timeout: 5 });
+    }
+  });
+});
+
+describe('a report worker that cannot start', () => {
+  it('rejects with an Error naming the cause, and the next report starts a new worker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-worker-'));
+    const file = join(dir, 'cairn.db');
+    const store = await openStore({ sqlitePath: file });
+    try {
+      const request = { report: 'channels', site, options: { from: FROM, to: FROM + DAY, model: 'last' } } as const;
+      // The file moved away before the first report: the worker's read-only connection cannot open.
+      renameSync(file, `${file}.moved`);
+      const failed = store.computeReport(request);
+      await expect(failed).rejects.toBeInstanceOf(Error);
+      await expect(failed).rejects.toThrow(/SQLITE_CANTOPEN/);
+      renameSync(`${file}.moved`, file);
+      expect((await store.computeReport(request)).channels).toEqual([]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

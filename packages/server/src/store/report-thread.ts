@@ -28,15 +28,34 @@ function reader(source: ReportSource): { read(p: ReportParams): Promise<ReportDa
       close: async () => void db.close(),
     };
   }
-  const sql = postgres(source.url, {
-    max: 1,
-    types: { bigint: bigintAsNumber },
-    connect_timeout: 10,
-    onnotice: () => undefined,
-    ...(source.schema ? { connection: { search_path: source.schema } } : {}),
-  });
+  const connect = () =>
+    postgres(source.url, {
+      max: 1,
+      types: { bigint: bigintAsNumber },
+      connect_timeout: 10,
+      onnotice: () => undefined,
+      // Named, so an operator (or a test) finds the reports' session in pg_stat_activity.
+      connection: {
+        application_name: `cairn-reports:${source.schema ?? 'public'}`.slice(0, 63),
+        ...(source.schema ? { search_path: source.schema } : {}),
+      },
+    });
+  let sql = connect();
   return {
-    read: (p) => readReportDataPg(sql, p),
+    // Reads are safe to repeat. After PostgreSQL restarts or drops the connection, the client's
+    // next queries fail ("CONNECTION_CLOSED", then a broken socket) before it reconnects: a report
+    // that fails for anything but its SQL gets a new client and one more try.
+    async read(p) {
+      try {
+        return await readReportDataPg(sql, p);
+      } catch (e) {
+        if (e instanceof postgres.PostgresError && !/^(08|57P)/.test(e.code)) throw e;
+        const broken = sql;
+        sql = connect();
+        void broken.end({ timeout: 0 }).catch(() => undefined);
+        return readReportDataPg(sql, p);
+      }
+    },
     close: () => sql.end({ timeout: 5 }),
   };
 }

@@ -26,6 +26,18 @@ function threadScript(): URL {
   return new URL(here.href.replace(/\/src\/store\/report-worker\.ts$/, '/dist/store/report-thread.js'));
 }
 
+/**
+ * What a worker's uncaught error becomes: an Error with a message. One thrown as the worker starts
+ * (the SqliteError of a database file that cannot be opened) reaches this thread as a plain object
+ * such as `{ code: 'SQLITE_CANTOPEN' }`, which a route would turn into a bare 500 that nothing logs.
+ */
+export function workerError(e: unknown): Error {
+  if (e instanceof Error) return e;
+  const { code, message } = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; message?: unknown };
+  const what = [code, message].filter((part) => typeof part === 'string' && part !== '').join(': ');
+  return new Error(`the report worker failed${what ? `: ${what}` : ''}`);
+}
+
 /** A worker thread reading `source`, started at the first report; it never keeps the process alive when idle. */
 export function reportWorker(source: ReportSource): ReportWorker {
   let worker: Worker | undefined;
@@ -47,7 +59,7 @@ export function reportWorker(source: ReportSource): ReportWorker {
       if ('error' in a) pending?.reject(new Error(a.error));
       else pending?.resolve(a.result);
     });
-    w.on('error', failAll);
+    w.on('error', (e: unknown) => failAll(workerError(e)));
     w.on('exit', (code) => {
       if (worker === w) failAll(new Error(`report worker exited (${code})`));
     });
