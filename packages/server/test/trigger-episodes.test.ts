@@ -471,6 +471,47 @@ describe.each(makeStores())('trigger episodes on $name', (db: TestDb) => {
       ]);
     });
 
+    it.runIf(db.name === 'postgres')(
+      "a user's due episode whose phone episode another transaction holds waits for the next evaluation",
+      async () => {
+        const s = await site([{ ...BROWSE, cooldown: '0s' }]);
+        const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];
+        await store.link(s.id, desktop, 'u-busy', T0 - MIN);
+        await s.collect(desktop, [view(T0, 'desk-1'), view(T0 + MIN, 'desk-2')]);
+        await s.collect(phone, [view(T0 + 2 * MIN, 'phone-1'), view(T0 + 3 * MIN, 'phone-2')]);
+        await store.link(s.id, phone, 'u-busy', T0 + 4 * MIN);
+        const due = T0 + 3 * MIN + 2 * HOUR;
+        // A collect (or another instance) holds the phone's episode row while the evaluation runs.
+        const other = postgres(PG_TEST_URL, {
+          max: 1,
+          onnotice: () => {},
+          connection: { search_path: db.options.pgSchema as string },
+        });
+        let release = () => {};
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked = () => {};
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holder = other.begin(async (tx) => {
+          await tx`SELECT id FROM trigger_episodes WHERE site = ${s.id} AND person = ${`d:${phone}`} FOR UPDATE`;
+          locked();
+          await held;
+        });
+        try {
+          await isLocked;
+          expect(await evaluateDue(s.deps, due)).toEqual([]);
+          // Not sent without the phone's views, and nothing merged: both still open.
+          expect((await s.open()).map((e) => e.person).sort()).toEqual([`d:${phone}`, 'u:u-busy']);
+        } finally {
+          release();
+          await holder;
+          await other.end({ timeout: 5 });
+        }
+        const [made] = await evaluateDue(s.deps, due);
+        const sent = (await s.episodes()).find((e) => e.id === made?.id) as EpisodeRecord;
+        expect(body(sent).products.map((p) => p.id)).toEqual(['phone-2', 'phone-1', 'desk-2', 'desk-1']);
+      },
+    );
+
     it("a phone episode its user's webhook already covered is merged, not sent twice (no cooldown)", async () => {
       const s = await site([{ ...BROWSE, cooldown: '0s' }]);
       const [phone, desktop] = [await s.device('mobile'), await s.device('desktop')];

@@ -116,16 +116,20 @@ async function rekey(tx: Tx, row: EpisodeRow, now: number): Promise<EpisodeRow |
 
 /**
  * As triggers-sqlite.ts's absorb: a user's episode takes in the open ones of its trigger under their
- * devices' keys. SKIP LOCKED: one another instance is evaluating will merge into this one, or find it
- * covered, once this commits.
+ * devices' keys. One of them held by another transaction (a collect noting the device's events, or
+ * another instance evaluating it) is not skipped, which would send the user's webhook without that
+ * device's views, nor waited for (a collect may hold it and then want this row): the evaluation
+ * returns null and the episode is taken again at the next one.
  */
-async function absorb(tx: Tx, row: EpisodeRow, now: number, merged: string[]): Promise<EpisodeRow> {
+async function absorb(tx: Tx, row: EpisodeRow, now: number, merged: string[]): Promise<EpisodeRow | null> {
   const userId = personUser(row.person);
   if (userId === null) return row;
-  const others = await tx<EpisodeRow[]>`
-    SELECT * FROM trigger_episodes WHERE site = ${row.site} AND trigger_id = ${row.trigger_id} AND status = 'open'
-      AND person IN (SELECT 'd:' || device_id FROM devices WHERE site = ${row.site} AND user_id = ${userId})
-    FOR UPDATE SKIP LOCKED`;
+  const devicesOpen = tx`
+    trigger_episodes WHERE site = ${row.site} AND trigger_id = ${row.trigger_id} AND status = 'open'
+      AND person IN (SELECT 'd:' || device_id FROM devices WHERE site = ${row.site} AND user_id = ${userId})`;
+  const [all] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM ${devicesOpen}`;
+  const others = await tx<EpisodeRow[]>`SELECT * FROM ${devicesOpen} FOR UPDATE SKIP LOCKED`;
+  if (others.length < (all?.n ?? 0)) return null;
   if (!others.length) return row;
   const wide = { ...row };
   for (const o of others) {
@@ -190,24 +194,26 @@ export async function evaluateDueEpisodesPg(
   onCancelled?: (episodeId: string, reason: EpisodeCancelReason) => void,
 ): Promise<PendingEpisode[]> {
   const made: PendingEpisode[] = [];
-  // Episodes that failed this round: skipped until the next one, so one bad episode holds up no other.
-  const failed: string[] = [];
+  // Episodes that failed this round, or whose devices' episodes were busy: left until the next one,
+  // so one episode holds up no other.
+  const passedOver: string[] = [];
   for (let i = 0; i < limit; i++) {
     let taken: string | null = null;
     // The device episodes this one absorbed: cancelled 'merged' once committed.
     const merged: string[] = [];
     try {
       const outcome = await sql.begin(
-        async (tx): Promise<'none' | 'waits' | { cancelled: EpisodeCancelReason } | PendingEpisode> => {
+        async (tx): Promise<'none' | 'waits' | 'busy' | { cancelled: EpisodeCancelReason } | PendingEpisode> => {
           const [row] = await tx<EpisodeRow[]>`
             SELECT * FROM trigger_episodes WHERE status = 'open' AND due_at <= ${now}::bigint
-              AND NOT (id = ANY(${failed}::text[]))
+              AND NOT (id = ANY(${passedOver}::text[]))
             ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
           if (!row) return 'none';
           taken = row.id;
           const rekeyed = await rekey(tx, row, now);
           if (!rekeyed) return { cancelled: 'merged' };
           const current = await absorb(tx, rekeyed, now, merged);
+          if (!current) return 'busy';
           // Widened past now: the person was active on another device since; it waits.
           if (Number(current.due_at) > now) return 'waits';
           // One evaluation per person at a time, across instances: the second sees the first's pending
@@ -229,11 +235,15 @@ export async function evaluateDueEpisodesPg(
       // Counted once committed.
       for (const m of merged) onCancelled?.(m, 'merged');
       if (outcome === 'waits') continue;
+      if (outcome === 'busy') {
+        passedOver.push(taken ?? '');
+        continue;
+      }
       if ('cancelled' in outcome) onCancelled?.(taken ?? '', outcome.cancelled);
       else made.push(outcome);
     } catch (e) {
       if (taken === null) throw e;
-      failed.push(taken);
+      passedOver.push(taken);
       onError?.(taken, e);
     }
   }
