@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../src/log.js';
 import type { Store } from '../src/store/types.js';
-import { pgBossQueue, QUEUE_NAME } from '../src/triggers/queue-pgboss.js';
+import { type PgBossQueueOptions, pgBossQueue, QUEUE_NAME, startLockKey } from '../src/triggers/queue-pgboss.js';
 import type { DeliveryQueue } from '../src/triggers/queue.js';
 import { PG_TEST_URL } from './helpers/db.js';
 
@@ -20,28 +20,31 @@ afterAll(async () => {
 // The queue only reads the store in poll(), which this test never calls.
 const noStore = {} as Store;
 
+/** A pg-boss schema of its own, dropped after the tests, and the queue's options on it. */
+function newQueue(extra: Partial<PgBossQueueOptions> = {}): PgBossQueueOptions {
+  const schema = `cairn_boss_${randomBytes(4).toString('hex')}`;
+  schemas.push(schema);
+  return {
+    databaseUrl: PG_TEST_URL,
+    schema,
+    store: noStore,
+    run: async () => ({ result: 'skipped' as const }),
+    log: silentLog,
+    timeoutMs: 1000,
+    ...extra,
+  };
+}
+
 describe('pg-boss on a new database', () => {
   it.each([1, 2, 3])('six instances starting at once all come up, with one queue (round %i)', async () => {
-    const schema = `cairn_boss_${randomBytes(4).toString('hex')}`;
-    schemas.push(schema);
-    const started = await Promise.allSettled(
-      Array.from({ length: 6 }, () =>
-        pgBossQueue({
-          databaseUrl: PG_TEST_URL,
-          schema,
-          store: noStore,
-          run: async () => ({ result: 'skipped' as const }),
-          log: silentLog,
-          timeoutMs: 1000,
-        }),
-      ),
-    );
+    const options = newQueue();
+    const started = await Promise.allSettled(Array.from({ length: 6 }, () => pgBossQueue(options)));
     const queues = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
       expect(
         started.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
       ).toEqual([]);
-      const rows = await admin.unsafe(`SELECT name FROM "${schema}".queue`);
+      const rows = await admin.unsafe(`SELECT name FROM "${options.schema}".queue`);
       expect(rows.map((r) => r.name)).toEqual([QUEUE_NAME]);
     } finally {
       await Promise.all(queues.map((q: DeliveryQueue) => q.stop(1000)));
@@ -49,20 +52,10 @@ describe('pg-boss on a new database', () => {
   });
 
   it('a start that waits too long for a stuck peer fails saying why, and starts once the peer is gone', async () => {
-    const schema = `cairn_boss_${randomBytes(4).toString('hex')}`;
-    schemas.push(schema);
-    const options = {
-      databaseUrl: PG_TEST_URL,
-      schema,
-      store: noStore,
-      run: async () => ({ result: 'skipped' as const }),
-      log: silentLog,
-      timeoutMs: 1000,
-      startLockWaitMs: 200,
-    };
+    const options = newQueue({ startLockWaitMs: 200 });
     // A peer that took the start lock and hangs there.
     const peer = postgres(PG_TEST_URL, { max: 1, onnotice: () => {} });
-    await peer`SELECT pg_advisory_lock(hashtext(${`cairn:pg-boss:${schema}`}))`;
+    await peer`SELECT pg_advisory_lock(hashtext(${startLockKey(options.schema)}))`;
     try {
       await expect(pgBossQueue(options)).rejects.toThrow(/held pg-boss's start lock/);
     } finally {

@@ -14,6 +14,8 @@ import { publicConfig } from '../sdk/sdk-bundle.js';
 /** How long browsers and CDNs may keep a site's config (and the SDK that embeds it). */
 export const CONFIG_CACHE = 'public, max-age=60';
 
+const PUBLIC_ETAG_SUFFIX = '.public';
+
 /**
  * The ETag of the public copy (GET /v1/config without a key): the stored config's when the two are
  * the same, another when the public copy leaves triggers out. So a read of the public copy saved
@@ -21,7 +23,7 @@ export const CONFIG_CACHE = 'public, max-age=60';
  * rather than dropping the triggers. A stored ETag (base64url, or "d-…") never holds a dot.
  */
 export const publicEtag = (etag: string, config: { triggers?: readonly unknown[] }): string =>
-  config.triggers?.length ? `${etag}.public` : etag;
+  config.triggers?.length ? `${etag}${PUBLIC_ETAG_SUFFIX}` : etag;
 
 /** 400 `invalid_config` naming the first problem's field, with every problem listed. */
 function invalidConfig(issues: ConfigIssue[]): HttpError {
@@ -95,7 +97,7 @@ export function configRoutes(ctx: AppCtx): Hono<Env> {
     }
     const saved = await ctx.configs.put(site, r.config, expected);
     if (saved === 'conflict') {
-      if (expected?.endsWith('.public'))
+      if (expected?.endsWith(PUBLIC_ETAG_SUFFIX))
         throw new HttpError(
           412,
           'precondition_failed',

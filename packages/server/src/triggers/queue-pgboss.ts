@@ -39,6 +39,9 @@ export interface PgBossQueueOptions {
  * A peer stuck while holding it (frozen, or cut off without a reset) would keep every new instance
  * waiting until TCP gives up on it, so the wait is bounded and then fails the start, saying why.
  */
+/** The advisory lock's key for `schema`'s pg-boss, shared by every instance starting on it. */
+export const startLockKey = (schema: string): string => `cairn:pg-boss:${schema}`;
+
 async function oneAtATime(
   databaseUrl: string,
   schema: string,
@@ -50,7 +53,7 @@ async function oneAtATime(
     onnotice: () => {},
     connection: { lock_timeout: Math.max(1, Math.round(waitMs)) },
   });
-  const key = `cairn:pg-boss:${schema}`;
+  const key = startLockKey(schema);
   try {
     try {
       await sql`SELECT pg_advisory_lock(hashtext(${key}))`;
