@@ -21,7 +21,7 @@ import {
 import { fmt, fmtInt, median } from './stats.mjs';
 import { tmpDir } from './tmp.mjs';
 
-/** The targets of issue 18, as ratios of this run's own rows. */
+/** The ingestion targets (collect near the storage ceiling), as ratios of this run's own rows. */
 export const TARGETS = { collectOverCeiling: 0.85, newOverOldCeiling: 1.8, profileOverCollect: 0.8 };
 const LABELS = {
   collectOverCeiling: 'collect ÷ ceiling (today)',

@@ -1,6 +1,6 @@
 // One channels report, in a process of its own so that its memory is its own: argv[2] is JSON
 // { store: openStore options, path: 'old' | 'new', site, from, to, runs }. 'old' is the code before
-// issue 18 (Store.reportRows, every event of the window into JS, and the report computed here);
+// reports moved into the database (Store.reportRows, every event of the window into JS, and the report computed here);
 // 'new' is what the route does: Store.computeReport, read and computed in the store's worker thread.
 // Sends { ms: [...], extraMB, visitors } on stdout.
 import { join } from 'node:path';
