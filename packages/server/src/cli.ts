@@ -37,7 +37,7 @@ Server options (flag, else environment variable, else default):
   --keys <file>        CAIRN_KEYS_FILE      per-site keys: { "<site>": { "adminKey", "identitySecret",
                                             "backendKey", "webhookSecret" } }
                        CAIRN_METRICS_KEY    required as "Authorization: Bearer" on /metrics (else open)
-                                            every key and secret: 32 characters or more
+                                            every key and secret: 32 characters or more, 9 different
   --rate-ip <n>        CAIRN_RATE_IP        requests/s per IP, bursts of 10x (${DEFAULT_RATE_LIMITS.ip.perSecond}; 0 = off)
   --rate-device <n>    CAIRN_RATE_DEVICE    requests/s per device, bursts of 10x (${DEFAULT_RATE_LIMITS.device.perSecond}; 0 = off)
   --trust-proxy        CAIRN_TRUST_PROXY=1  take the client IP from X-Forwarded-For (its last entry)

@@ -34,10 +34,10 @@ describe('site names in environment variables', () => {
     const ring = createKeyRing({
       identitySecret: SECRET,
       sites: { shop: { identitySecret: SHOP_SECRET } },
-      envStems: { MY_SHOP: { identitySecret: 'x'.repeat(MIN_KEY_LENGTH) } },
+      envStems: { MY_SHOP: { identitySecret: `x-${'0123456789abcdef'.repeat(2)}` } },
     });
     expect(ring.identitySecretFor('shop')).toBe(SHOP_SECRET);
-    expect(ring.identitySecretFor('my-shop')).toBe('x'.repeat(MIN_KEY_LENGTH));
+    expect(ring.identitySecretFor('my-shop')).toBe(`x-${'0123456789abcdef'.repeat(2)}`);
     expect(ring.identitySecretFor('elsewhere')).toBe(SECRET);
     expect(createKeyRing({}).identitySecretFor('shop')).toBeUndefined();
   });
@@ -45,7 +45,10 @@ describe('site names in environment variables', () => {
 
 describe('a keys-file entry owns its site', () => {
   // my-shop and my_shop share the variable name MY_SHOP; the keys file names my_shop exactly.
-  const meantForMyShop = { adminKey: 'm'.repeat(MIN_KEY_LENGTH), identitySecret: 's'.repeat(MIN_KEY_LENGTH) };
+  const meantForMyShop = {
+    adminKey: `m-${'0123456789abcdef'.repeat(2)}`,
+    identitySecret: `s-${'0123456789abcdef'.repeat(2)}`,
+  };
   const ring = (fileEntry: { adminKey?: string; identitySecret?: string }) =>
     createKeyRing({ identitySecret: SECRET, sites: { my_shop: fileEntry }, envStems: { MY_SHOP: meantForMyShop } });
 
@@ -187,7 +190,23 @@ describe('keys under 32 characters stop the server', () => {
       await expect(started).rejects.toThrow(message);
     }
     // 32 is enough.
-    const s = await startServer({ ...where, adminKey: 'x'.repeat(MIN_KEY_LENGTH) });
+    const s = await startServer({ ...where, adminKey: '0123456789abcdef'.repeat(2) });
+    await s.close();
+  });
+
+  it('a key of few different characters is a placeholder, and stops the server too', async () => {
+    const cases: [Parameters<typeof startServer>[0], RegExp][] = [
+      [{ ...where, adminKey: 'x'.repeat(MIN_KEY_LENGTH) }, /CAIRN_ADMIN_KEY has only 1 different characters/],
+      [{ ...where, webhookSecret: 'abcd'.repeat(10) }, /CAIRN_WEBHOOK_SECRET has only 4 different/],
+      [{ ...where, siteKeys: { sites: { shop: { adminKey: 'changeme'.repeat(4) } } } }, /admin key of site "shop"/],
+    ];
+    for (const [options, message] of cases) {
+      const started = startServer(options);
+      await expect(started).rejects.toBeInstanceOf(StartupError);
+      await expect(started).rejects.toThrow(message);
+    }
+    // Nine different characters are enough.
+    const s = await startServer({ ...where, adminKey: '012345678'.repeat(4) });
     await s.close();
   });
 
@@ -268,10 +287,10 @@ describe('backend keys and webhook secrets', () => {
     const ring = createKeyRing({
       webhookSecret: HOOK,
       sites: { shop: { webhookSecret: SHOP_HOOK }, my_shop: { adminKey: SHOP_ADMIN } },
-      envStems: { MY_SHOP: { webhookSecret: 'v'.repeat(MIN_KEY_LENGTH) } },
+      envStems: { MY_SHOP: { webhookSecret: `v-${'0123456789abcdef'.repeat(2)}` } },
     });
     expect(ring.webhookSecretFor('shop')).toBe(SHOP_HOOK);
-    expect(ring.webhookSecretFor('my-shop')).toBe('v'.repeat(MIN_KEY_LENGTH));
+    expect(ring.webhookSecretFor('my-shop')).toBe(`v-${'0123456789abcdef'.repeat(2)}`);
     // The keys file names my_shop: the variable meant for a look-alike name is not its secret.
     expect(ring.webhookSecretFor('my_shop')).toBe(HOOK);
     expect(ring.webhookSecretFor('elsewhere')).toBe(HOOK);

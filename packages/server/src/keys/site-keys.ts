@@ -10,6 +10,11 @@ import { StartupError } from '../errors.js';
 
 /** Shorter keys can be guessed or brute-forced offline; `openssl rand -hex 32` gives 64 characters. */
 export const MIN_KEY_LENGTH = 32;
+/**
+ * A key of few different characters (`xxxx…`, `abab…`, a repeated word) is a placeholder, not a
+ * secret. A random hex key of 32 characters has 8 or fewer different ones about once in 10^11.
+ */
+export const MIN_KEY_DISTINCT = 9;
 
 export interface SiteKeys {
   adminKey?: string | undefined;
@@ -123,9 +128,15 @@ export function loadKeysFile(path: string): Record<string, SiteKeys> {
 }
 
 function requireLength(name: string, value: string | undefined): void {
-  if (value !== undefined && value !== '' && value.length < MIN_KEY_LENGTH)
+  if (value === undefined || value === '') return;
+  if (value.length < MIN_KEY_LENGTH)
     throw new StartupError(
       `${name} is ${value.length} characters; it must be at least ${MIN_KEY_LENGTH} (generate one with: openssl rand -hex 32)`,
+    );
+  const distinct = new Set(value).size;
+  if (distinct < MIN_KEY_DISTINCT)
+    throw new StartupError(
+      `${name} has only ${distinct} different characters, as a placeholder does; it must have at least ${MIN_KEY_DISTINCT} (generate one with: openssl rand -hex 32)`,
     );
 }
 
