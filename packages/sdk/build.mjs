@@ -58,14 +58,13 @@ if (process.env.CAIRN_READABLE_BUILD)
     format: { beautify: true },
   });
 
-async function iife(input, replace = {}) {
-  const bundle = await rollup({
-    input,
-    plugins: [
-      nodeResolve({ browser: true }),
-      typescript({ tsconfig: join(here, 'tsconfig.json'), declaration: false, outDir: 'dist', noEmitOnError: true }),
-    ],
-  });
+const plugins = () => [
+  nodeResolve({ browser: true }),
+  typescript({ tsconfig: join(here, 'tsconfig.json'), declaration: false, outDir: 'dist', noEmitOnError: true }),
+];
+
+async function iife(input, extraPlugins = [], replace = {}) {
+  const bundle = await rollup({ input, plugins: [...extraPlugins, ...plugins()] });
   const { output } = await bundle.generate({ format: 'iife', strict: false });
   await bundle.close();
   let code = output[0].code;
@@ -73,10 +72,117 @@ async function iife(input, replace = {}) {
   return (await minify(code, terserOptions)).code;
 }
 
+// The hand-over of functions. The head always runs before its core (it loads the core by its hashed
+// name), and both are built from the same modules: a function both bundles render ships once, in the
+// head, which leaves them in an array on the stub (`_lib`); the core takes them from there instead of
+// carrying its own copy. Only functions and classes go over (one `instanceof CairnError` for both);
+// constants stay in each bundle, where terser inlines them. Which ones: every function export that
+// the unminified bundles of both render, found in a first pass.
+const HANDOVER = '\0cairn-handover';
+const SHARED = '\0cairn-shared:';
+
+/** For an entry's bundle: each module's rendered exports, and which of them are functions or classes. */
+async function analyse(input) {
+  const functions = new Map();
+  const bundle = await rollup({
+    input,
+    plugins: [
+      ...plugins(),
+      {
+        name: 'cairn-function-exports',
+        moduleParsed(info) {
+          const names = new Set();
+          for (const node of info.ast?.body ?? []) {
+            const declaration = node.type === 'ExportNamedDeclaration' ? node.declaration : undefined;
+            if (!declaration) continue;
+            if (declaration.type === 'FunctionDeclaration' || declaration.type === 'ClassDeclaration')
+              names.add(declaration.id.name);
+            else if (declaration.type === 'VariableDeclaration')
+              for (const d of declaration.declarations)
+                if (d.id.type === 'Identifier' && /Function|Class/.test(d.init?.type ?? '')) names.add(d.id.name);
+          }
+          functions.set(info.id, names);
+        },
+      },
+    ],
+  });
+  const { output } = await bundle.generate({ format: 'es' });
+  await bundle.close();
+  return new Map(
+    Object.entries(output[0].modules).map(([id, m]) => [
+      id,
+      m.renderedExports.filter((n) => functions.get(id)?.has(n)),
+    ]),
+  );
+}
+
+/**
+ * Functions each bundle keeps a copy of: measured one by one, handing these over makes the head bigger
+ * (terser can no longer inline them there) by more than the core saves.
+ */
+const KEEP_IN_BOTH = ['refused'];
+
+/** [module id, export name, local name] for each function the core takes from the head. */
+async function sharedFunctions() {
+  const head = await analyse(join(here, 'src/entry/head.ts'));
+  const core = await analyse(join(here, 'src/entry/core.ts'));
+  const shared = [];
+  let i = 0;
+  for (const [id, names] of core)
+    for (const name of names)
+      if (head.get(id)?.includes(name) && !KEEP_IN_BOTH.includes(name)) shared.push([id, name, `shared${i++}`]);
+  return shared;
+}
+
+/** In the core: a shared module's functions come from the head's `_lib`, its constants from the module. */
+const takeFromHead = (shared) => ({
+  name: 'cairn-take-from-head',
+  async resolveId(source, importer, options) {
+    if (source === HANDOVER || source.startsWith(SHARED)) return source;
+    if (importer?.startsWith(SHARED)) return null;
+    const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+    return resolved && shared.some(([id]) => id === resolved.id) ? SHARED + resolved.id : resolved;
+  },
+  load(id) {
+    // A core without its head's `_lib` (none: it is only loaded by its head) gets undefined functions
+    // and does nothing, as it does without a stub: the entry checks the stub first.
+    if (id === HANDOVER)
+      return `export const [${shared.map(([, , local]) => local).join(', ')}] = (window.cairn || {})._lib || [];`;
+    if (!id.startsWith(SHARED)) return null;
+    const real = id.slice(SHARED.length);
+    const mine = shared.filter(([module]) => module === real);
+    return (
+      `export * from ${JSON.stringify(real)};\n` +
+      `export { ${mine.map(([, name, local]) => `${local} as ${name}`).join(', ')} } from '${HANDOVER}';\n`
+    );
+  },
+});
+
+/** In the head: after the head's own code has run, its shared functions are left on the stub. */
+const leaveForCore = (shared) => {
+  const entry = '\0cairn-head-entry';
+  return {
+    name: 'cairn-leave-for-core',
+    resolveId: (source) => (source === entry ? entry : null),
+    load: (id) =>
+      id === entry
+        ? `import ${JSON.stringify(join(here, 'src/entry/head.ts'))};\n` +
+          shared
+            .map(([module, name, local]) => `import { ${name} as ${local} } from ${JSON.stringify(module)};\n`)
+            .join('') +
+          `const stub = window.cairn;\n` +
+          `if (stub && stub._head) stub._lib = [${shared.map(([, , local]) => local).join(', ')}];\n`
+        : null,
+    entry,
+  };
+};
+
 mkdirSync(dist, { recursive: true });
-const core = await iife(join(here, 'src/entry/core.ts'));
+const shared = await sharedFunctions();
+const core = await iife(join(here, 'src/entry/core.ts'), [takeFromHead(shared)]);
 const coreFile = `cairn-core.${createHash('sha256').update(core).digest('hex').slice(0, 12)}.js`;
-const head = await iife(join(here, 'src/entry/head.ts'), { __CAIRN_CORE_FILE__: coreFile });
+const handOver = leaveForCore(shared);
+const head = await iife(handOver.entry, [handOver], { __CAIRN_CORE_FILE__: coreFile });
 
 const added = Object.keys(nameCache.props.props).filter((k) => !(k in pinned.props));
 if (added.length) {

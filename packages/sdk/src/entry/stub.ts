@@ -18,6 +18,8 @@ export interface Stub {
   touch(): Touches;
   ready: Promise<void>;
   _head: Head;
+  /** The head's functions that the core reuses instead of carrying copies: set by the build (build.mjs). */
+  _lib?: unknown[];
   _queue: Call[];
   /** Resolves `ready`, once the core is. */
   _ready: (ready: Promise<void>) => void;
