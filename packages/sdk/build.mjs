@@ -74,11 +74,15 @@ async function iife(input, extraPlugins = [], replace = {}) {
 
 // The hand-over of functions. The head always runs before its core (it loads the core by its hashed
 // name), and both are built from the same modules: a function both bundles render ships once, in the
-// head, which leaves them in an array on the stub (`_lib`); the core takes them from there instead of
-// carrying its own copy. Only functions and classes go over (one `instanceof CairnError` for both);
-// constants stay in each bundle, where terser inlines them. Which ones: every function export that
-// the unminified bundles of both render, found in a first pass.
-const HANDOVER = '\0cairn-handover';
+// head, which leaves it in an array on the stub (`_lib`); the core takes it from there instead of
+// carrying its own copy. Only functions and classes go over; constants stay in each bundle, where
+// terser inlines them. Which ones: every function export that the unminified bundles of both render,
+// found in a first pass. (A function the core alone renders keeps its own copies of what it calls
+// in its module: a pure copy, since nothing shared holds state but warn's once-per-code memory.)
+// The array starts with a token of the list: a core meets a head of another build only when a page
+// mixes builds (two tags, or a self-hosted head beside another build's core), and then it finds no
+// stub (src/entry/handover.ts) and does nothing, rather than call the wrong functions.
+const HANDOVER_MODULE = join(here, 'src/entry/handover.ts');
 const SHARED = '\0cairn-shared:';
 
 /** For an entry's bundle: each module's rendered exports, and which of them are functions or classes. */
@@ -134,26 +138,42 @@ async function sharedFunctions() {
   return shared;
 }
 
-/** In the core: a shared module's functions come from the head's `_lib`, its constants from the module. */
+/** The list's token: the modules (relative to the package) and names, in order. */
+const tokenOf = (shared) =>
+  createHash('sha256')
+    .update(JSON.stringify(shared.map(([id, name]) => [id.slice(here.length), name])))
+    .digest('hex')
+    .slice(0, 12);
+
+/**
+ * In the core: src/entry/handover.ts finds the stub only with this build's token, and a shared
+ * module's functions come from the stub's `_lib`, its constants from the module itself.
+ */
 const takeFromHead = (shared) => ({
   name: 'cairn-take-from-head',
   async resolveId(source, importer, options) {
-    if (source === HANDOVER || source.startsWith(SHARED)) return source;
+    if (source.startsWith(SHARED)) return source;
     if (importer?.startsWith(SHARED)) return null;
     const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
     return resolved && shared.some(([id]) => id === resolved.id) ? SHARED + resolved.id : resolved;
   },
   load(id) {
-    // A core without its head's `_lib` (none: it is only loaded by its head) gets undefined functions
-    // and does nothing, as it does without a stub: the entry checks the stub first.
-    if (id === HANDOVER)
-      return `export const [${shared.map(([, , local]) => local).join(', ')}] = (window.cairn || {})._lib || [];`;
+    if (id === HANDOVER_MODULE) {
+      const locals = shared.map(([, , local]) => local).join(', ');
+      return (
+        `const stub = window.cairn;\n` +
+        `const lib = (stub && stub._lib) || [];\n` +
+        `const same = lib[0] === ${JSON.stringify(tokenOf(shared))};\n` +
+        `export const headStub = () => (same ? stub : undefined);\n` +
+        `export const [, ${locals}] = same ? lib : [];\n`
+      );
+    }
     if (!id.startsWith(SHARED)) return null;
     const real = id.slice(SHARED.length);
     const mine = shared.filter(([module]) => module === real);
     return (
       `export * from ${JSON.stringify(real)};\n` +
-      `export { ${mine.map(([, name, local]) => `${local} as ${name}`).join(', ')} } from '${HANDOVER}';\n`
+      `export { ${mine.map(([, name, local]) => `${local} as ${name}`).join(', ')} } from ${JSON.stringify(HANDOVER_MODULE)};\n`
     );
   },
 });
@@ -171,7 +191,7 @@ const leaveForCore = (shared) => {
             .map(([module, name, local]) => `import { ${name} as ${local} } from ${JSON.stringify(module)};\n`)
             .join('') +
           `const stub = window.cairn;\n` +
-          `if (stub && stub._head) stub._lib = [${shared.map(([, , local]) => local).join(', ')}];\n`
+          `if (stub && stub._head) stub._lib = [${[JSON.stringify(tokenOf(shared)), ...shared.map(([, , local]) => local)].join(', ')}];\n`
         : null,
     entry,
   };

@@ -14,8 +14,12 @@ export class CairnError extends Error {
   }
 }
 
-/** Anything thrown, as a CairnError (code `internal` unless it already is one). */
-export const toError = (e: unknown): CairnError => (e instanceof CairnError ? e : new CairnError('internal', 0, e));
+/**
+ * Anything thrown, as a CairnError (code `internal` unless it already is one). By name, not
+ * `instanceof`: the script tag's core also throws the head's CairnError (build.mjs, the hand-over).
+ */
+export const toError = (e: unknown): CairnError =>
+  (e as CairnError | null)?.name == 'CairnError' ? (e as CairnError) : new CairnError('internal', 0, e);
 
 const warned: Record<string, 1> = {};
 

@@ -18,14 +18,14 @@ import { expect, test } from 'vitest';
 //   sync server sends them (brotli, quality 11). The render-blocking part's target is 6,000 B and
 //   all of Cairn's 13,000 B; WIRE_RATCHET holds the current total. e2e/tests/wire-bytes.spec.ts
 //   measures the same in Chromium, from Resource Timing.
-// - The core takes the functions both bundles use from the head (build.mjs, the hand-over): 1,202 B
-//   less on the wire in all, for 87 B more in the head, where those functions can no longer be
-//   inlined into their one caller.
+// - The core takes the functions both bundles use from the head (build.mjs, the hand-over): 1,174 B
+//   less on the wire in all, for 99 B more in the head, where those functions can no longer be
+//   inlined into their one caller, and the array's build token.
 const HEAD_TARGET = 5000;
-const HEAD_RATCHET = 8313;
+const HEAD_RATCHET = 8325;
 const WIRE_HEAD_TARGET = 6000;
 const WIRE_TOTAL_TARGET = 13_000;
-const WIRE_RATCHET = 16_981;
+const WIRE_RATCHET = 17_009;
 
 const dist = new URL('../dist/', import.meta.url);
 const head = () => readFileSync(new URL('cairn.js', dist));

@@ -111,3 +111,43 @@ test('unreplaced, the literal is no config: the bundle runs without one', async 
   await settle();
   expect((await api().history()).pageViews).toHaveLength(1);
 });
+
+test('the core throws the codes the API promises, with the head’s functions and error type', async () => {
+  vi.stubGlobal('fetch', fakeServer().fetch);
+  document.body.innerHTML = '<script data-site="shop"></script>';
+  // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
+  window.eval(head);
+  // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
+  window.eval(core);
+  await api().ready;
+  // A malformed login token: `invalid`, never wrapped as `internal` because the error type the core
+  // throws is the head's (the hand-over).
+  const cairn = api() as unknown as { identify(token: string): Promise<unknown> };
+  await expect(cairn.identify('token')).rejects.toMatchObject({ name: 'CairnError', code: 'invalid' });
+});
+
+test('a core from another build than the head on the page does nothing, and throws nothing', async () => {
+  vi.stubGlobal('fetch', fakeServer().fetch);
+  document.body.innerHTML = '<script data-site="shop"></script>';
+  // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
+  window.eval(head);
+  const stub = (window as unknown as { cairn: Record<string, unknown> }).cairn;
+  const lib = Object.values(stub).find((v) => Array.isArray(v) && typeof v[0] === 'string' && v.length > 10);
+  expect(lib, "the head's hand-over array, its token first").toBeDefined();
+  (lib as unknown[])[0] = 'another build';
+  const errors: unknown[] = [];
+  const onError = (e: ErrorEvent) => errors.push(e.error);
+  window.addEventListener('error', onError);
+  try {
+    // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
+    window.eval(core);
+    await settle();
+  } finally {
+    window.removeEventListener('error', onError);
+  }
+  expect(errors).toEqual([]);
+  // Not taken over: still the stub, whose calls queue.
+  expect(Object.values(stub).includes(1)).toBe(false);
+  expect(typeof (stub as { push: unknown }).push).toBe('function');
+  expect(localStorage.length).toBe(0);
+});

@@ -4,13 +4,14 @@
 import { startCore } from '../core/start-core.js';
 import { warn } from '../errors.js';
 import { showDebug } from '../variants/debug.js';
-import type { Call, Stub } from './stub.js';
+import { headStub } from './handover.js';
+import type { Call } from './stub.js';
 
 /** After the next frame is painted; in a hidden page, which paints nothing, at once. */
 const afterPaint = (f: () => void) =>
   document.visibilityState == 'hidden' ? setTimeout(f) : requestAnimationFrame(() => setTimeout(f));
 
-const stub = (window as Window & { cairn?: Stub }).cairn;
+const stub = headStub();
 
 if (stub?._head && !stub._started) {
   stub._started = 1;

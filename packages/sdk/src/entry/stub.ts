@@ -18,7 +18,7 @@ export interface Stub {
   touch(): Touches;
   ready: Promise<void>;
   _head: Head;
-  /** The head's functions that the core reuses instead of carrying copies: set by the build (build.mjs). */
+  /** The build's token, then the head's functions that the core reuses instead of carrying copies (build.mjs). */
   _lib?: unknown[];
   _queue: Call[];
   /** Resolves `ready`, once the core is. */
