@@ -121,6 +121,8 @@ export async function ingestionSection({ duration = 5, warmup = 1, connections =
         'loopback, each server in its own Node process. ' +
         `The ceiling is a bare Hono app inserting the same batch into Cairn's events table with better-sqlite3, on the store's connection settings ` +
         `(WAL, synchronous NORMAL, checkpoints on a timer). Cairn runs with its JSON request log (to /dev/null) and rate limits out of reach. ` +
+        'The profile reads follow the collect run with no write in between: after its first read, each device is answered from the ' +
+        "instance's profile cache, checked against the database's profile version on every read (a read after a write rebuilds it). " +
         `req/s counts 2xx answers, one figure per round; events/s and p99 (ms) from the median round.`,
       '',
       table(

@@ -58,6 +58,7 @@ describe('opening a postgres store', () => {
         'optins',
         'order_confirmations',
         'schema_migrations',
+        'sequences',
         'server_cookies',
         'trigger_episodes',
         'used_logins',

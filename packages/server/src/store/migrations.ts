@@ -236,6 +236,17 @@ CREATE INDEX trigger_episodes_log ON trigger_episodes (site, updated_at DESC);
 ALTER TABLE devices ADD COLUMN denied_at INTEGER;
 `,
   },
+  {
+    version: 9,
+    name: 'profile versions',
+    sql: `
+-- What a profile read depends on raises these (Store.profileVersion): a device's counter, with each
+-- collect that stores events and each opt-in; and a count of retention's deletions. GET /v1/profile
+-- keeps the JSON it built and reuses it while they are unchanged.
+ALTER TABLE devices ADD COLUMN profile_version INTEGER NOT NULL DEFAULT 0;
+INSERT INTO sequences (name, value) VALUES ('events_deleted', 0) ON CONFLICT (name) DO NOTHING;
+`,
+  },
 ];
 
 export const pgMigrations: readonly Migration[] = [
@@ -457,6 +468,19 @@ CREATE INDEX trigger_episodes_log ON trigger_episodes (site, updated_at DESC);
 
 -- The visitor refused consent on this device (logout with reason 'denied'): no trigger fires for them.
 ALTER TABLE devices ADD COLUMN denied_at bigint;
+`,
+  },
+  {
+    version: 9,
+    name: 'profile versions',
+    sql: `
+-- What a profile read depends on raises these (Store.profileVersion): a device's counter, with each
+-- collect that stores events, each opt-in and an erasure; and retention's deletions, counted in the
+-- transaction that deletes (a row, not a sequence: a snapshot sees the count and the deletion
+-- together). GET /v1/profile keeps the JSON it built and reuses it while they are unchanged.
+ALTER TABLE devices ADD COLUMN profile_version bigint NOT NULL DEFAULT 0;
+CREATE TABLE sequences (name text PRIMARY KEY, value bigint NOT NULL);
+INSERT INTO sequences (name, value) VALUES ('events_deleted', 0);
 `,
   },
 ];

@@ -30,6 +30,8 @@ import {
   type OptinRow,
   type OrderConfirmationRow,
   type ReportRowsRead,
+  jsonColumn,
+  profileVersionOf,
 } from './rows.js';
 import { readReportDataPg } from './report-queries.js';
 import { reportWorker, type ReportWorker } from './report-worker.js';
@@ -83,6 +85,7 @@ import {
   type Store,
   type StoredConfig,
   type UserExport,
+  type VersionedProfile,
 } from './types.js';
 
 // Times are epoch milliseconds in bigint columns: well inside Number's safe range, so read them as numbers.
@@ -192,8 +195,11 @@ class PgStore implements Store {
       // One statement for the batch. Rows go in id order (uniqueById) so overlapping concurrent batches
       // take their row locks in the same order; ON CONFLICT DO NOTHING waits for the other transaction
       // and then counts its rows as duplicates.
+      // The device's profile version is raised in the same statement when any row was stored
+      // (profileVersion): its row lock comes after the events', as in deleteUser's order of deletes.
       const inserted = rows.length
         ? await tx`
+          WITH ins AS (
           INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body, order_id)
           SELECT ${site}, u.id, ${deviceId}, u.type, u.at, u.product, u.category, u.channel, u.device, u.body::jsonb, u.order_id
           FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.at)}::bigint[],
@@ -203,7 +209,11 @@ class PgStore implements Store {
                WITH ORDINALITY AS u(id, type, at, product, category, channel, device, body, order_id, n)
           ORDER BY u.n
           ON CONFLICT (site, id) DO NOTHING
-          RETURNING order_id`
+          RETURNING order_id),
+          bump AS (
+            UPDATE devices SET profile_version = profile_version + 1
+            WHERE site = ${site} AND device_id = ${deviceId} AND EXISTS (SELECT 1 FROM ins))
+          SELECT order_id FROM ins`
         : [];
       const claims = new Map<string, number>();
       for (const r of inserted) if (r.order_id !== null) claims.set(r.order_id, (claims.get(r.order_id) ?? 0) + 1);
@@ -239,86 +249,21 @@ class PgStore implements Store {
 
   async profile(site: string, deviceId: string): Promise<Profile> {
     // REPEATABLE READ: every list below reads the same snapshot.
-    return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<Profile> => {
-      // A UNION, not an OR: each half searches its own index instead of every device of the site.
-      const devices = await tx<Pick<DeviceRow, 'device_id' | 'kind' | 'user_id'>[]>`
-        SELECT device_id, kind, user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId}
-        UNION SELECT device_id, kind, user_id FROM devices WHERE site = ${site} AND user_id =
-          (SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId})`;
-      const me = devices.find((d) => d.device_id === deviceId);
-      if (!me) return emptyProfile();
-      const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
-      // Per device, the newest N rows through the (site, device_id, …, at) indexes: the read stays flat
-      // however long the history is. Rows of the same millisecond in buildProfile's order (event id),
-      // so that both stores pick the same ones.
-      const perDevice = (
-        cols: postgres.PendingQuery<postgres.Row[]>,
-        where: postgres.PendingQuery<postgres.Row[]>,
-        order: 'ASC' | 'DESC',
-        limit: number,
-      ) => tx<postgres.Row[]>`
-        SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
-        CROSS JOIN LATERAL (
-          SELECT ${cols} FROM events
-          WHERE site = ${site} AND device_id = d.id AND ${where}
-          ORDER BY ${order === 'ASC' ? tx`at ASC, id ASC` : tx`at DESC, id DESC`} LIMIT ${limit}
-        ) e`;
-      // A device's newest distinct products (or categories) among its newest ITEM_SCAN sightings,
-      // made distinct here, so that only the rows the profile can use are sent. Only page views carry
-      // them: read through events_device_type_at, so collect writes no product or category index (migration 4).
-      const items = (col: 'product' | 'category', cap: number) => tx<postgres.Row[]>`
-        SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
-        CROSS JOIN LATERAL (
-          SELECT * FROM (
-            SELECT DISTINCT ON (value) id, value, at, device FROM (
-              SELECT id, ${tx(col)} AS value, at, device FROM events
-              WHERE site = ${site} AND device_id = d.id AND type = 'page' AND ${tx(col)} IS NOT NULL
-              ORDER BY at DESC LIMIT ${ITEM_SCAN}
-            ) s ORDER BY value, at DESC, id DESC
-          ) u ORDER BY at DESC, id DESC LIMIT ${cap}
-        ) e`;
-      const touchCols = tx`id, at, body->'touch' AS touch`;
-      // Only a linked device's profile carries the user's traits: never an anonymous one's.
-      const traitsRead = me.user_id === null ? undefined : profileTraitsPostgres(tx, site, me.user_id);
-      // Read alongside the lists below; handled now, so that a failure among them never leaves it unhandled.
-      traitsRead?.catch(() => undefined);
-      const [pages, products, categories, touches, firsts, lasts, opted, exposures] = await Promise.all([
-        perDevice(tx`id, at, body`, tx`type = 'page'`, 'DESC', LIMITS.pageViews),
-        items('product', LIMITS.products),
-        items('category', LIMITS.categories),
-        perDevice(touchCols, tx`type = 'touch'`, 'DESC', LIMITS.touches),
-        perDevice(touchCols, tx`type = 'touch'`, 'ASC', 1),
-        perDevice(touchCols, tx`type = 'touch' AND channel <> 'Direct'`, 'DESC', 1),
-        tx`SELECT 1 FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) LIMIT 1`,
-        // A device's earliest exposures: the holdout arms of the profile (buildProfile).
-        perDevice(
-          // A prompt's events name their content as `variant`: the item is the prompt's id.
-          tx`id, at, type, CASE WHEN type LIKE 'prompt%' THEN body->>'prompt' ELSE body->>'variant' END AS item,
-            body->>'preview' AS preview`,
-          tx`type = ANY(${[...EXPOSURE_TYPES]}::text[])`,
-          'ASC',
-          EXPOSURE_SCAN,
-        ),
-      ]);
-      // Each row names the device it was read for (`d.id AS device_id`).
-      const forDevice =
-        <T>(map: (r: postgres.Row, deviceId: string) => T) =>
-        (r: postgres.Row) =>
-          map(r, r.device_id as string);
-      return buildProfile({
-        userId: me.user_id,
-        kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
-        pages: pages.map(forDevice(pageFromRow)),
-        products: products.map(forDevice(itemFromRow)),
-        categories: categories.map(forDevice(itemFromRow)),
-        touches: touches.map(touchFromRow),
-        firstTouches: firsts.map(touchFromRow),
-        lastTouches: lasts.map(touchFromRow),
-        optedIn: opted.length > 0,
-        exposures: exposures.map(exposureFromRow),
-        traits: await traitsRead,
-      });
-    });
+    return this.sql.begin('isolation level repeatable read read only', (tx) => readProfile(tx, site, deviceId));
+  }
+
+  async profileVersion(site: string, deviceId: string): Promise<string> {
+    return readProfileVersion(this.sql, site, deviceId);
+  }
+
+  async versionedProfile(site: string, deviceId: string): Promise<VersionedProfile> {
+    return this.sql.begin(
+      'isolation level repeatable read read only',
+      async (tx): Promise<VersionedProfile> => ({
+        version: await readProfileVersion(tx, site, deviceId),
+        profile: await readProfile(tx, site, deviceId),
+      }),
+    );
   }
 
   async link(site: string, deviceId: string, userId: string, at: number, login?: LoginUse): Promise<LinkResult> {
@@ -364,11 +309,16 @@ class PgStore implements Store {
   }
 
   async deleteEventsBefore(cutoff: number, limit: number): Promise<number> {
-    // SKIP LOCKED: instances running a pass at once delete disjoint batches, never wait on each other.
-    const r = await this.sql`
-      DELETE FROM events WHERE (site, id) IN (
-        SELECT site, id FROM events WHERE at < ${cutoff} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
-    return r.count;
+    // SKIP LOCKED: instances running a pass at once delete disjoint batches, never wait on each other
+    // for events. The deletion count (profileVersion) is raised in the same transaction, so a profile
+    // read's snapshot sees both or neither; passes of two instances take its row one after the other.
+    return this.sql.begin(async (tx): Promise<number> => {
+      const r = await tx`
+        DELETE FROM events WHERE (site, id) IN (
+          SELECT site, id FROM events WHERE at < ${cutoff} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
+      if (r.count > 0) await tx`UPDATE sequences SET value = value + 1 WHERE name = 'events_deleted'`;
+      return r.count;
+    });
   }
 
   async revokeDevice(site: string, deviceId: string, tokenHash: string, at: number): Promise<boolean> {
@@ -468,10 +418,17 @@ class PgStore implements Store {
   async addOptin(o: OptinBody): Promise<'created' | 'duplicate'> {
     const touch = o.touch ? JSON.stringify(o.touch) : null;
     const r = await this.sql`
-      INSERT INTO optins (site, id, device_id, email, consent_text, at, prompt_id, touch)
-      VALUES (${o.site}, ${o.id}, ${o.deviceId}, ${o.email}, ${o.consentText}, ${o.at}, ${o.promptId ?? null}, ${touch}::jsonb)
-      ON CONFLICT (site, id) DO NOTHING`;
-    return r.count === 1 ? 'created' : 'duplicate';
+      WITH ins AS (
+        INSERT INTO optins (site, id, device_id, email, consent_text, at, prompt_id, touch)
+        VALUES (${o.site}, ${o.id}, ${o.deviceId}, ${o.email}, ${o.consentText}, ${o.at}, ${o.promptId ?? null}, ${touch}::jsonb)
+        ON CONFLICT (site, id) DO NOTHING
+        RETURNING 1),
+      -- The profile's optedIn may have changed (profileVersion).
+      bump AS (
+        UPDATE devices SET profile_version = profile_version + 1
+        WHERE site = ${o.site} AND device_id = ${o.deviceId} AND EXISTS (SELECT 1 FROM ins))
+      SELECT 1 FROM ins`;
+    return r.length === 1 ? 'created' : 'duplicate';
   }
 
   async exportUser(site: string, userId: string): Promise<UserExport | null> {
@@ -511,7 +468,10 @@ class PgStore implements Store {
         // Their trigger episodes, under the user's key or a device's: the payloads name products and the email.
         await tx`DELETE FROM trigger_episodes WHERE site = ${site}
                  AND (person = ${`u:${userId}`} OR person = ANY(${ids.map((d) => `d:${d}`)}::text[]))`,
-        await tx`UPDATE devices SET user_id = NULL WHERE site = ${site} AND user_id = ${userId}`,
+        // Unlinked, and their profile counters raised (profileVersion): a cached profile is rebuilt
+        // even if the device is linked to the same user id again.
+        await tx`UPDATE devices SET user_id = NULL, profile_version = profile_version + 1
+                 WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM links WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM user_traits WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM users WHERE site = ${site} AND user_id = ${userId}`,
@@ -688,6 +648,108 @@ async function lockUser(tx: Tx, site: string, userId: string): Promise<void> {
 /** Serialises the claims of one order (ingest), until commit; a hash collision only serialises more. */
 async function lockOrder(tx: Tx, site: string, orderId: string): Promise<void> {
   await tx`SELECT pg_advisory_xact_lock(hashtextextended(${'order\n' + site + '\n' + orderId}, 0))`;
+}
+
+/** Store.profile's reads, in `tx` (a REPEATABLE READ transaction: every list from one snapshot). */
+async function readProfile(tx: Tx, site: string, deviceId: string): Promise<Profile> {
+  // A UNION, not an OR: each half searches its own index instead of every device of the site.
+  const devices = await tx<Pick<DeviceRow, 'device_id' | 'kind' | 'user_id'>[]>`
+        SELECT device_id, kind, user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId}
+        UNION SELECT device_id, kind, user_id FROM devices WHERE site = ${site} AND user_id =
+          (SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId})`;
+  const me = devices.find((d) => d.device_id === deviceId);
+  if (!me) return emptyProfile();
+  const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
+  // Per device, the newest N rows through the (site, device_id, …, at) indexes: the read stays flat
+  // however long the history is. Rows of the same millisecond in buildProfile's order (event id),
+  // so that both stores pick the same ones.
+  const perDevice = (
+    cols: postgres.PendingQuery<postgres.Row[]>,
+    where: postgres.PendingQuery<postgres.Row[]>,
+    order: 'ASC' | 'DESC',
+    limit: number,
+  ) => tx<postgres.Row[]>`
+        SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
+        CROSS JOIN LATERAL (
+          SELECT ${cols} FROM events
+          WHERE site = ${site} AND device_id = d.id AND ${where}
+          ORDER BY ${order === 'ASC' ? tx`at ASC, id ASC` : tx`at DESC, id DESC`} LIMIT ${limit}
+        ) e`;
+  // A device's newest distinct products (or categories) among its newest ITEM_SCAN sightings,
+  // made distinct here, so that only the rows the profile can use are sent. Only page views carry
+  // them: read through events_device_type_at, so collect writes no product or category index (migration 4).
+  const items = (col: 'product' | 'category', cap: number) => tx<postgres.Row[]>`
+        SELECT d.id AS device_id, e.* FROM unnest(${ids}::text[]) AS d(id)
+        CROSS JOIN LATERAL (
+          SELECT * FROM (
+            SELECT DISTINCT ON (value) id, value, at, device FROM (
+              SELECT id, ${tx(col)} AS value, at, device FROM events
+              WHERE site = ${site} AND device_id = d.id AND type = 'page' AND ${tx(col)} IS NOT NULL
+              ORDER BY at DESC LIMIT ${ITEM_SCAN}
+            ) s ORDER BY value, at DESC, id DESC
+          ) u ORDER BY at DESC, id DESC LIMIT ${cap}
+        ) e`;
+  const touchCols = tx`id, at, body->'touch' AS touch`;
+  // Only a linked device's profile carries the user's traits: never an anonymous one's.
+  const traitsRead = me.user_id === null ? undefined : profileTraitsPostgres(tx, site, me.user_id);
+  // Read alongside the lists below; handled now, so that a failure among them never leaves it unhandled.
+  traitsRead?.catch(() => undefined);
+  const [pages, products, categories, touches, firsts, lasts, opted, exposures] = await Promise.all([
+    perDevice(tx`id, at, body`, tx`type = 'page'`, 'DESC', LIMITS.pageViews),
+    items('product', LIMITS.products),
+    items('category', LIMITS.categories),
+    perDevice(touchCols, tx`type = 'touch'`, 'DESC', LIMITS.touches),
+    perDevice(touchCols, tx`type = 'touch'`, 'ASC', 1),
+    perDevice(touchCols, tx`type = 'touch' AND channel <> 'Direct'`, 'DESC', 1),
+    tx`SELECT 1 FROM optins WHERE site = ${site} AND device_id = ANY(${ids}::text[]) LIMIT 1`,
+    // A device's earliest exposures: the holdout arms of the profile (buildProfile).
+    perDevice(
+      // A prompt's events name their content as `variant`: the item is the prompt's id.
+      tx`id, at, type, CASE WHEN type LIKE 'prompt%' THEN body->>'prompt' ELSE body->>'variant' END AS item,
+            body->>'preview' AS preview`,
+      tx`type = ANY(${[...EXPOSURE_TYPES]}::text[])`,
+      'ASC',
+      EXPOSURE_SCAN,
+    ),
+  ]);
+  // Each row names the device it was read for (`d.id AS device_id`).
+  const forDevice =
+    <T>(map: (r: postgres.Row, deviceId: string) => T) =>
+    (r: postgres.Row) =>
+      map(r, r.device_id as string);
+  return buildProfile({
+    userId: me.user_id,
+    kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
+    pages: pages.map(forDevice(pageFromRow)),
+    products: products.map(forDevice(itemFromRow)),
+    categories: categories.map(forDevice(itemFromRow)),
+    touches: touches.map(touchFromRow),
+    firstTouches: firsts.map(touchFromRow),
+    lastTouches: lasts.map(touchFromRow),
+    optedIn: opted.length > 0,
+    exposures: exposures.map(exposureFromRow),
+    traits: await traitsRead,
+  });
+}
+
+/** Store.profileVersion's read: one statement, so one snapshot. */
+async function readProfileVersion(sql: Sql | Tx, site: string, deviceId: string): Promise<string> {
+  const [r] = await sql<{ deleted: string; traits: string | null; devices: unknown }[]>`
+    SELECT (SELECT value FROM sequences WHERE name = 'events_deleted')::text AS deleted,
+      (SELECT traits FROM user_traits WHERE site = ${site} AND user_id =
+        (SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId})) AS traits,
+      (SELECT json_agg(json_build_array(device_id, kind, user_id, profile_version::text) ORDER BY device_id) FROM (
+        SELECT device_id, kind, user_id, profile_version FROM devices WHERE site = ${site} AND device_id = ${deviceId}
+        UNION SELECT device_id, kind, user_id, profile_version FROM devices WHERE site = ${site} AND user_id =
+          (SELECT user_id FROM devices WHERE site = ${site} AND device_id = ${deviceId})) d) AS devices`;
+  const listed = (jsonColumn(r?.devices) ?? []) as [string, string | null, string | null, string][];
+  const devices = listed.map(([device_id, kind, user_id, profile_version]) => ({
+    device_id,
+    kind,
+    user_id,
+    profile_version,
+  }));
+  return profileVersionOf(r?.deleted ?? null, r?.traits ?? null, devices);
 }
 
 /** Inserts the device if missing (true), else refreshes its kind. Runs inside the caller's transaction. */

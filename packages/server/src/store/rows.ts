@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CairnEvent, DeviceKind, OptinBody, SiteConfig } from '@cairn/schema';
 import { orderIdOf } from './order-id.js';
 import type { ExposureRow, ItemRow, PageRow, TouchRow } from './profile.js';
@@ -291,4 +291,27 @@ export function exposureFromRow(r: Record<string, unknown>): ExposureRow {
 
 export function touchFromRow(r: Record<string, unknown>): TouchRow {
   return { id: r.id as string, at: r.at as number, touch: jsonColumn(r.touch) };
+}
+
+/** A device as Store.profileVersion reads it. */
+export interface ProfileVersionRow {
+  device_id: string;
+  kind: string | null;
+  user_id: string | null;
+  profile_version: number | string;
+}
+
+/**
+ * Store.profileVersion from its parts: retention's count of deletions (null only without its row:
+ * then a version unlike any other, so that nothing is reused), the user's traits as stored, and the
+ * person's devices, put in device id order here. Counters as text: PostgreSQL's bigint is a string.
+ */
+export function profileVersionOf(deletions: string | null, traits: unknown, devices: ProfileVersionRow[]): string {
+  return JSON.stringify([
+    deletions ?? `unknown ${randomUUID()}`,
+    traits ?? null,
+    devices
+      .map((d) => [d.device_id, d.kind, d.user_id, String(d.profile_version)])
+      .sort(([a], [b]) => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0)),
+  ]);
 }

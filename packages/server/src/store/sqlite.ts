@@ -69,6 +69,8 @@ import {
   type OptinRow,
   type OrderConfirmationRow,
   type ReportRowsRead,
+  profileVersionOf,
+  type ProfileVersionRow,
 } from './rows.js';
 import {
   REPORT_BODY_TYPES,
@@ -85,6 +87,7 @@ import {
   type Store,
   type StoredConfig,
   type UserExport,
+  type VersionedProfile,
 } from './types.js';
 
 /** Opens (creating the file and its directory if needed) the embedded SQLite store. */
@@ -225,6 +228,8 @@ class SqliteStore implements Store {
           accepted += stored;
           if (stored && e.orderId !== null) claims.set(e.orderId, (claims.get(e.orderId) ?? 0) + 1);
         }
+        // The device's profile may have changed: a cached one is rebuilt (profileVersion).
+        if (accepted) q.bumpProfile.run(site, deviceId);
         let orderConflicts = 0;
         if (claims.size) {
           const me = (q.device.get(site, deviceId) as DeviceRow).user_id;
@@ -253,37 +258,61 @@ class SqliteStore implements Store {
   }
 
   async profile(site: string, deviceId: string): Promise<Profile> {
-    const q = this.q();
     // One read transaction: every list comes from the same snapshot.
-    return this.db.transaction((): Profile => {
-      const devices = q.profileDevices.all(site, deviceId, site, site, deviceId) as Pick<
-        DeviceRow,
-        'device_id' | 'kind' | 'user_id'
-      >[];
-      const me = devices.find((d) => d.device_id === deviceId);
-      if (!me) return emptyProfile();
-      const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
-      const each = <T>(
-        stmt: Database.Statement,
-        map: (r: Record<string, unknown>, deviceId: string) => T,
-        ...limits: number[]
-      ): T[] =>
-        ids.flatMap((id) => (stmt.all(site, id, ...limits) as Record<string, unknown>[]).map((r) => map(r, id)));
-      return buildProfile({
-        userId: me.user_id,
-        kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
-        pages: each(q.pages, pageFromRow, LIMITS.pageViews),
-        products: each(q.products, itemFromRow, ITEM_SCAN, LIMITS.products),
-        categories: each(q.categories, itemFromRow, ITEM_SCAN, LIMITS.categories),
-        touches: each(q.touches, touchFromRow, LIMITS.touches),
-        firstTouches: each(q.firstTouch, touchFromRow),
-        lastTouches: each(q.lastTouch, touchFromRow),
-        optedIn: ids.some((id) => q.optedIn.get(site, id) !== undefined),
-        exposures: each(q.exposures, exposureFromRow, EXPOSURE_SCAN),
-        // Only a linked device's profile carries the user's traits: never an anonymous one's.
-        traits: me.user_id === null ? undefined : profileTraitsSqlite(this.db, site, me.user_id),
-      });
-    })();
+    return this.db.transaction(() => this.readProfile(site, deviceId))();
+  }
+
+  async profileVersion(site: string, deviceId: string): Promise<string> {
+    return this.db.transaction(() => this.readProfileVersion(site, deviceId))();
+  }
+
+  async versionedProfile(site: string, deviceId: string): Promise<VersionedProfile> {
+    return this.db.transaction(
+      (): VersionedProfile => ({
+        version: this.readProfileVersion(site, deviceId),
+        profile: this.readProfile(site, deviceId),
+      }),
+    )();
+  }
+
+  /** Store.profileVersion's read. Call inside a read transaction. */
+  private readProfileVersion(site: string, deviceId: string): string {
+    const q = this.q();
+    const devices = q.versionDevices.all({ site, device: deviceId }) as ProfileVersionRow[];
+    const userId = devices.find((d) => d.device_id === deviceId)?.user_id ?? null;
+    const traits = userId === null ? null : (q.traitsText.get(site, userId) ?? null);
+    return profileVersionOf(String(q.eventsDeleted.get()), traits, devices);
+  }
+
+  /** Store.profile's reads. Call inside a read transaction. */
+  private readProfile(site: string, deviceId: string): Profile {
+    const q = this.q();
+    const devices = q.profileDevices.all(site, deviceId, site, site, deviceId) as Pick<
+      DeviceRow,
+      'device_id' | 'kind' | 'user_id'
+    >[];
+    const me = devices.find((d) => d.device_id === deviceId);
+    if (!me) return emptyProfile();
+    const ids = me.user_id === null ? [deviceId] : devices.map((d) => d.device_id);
+    const each = <T>(
+      stmt: Database.Statement,
+      map: (r: Record<string, unknown>, deviceId: string) => T,
+      ...limits: number[]
+    ): T[] => ids.flatMap((id) => (stmt.all(site, id, ...limits) as Record<string, unknown>[]).map((r) => map(r, id)));
+    return buildProfile({
+      userId: me.user_id,
+      kinds: new Map(devices.map((d) => [d.device_id, asKind(d.kind)])),
+      pages: each(q.pages, pageFromRow, LIMITS.pageViews),
+      products: each(q.products, itemFromRow, ITEM_SCAN, LIMITS.products),
+      categories: each(q.categories, itemFromRow, ITEM_SCAN, LIMITS.categories),
+      touches: each(q.touches, touchFromRow, LIMITS.touches),
+      firstTouches: each(q.firstTouch, touchFromRow),
+      lastTouches: each(q.lastTouch, touchFromRow),
+      optedIn: ids.some((id) => q.optedIn.get(site, id) !== undefined),
+      exposures: each(q.exposures, exposureFromRow, EXPOSURE_SCAN),
+      // Only a linked device's profile carries the user's traits: never an anonymous one's.
+      traits: me.user_id === null ? undefined : profileTraitsSqlite(this.db, site, me.user_id),
+    });
   }
 
   async link(site: string, deviceId: string, userId: string, at: number, login?: LoginUse): Promise<LinkResult> {
@@ -320,9 +349,18 @@ class SqliteStore implements Store {
   }
 
   async deleteEventsBefore(cutoff: number, limit: number): Promise<number> {
-    return this.db
-      .prepare('DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE at < ? LIMIT ?)')
-      .run(cutoff, limit).changes;
+    const db = this.db;
+    const q = this.q();
+    return db
+      .transaction((): number => {
+        const n = db
+          .prepare('DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE at < ? LIMIT ?)')
+          .run(cutoff, limit).changes;
+        // Cached profiles may hold the deleted events: each one is rebuilt (profileVersion).
+        if (n) q.bumpEventsDeleted.run();
+        return n;
+      })
+      .immediate();
   }
 
   async revokeDevice(site: string, deviceId: string, tokenHash: string, at: number): Promise<boolean> {
@@ -415,8 +453,16 @@ class SqliteStore implements Store {
 
   async addOptin(o: OptinBody): Promise<'created' | 'duplicate'> {
     const touch = o.touch ? JSON.stringify(o.touch) : null;
-    const r = this.q().insOptin.run(o.site, o.id, o.deviceId, o.email, o.consentText, o.at, o.promptId ?? null, touch);
-    return r.changes === 1 ? 'created' : 'duplicate';
+    const q = this.q();
+    return this.db
+      .transaction((): 'created' | 'duplicate' => {
+        const r = q.insOptin.run(o.site, o.id, o.deviceId, o.email, o.consentText, o.at, o.promptId ?? null, touch);
+        if (r.changes !== 1) return 'duplicate';
+        // The profile's optedIn may have changed.
+        q.bumpProfile.run(o.site, o.deviceId);
+        return 'created';
+      })
+      .immediate();
   }
 
   async exportUser(site: string, userId: string): Promise<UserExport | null> {
@@ -470,7 +516,13 @@ class SqliteStore implements Store {
             site,
             userId,
           ) +
-          run('UPDATE devices SET user_id = NULL WHERE site = ? AND user_id = ?', site, userId) +
+          // Unlinked, and their profile counters raised (profileVersion): a cached profile is rebuilt
+          // even if the device is linked to the same user id again.
+          run(
+            'UPDATE devices SET user_id = NULL, profile_version = profile_version + 1 WHERE site = ? AND user_id = ?',
+            site,
+            userId,
+          ) +
           run('DELETE FROM links WHERE site = ? AND user_id = ?', site, userId) +
           run('DELETE FROM user_traits WHERE site = ? AND user_id = ?', site, userId) +
           run('DELETE FROM users WHERE site = ? AND user_id = ?', site, userId);
@@ -715,6 +767,22 @@ function prepare(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO NOTHING`,
     ),
     reserveSeq: db.prepare("UPDATE sequences SET value = value + ? WHERE name = 'events_received' RETURNING value"),
+    // Store.profileVersion's parts (migration 9), and what raises them.
+    bumpProfile: db.prepare(
+      'UPDATE devices SET profile_version = profile_version + 1 WHERE site = ? AND device_id = ?',
+    ),
+    bumpEventsDeleted: db.prepare("UPDATE sequences SET value = value + 1 WHERE name = 'events_deleted'"),
+    eventsDeleted: db.prepare("SELECT value FROM sequences WHERE name = 'events_deleted'").pluck(),
+    traitsText: db.prepare('SELECT traits FROM user_traits WHERE site = ? AND user_id = ?').pluck(),
+    // profileDevices' devices, with what profileVersion reads of them. Not ordered here: an ORDER BY
+    // has SQLite walk the site's devices in primary-key order instead of searching devices_user.
+    // Plan: SEARCH devices USING INDEX sqlite_autoindex_devices_1 (site=? AND device_id=?), then
+    // SEARCH devices USING INDEX devices_user (site=? AND user_id=?) (test/ingest-plans.test.ts).
+    versionDevices: db.prepare(
+      `SELECT device_id, kind, user_id, profile_version FROM devices WHERE site = @site AND device_id = @device
+       UNION SELECT device_id, kind, user_id, profile_version FROM devices WHERE site = @site AND user_id =
+         (SELECT user_id FROM devices WHERE site = @site AND device_id = @device)`,
+    ),
     // The first claim of an order in receive order, with the user its device is linked to now.
     firstClaim: db.prepare(
       `SELECT e.device_id, d.user_id FROM events e LEFT JOIN devices d ON d.site = e.site AND d.device_id = e.device_id

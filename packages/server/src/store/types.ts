@@ -4,6 +4,12 @@ import type { ReportRequest, ReportResult } from '../reports/compute.js';
 // The one storage interface. SQLite (embedded default) and PostgreSQL (DATABASE_URL) implement it
 // and pass the same test suite. Every method that writes is one transaction: all or nothing.
 
+/** A profile with the version it was read at (Store.versionedProfile). */
+export interface VersionedProfile {
+  profile: Profile;
+  version: string;
+}
+
 export interface IngestResult {
   accepted: number;
   duplicates: number;
@@ -403,6 +409,14 @@ export interface Store {
 
   /** The device's profile; once linked, the user's merged profile across all linked devices, capped. */
   profile(site: string, deviceId: string): Promise<Profile>;
+  /**
+   * A short read that changes whenever the device's profile may: the person's devices (kind, user,
+   * and a counter that every write of their events or opt-ins raises), the user's traits, and a count
+   * of retention's deletions. Equal versions, equal profiles, whichever instance wrote meanwhile.
+   */
+  profileVersion(site: string, deviceId: string): Promise<string>;
+  /** The profile and its version (profileVersion), read together from one snapshot. */
+  versionedProfile(site: string, deviceId: string): Promise<VersionedProfile>;
 
   /**
    * Links a device to a user and records the link (time, device) for audit. With `login`, in the
