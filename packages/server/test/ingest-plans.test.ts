@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CairnEvent, Touch } from '@cairn/schema';
 import type { Store } from '../src/store/index.js';
 import { makeStores, PG_TEST_URL, type TestDb } from './helpers/db.js';
+import { capturedPg, capturedSqlite, type Ran } from './helpers/statements.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -48,12 +49,6 @@ function history(device: string, n: number): CairnEvent[] {
   return out;
 }
 
-/** A query as the store ran it: its SQL and its arguments. */
-interface Ran {
-  sql: string;
-  args: unknown[];
-}
-
 describe.each(makeStores())('profile query plans on $name', (db: TestDb) => {
   let store: Store;
 
@@ -70,7 +65,7 @@ describe.each(makeStores())('profile query plans on $name', (db: TestDb) => {
   afterAll(() => db.cleanup());
 
   it('reads products and categories from the page rows, and every profile query uses an index', async () => {
-    const ran = db.name === 'sqlite' ? await capturedSqlite(store) : await capturedPg(store);
+    const ran = db.name === 'sqlite' ? await capturedSqliteProfile(store) : await capturedPgProfile(store);
     const plans = db.name === 'sqlite' ? explainSqlite(db, ran) : await explainPg(db, ran);
     // profileDevices, pages, products, categories, touches, first and last touch, opt-in, exposures.
     expect(plans.length).toBeGreaterThanOrEqual(9);
@@ -97,39 +92,12 @@ describe.each(makeStores())('profile query plans on $name', (db: TestDb) => {
 });
 
 /** The statements a SQLite profile read runs, with their arguments. */
-async function capturedSqlite(store: Store): Promise<Ran[]> {
-  const ran: Ran[] = [];
-  const proto = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1')) as {
-    all: (...args: unknown[]) => unknown;
-    get: (...args: unknown[]) => unknown;
-  };
-  const spies = (['all', 'get'] as const).map((m) => {
-    const original = proto[m];
-    return vi.spyOn(proto, m).mockImplementation(function (this: Database.Statement, ...args: unknown[]) {
-      ran.push({ sql: this.source, args });
-      return original.apply(this, args);
-    });
-  });
-  try {
-    await store.profile(site, 'a');
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
-  return uniqueSql(ran);
-}
+const capturedSqliteProfile = async (store: Store): Promise<Ran[]> =>
+  uniqueSql(await capturedSqlite(() => store.profile(site, 'a')));
 
-/** The queries a PostgreSQL profile read sends, through postgres.js's debug hook on the store's own client. */
-async function capturedPg(store: Store): Promise<Ran[]> {
-  const client = (store as unknown as { sql: postgres.Sql }).sql;
-  const ran: Ran[] = [];
-  client.options.debug = (_connection: number, sql: string, args: unknown[]) => ran.push({ sql, args });
-  try {
-    await store.profile(site, 'a');
-  } finally {
-    client.options.debug = false;
-  }
-  return uniqueSql(ran.filter((r) => /^\s*select/i.test(r.sql)));
-}
+/** The queries a PostgreSQL profile read sends. */
+const capturedPgProfile = async (store: Store): Promise<Ran[]> =>
+  uniqueSql((await capturedPg(store, () => store.profile(site, 'a'))).filter((r) => /^\s*select/i.test(r.sql)));
 
 function uniqueSql(ran: Ran[]): Ran[] {
   const seen = new Set<string>();

@@ -16,6 +16,7 @@ import type { Profile } from '@cairn/schema';
 import { createApp } from '../src/app.js';
 import type { Store } from '../src/store/types.js';
 import { makeStores, PG_TEST_URL, type TestDb } from './helpers/db.js';
+import { capturedPg, capturedSqlite } from './helpers/statements.js';
 import { bearer, clientToken, config, fakeSdk, id, pageEvent, SITE } from './helpers/http.js';
 
 describe.each(makeStores())('the profile cache on $name', (db: TestDb) => {
@@ -159,23 +160,7 @@ describe.each(makeStores())('the profile cache on $name', (db: TestDb) => {
 
 /** The plans of the statements Store.profileVersion runs on SQLite, captured as they run. */
 async function sqlitePlans(db: TestDb, store: Store, deviceId: string): Promise<string[]> {
-  const ran: { sql: string; args: unknown[] }[] = [];
-  const proto = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1')) as {
-    all: (...args: unknown[]) => unknown;
-    get: (...args: unknown[]) => unknown;
-  };
-  const spies = (['all', 'get'] as const).map((m) => {
-    const original = proto[m];
-    return vi.spyOn(proto, m).mockImplementation(function (this: Database.Statement, ...args: unknown[]) {
-      ran.push({ sql: this.source, args });
-      return original.apply(this, args);
-    });
-  });
-  try {
-    await store.profileVersion(SITE, deviceId);
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
+  const ran = await capturedSqlite(() => store.profileVersion(SITE, deviceId));
   const raw = new Database(db.options.sqlitePath as string, { readonly: true });
   try {
     return ran.map(({ sql, args }) =>
@@ -188,14 +173,7 @@ async function sqlitePlans(db: TestDb, store: Store, deviceId: string): Promise<
 
 /** The plans of the statements Store.profileVersion sends to PostgreSQL, seq scans discouraged as on a big table. */
 async function pgPlans(db: TestDb, store: Store, deviceId: string): Promise<string[]> {
-  const client = (store as unknown as { sql: postgres.Sql }).sql;
-  const ran: { sql: string; args: unknown[] }[] = [];
-  client.options.debug = (_connection: number, sql: string, args: unknown[]) => ran.push({ sql, args });
-  try {
-    await store.profileVersion(SITE, deviceId);
-  } finally {
-    client.options.debug = false;
-  }
+  const ran = await capturedPg(store, () => store.profileVersion(SITE, deviceId));
   const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
   try {
     return await sql.begin(async (tx) => {
