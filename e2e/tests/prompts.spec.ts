@@ -37,11 +37,14 @@ test.describe('desktop', () => {
 
   test('the 3rd page opens a labelled modal once; Esc closes it and focus comes back', async ({ page, context }) => {
     const seen = await watchPrompts(context);
-    // Where focus is before the prompt opens: the page's main action (a static listener, registered first).
+    // Where focus is before the prompt opens: the page's main action, focused as soon as the document
+    // is parsed. On readystatechange, not DOMContentLoaded: the readyState is 'interactive' a task
+    // before DOMContentLoaded fires, and the prompt may open in between (the SDK waits for the state).
     await context.addInitScript(() => {
-      document.addEventListener('DOMContentLoaded', () =>
-        document.querySelector<HTMLElement>('[data-track="add_to_cart"]')?.focus(),
-      );
+      document.addEventListener('readystatechange', () => {
+        if (document.readyState === 'interactive')
+          document.querySelector<HTMLElement>('[data-track="add_to_cart"]')?.focus();
+      });
     });
     await page.goto('/');
     await recorded(page, 1);
