@@ -10,13 +10,11 @@
 //   last non-Direct touch SEARCH events USING INDEX events_campaign (site=? AND device_id=?)
 //   exposures             SEARCH events USING INDEX events_device_type_at (site=? AND device_id=? AND type=?)
 //   devices, opt-ins      SEARCH devices / optins by their primary key or (site, …) indexes
-import Database from 'better-sqlite3';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CairnEvent, Touch } from '@cairn/schema';
 import type { Store } from '../src/store/index.js';
 import { makeStores, PG_TEST_URL, type TestDb } from './helpers/db.js';
-import { capturedPg, capturedSqlite, type Ran } from './helpers/statements.js';
+import { capturedPg, capturedSqlite, plansPg, plansSqlite, type Ran } from './helpers/statements.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -112,48 +110,23 @@ interface Plan {
 }
 
 function explainSqlite(db: TestDb, ran: Ran[]): Plan[] {
-  const raw = new Database(db.options.sqlitePath as string, { readonly: true });
-  try {
-    return ran.map(({ sql, args }) => {
-      const rows = raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
-      const plan = rows.map((r) => r.detail).join('\n');
-      // "SCAN events" (with or without an index) walks the whole table; a SEARCH on the site alone
-      // walks every row of the site. Only a SEARCH that names the device or user is bounded.
-      const fullScans = rows
-        .map((r) => r.detail)
-        .filter((d) => /^SCAN (events|devices|optins)\b/.test(d) || /^SEARCH \w+ USING .*\(site=\?\)$/.test(d));
-      return { sql, plan, fullScans };
-    });
-  } finally {
-    raw.close();
-  }
+  return plansSqlite(db.options.sqlitePath as string, ran).map((lines, i) => ({
+    sql: ran[i]!.sql,
+    plan: lines.join('\n'),
+    // "SCAN events" (with or without an index) walks the whole table; a SEARCH on the site alone
+    // walks every row of the site. Only a SEARCH that names the device or user is bounded.
+    fullScans: lines.filter(
+      (d) => /^SCAN (events|devices|optins)\b/.test(d) || /^SEARCH \w+ USING .*\(site=\?\)$/.test(d),
+    ),
+  }));
 }
 
 async function explainPg(db: TestDb, ran: Ran[]): Promise<Plan[]> {
-  const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
-  try {
-    return await sql.begin(async (tx) => {
-      // On a few thousand rows a sequential scan is cheapest; on a real table it is not. Discouraged
-      // (not forbidden): a query no index can serve still shows a Seq Scan.
-      await tx`SET LOCAL enable_seqscan = off`;
-      await tx`SELECT set_config('search_path', ${db.options.pgSchema as string}, true)`;
-      const out: Plan[] = [];
-      for (const { sql: text, args } of ran) {
-        const rows = await tx.unsafe(`EXPLAIN ${text}`, args as postgres.ParameterOrJSON<never>[]);
-        const plan = rows.map((r) => r['QUERY PLAN'] as string).join('\n');
-        out.push({
-          sql: text,
-          plan,
-          fullScans: plan
-            .split('\n')
-            .filter(
-              (l) => /Seq Scan on (events|devices|optins)\b/.test(l) || /Index Cond: \(site = '[^']*'::text\)$/.test(l),
-            ),
-        });
-      }
-      return out;
-    });
-  } finally {
-    await sql.end();
-  }
+  return (await plansPg(PG_TEST_URL, db.options.pgSchema as string, ran)).map((lines, i) => ({
+    sql: ran[i]!.sql,
+    plan: lines.join('\n'),
+    fullScans: lines.filter(
+      (l) => /Seq Scan on (events|devices|optins)\b/.test(l) || /Index Cond: \(site = '[^']*'::text\)$/.test(l),
+    ),
+  }));
 }

@@ -9,14 +9,12 @@
 //   traits    SEARCH user_traits USING INDEX sqlite_autoindex_user_traits_1 (site=? AND user_id=?)
 //   deletions SEARCH sequences USING INDEX sqlite_autoindex_sequences_1 (name=?); on PostgreSQL
 //             sequences_pkey
-import Database from 'better-sqlite3';
-import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Profile } from '@cairn/schema';
 import { createApp } from '../src/app.js';
 import type { Store } from '../src/store/types.js';
 import { makeStores, PG_TEST_URL, type TestDb } from './helpers/db.js';
-import { capturedPg, capturedSqlite } from './helpers/statements.js';
+import { capturedPg, capturedSqlite, plansPg, plansSqlite } from './helpers/statements.js';
 import { bearer, clientToken, config, fakeSdk, id, pageEvent, SITE } from './helpers/http.js';
 
 describe.each(makeStores())('the profile cache on $name', (db: TestDb) => {
@@ -161,32 +159,12 @@ describe.each(makeStores())('the profile cache on $name', (db: TestDb) => {
 /** The plans of the statements Store.profileVersion runs on SQLite, captured as they run. */
 async function sqlitePlans(db: TestDb, store: Store, deviceId: string): Promise<string[]> {
   const ran = await capturedSqlite(() => store.profileVersion(SITE, deviceId));
-  const raw = new Database(db.options.sqlitePath as string, { readonly: true });
-  try {
-    return ran.map(({ sql, args }) =>
-      (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('\n'),
-    );
-  } finally {
-    raw.close();
-  }
+  return plansSqlite(db.options.sqlitePath as string, ran).map((lines) => lines.join('\n'));
 }
 
 /** The plans of the statements Store.profileVersion sends to PostgreSQL, seq scans discouraged as on a big table. */
 async function pgPlans(db: TestDb, store: Store, deviceId: string): Promise<string[]> {
   const ran = await capturedPg(store, () => store.profileVersion(SITE, deviceId));
-  const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
-  try {
-    return await sql.begin(async (tx) => {
-      await tx`SET LOCAL enable_seqscan = off`;
-      await tx`SELECT set_config('search_path', ${db.options.pgSchema as string}, true)`;
-      const out: string[] = [];
-      for (const { sql: text, args } of ran.filter((r) => /^\s*select/i.test(r.sql))) {
-        const rows = await tx.unsafe(`EXPLAIN ${text}`, args as postgres.ParameterOrJSON<never>[]);
-        out.push(rows.map((r) => r['QUERY PLAN'] as string).join('\n'));
-      }
-      return out;
-    });
-  } finally {
-    await sql.end();
-  }
+  const selects = ran.filter((r) => /^\s*select/i.test(r.sql));
+  return (await plansPg(PG_TEST_URL, db.options.pgSchema as string, selects)).map((lines) => lines.join('\n'));
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type postgres from 'postgres';
+import postgres from 'postgres';
 import { vi } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 
@@ -44,4 +44,39 @@ export async function capturedPg(store: Store, run: () => Promise<unknown>): Pro
     client.options.debug = false;
   }
   return ran;
+}
+
+/** Each statement's plan on SQLite (EXPLAIN QUERY PLAN, one line a step), read on a connection of its own. */
+export function plansSqlite(sqlitePath: string, ran: Ran[]): string[][] {
+  const raw = new Database(sqlitePath, { readonly: true });
+  try {
+    return ran.map(({ sql, args }) =>
+      (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail),
+    );
+  } finally {
+    raw.close();
+  }
+}
+
+/**
+ * Each statement's plan on PostgreSQL (EXPLAIN, one line a step), in `schema`. On a few thousand rows
+ * a sequential scan is cheapest; on a real table it is not. Discouraged (not forbidden): a query no
+ * index can serve still shows a Seq Scan.
+ */
+export async function plansPg(url: string, schema: string, ran: Ran[]): Promise<string[][]> {
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    return await sql.begin(async (tx) => {
+      await tx`SET LOCAL enable_seqscan = off`;
+      await tx`SELECT set_config('search_path', ${schema}, true)`;
+      const out: string[][] = [];
+      for (const { sql: text, args } of ran) {
+        const rows = await tx.unsafe(`EXPLAIN ${text}`, args as postgres.ParameterOrJSON<never>[]);
+        out.push(rows.map((r) => r['QUERY PLAN'] as string));
+      }
+      return out;
+    });
+  } finally {
+    await sql.end();
+  }
 }
