@@ -48,6 +48,10 @@ export function sqliteSeed(file, n) {
       SELECT '${SITE}', 'd' || i, 'h', 'mobile', ${FROM}, ${FROM}, CASE WHEN i % 10 = 0 THEN 'u' || (i / 30) END FROM s;
       INSERT INTO links (site, device_id, user_id, at, action) SELECT site, device_id, user_id, ${FROM}, 'linked'
         FROM devices WHERE site = '${SITE}' AND user_id IS NOT NULL;
+      -- The devices' bounds, as collect keeps them (migration 10).
+      UPDATE devices SET (first_event_at, last_event_at) =
+        (SELECT min(at), max(at) FROM events e WHERE e.site = devices.site AND e.device_id = devices.device_id)
+        WHERE site = '${SITE}';
       UPDATE sequences SET value = ${n} WHERE name = 'events_received';`);
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
@@ -70,6 +74,10 @@ export async function pgSeed(sql, schema, n) {
     FROM generate_series(0, ${n / 10 - 1}) i`);
   await sql.unsafe(`INSERT INTO links (site, device_id, user_id, at, action)
     SELECT site, device_id, user_id, ${FROM}, 'linked' FROM devices WHERE site = '${SITE}' AND user_id IS NOT NULL`);
+  // The devices' bounds, as collect keeps them (migration 10).
+  await sql.unsafe(`UPDATE devices d SET first_event_at = b.first_at, last_event_at = b.last_at
+    FROM (SELECT device_id, min(at) AS first_at, max(at) AS last_at FROM events WHERE site = '${SITE}' GROUP BY device_id) b
+    WHERE d.site = '${SITE}' AND d.device_id = b.device_id`);
   await sql.unsafe(`VACUUM ANALYZE ${schema}.events`);
   await sql.unsafe(`ANALYZE ${schema}.devices`);
 }

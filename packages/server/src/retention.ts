@@ -6,8 +6,9 @@ import type { Store } from './store/types.js';
 // for one batch at most, never for a whole pass. Only events go, and closed trigger episodes
 // (delivered, failed, cancelled: their webhook bodies hold personal data) last changed before the
 // cutoff: devices, links, opt-ins (consent records) and order confirmations stay. A pass runs soon after start, then on an interval timer
-// that does not keep the process alive. With N instances on PostgreSQL each runs its passes; their
-// batches are disjoint (SKIP LOCKED in the store), so concurrent passes only share the work.
+// that does not keep the process alive. With N instances on PostgreSQL each runs its passes; two
+// batches on the same devices take turns (the store locks the devices), so concurrent passes only
+// share the work.
 
 const DAY_MS = 86_400_000;
 

@@ -10,6 +10,7 @@
 //   last non-Direct touch SEARCH events USING INDEX events_campaign (site=? AND device_id=?)
 //   exposures             SEARCH events USING INDEX events_device_type_at (site=? AND device_id=? AND type=?)
 //   devices, opt-ins      SEARCH devices / optins by their primary key or (site, …) indexes
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CairnEvent, Touch } from '@cairn/schema';
 import type { Store } from '../src/store/index.js';
@@ -55,6 +56,15 @@ describe.each(makeStores())('profile query plans on $name', (db: TestDb) => {
     for (const device of ['a', 'b', 'c', 'd']) {
       const events = history(device, 600);
       for (let i = 0; i < events.length; i += 200) await store.ingest(site, device, events.slice(i, i + 200), 'h');
+    }
+    // A shop has many visitors: 300 more devices, a short history each. With statistics that say so
+    // (ANALYZE), PostgreSQL's planner weighs the site's time-ordered report index (events_report)
+    // against each device's own rows as it would on a real table.
+    for (let i = 0; i < 300; i++) await store.ingest(site, `x${i}`, history(`x${i}`, 20), 'h');
+    if (db.name === 'postgres') {
+      const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
+      await sql.unsafe(`ANALYZE ${db.options.pgSchema}.events`);
+      await sql.end();
     }
     // Two devices of one person: the profile reads each device's rows.
     await store.link(site, 'a', 'user-1', 1_700_000_000_000);

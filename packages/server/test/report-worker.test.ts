@@ -38,6 +38,10 @@ async function seed(schema: string): Promise<void> {
           ELSE '{"path":"/p"}' END)::jsonb,
         i, CASE WHEN ${kind} = 10 THEN 'o' || i END
       FROM generate_series(1::bigint, ${N}) i`);
+    // Their devices, with the bounds collect keeps (migration 10): the reports' activity reads them.
+    await sql.unsafe(`
+      INSERT INTO devices (site, device_id, token_hash, created_at, last_seen_at, first_event_at, last_event_at)
+      SELECT site, device_id, 'h', min(at), max(at), min(at), max(at) FROM events GROUP BY site, device_id`);
     await sql.unsafe(`VACUUM ANALYZE ${schema}.events`);
   } finally {
     await sql.end({ timeout: 5 });

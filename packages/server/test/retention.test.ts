@@ -78,9 +78,24 @@ describe.each(makeStores())('retention on $name', (db) => {
     const after = await db.tables();
     expect(eventIds(after, site)).toEqual(keptIds);
     expect((after.events ?? []).every((e) => Number(e.at) >= CUTOFF)).toBe(true);
-    const others = ['devices', 'links', 'optins', 'users'];
+    const others = ['links', 'optins', 'users'];
     expect(pick(after, site, ...others)).toEqual(pick(before, site, ...others));
     expect(pick(before, site, ...others).optins).toHaveLength(2);
+    // The devices stay; only their bounds move, to the first and last event each has left (the
+    // reports' activity reads them).
+    const bounds = ['first_event_at', 'last_event_at'];
+    const rest = (rows: Row[]) =>
+      rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !bounds.includes(k))));
+    const devicesAfter = pick(after, site, 'devices').devices as Row[];
+    expect(rest(devicesAfter)).toEqual(rest(pick(before, site, 'devices').devices as Row[]));
+    for (const d of devicesAfter) {
+      const ats = (after.events ?? [])
+        .filter((e) => e.site === site && e.device_id === d.device_id)
+        .map((e) => Number(e.at));
+      expect(ats.length).toBeGreaterThan(0);
+      expect([Number(d.first_event_at), Number(d.last_event_at)]).toEqual([Math.min(...ats), Math.max(...ats)]);
+    }
+    expect(devicesAfter.map((d) => Number(d.first_event_at)).sort()).toEqual([CUTOFF, CUTOFF + 1]);
   });
 
   it('a pass runs batch after batch until one comes up short, and keeps the window', async () => {

@@ -8,6 +8,19 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * The event types of the partial index events_report (migration 10), as its WHERE clause. Frozen with
+ * that migration: a query reads through the index only when it says this clause word for word
+ * (REPORT_QUERIES, reportExposures), and test/report-activity-bounds.test.ts holds it to REPORT_BODY_TYPES.
+ */
+export const REPORT_TYPES_IN =
+  "type IN ('touch', 'purchase', 'add_to_cart', 'variant_applied', 'variant_held', 'prompt_shown', 'prompt_held', 'prompt_dismissed', 'prompt_submitted')";
+
+/** Retention's day of an event (events_day, migration 10): the expression its queries say word for word. */
+export const EVENT_DAY = 'at / 86400000';
+/** EVENT_DAY in JS: the day of a time. */
+export const eventDay = (at: number): number => Math.floor(at / 86_400_000);
+
 // STRICT tables make SQLite refuse a wrongly typed value instead of storing it, as Postgres does.
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -247,6 +260,31 @@ ALTER TABLE devices ADD COLUMN profile_version INTEGER NOT NULL DEFAULT 0;
 INSERT INTO sequences (name, value) VALUES ('events_deleted', 0) ON CONFLICT (name) DO NOTHING;
 `,
   },
+  {
+    version: 10,
+    name: 'report activity from device bounds',
+    sql: `
+-- Collect writes less, reports read less. Every time-ordered index on events costs collect dearly:
+-- a batch's events land among the other devices' recent ones, a leaf page each (bench: ingestion).
+-- So events_at goes, and what read through it reads elsewhere:
+--   - each device's activity in a report's window, from the time of its first and last stored
+--     event, kept on its row by the write that stores, deletes or erases its events (one row a
+--     batch, already written for its profile version); a device's events are searched only when its
+--     bounds straddle the window's edge (REPORT_QUERIES.activity);
+--   - the events the reports read by body, from a partial index of those types alone (no page view);
+--   - retention's old events, from the day of their time: one key a day, so a batch appends.
+-- The type list is REPORT_TYPES_IN (above): a query must say it word for word for the
+-- planners to take the partial index.
+ALTER TABLE devices ADD COLUMN first_event_at INTEGER;
+ALTER TABLE devices ADD COLUMN last_event_at INTEGER;
+UPDATE devices SET (first_event_at, last_event_at) =
+  (SELECT min(at), max(at) FROM events e WHERE e.site = devices.site AND e.device_id = devices.device_id);
+CREATE INDEX devices_activity ON devices (site, last_event_at) WHERE last_event_at IS NOT NULL;
+DROP INDEX IF EXISTS events_at;
+CREATE INDEX events_report ON events (site, at, id) WHERE ${REPORT_TYPES_IN};
+CREATE INDEX events_day ON events ((${EVENT_DAY}));
+`,
+  },
 ];
 
 export const pgMigrations: readonly Migration[] = [
@@ -481,6 +519,32 @@ ALTER TABLE devices ADD COLUMN denied_at bigint;
 ALTER TABLE devices ADD COLUMN profile_version bigint NOT NULL DEFAULT 0;
 CREATE TABLE sequences (name text PRIMARY KEY, value bigint NOT NULL);
 INSERT INTO sequences (name, value) VALUES ('events_deleted', 0);
+`,
+  },
+  {
+    version: 10,
+    name: 'report activity from device bounds',
+    sql: `
+-- Collect writes less, reports read less. Every time-ordered index on events costs collect dearly:
+-- a batch's events land among the other devices' recent ones, a leaf page each (bench: ingestion).
+-- So events_at goes, and what read through it reads elsewhere:
+--   - each device's activity in a report's window, from the time of its first and last stored
+--     event, kept on its row by the write that stores, deletes or erases its events (one row a
+--     batch, already written for its profile version); a device's events are searched only when its
+--     bounds straddle the window's edge (REPORT_QUERIES.activity);
+--   - the events the reports read by body, from a partial index of those types alone (no page view);
+--   - retention's old events, from the day of their time: one key a day, so a batch appends.
+-- The type list is REPORT_TYPES_IN (above): a query must say it word for word for the
+-- planners to take the partial index.
+ALTER TABLE devices ADD COLUMN first_event_at bigint;
+ALTER TABLE devices ADD COLUMN last_event_at bigint;
+UPDATE devices d SET first_event_at = b.first_at, last_event_at = b.last_at
+  FROM (SELECT site, device_id, min(at) AS first_at, max(at) AS last_at FROM events GROUP BY site, device_id) b
+  WHERE b.site = d.site AND b.device_id = d.device_id;
+CREATE INDEX devices_activity ON devices (site, last_event_at) WHERE last_event_at IS NOT NULL;
+DROP INDEX IF EXISTS events_at;
+CREATE INDEX events_report ON events (site, at) WHERE ${REPORT_TYPES_IN};
+CREATE INDEX events_day ON events ((${EVENT_DAY}));
 `,
   },
 ];

@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
 import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './profile.js';
 import { StoreError } from './errors.js';
-import { pgMigrations } from './migrations.js';
+import { EVENT_DAY, eventDay, pgMigrations, REPORT_TYPES_IN } from './migrations.js';
 import {
   ITEM_SCAN,
   asKind,
@@ -196,7 +196,8 @@ class PgStore implements Store {
       // take their row locks in the same order; ON CONFLICT DO NOTHING waits for the other transaction
       // and then counts its rows as duplicates.
       // The device's profile version is raised in the same statement when any row was stored
-      // (profileVersion): its row lock comes after the events', as in deleteUser's order of deletes.
+      // (profileVersion), and its bounds take in the stored rows' times (the reports' activity): its
+      // row lock comes after the events', as in deleteUser's order of deletes.
       const inserted = rows.length
         ? await tx`
           WITH ins AS (
@@ -209,9 +210,11 @@ class PgStore implements Store {
                WITH ORDINALITY AS u(id, type, at, product, category, channel, device, body, order_id, n)
           ORDER BY u.n
           ON CONFLICT (site, id) DO NOTHING
-          RETURNING order_id),
+          RETURNING order_id, at),
           bump AS (
-            UPDATE devices SET profile_version = profile_version + 1
+            UPDATE devices SET profile_version = profile_version + 1,
+              first_event_at = LEAST(first_event_at, (SELECT min(at) FROM ins)),
+              last_event_at = GREATEST(last_event_at, (SELECT max(at) FROM ins))
             WHERE site = ${site} AND device_id = ${deviceId} AND EXISTS (SELECT 1 FROM ins))
           SELECT order_id FROM ins`
         : [];
@@ -309,15 +312,36 @@ class PgStore implements Store {
   }
 
   async deleteEventsBefore(cutoff: number, limit: number): Promise<number> {
-    // SKIP LOCKED: instances running a pass at once delete disjoint batches, never wait on each other
-    // for events. The deletion count (profileVersion) is raised in the same transaction, so a profile
-    // read's snapshot sees both or neither; passes of two instances take its row one after the other.
+    // The deletion count (profileVersion) is raised in the same transaction, so a profile read's
+    // snapshot sees both or neither. The devices of the batch keep their bounds (the reports'
+    // activity) exact: their rows are locked first, in device order as deleteUser locks them, then the
+    // events go and the bounds are read again from what is left. A collect for one of them waits, or
+    // committed before the lock and is in the new statement's snapshot. Instances running a pass at
+    // once take turns on shared devices; one whose batch another deleted first ends its pass there.
     return this.sql.begin(async (tx): Promise<number> => {
-      const r = await tx`
-        DELETE FROM events WHERE (site, id) IN (
-          SELECT site, id FROM events WHERE at < ${cutoff} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
-      if (r.count > 0) await tx`UPDATE sequences SET value = value + 1 WHERE name = 'events_deleted'`;
-      return r.count;
+      // Found by their day (events_day), then their time.
+      const batch = await tx<{ site: string; id: string; device_id: string }[]>`
+        SELECT site, id, device_id FROM events WHERE ${tx.unsafe(EVENT_DAY)} <= ${eventDay(cutoff)} AND at < ${cutoff}
+        LIMIT ${limit}`;
+      if (batch.length === 0) return 0;
+      const devices = [...new Map(batch.map((e) => [`${e.site}\n${e.device_id}`, e])).values()];
+      const sites = devices.map((d) => d.site);
+      const ids = devices.map((d) => d.device_id);
+      await tx`
+        SELECT 1 FROM devices WHERE (site, device_id) IN (SELECT * FROM unnest(${sites}::text[], ${ids}::text[]))
+        ORDER BY site, device_id FOR UPDATE`;
+      const gone = await tx`
+        DELETE FROM events WHERE (site, id) IN (SELECT * FROM unnest(${batch.map((e) => e.site)}::text[], ${batch.map((e) => e.id)}::text[]))
+          AND at < ${cutoff}`;
+      if (gone.count === 0) return 0;
+      await tx`UPDATE sequences SET value = value + 1 WHERE name = 'events_deleted'`;
+      await tx`
+        UPDATE devices d SET first_event_at = b.first_at, last_event_at = b.last_at
+        FROM unnest(${sites}::text[], ${ids}::text[]) AS g(site, device_id)
+        CROSS JOIN LATERAL (SELECT min(e.at) AS first_at, max(e.at) AS last_at FROM events e
+          WHERE e.site = g.site AND e.device_id = g.device_id) b
+        WHERE d.site = g.site AND d.device_id = g.device_id`;
+      return gone.count;
     });
   }
 
@@ -459,7 +483,7 @@ class PgStore implements Store {
       // Lock the user's devices first so a concurrent link or ingest cannot slip rows in between.
       const ids = (
         await tx<{ device_id: string }[]>`
-        SELECT device_id FROM devices WHERE site = ${site} AND user_id = ${userId} FOR UPDATE`
+        SELECT device_id FROM devices WHERE site = ${site} AND user_id = ${userId} ORDER BY device_id FOR UPDATE`
       ).map((r) => r.device_id);
       const counts = [
         await tx`DELETE FROM events WHERE site = ${site} AND device_id = ANY(${ids}::text[])`,
@@ -470,7 +494,8 @@ class PgStore implements Store {
                  AND (person = ${`u:${userId}`} OR person = ANY(${ids.map((d) => `d:${d}`)}::text[]))`,
         // Unlinked, and their profile counters raised (profileVersion): a cached profile is rebuilt
         // even if the device is linked to the same user id again.
-        await tx`UPDATE devices SET user_id = NULL, profile_version = profile_version + 1
+        await tx`UPDATE devices SET user_id = NULL, profile_version = profile_version + 1,
+                   first_event_at = NULL, last_event_at = NULL
                  WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM links WHERE site = ${site} AND user_id = ${userId}`,
         await tx`DELETE FROM user_traits WHERE site = ${site} AND user_id = ${userId}`,
@@ -510,7 +535,8 @@ class PgStore implements Store {
     return this.sql.begin('isolation level repeatable read read only', async (tx): Promise<ReportExposures> => {
       // The people exposed in the range: their devices, and every device linked to the same user.
       const exposed = () => tx`
-        SELECT device_id FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to} AND type = ANY(${types}::text[])
+        SELECT device_id FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to}
+          AND ${tx.unsafe(REPORT_TYPES_IN)} AND type = ANY(${types}::text[])
           AND (body->'preview') IS DISTINCT FROM 'true'::jsonb`;
       const persons = () => tx`
         SELECT device_id FROM (${exposed()}) x

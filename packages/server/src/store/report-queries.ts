@@ -1,5 +1,5 @@
 import type { ReportData, ReportDevice } from './types.js';
-import { REPORT_BODY_TYPES } from './types.js';
+import { REPORT_TYPES_IN } from './migrations.js';
 import { asKind, jsonColumn, orderConfirmationFromRow, type ReportRowsRead } from './rows.js';
 
 // The reports' reads (Store.reportData), in SQL both databases run as written: aggregates instead of
@@ -7,15 +7,14 @@ import { asKind, jsonColumn, orderConfirmationFromRow, type ReportRowsRead } fro
 //
 // Plans (test/reports-in-db.test.ts prints them with SHOW_PLANS=1 and asserts that no query reads the
 // site's whole events table):
-//   events     SQLite: SEARCH events USING INDEX events_at (site=? AND at>? AND at<?)
-//              PG: Index Scan using events_at (site, at range; type filtered in the index)
-//   activity   SQLite: SEARCH events USING COVERING INDEX events_at (site=? AND at>? AND at<?), USE TEMP B-TREE FOR GROUP BY
-//              PG: Index Only Scan using events_at, HashAggregate
+//   events     SQLite: SEARCH events USING INDEX events_report (site=? AND at>? AND at<?)
+//              PG: Index Scan using events_report (a partial index of the body types: no page view)
+//   activity   SQLite: SEARCH d USING INDEX devices_activity (site=? AND last_event_at>?); a device whose
+//              bounds straddle an edge of the window, SEARCH e USING COVERING INDEX events_device_type_at
+//              PG: Index Scan using devices_activity; the same edge searches
 //   optins     SEARCH optins USING INDEX optins_at (site=? AND at>? AND at<?)
 //   claims     the orders gathered from `events` and `confirmedOrders` (@orderIds), their claims through events_order
 //   devices    primary key of devices (joined to the activity too), the unions above, links_user for the link time
-
-const BODY_TYPES = REPORT_BODY_TYPES.map((t) => `'${t}'`).join(', ');
 
 /**
  * The orders claimed or confirmed in the window (all their claims are read, whatever their time),
@@ -30,19 +29,31 @@ const LINKED_AT = `(SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.de
 
 export const REPORT_QUERIES = {
   events: `SELECT id, device_id, type, at, device, body, order_id FROM events
-    WHERE site = @site AND at >= @readFrom AND at < @to AND type IN (${BODY_TYPES}) ORDER BY at, id`,
-  // Each device's first event in the window, and its first and last in the range. Devices whose
-  // first events share a millisecond are ordered by the first one's id, found for them alone
-  // (`id || ''`: a bare min(id) has SQLite walk the site's primary key in id order instead).
-  activity: `WITH a AS MATERIALIZED (
-      SELECT device_id, min(at) AS first_at, min(CASE WHEN at >= @from THEN at END) AS first_in_range, max(at) AS last_at
-      FROM events WHERE site = @site AND at >= @readFrom AND at < @to GROUP BY device_id),
-    tied AS (SELECT first_at FROM a GROUP BY first_at HAVING count(*) > 1)
+    WHERE site = @site AND at >= @readFrom AND at < @to AND ${REPORT_TYPES_IN} ORDER BY at, id`,
+  // Each device's first event in the window, and its first and last in the range, from the bounds
+  // its row keeps (devices.first_event_at, last_event_at: its stored events' first and last time).
+  // Bounds inside the window are the answer; a bound beyond an edge sends that device alone to its
+  // events (events_device_type_at), which may hold none inside: such a device is not active. Devices
+  // whose first events share a millisecond are ordered by the first one's id, found for them alone
+  // (\`id || ''\`: a bare min(id) has SQLite walk the site's primary key in id order instead).
+  activity: `WITH c AS MATERIALIZED (
+      SELECT d.device_id, d.kind, d.user_id, d.first_event_at, d.last_event_at, ${LINKED_AT} AS linked_at
+      FROM devices d WHERE d.site = @site AND d.last_event_at >= @readFrom AND d.first_event_at < @to),
+    a AS MATERIALIZED (
+      SELECT c.*,
+        CASE WHEN c.first_event_at >= @readFrom THEN c.first_event_at ELSE (SELECT min(e.at) FROM events e
+          WHERE e.site = @site AND e.device_id = c.device_id AND e.at >= @readFrom AND e.at < @to) END AS first_at,
+        CASE WHEN c.first_event_at >= @from THEN c.first_event_at ELSE (SELECT min(e.at) FROM events e
+          WHERE e.site = @site AND e.device_id = c.device_id AND e.at >= @from AND e.at < @to) END AS first_in_range,
+        CASE WHEN c.last_event_at < @to THEN c.last_event_at ELSE (SELECT max(e.at) FROM events e
+          WHERE e.site = @site AND e.device_id = c.device_id AND e.at >= @readFrom AND e.at < @to) END AS last_at
+      FROM c),
+    tied AS (SELECT first_at FROM a WHERE first_at IS NOT NULL GROUP BY first_at HAVING count(*) > 1)
     SELECT a.device_id, a.first_in_range, a.last_at,
       CASE WHEN a.first_at IN (SELECT first_at FROM tied) THEN
-        (SELECT min(e.id || '') FROM events e WHERE e.site = @site AND e.at = a.first_at AND e.device_id = a.device_id) END AS first_id,
-      d.device_id AS known_id, d.kind, d.user_id, ${LINKED_AT} AS linked_at
-    FROM a LEFT JOIN devices d ON d.site = @site AND d.device_id = a.device_id
+        (SELECT min(e.id || '') FROM events e WHERE e.site = @site AND e.device_id = a.device_id AND e.at = a.first_at) END AS first_id,
+      a.device_id AS known_id, a.kind, a.user_id, a.linked_at
+    FROM a WHERE a.first_at IS NOT NULL
     ORDER BY a.first_at, first_id`,
   optins: `SELECT id, device_id, at, prompt_id FROM optins WHERE site = @site AND at >= @readFrom AND at < @to ORDER BY at, id`,
   confirmedOrders: `SELECT order_id FROM order_confirmations WHERE site = @site AND confirmed_at >= @readFrom AND confirmed_at < @to`,

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
 import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './profile.js';
 import { StoreError } from './errors.js';
-import { sqliteMigrations } from './migrations.js';
+import { EVENT_DAY, eventDay, REPORT_TYPES_IN, sqliteMigrations } from './migrations.js';
 import { readReportDataSqlite } from './report-queries.js';
 import { computeReport, reportWindow, type ReportRequest, type ReportResult } from '../reports/compute.js';
 import {
@@ -210,6 +210,9 @@ class SqliteStore implements Store {
         // them in commit order. A duplicate leaves a gap: the order matters, not the count.
         let seq = rows.length ? (q.reserveSeq.get(rows.length) as { value: number }).value - rows.length : 0;
         const claims = new Map<string, number>();
+        // The stored events' first and last time: the device's bounds (the reports' activity).
+        let firstAt = Infinity;
+        let lastAt = -Infinity;
         for (const e of rows) {
           const stored = q.insEvent.run(
             site,
@@ -226,10 +229,14 @@ class SqliteStore implements Store {
             e.orderId,
           ).changes;
           accepted += stored;
+          if (stored) {
+            if (e.at < firstAt) firstAt = e.at;
+            if (e.at > lastAt) lastAt = e.at;
+          }
           if (stored && e.orderId !== null) claims.set(e.orderId, (claims.get(e.orderId) ?? 0) + 1);
         }
         // The device's profile may have changed: a cached one is rebuilt (profileVersion).
-        if (accepted) q.bumpProfile.run(site, deviceId);
+        if (accepted) q.stored.run({ site, device: deviceId, first: firstAt, last: lastAt });
         let orderConflicts = 0;
         if (claims.size) {
           const me = (q.device.get(site, deviceId) as DeviceRow).user_id;
@@ -353,12 +360,21 @@ class SqliteStore implements Store {
     const q = this.q();
     return db
       .transaction((): number => {
-        const n = db
-          .prepare('DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE at < ? LIMIT ?)')
-          .run(cutoff, limit).changes;
+        // Found by their day (events_day), then their time.
+        const gone = db
+          .prepare(
+            `DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE ${EVENT_DAY} <= ? AND at < ? LIMIT ?)
+             RETURNING site, device_id`,
+          )
+          .raw()
+          .all(eventDay(cutoff), cutoff, limit) as [string, string][];
         // Cached profiles may hold the deleted events: each one is rebuilt (profileVersion).
-        if (n) q.bumpEventsDeleted.run();
-        return n;
+        if (gone.length) {
+          q.bumpEventsDeleted.run();
+          const devices = new Map(gone.map(([site, device]) => [JSON.stringify([site, device]), [site, device]]));
+          q.rebound.run(JSON.stringify([...devices.values()]));
+        }
+        return gone.length;
       })
       .immediate();
   }
@@ -519,7 +535,8 @@ class SqliteStore implements Store {
           // Unlinked, and their profile counters raised (profileVersion): a cached profile is rebuilt
           // even if the device is linked to the same user id again.
           run(
-            'UPDATE devices SET user_id = NULL, profile_version = profile_version + 1 WHERE site = ? AND user_id = ?',
+            `UPDATE devices SET user_id = NULL, profile_version = profile_version + 1, first_event_at = NULL, last_event_at = NULL
+             WHERE site = ? AND user_id = ?`,
             site,
             userId,
           ) +
@@ -618,7 +635,8 @@ class SqliteStore implements Store {
     const types = EXPOSURE_TYPES.map(() => '?').join(', ');
     // The people exposed in the range: their devices, and every device linked to the same user.
     const notPreview = `coalesce(json_type(body, '$.preview'), '') <> 'true'`;
-    const exposed = `SELECT device_id FROM events WHERE site = ? AND at >= ? AND at < ? AND type IN (${types}) AND ${notPreview}`;
+    // REPORT_TYPES_IN as well: it takes the window's rows from events_report.
+    const exposed = `SELECT device_id FROM events WHERE site = ? AND at >= ? AND at < ? AND ${REPORT_TYPES_IN} AND type IN (${types}) AND ${notPreview}`;
     const persons = `${exposed} UNION SELECT o.device_id FROM devices d JOIN devices o ON o.site = d.site AND o.user_id = d.user_id
       WHERE d.site = ? AND d.device_id IN (${exposed})`;
     const personArgs = [site, from, to, ...EXPOSURE_TYPES, site, site, from, to, ...EXPOSURE_TYPES];
@@ -770,6 +788,18 @@ function prepare(db: Database.Database) {
     // Store.profileVersion's parts (migration 9), and what raises them.
     bumpProfile: db.prepare(
       'UPDATE devices SET profile_version = profile_version + 1 WHERE site = ? AND device_id = ?',
+    ),
+    // A collect's stored events: the profile version, and the bounds of the device's events.
+    stored: db.prepare(
+      `UPDATE devices SET profile_version = profile_version + 1,
+         first_event_at = min(coalesce(first_event_at, @first), @first), last_event_at = max(coalesce(last_event_at, @last), @last)
+       WHERE site = @site AND device_id = @device`,
+    ),
+    // The bounds of devices whose events were deleted (a JSON array of [site, device id]), from what is left.
+    rebound: db.prepare(
+      `UPDATE devices SET (first_event_at, last_event_at) =
+         (SELECT min(at), max(at) FROM events e WHERE e.site = devices.site AND e.device_id = devices.device_id)
+       WHERE (site, device_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
     ),
     bumpEventsDeleted: db.prepare("UPDATE sequences SET value = value + 1 WHERE name = 'events_deleted'"),
     eventsDeleted: db.prepare("SELECT value FROM sequences WHERE name = 'events_deleted'").pluck(),

@@ -431,7 +431,9 @@ export interface Store {
   /**
    * Retention: deletes up to `limit` events whose `at` is before `cutoff` (epoch ms), in one
    * statement, and resolves to how many. Nothing else goes: devices, links, opt-ins and order
-   * confirmations stay. On PostgreSQL, concurrent calls take disjoint rows (SKIP LOCKED).
+   * confirmations stay; the devices' bounds (first and last event time) are read again from their
+   * remaining events. On PostgreSQL, concurrent calls on the same devices take turns: the later one
+   * finds fewer events left, and may end its pass early while the other goes on.
    */
   deleteEventsBefore(cutoff: number, limit: number): Promise<number>;
   /**
