@@ -330,13 +330,19 @@ class PgStore implements Store {
       await tx`
         SELECT 1 FROM devices WHERE (site, device_id) IN (SELECT * FROM unnest(${sites}::text[], ${ids}::text[]))
         ORDER BY site, device_id FOR UPDATE`;
+      // By device too: only the locked devices' events go (an id erased and stored again meanwhile
+      // by another device is that device's).
       const gone = await tx`
-        DELETE FROM events WHERE (site, id) IN (SELECT * FROM unnest(${batch.map((e) => e.site)}::text[], ${batch.map((e) => e.id)}::text[]))
+        DELETE FROM events WHERE (site, id, device_id) IN (SELECT * FROM unnest(${batch.map((e) => e.site)}::text[],
+            ${batch.map((e) => e.id)}::text[], ${batch.map((e) => e.device_id)}::text[]))
           AND at < ${cutoff}`;
       if (gone.count === 0) return 0;
       await tx`UPDATE sequences SET value = value + 1 WHERE name = 'events_deleted'`;
+      // A last event at or after the cutoff is still there. Each device's rows are read through
+      // events_device_type_at (site, device_id), whatever their time.
       await tx`
-        UPDATE devices d SET first_event_at = b.first_at, last_event_at = b.last_at
+        UPDATE devices d SET first_event_at = b.first_at,
+          last_event_at = CASE WHEN d.last_event_at >= ${cutoff} THEN d.last_event_at ELSE b.last_at END
         FROM unnest(${sites}::text[], ${ids}::text[]) AS g(site, device_id)
         CROSS JOIN LATERAL (SELECT min(e.at) AS first_at, max(e.at) AS last_at FROM events e
           WHERE e.site = g.site AND e.device_id = g.device_id) b

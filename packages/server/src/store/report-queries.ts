@@ -9,9 +9,10 @@ import { asKind, jsonColumn, orderConfirmationFromRow, type ReportRowsRead } fro
 // site's whole events table):
 //   events     SQLite: SEARCH events USING INDEX events_report (site=? AND at>? AND at<?)
 //              PG: Index Scan using events_report (a partial index of the body types: no page view)
-//   activity   SQLite: SEARCH d USING INDEX devices_activity (site=? AND last_event_at>?); a device whose
-//              bounds straddle an edge of the window, SEARCH e USING COVERING INDEX events_device_type_at
-//              PG: Index Scan using devices_activity; the same edge searches
+//   activity   SQLite: SEARCH d USING INDEX devices_activity (site=? AND last_event_at>?); the devices
+//              whose bounds pass an edge of the range, SEARCH e USING COVERING INDEX events_device_type_at
+//              (site=? AND device_id=?): each one's own rows, whatever their time
+//              PG: Index Scan using devices_activity; the same edge searches (Index Only Scan)
 //   optins     SEARCH optins USING INDEX optins_at (site=? AND at>? AND at<?)
 //   claims     the orders gathered from `events` and `confirmedOrders` (@orderIds), their claims through events_order
 //   devices    primary key of devices (joined to the activity too), the unions above, links_user for the link time
@@ -32,29 +33,35 @@ export const REPORT_QUERIES = {
     WHERE site = @site AND at >= @readFrom AND at < @to AND ${REPORT_TYPES_IN} ORDER BY at, id`,
   // Each device's first event in the window, and its first and last in the range, from the bounds
   // its row keeps (devices.first_event_at, last_event_at: its stored events' first and last time).
-  // Bounds inside the window are the answer; a bound beyond an edge sends that device alone to its
-  // events (events_device_type_at), which may hold none inside: such a device is not active. Devices
-  // whose first events share a millisecond are ordered by the first one's id, found for them alone
-  // (\`id || ''\`: a bare min(id) has SQLite walk the site's primary key in id order instead).
+  // A device whose bounds lie inside the range needs nothing more; one whose first event is before
+  // the range, or whose last is past its end, has its events read once (`edge`, through
+  // events_device_type_at: its own rows, not the window's), and drops out if none is in the window.
+  // CROSS JOIN keeps `c` the outer loop on SQLite, which would otherwise walk the site's events.
+  // Devices whose first events share a millisecond are ordered by the first one's id, found for them
+  // alone (`id || ''`: a bare min(id) has SQLite walk the site's primary key in id order instead).
   activity: `WITH c AS MATERIALIZED (
       SELECT d.device_id, d.kind, d.user_id, d.first_event_at, d.last_event_at, ${LINKED_AT} AS linked_at
       FROM devices d WHERE d.site = @site AND d.last_event_at >= @readFrom AND d.first_event_at < @to),
+    edge AS MATERIALIZED (
+      SELECT c.device_id, min(e.at) AS first_at, min(CASE WHEN e.at >= @from THEN e.at END) AS first_in_range,
+        max(e.at) AS last_at
+      FROM c CROSS JOIN events e
+      WHERE (c.first_event_at < @from OR c.last_event_at >= @to)
+        AND e.site = @site AND e.device_id = c.device_id AND e.at >= @readFrom AND e.at < @to
+      GROUP BY c.device_id),
     a AS MATERIALIZED (
-      SELECT c.*,
-        CASE WHEN c.first_event_at >= @readFrom THEN c.first_event_at ELSE (SELECT min(e.at) FROM events e
-          WHERE e.site = @site AND e.device_id = c.device_id AND e.at >= @readFrom AND e.at < @to) END AS first_at,
-        CASE WHEN c.first_event_at >= @from THEN c.first_event_at ELSE (SELECT min(e.at) FROM events e
-          WHERE e.site = @site AND e.device_id = c.device_id AND e.at >= @from AND e.at < @to) END AS first_in_range,
-        CASE WHEN c.last_event_at < @to THEN c.last_event_at ELSE (SELECT max(e.at) FROM events e
-          WHERE e.site = @site AND e.device_id = c.device_id AND e.at >= @readFrom AND e.at < @to) END AS last_at
-      FROM c),
-    tied AS (SELECT first_at FROM a WHERE first_at IS NOT NULL GROUP BY first_at HAVING count(*) > 1)
+      SELECT c.device_id, c.kind, c.user_id, c.linked_at,
+        c.first_event_at AS first_at, c.first_event_at AS first_in_range, c.last_event_at AS last_at
+      FROM c WHERE c.first_event_at >= @from AND c.last_event_at < @to
+      UNION ALL
+      SELECT c.device_id, c.kind, c.user_id, c.linked_at, edge.first_at, edge.first_in_range, edge.last_at
+      FROM c JOIN edge ON edge.device_id = c.device_id),
+    tied AS (SELECT first_at FROM a GROUP BY first_at HAVING count(*) > 1)
     SELECT a.device_id, a.first_in_range, a.last_at,
       CASE WHEN a.first_at IN (SELECT first_at FROM tied) THEN
         (SELECT min(e.id || '') FROM events e WHERE e.site = @site AND e.device_id = a.device_id AND e.at = a.first_at) END AS first_id,
-      a.device_id AS known_id, a.kind, a.user_id, a.linked_at
-    FROM a WHERE a.first_at IS NOT NULL
-    ORDER BY a.first_at, first_id`,
+      a.kind, a.user_id, a.linked_at
+    FROM a ORDER BY a.first_at, first_id`,
   optins: `SELECT id, device_id, at, prompt_id FROM optins WHERE site = @site AND at >= @readFrom AND at < @to ORDER BY at, id`,
   confirmedOrders: `SELECT order_id FROM order_confirmations WHERE site = @site AND confirmed_at >= @readFrom AND confirmed_at < @to`,
   // From here on, the queries read @orderIds: the orders of the rows above.
@@ -83,13 +90,15 @@ export interface ReportParams {
   orderIds?: string;
 }
 
-/** An `activity` row as both databases return it: `known_id` and the rest are null for a device not in `devices`. */
+/**
+ * An `activity` row as both databases return it. Every device with events has its `devices` row (a
+ * collect makes it before it stores any event), which holds the bounds the activity is read from.
+ */
 export interface ActivityRow {
   device_id: string;
   first_in_range: number | null;
   last_at: number;
   first_id: string | null;
-  known_id: string | null;
   kind: string | null;
   user_id: string | null;
   linked_at: number | null;
@@ -164,7 +173,7 @@ export function reportDataBuilder(from: number): {
           firstInRange: a.first_in_range,
           lastInRange: a.last_at >= from ? a.last_at : null,
         });
-        if (a.known_id !== null) device(a);
+        device(a);
       },
       optins: (o) => void data.optins.push({ id: o.id, deviceId: o.device_id, at: o.at, promptId: o.prompt_id }),
       confirmedOrders: (c) => void orders.add(c.order_id),

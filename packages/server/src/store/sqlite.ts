@@ -372,7 +372,7 @@ class SqliteStore implements Store {
         if (gone.length) {
           q.bumpEventsDeleted.run();
           const devices = new Map(gone.map(([site, device]) => [JSON.stringify([site, device]), [site, device]]));
-          q.rebound.run(JSON.stringify([...devices.values()]));
+          q.rebound.run({ cutoff, devices: JSON.stringify([...devices.values()]) });
         }
         return gone.length;
       })
@@ -795,11 +795,15 @@ function prepare(db: Database.Database) {
          first_event_at = min(coalesce(first_event_at, @first), @first), last_event_at = max(coalesce(last_event_at, @last), @last)
        WHERE site = @site AND device_id = @device`,
     ),
-    // The bounds of devices whose events were deleted (a JSON array of [site, device id]), from what is left.
+    // The bounds of devices whose events before @cutoff were deleted (@devices: a JSON array of [site,
+    // device id]), from what is left: a last event at or after the cutoff is still there. Each device's
+    // rows are read through events_device_type_at (site, device_id), whatever their time.
     rebound: db.prepare(
-      `UPDATE devices SET (first_event_at, last_event_at) =
-         (SELECT min(at), max(at) FROM events e WHERE e.site = devices.site AND e.device_id = devices.device_id)
-       WHERE (site, device_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+      `UPDATE devices SET
+         first_event_at = (SELECT min(at) FROM events e WHERE e.site = devices.site AND e.device_id = devices.device_id),
+         last_event_at = CASE WHEN last_event_at >= @cutoff THEN last_event_at ELSE
+           (SELECT max(at) FROM events e WHERE e.site = devices.site AND e.device_id = devices.device_id) END
+       WHERE (site, device_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(@devices))`,
     ),
     bumpEventsDeleted: db.prepare("UPDATE sequences SET value = value + 1 WHERE name = 'events_deleted'"),
     eventsDeleted: db.prepare("SELECT value FROM sequences WHERE name = 'events_deleted'").pluck(),
@@ -844,9 +848,9 @@ function prepare(db: Database.Database) {
       "id, at, json_extract(body, '$.touch') AS touch",
     ),
     optedIn: db.prepare('SELECT 1 FROM optins WHERE site = ? AND device_id = ? LIMIT 1'),
-    // A device's earliest exposures: the holdout arms of the profile (buildProfile). `+at`: ordered
-    // by at, the query would otherwise walk the site's events in time order through events_at (the
-    // reports' index) rather than search the device's through events_device_type_at.
+    // A device's earliest exposures: the holdout arms of the profile (buildProfile). `+at`: the
+    // device's rows are searched through events_device_type_at and sorted, never the site's events
+    // walked in time order (migration 6's events_at once drew the planner there).
     exposures: perDevice(
       `type IN (${EXPOSURE_TYPES.map((t) => `'${t}'`).join(', ')})`,
       '+at ASC, id ASC',
