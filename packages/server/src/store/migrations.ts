@@ -21,6 +21,19 @@ export const EVENT_DAY = 'at / 86400000';
 /** EVENT_DAY in JS: the day of a time. */
 export const eventDay = (at: number): number => Math.floor(at / 86_400_000);
 
+/** Migration 10's reasons, the same in both dialects. */
+const MIGRATION_10_WHY = `-- Collect writes less, reports read less. Every time-ordered index on events costs collect dearly:
+-- a batch's events land among the other devices' recent ones, a leaf page each (bench: ingestion).
+-- So events_at goes, and what read through it reads elsewhere:
+--   - each device's activity in a report's window, from the time of its first and last stored
+--     event, kept on its row by the write that stores, deletes or erases its events (one row a
+--     batch, already written for its profile version); a device's events are searched only when its
+--     bounds straddle the window's edge (REPORT_QUERIES.activity);
+--   - the events the reports read by body, from a partial index of those types alone (no page view);
+--   - retention's old events, from the day of their time: one key a day, so a batch appends.
+-- The type list is REPORT_TYPES_IN (above): a query must say it word for word for the
+-- planners to take the partial index.`;
+
 // STRICT tables make SQLite refuse a wrongly typed value instead of storing it, as Postgres does.
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -264,17 +277,7 @@ INSERT INTO sequences (name, value) VALUES ('events_deleted', 0) ON CONFLICT (na
     version: 10,
     name: 'report activity from device bounds',
     sql: `
--- Collect writes less, reports read less. Every time-ordered index on events costs collect dearly:
--- a batch's events land among the other devices' recent ones, a leaf page each (bench: ingestion).
--- So events_at goes, and what read through it reads elsewhere:
---   - each device's activity in a report's window, from the time of its first and last stored
---     event, kept on its row by the write that stores, deletes or erases its events (one row a
---     batch, already written for its profile version); a device's events are searched only when its
---     bounds straddle the window's edge (REPORT_QUERIES.activity);
---   - the events the reports read by body, from a partial index of those types alone (no page view);
---   - retention's old events, from the day of their time: one key a day, so a batch appends.
--- The type list is REPORT_TYPES_IN (above): a query must say it word for word for the
--- planners to take the partial index.
+${MIGRATION_10_WHY}
 ALTER TABLE devices ADD COLUMN first_event_at INTEGER;
 ALTER TABLE devices ADD COLUMN last_event_at INTEGER;
 UPDATE devices SET (first_event_at, last_event_at) =
@@ -525,17 +528,7 @@ INSERT INTO sequences (name, value) VALUES ('events_deleted', 0);
     version: 10,
     name: 'report activity from device bounds',
     sql: `
--- Collect writes less, reports read less. Every time-ordered index on events costs collect dearly:
--- a batch's events land among the other devices' recent ones, a leaf page each (bench: ingestion).
--- So events_at goes, and what read through it reads elsewhere:
---   - each device's activity in a report's window, from the time of its first and last stored
---     event, kept on its row by the write that stores, deletes or erases its events (one row a
---     batch, already written for its profile version); a device's events are searched only when its
---     bounds straddle the window's edge (REPORT_QUERIES.activity);
---   - the events the reports read by body, from a partial index of those types alone (no page view);
---   - retention's old events, from the day of their time: one key a day, so a batch appends.
--- The type list is REPORT_TYPES_IN (above): a query must say it word for word for the
--- planners to take the partial index.
+${MIGRATION_10_WHY}
 ALTER TABLE devices ADD COLUMN first_event_at bigint;
 ALTER TABLE devices ADD COLUMN last_event_at bigint;
 UPDATE devices d SET first_event_at = b.first_at, last_event_at = b.last_at
