@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CairnEvent } from '@cairn/schema';
 import { channelReport, LOOKBACK_MS } from '../src/reports/index.js';
-import { pgMigrations, REPORT_TYPES_IN, sqliteMigrations } from '../src/store/migrations.js';
+import { pgMigrations, sqliteMigrations } from '../src/store/migrations.js';
 import { REPORT_BODY_TYPES, type Store } from '../src/store/types.js';
 import { makeStores, PG_TEST_URL, type Row, type TestDb } from './helpers/db.js';
 import { DAY, seedShop, T0 } from './helpers/report-seed.js';
@@ -23,10 +23,11 @@ const RANGES = [
 ] as const;
 const CUTOFF = T0 + 25 * DAY;
 
-it('the report index holds the types the reports read by body, no more and no fewer', () => {
-  // Frozen in migration 10: a new body type needs a migration that rebuilds events_report.
-  const listed = [...REPORT_TYPES_IN.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-  expect(listed).toEqual([...REPORT_BODY_TYPES]);
+it('the report index holds every type the reports read by body', () => {
+  // events_report keeps every event but page views (migration 10): a page view there would be read
+  // from the table instead, and a report type named 'page' would not be in the index at all.
+  expect(REPORT_BODY_TYPES.length).toBeGreaterThan(0);
+  expect(REPORT_BODY_TYPES).not.toContain('page');
 });
 
 describe.each(makeStores())('report activity from device bounds on $name', (db: TestDb) => {

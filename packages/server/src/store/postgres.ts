@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
 import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './profile.js';
 import { StoreError } from './errors.js';
-import { EVENT_DAY, eventDay, pgMigrations, REPORT_TYPES_IN } from './migrations.js';
+import { EVENT_DAY, eventDay, pgMigrations, REPORT_INDEX_WHERE } from './migrations.js';
 import {
   ITEM_SCAN,
   asKind,
@@ -542,7 +542,7 @@ class PgStore implements Store {
       // The people exposed in the range: their devices, and every device linked to the same user.
       const exposed = () => tx`
         SELECT device_id FROM events WHERE site = ${site} AND at >= ${from} AND at < ${to}
-          AND ${tx.unsafe(REPORT_TYPES_IN)} AND type = ANY(${types}::text[])
+          AND ${tx.unsafe(REPORT_INDEX_WHERE)} AND type = ANY(${types}::text[])
           AND (body->'preview') IS DISTINCT FROM 'true'::jsonb`;
       const persons = () => tx`
         SELECT device_id FROM (${exposed()}) x

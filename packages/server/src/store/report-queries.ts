@@ -1,6 +1,7 @@
 import type { ReportData, ReportDevice } from './types.js';
-import { REPORT_TYPES_IN } from './migrations.js';
+import { REPORT_INDEX_WHERE } from './migrations.js';
 import { asKind, jsonColumn, orderConfirmationFromRow, type ReportRowsRead } from './rows.js';
+import { REPORT_BODY_TYPES } from './types.js';
 
 // The reports' reads (Store.reportData), in SQL both databases run as written: aggregates instead of
 // page views. Parameters are named (@site, @readFrom, @from, @to); postgres.ts numbers them ($1…).
@@ -8,7 +9,7 @@ import { asKind, jsonColumn, orderConfirmationFromRow, type ReportRowsRead } fro
 // Plans (test/reports-in-db.test.ts prints them with SHOW_PLANS=1 and asserts that no query reads the
 // site's whole events table):
 //   events     SQLite: SEARCH events USING INDEX events_report (site=? AND at>? AND at<?)
-//              PG: Index Scan using events_report (a partial index of the body types: no page view)
+//              PG: Index Scan using events_report (a partial index of every event but page views)
 //   activity   SQLite: SEARCH d USING INDEX devices_activity (site=? AND last_event_at>?); the devices
 //              whose bounds pass an edge of the range, SEARCH e USING COVERING INDEX events_device_type_at
 //              (site=? AND device_id=?): each one's own rows, whatever their time
@@ -28,9 +29,13 @@ const ORDER_IDS = 'SELECT value FROM json_each(@orderIds)';
 /** When the device `d` was linked to its user. */
 const LINKED_AT = `(SELECT min(l.at) FROM links l WHERE l.site = d.site AND l.device_id = d.device_id AND l.user_id = d.user_id AND l.action = 'linked')`;
 
+/** The types the reports read by body, as SQL. */
+const REPORT_TYPES_IN = `type IN (${REPORT_BODY_TYPES.map((t) => `'${t}'`).join(', ')})`;
+
 export const REPORT_QUERIES = {
   events: `SELECT id, device_id, type, at, device, body, order_id FROM events
-    WHERE site = @site AND at >= @readFrom AND at < @to AND ${REPORT_TYPES_IN} ORDER BY at, id`,
+    WHERE site = @site AND at >= @readFrom AND at < @to AND ${REPORT_INDEX_WHERE} AND ${REPORT_TYPES_IN}
+    ORDER BY at, id`,
   // Each device's first event in the window, and its first and last in the range, from the bounds
   // its row keeps (devices.first_event_at, last_event_at: its stored events' first and last time).
   // A device whose bounds lie inside the range needs nothing more; one whose first event is before

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { LIMITS, type CairnEvent, type DeviceKind, type OptinBody, type Profile, type SiteConfig } from '@cairn/schema';
 import { buildProfile, emptyProfile, EXPOSURE_SCAN, EXPOSURE_TYPES } from './profile.js';
 import { StoreError } from './errors.js';
-import { EVENT_DAY, eventDay, REPORT_TYPES_IN, sqliteMigrations } from './migrations.js';
+import { EVENT_DAY, eventDay, REPORT_INDEX_WHERE, sqliteMigrations } from './migrations.js';
 import { readReportDataSqlite } from './report-queries.js';
 import { computeReport, reportWindow, type ReportRequest, type ReportResult } from '../reports/compute.js';
 import {
@@ -635,8 +635,8 @@ class SqliteStore implements Store {
     const types = EXPOSURE_TYPES.map(() => '?').join(', ');
     // The people exposed in the range: their devices, and every device linked to the same user.
     const notPreview = `coalesce(json_type(body, '$.preview'), '') <> 'true'`;
-    // REPORT_TYPES_IN as well: it takes the window's rows from events_report.
-    const exposed = `SELECT device_id FROM events WHERE site = ? AND at >= ? AND at < ? AND ${REPORT_TYPES_IN} AND type IN (${types}) AND ${notPreview}`;
+    // REPORT_INDEX_WHERE as well: it takes the window's rows from events_report.
+    const exposed = `SELECT device_id FROM events WHERE site = ? AND at >= ? AND at < ? AND ${REPORT_INDEX_WHERE} AND type IN (${types}) AND ${notPreview}`;
     const persons = `${exposed} UNION SELECT o.device_id FROM devices d JOIN devices o ON o.site = d.site AND o.user_id = d.user_id
       WHERE d.site = ? AND d.device_id IN (${exposed})`;
     const personArgs = [site, from, to, ...EXPOSURE_TYPES, site, site, from, to, ...EXPOSURE_TYPES];
