@@ -163,7 +163,7 @@ function indexCostReport(dbRate, cost, rps) {
   const overHttp = (k) => 1000 / (1000 / dbRate[k] + outsideMs);
   return [
     `**Index sets on the database alone**: the ceiling's insert of the same ${BATCH}-event batches in a loop, no HTTP, ` +
-      `fresh databases, interleaved with the rounds above's order (batches/s per round).`,
+      `fresh databases with the store's connection settings, run before the servers start, each set once a round (batches/s per round).`,
     '',
     table(
       [
