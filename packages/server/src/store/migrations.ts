@@ -22,8 +22,9 @@ export const EVENT_DAY = 'at / 86400000';
 export const eventDay = (at: number): number => Math.floor(at / 86_400_000);
 
 /** Migration 10's reasons, the same in both dialects. */
-const MIGRATION_10_WHY = `-- Collect writes less, reports read less. Every time-ordered index on events costs collect dearly:
--- a batch's events land among the other devices' recent ones, a leaf page each (bench: ingestion).
+const MIGRATION_10_WHY = `-- Collect writes less, reports read less. A time-ordered index that every event enters costs collect
+-- dearly: a batch's events land among the other devices' recent ones, a leaf page each (bench:
+-- ingestion). Page views, the bulk of a collect, never enter events_report below.
 -- So events_at goes, and what read through it reads elsewhere:
 --   - each device's activity in a report's window, from the time of its first and last stored
 --     event, kept on its row by the write that stores, deletes or erases its events (one row a
