@@ -44,17 +44,17 @@ export function eventIndexes(db) {
   return db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").pluck().all();
 }
 
-/** Starts the ceiling server; resolves to its URL and close(). */
-export async function startCeiling({ db: file, versions, inlineCheckpoints }) {
-  const { Hono } = await import('hono');
-  const { serve } = await import('@hono/node-server');
-  const { db, close } = await openCeilingDb(file, versions, { inlineCheckpoints });
+/**
+ * The ceiling's insert of a collect batch into `db` (a transaction: call `.immediate(site, deviceId,
+ * events)`), with each event's columns as Cairn's collect fills them for page views.
+ */
+export function ceilingInsert(db) {
   const insert = db.prepare(
     `INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body, received_seq, order_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO NOTHING`,
   );
   let seq = 0;
-  const insertBatch = db.transaction((site, deviceId, events) => {
+  return db.transaction((site, deviceId, events) => {
     for (const { id, type, at, ...rest } of events) {
       const page = type === 'page';
       insert.run(
@@ -73,6 +73,14 @@ export async function startCeiling({ db: file, versions, inlineCheckpoints }) {
       );
     }
   });
+}
+
+/** Starts the ceiling server; resolves to its URL and close(). */
+export async function startCeiling({ db: file, versions, inlineCheckpoints }) {
+  const { Hono } = await import('hono');
+  const { serve } = await import('@hono/node-server');
+  const { db, close } = await openCeilingDb(file, versions, { inlineCheckpoints });
+  const insertBatch = ceilingInsert(db);
   const app = new Hono();
   app.post('/v1/collect', async (c) => {
     const b = await c.req.json();

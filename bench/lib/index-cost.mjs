@@ -1,10 +1,10 @@
 // What each set of indexes on `events` costs an insert, on the database alone: the ceiling's batch
-// insert (ceiling.mjs) run in a loop in this process, no HTTP, on fresh databases with the store's
+// insert (ceiling.mjs's ceilingInsert) run in a loop in this process, no HTTP, on fresh databases with the store's
 // connection settings, interleaved round by round. It shows where the ceiling's ratio stops: the
 // HTTP work around the insert is the same for every schema, so it dilutes what an index saves.
 import { join } from 'node:path';
 import { collectBodyJson } from './events.mjs';
-import { openCeilingDb } from './ceiling.mjs';
+import { ceilingInsert, openCeilingDb } from './ceiling.mjs';
 import { tmpDir } from './tmp.mjs';
 
 /** The schemas measured: migrations applied, then indexes dropped. */
@@ -38,32 +38,20 @@ export async function indexCost({ seconds = 3, rounds = 2, batch = 20 } = {}) {
       const { db, close } = await openCeilingDb(join(tmpDir(`index-cost-${set.key}`), 'c.db'), set.versions);
       try {
         for (const name of set.drop) db.exec(`DROP INDEX ${name}`);
-        const insert = db.prepare(
-          `INSERT INTO events (site, id, device_id, type, at, product, category, channel, device, body, received_seq, order_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL) ON CONFLICT (site, id) DO NOTHING`,
-        );
-        let seq = 0;
-        // As collectBodyJson times a batch when it is sent: its events one second apart, up to now.
-        const insertBatch = db.transaction((b) => {
+        const insertBatch = ceilingInsert(db);
+        // As collectBodyJson times a batch when it is sent: its events one second apart, up to now;
+        // fresh ids throughout.
+        let id = 0;
+        const fresh = (events) => {
           const now = Date.now();
-          b.events.forEach(({ id, type, at, ...rest }, i) =>
-            insert.run(
-              'bench',
-              `r${round}-${seq}`,
-              b.deviceId,
-              type,
-              now - (b.events.length - i) * 1000,
-              rest.product,
-              rest.category,
-              rest.device,
-              JSON.stringify(rest),
-              ++seq,
-            ),
-          );
-        });
+          return events.map((e, i) => ({ ...e, id: `r${round}-${id++}`, at: now - (events.length - i) * 1000 }));
+        };
         const start = performance.now();
         let n = 0;
-        while (performance.now() - start < seconds * 1000) insertBatch.immediate(bodies[n++ % bodies.length]);
+        while (performance.now() - start < seconds * 1000) {
+          const b = bodies[n++ % bodies.length];
+          insertBatch.immediate('bench', b.deviceId, fresh(b.events));
+        }
         out[set.key].push(n / ((performance.now() - start) / 1000));
       } finally {
         close();

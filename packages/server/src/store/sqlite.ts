@@ -229,11 +229,10 @@ class SqliteStore implements Store {
             e.orderId,
           ).changes;
           accepted += stored;
-          if (stored) {
-            if (e.at < firstAt) firstAt = e.at;
-            if (e.at > lastAt) lastAt = e.at;
-          }
-          if (stored && e.orderId !== null) claims.set(e.orderId, (claims.get(e.orderId) ?? 0) + 1);
+          if (!stored) continue;
+          if (e.at < firstAt) firstAt = e.at;
+          if (e.at > lastAt) lastAt = e.at;
+          if (e.orderId !== null) claims.set(e.orderId, (claims.get(e.orderId) ?? 0) + 1);
         }
         // The device's profile may have changed: a cached one is rebuilt (profileVersion).
         if (accepted) q.stored.run({ site, device: deviceId, first: firstAt, last: lastAt });
@@ -356,23 +355,15 @@ class SqliteStore implements Store {
   }
 
   async deleteEventsBefore(cutoff: number, limit: number): Promise<number> {
-    const db = this.db;
     const q = this.q();
-    return db
+    return this.db
       .transaction((): number => {
-        // Found by their day (events_day), then their time.
-        const gone = db
-          .prepare(
-            `DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE ${EVENT_DAY} <= ? AND at < ? LIMIT ?)
-             RETURNING site, device_id`,
-          )
-          .raw()
-          .all(eventDay(cutoff), cutoff, limit) as [string, string][];
+        const gone = q.deleteOld.all(eventDay(cutoff), cutoff, limit) as [string, string][];
         // Cached profiles may hold the deleted events: each one is rebuilt (profileVersion).
         if (gone.length) {
           q.bumpEventsDeleted.run();
-          const devices = new Map(gone.map(([site, device]) => [JSON.stringify([site, device]), [site, device]]));
-          q.rebound.run({ cutoff, devices: JSON.stringify([...devices.values()]) });
+          // Each deleted event's [site, device]: a device named twice is one in the IN list.
+          q.rebound.run({ cutoff, devices: JSON.stringify(gone) });
         }
         return gone.length;
       })
@@ -795,6 +786,13 @@ function prepare(db: Database.Database) {
          first_event_at = min(coalesce(first_event_at, @first), @first), last_event_at = max(coalesce(last_event_at, @last), @last)
        WHERE site = @site AND device_id = @device`,
     ),
+    // Retention's batch, found by the events' day (events_day), then their time: each one's [site, device].
+    deleteOld: db
+      .prepare(
+        `DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE ${EVENT_DAY} <= ? AND at < ? LIMIT ?)
+         RETURNING site, device_id`,
+      )
+      .raw(),
     // The bounds of devices whose events before @cutoff were deleted (@devices: a JSON array of [site,
     // device id]), from what is left: a last event at or after the cutoff is still there. Each device's
     // rows are read through events_device_type_at (site, device_id), whatever their time.
