@@ -130,8 +130,12 @@ export async function measureBytes() {
   return { cairn, core, peers };
 }
 
-/** Cairn's budget, gzip -9. */
-export const BUDGET = 8192;
+/**
+ * The budget on Cairn's render-blocking code, the head, gzip -9 (packages/sdk/test/budget.test.ts
+ * holds a ratchet on the way to it). The core has none of its own: what a visitor downloads is
+ * budgeted on the wire, in section 2.
+ */
+export const HEAD_BUDGET = 5000;
 
 export async function bytesSection() {
   const { cairn, core, peers } = await measureBytes();
@@ -155,13 +159,15 @@ export async function bytesSection() {
     ours.includes(r) ? (r === both ? '1.0×' : '–') : ratio(r.gzip, both.gzip),
     r.loads,
   ]);
-  const over = (x) => (x < BUDGET ? 'within budget' : 'OVER BUDGET');
+  const over = (x) => (x <= HEAD_BUDGET ? 'within budget' : 'OVER BUDGET');
+  const bytes = (x) => `${x.toLocaleString('en-US')} B`;
   const body = [
     table(['script', 'file', 'raw', 'gzip -9', 'brotli (q11)', 'gzip vs Cairn', 'loads more code at run time'], rows),
     '',
-    core
-      ? `Cairn's budget is 8 KB gzip -9: the head is at ${fmtKB(cairn.gzip)} (${over(cairn.gzip)}), head and core together at ${fmtKB(both.gzip)} (${over(both.gzip)}).`
-      : `Cairn's budget is 8 KB gzip -9; it is at ${fmtKB(cairn.gzip)} (${over(cairn.gzip)}).`,
+    `Cairn's render-blocking code, the head, has a budget of ${bytes(HEAD_BUDGET)} gzip -9: it is at ${bytes(cairn.gzip)} (${over(cairn.gzip)}). ` +
+      (core
+        ? 'The core, after first paint, has no gzip budget of its own: what a visitor downloads is budgeted on the wire (section 2).'
+        : ''),
     `The ratio is the peer's gzip size over ${core ? "Cairn's two files together" : "Cairn's"}; the peers' sizes are only what the first script tag downloads. ` +
       'These are the built files; what the demo sends, config embedded and compressed by the sync server, is in section 2.',
   ].join('\n');
@@ -171,6 +177,7 @@ export async function bytesSection() {
     headline: {
       cairnGzip: both.gzip,
       headGzip: cairn.gzip,
+      headBudget: HEAD_BUDGET,
       coreGzip: core?.gzip ?? null,
       peers: peers.map((p) => ({ name: p.name, gzip: p.gzip })),
     },

@@ -37,6 +37,12 @@ test.describe('desktop', () => {
 
   test('the 3rd page opens a labelled modal once; Esc closes it and focus comes back', async ({ page, context }) => {
     const seen = await watchPrompts(context);
+    // The prompts' UI is a file of its own, asked for only by a page that shows a prompt.
+    const ui: string[] = [];
+    context.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (/^\/v1\/cairn-prompts\.[0-9a-f]+\.js$/.test(path)) ui.push(path);
+    });
     // Where focus is before the prompt opens: the page's main action, focused as soon as the document
     // is parsed. On readystatechange, not DOMContentLoaded: the readyState is 'interactive' a task
     // before DOMContentLoaded fires, and the prompt may open in between (the SDK waits for the state).
@@ -53,6 +59,7 @@ test.describe('desktop', () => {
     await visit(page, 'Table linen', 2);
     await expect(prompt(page)).toHaveCount(0);
     await expect(page.getByRole('dialog')).toHaveCount(0);
+    expect(ui, 'no prompt yet, so no UI asked for').toEqual([]);
 
     await page
       .getByRole('link', { name: /Napkins, set of four/ })
@@ -80,6 +87,7 @@ test.describe('desktop', () => {
     await visit(page, /Linen duvet cover/, 6);
     await expect(prompt(page)).toHaveCount(0);
     expect(seen).toEqual([{ path: '/product/NAPKIN-TERRA', mode: 'popin' }]);
+    expect(ui, 'the UI, asked for once: by the page that showed the prompt').toHaveLength(1);
   });
 
   test('two tabs: the 3rd page view overall shows it, exactly once', async ({ page, context }) => {

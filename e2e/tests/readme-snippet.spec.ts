@@ -93,8 +93,8 @@ test.beforeAll(async () => {
   const snippet = readmeSnippet();
   server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
-    // The head, and the core it loads from beside itself (named by its content hash).
-    if (url.pathname === '/cairn.js' || /^\/cairn-core\.[0-9a-f]+\.js$/.test(url.pathname)) {
+    // The head, and the core and prompts' UI loaded from beside it (named by their content hash).
+    if (url.pathname === '/cairn.js' || /^\/cairn-(core|prompts)\.[0-9a-f]+\.js$/.test(url.pathname)) {
       try {
         return res
           .writeHead(200, { 'content-type': 'text/javascript' })

@@ -29,7 +29,7 @@ test.beforeAll(async () => {
   // The shop first: its port names the origin the sync server's config allows.
   shop = createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
-    if (url.pathname === '/cairn.js' || /^\/cairn-core\.[0-9a-f]+\.js$/.test(url.pathname))
+    if (url.pathname === '/cairn.js' || /^\/cairn-(core|prompts)\.[0-9a-f]+\.js$/.test(url.pathname))
       return res
         .writeHead(200, { 'content-type': 'text/javascript' })
         .end(readFileSync(join(DIST, url.pathname.slice(1))));

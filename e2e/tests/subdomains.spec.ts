@@ -28,8 +28,8 @@ let port = 0;
 test.beforeAll(async () => {
   server = createServer((req, res) => {
     const site = new URL(req.url!, 'http://x').searchParams.get('site');
-    // The head, and the core it loads from beside itself (named by its content hash).
-    if (req.url === '/cairn.js' || /^\/cairn-core\.[0-9a-f]+\.js$/.test(req.url!))
+    // The head, and the core and prompts' UI loaded from beside it (named by their content hash).
+    if (req.url === '/cairn.js' || /^\/cairn-(core|prompts)\.[0-9a-f]+\.js$/.test(req.url!))
       return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(join(DIST, req.url!.slice(1))));
     res.writeHead(200, { 'content-type': 'text/html' }).end(
       `<!doctype html><title>Shop</title><main>Shop</main>

@@ -14,9 +14,10 @@ test.skip(({ isMobile }) => isMobile, 'the same bytes on every device; runs once
 const MAX_BLOCKING = 6_000;
 /**
  * Everything of Cairn's on a first visit: a ratchet, to be set at the measured figure rounded up to
- * the next 100 B and lowered with every cut; never above 13,000 B. Measured at 16,979 B (the head
- * 8,667 B, the core 8,312 B, both br; no /v1/config fetch), so it sits at its ceiling, and fails;
- * packages/sdk/test/budget.test.ts holds the ratchet on the same bytes.
+ * the next 100 B and lowered with every cut; never above 13,000 B. Measured at 15,887 B (the head
+ * 8,739 B, the core 7,148 B, both br; no /v1/config fetch, and no prompts' UI, which the core asks
+ * for only when a prompt shows), so it sits at its ceiling, and fails; packages/sdk/test/budget.test.ts
+ * holds the ratchet on the same bytes.
  */
 const MAX_TOTAL = 13_000;
 
@@ -114,10 +115,12 @@ test("Cairn's head blocks rendering and its core does not; the page can read the
   // Injected by the head as an async script: it must not hold up the first paint.
   expect(core[0]!.renderBlockingStatus, `the core chunk ${core[0]!.path}`).toBe('non-blocking');
   expect(resources.filter((r) => r.renderBlockingStatus === 'blocking').map((r) => r.path)).toEqual(['/v1/sdk.js']);
+  // No prompt on a first visit's first page: the prompts' UI is not asked for, nor counted.
+  expect(resources.map((r) => r.path).filter((path) => path.startsWith('/v1/cairn-prompts.'))).toEqual([]);
 });
 
 test.describe('budgets', () => {
-  test.fixme(true, 'the SDK is over both: the head 8,667 B br (budget 6,000 B), all 16,979 B (ceiling 13,000 B)');
+  test.fixme(true, 'the SDK is over both: the head 8,739 B br (budget 6,000 B), all 15,887 B (ceiling 13,000 B)');
 
   test(`the render-blocking part weighs at most ${MAX_BLOCKING} B, its embedded config included`, async ({ page }) => {
     const resources = await measure(page);

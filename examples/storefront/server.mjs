@@ -296,8 +296,9 @@ export async function startStorefront({
         return send(404, 'SDK bundle not built: run the build first', { 'content-type': 'text/plain; charset=utf-8' });
       return send(200, js, { 'content-type': TYPES['.js'], 'cache-control': 'no-cache' });
     }
-    // The core the self-hosted head loads from beside itself: named by its content hash, so immutable.
-    if (get && /^\/cairn-core\.[0-9a-f]{8,64}\.js$/.test(path)) {
+    // The core the self-hosted head loads from beside itself, and the prompts' UI the core loads from
+    // beside itself: named by their content hash, so immutable.
+    if (get && /^\/cairn-(core|prompts)\.[0-9a-f]{8,64}\.js$/.test(path)) {
       const js = await readFile(join(dirname(bundlePath), path.slice(1))).catch(() => null);
       if (!js) return page(404, notFoundPage(ctx));
       return send(200, js, { 'content-type': TYPES['.js'], 'cache-control': 'public, max-age=31536000, immutable' });

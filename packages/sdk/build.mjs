@@ -3,6 +3,7 @@
 //   dist/cairn.js                the head: render-blocking, what must run before first paint
 //   dist/cairn-core.<hash>.js    the core: loaded by the head, runs after first paint; the content
 //                                hash in its name lets servers cache it as immutable
+//   dist/cairn-prompts.<hash>.js the prompts' UI: loaded by the core when a prompt is to show
 //   dist/index.js (+ .d.ts)      ESM, unminified: a bundler minifies it with the application
 //
 // Type errors fail the build. Internal properties are `_`-prefixed in the source and mangled to the
@@ -198,9 +199,17 @@ const leaveForCore = (shared) => {
 };
 
 mkdirSync(dist, { recursive: true });
+/** A file's name with the hash of its content: servers cache it as immutable. */
+const named = (prefix, code) => `${prefix}.${createHash('sha256').update(code).digest('hex').slice(0, 12)}.js`;
 const shared = await sharedFunctions();
-const core = await iife(join(here, 'src/entry/core.ts'), [takeFromHead(shared)]);
-const coreFile = `cairn-core.${createHash('sha256').update(core).digest('hex').slice(0, 12)}.js`;
+// The prompts' UI, which the core asks for by name the first time a prompt is to show. It carries its
+// own copies of the few helpers it needs (util/dom, util/url, prompts/pick).
+const prompts = await iife(join(here, 'src/entry/prompts.ts'));
+const promptsFile = named('cairn-prompts', prompts);
+const core = await iife(join(here, 'src/entry/core.ts'), [takeFromHead(shared)], {
+  __CAIRN_PROMPTS_FILE__: promptsFile,
+});
+const coreFile = named('cairn-core', core);
 const handOver = leaveForCore(shared);
 const head = await iife(handOver.entry, [handOver], { __CAIRN_CORE_FILE__: coreFile });
 
@@ -232,8 +241,9 @@ if (added.length) {
   process.exit(0);
 }
 
-// Earlier builds' cores go: only the one the head names is served.
-for (const f of readdirSync(dist)) if (/^cairn-core\..*\.js$/.test(f)) rmSync(join(dist, f));
+// Earlier builds' chunks go: only the ones the head and core name are served.
+for (const f of readdirSync(dist)) if (/^cairn-(core|prompts)\..*\.js$/.test(f)) rmSync(join(dist, f));
+writeFileSync(join(dist, promptsFile), prompts);
 writeFileSync(join(dist, coreFile), core);
 writeFileSync(join(dist, 'cairn.js'), head);
 
@@ -255,4 +265,6 @@ await esm.write({ dir: dist, format: 'es', entryFileNames: 'index.js', sourcemap
 await esm.close();
 
 const files = readdirSync(dist).filter((f) => f.endsWith('.js'));
-console.log(`build: dist/cairn.js (${head.length} B), dist/${coreFile} (${core.length} B), ${files.length} .js files`);
+console.log(
+  `build: dist/cairn.js (${head.length} B), dist/${coreFile} (${core.length} B), dist/${promptsFile} (${prompts.length} B), ${files.length} .js files`,
+);

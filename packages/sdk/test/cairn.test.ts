@@ -790,10 +790,10 @@ describe('identity', () => {
 
 describe('opt-ins', () => {
   test('the address goes to POST /v1/optins?site= only: `optin` listeners get it, /v1/collect never does', async () => {
-    // The prompts module is replaced, to hold the context the core hands it.
+    // The prompts' decision is replaced, to hold the context the core hands it.
     let ctx: PromptContext | undefined;
     vi.resetModules();
-    vi.doMock('../src/prompts', () => ({ startPrompts: async (c: PromptContext) => ((ctx = c), null) }));
+    vi.doMock('../src/prompts/decide', () => ({ decidePrompt: async (c: PromptContext) => ((ctx = c), null) }));
     try {
       const { createCairn: create } = await import('../src/cairn');
       const c = create({ site: 'shop', server: 'http://sync.test', config: { site: 'shop' } });
@@ -820,7 +820,7 @@ describe('opt-ins', () => {
       expect(JSON.stringify(toCollect)).not.toContain('ann@example.com');
       expect(JSON.stringify(await idbDump())).not.toContain('ann@example.com');
     } finally {
-      vi.doUnmock('../src/prompts');
+      vi.doUnmock('../src/prompts/decide');
     }
   });
 

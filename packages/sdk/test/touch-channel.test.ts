@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CHANNELS } from '@cairn/schema';
 import { channelOf, registrableDomain } from '../src/touch/index';
-import { EXACT, LABEL } from '../src/touch/sources';
+import { EXACT, fill, LABEL } from '../src/touch/sources';
 
 // channelOf on its own: GA4's default channel group rules, in GA4's order, for UTM-style input.
 // Rows: source, medium, campaign, expected channel.
@@ -167,7 +167,20 @@ describe('registrableDomain', () => {
 });
 
 describe('source tables', () => {
+  it('are filled at the first classification, not before: the pages after a landing need none', async () => {
+    vi.resetModules();
+    const sources = await import('../src/touch/sources');
+    const touch = await import('../src/touch/index');
+    // Internal navigation classifies nothing.
+    expect(touch.resolveTouch({ url: 'https://shop.com/b', referrer: 'https://www.shop.com/a' })).toBeNull();
+    expect(Object.keys(sources.LABEL)).toHaveLength(0);
+    expect(touch.resolveTouch({ url: 'https://shop.com/?utm_source=fb&utm_medium=cpc' })?.source).toBe('facebook');
+    expect(Object.keys(sources.LABEL).length).toBeGreaterThan(50);
+    expect(sources.EXACT['x.com']).toEqual(['twitter', 'o', false]);
+  });
+
   it('hold valid entries', () => {
+    fill();
     for (const [key, [name, cat]] of Object.entries({ ...EXACT, ...LABEL })) {
       expect(key).toMatch(/^[a-z0-9][a-z0-9.+ -]*$/);
       expect(name).toMatch(/^[a-z0-9][a-z0-9. -]*$/);

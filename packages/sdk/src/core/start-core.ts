@@ -15,7 +15,7 @@ import { guard, toError, warn } from '../errors.js';
 import type { Head } from '../head/start-head.js';
 import { addPage, addTouch, migrate, toHistory, type StoredHistory } from '../history/history.js';
 import { lsGet, lsSet } from '../json.js';
-import { startPrompts } from '../prompts/index.js';
+import { decidePrompt, type ShowPrompt } from '../prompts/decide.js';
 import { deviceOf, readState } from '../state/device-state.js';
 import { enter, touchesOf } from '../state/session.js';
 import { spilled, unspill, WIPE_KEY } from '../state/spill.js';
@@ -39,8 +39,11 @@ import { uuid } from '../uuid.js';
 /** The automatic page view of the script tag: its id and time come from the head. */
 export type AutoPage = (props?: PageProps) => Promise<void>;
 
-/** Takes over from the head: stores and sends what it held, and runs the rest. */
-export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
+/**
+ * Takes over from the head: stores and sends what it held, and runs the rest. `showPrompt` renders a
+ * prompt: at hand in the ESM build, asked for when first needed by the script tag's (src/prompts/load.ts).
+ */
+export function startCore(head: Head, showPrompt: ShowPrompt): Cairn & { _autoPage: AutoPage } {
   const options = head._options;
   const doc = document;
   const site = head._site;
@@ -156,7 +159,9 @@ export function startCore(head: Head): Cairn & { _autoPage: AutoPage } {
   let lastPage: Omit<PromptContext, 'config' | 'identified'> | undefined;
   let promptState: Promise<unknown> | undefined;
   const prompts = () =>
-    config && lastPage && startPrompts({ ...lastPage, identified: !!device._state._userId, config }, promptState);
+    config &&
+    lastPage &&
+    decidePrompt({ ...lastPage, identified: !!device._state._userId, config }, promptState, showPrompt);
 
   const page = async (props: PageProps = {}, id = uuid(), at = Date.now()) => {
     core._act(at);

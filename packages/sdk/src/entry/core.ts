@@ -3,21 +3,24 @@
 // on the stub, records the automatic page view, and makes `window.cairn` the API.
 import { startCore } from '../core/start-core.js';
 import { warn } from '../errors.js';
+import { loadPrompts } from '../prompts/load.js';
+import { afterPaint } from '../util/dom.js';
 import { showDebug } from '../variants/debug.js';
 import { headStub } from './handover.js';
 import type { Call } from './stub.js';
 
-/** After the next frame is painted; in a hidden page, which paints nothing, at once. */
-const afterPaint = (f: () => void) =>
-  document.visibilityState == 'hidden' ? setTimeout(f) : requestAnimationFrame(() => setTimeout(f));
-
 const stub = headStub();
+// This file's own tag, while it runs: the prompts' UI is beside it.
+const script = document.currentScript as HTMLScriptElement | null;
 
 if (stub?._head && !stub._started) {
   stub._started = 1;
   afterPaint(() => {
     try {
-      const api = startCore(stub._head);
+      const api = startCore(
+        stub._head,
+        loadPrompts(script, (receive) => (stub._receivePrompts = receive)),
+      );
       stub._showDebug = showDebug;
       if (stub._debug) showDebug(...stub._debug);
       const call = (queued: Call) => {

@@ -1,5 +1,6 @@
 import type { Cairn } from '../cairn.js';
 import type { Head } from '../head/start-head.js';
+import type { ShowPrompt } from '../prompts/decide.js';
 import type { Touches, VariantContext } from '../types.js';
 
 export type ShowDebug = NonNullable<VariantContext['debug']>;
@@ -34,6 +35,8 @@ export interface Stub {
   _left?: 1;
   /** The core could not be loaded: `ready` resolves, and every call settles (the ones awaited for a value reject). */
   _fail(error: Error): void;
+  /** Takes the prompts' UI from its file, once the core asked for it (src/prompts/load.ts). */
+  _receivePrompts?: (show: ShowPrompt) => void;
   [method: string]: unknown;
 }
 

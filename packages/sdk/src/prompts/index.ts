@@ -1,8 +1,7 @@
-// Account and opt-in prompts: decides with pickPrompt, claims the right to show atomically in kv
-// (so two tabs never both show it), then renders. Never throws into the host page.
+// Account and opt-in prompts, with their UI: what the ESM build and the tests use. The script tag's
+// core decides with src/prompts/decide.ts and loads the UI only when a prompt is to show.
 import type { Prompt, PromptContext } from '../types.js';
-import { HOLDOUT, promptArm } from '../variants/holdout.js';
-import { pickPrompt, promptContent, type PickInput, type PromptState } from './pick.js';
+import { decidePrompt } from './decide.js';
 import { showPrompt } from './ui.js';
 import { PROMPTS_KEY } from '../storage/keys.js';
 
@@ -13,37 +12,6 @@ export { isSafeUrl } from '../util/url.js';
 
 export { PROMPTS_KEY };
 
-/**
- * Runs once per page view, after the core has recorded it and the DOM is ready. Resolves to the
- * prompt shown, or null. The decision is read first (`state`: the prompts' state as read in the
- * page view's storage batch), so a page with nothing to show writes nothing; a prompt to show is
- * then claimed inside one atomic update, so only the tab whose write claims it shows it.
- *
- * A visitor in the prompt's holdout (src/variants/holdout.ts) gets no prompt: the claim is the
- * same, and `prompt_held` is sent where `prompt_shown` would be. Resolves to null then.
- * Without consent (an arm of null) the prompt shows, and neither is sent: nothing is counted.
- */
-export async function startPrompts(ctx: PromptContext, state?: Promise<unknown>): Promise<Prompt | null> {
-  let p: Prompt | null = null;
-  try {
-    const o: PickInput = { ...ctx, now: Date.now() };
-    if (!pickPrompt(ctx.config?.prompts, (await (state || ctx.kv.get(PROMPTS_KEY))) as PromptState | undefined, o))
-      return null;
-    await ctx.kv.update<PromptState | undefined>(PROMPTS_KEY, (s) =>
-      (p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s,
-    );
-    if (!p) return null;
-    const prompt: Prompt = p;
-    const share = prompt.holdout ?? ctx.config.measurement?.holdout ?? HOLDOUT;
-    const arm = ctx._heldOut?.(promptArm(prompt.id), share);
-    if (!arm) return (showPrompt(ctx, prompt, PROMPTS_KEY, arm === null), prompt);
-    ctx.emit('prompt_held', {
-      prompt: prompt.id,
-      variant: promptContent(prompt, ctx.touch).variant,
-      device: ctx.device,
-    });
-    return null;
-  } catch {
-    return null;
-  }
-}
+/** decidePrompt (src/prompts/decide.ts) with the UI at hand. */
+export const startPrompts = (ctx: PromptContext, state?: Promise<unknown>): Promise<Prompt | null> =>
+  decidePrompt(ctx, state, showPrompt);

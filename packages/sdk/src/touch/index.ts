@@ -2,7 +2,7 @@
 // GA4's default channel group. Pure and DOM-free; it never throws.
 import type { Channel, Touch } from '../types.js';
 import { arr } from '../util/arr.js';
-import { CLICK_IDS, EXACT, LABEL, type Cat, type Entry } from './sources.js';
+import { CLICK_IDS, EXACT, fill, LABEL, type Cat, type Entry } from './sources.js';
 
 export interface TouchInput {
   url: string;
@@ -37,6 +37,7 @@ export function registrableDomain(host: string): string {
 
 /** What a host, app package or source value is: its short source name and category. */
 function classify(value: string, app?: boolean): Entry | undefined {
+  fill();
   const h = noWww(value);
   const rd = registrableDomain(h);
   // Apps have no subdomain rules: '-' passes neither test below.

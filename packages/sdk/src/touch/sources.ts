@@ -32,14 +32,21 @@ export const EXACT: Record<string, Entry> = Object.create(null);
 /** Main labels of hosts (the part before the public suffix), which also match that bare source name. */
 export const LABEL: Record<string, Entry> = Object.create(null);
 
-let cat: string;
-let name: string;
-for (const e of DATA.split(',')) {
-  const [k0, n] = e.split('>') as [string, string?];
-  const k = k0.replace('^', '');
-  const x = k != k0 || k.includes('.');
-  if (!k[1]) cat = k;
-  else (x ? EXACT : LABEL)[k] = [(name = n || ((n ?? x) ? name! : k)), cat!.toLowerCase() as Cat, cat! == 'S'];
+/**
+ * Fills EXACT and LABEL, once, at the first lookup: the pages after a landing make none, and the
+ * head runs before first paint.
+ */
+export function fill(): void {
+  let cat: string;
+  let name: string;
+  if (!LABEL.google)
+    for (const e of DATA.split(',')) {
+      const [k0, n] = e.split('>') as [string, string?];
+      const k = k0.replace('^', '');
+      const x = k != k0 || k.includes('.');
+      if (!k[1]) cat = k;
+      else (x ? EXACT : LABEL)[k] = [(name = n || ((n ?? x) ? name! : k)), cat!.toLowerCase() as Cat, cat! == 'S'];
+    }
 }
 
 /** Ad click ids in priority order, as [param, source, medium]. All are paid (cpc) except fbclid. */

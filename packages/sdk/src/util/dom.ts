@@ -39,3 +39,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 /** Runs `fn` once the document is parsed: now, or at DOMContentLoaded (guarded: never throws into the page). */
 export const onReady = (doc: Document, fn: () => void): void =>
   doc.readyState == 'loading' ? doc.addEventListener('DOMContentLoaded', guard(fn)) : fn();
+
+/**
+ * Runs `fn` after the next frame is painted; in a hidden page, which paints nothing, at once (in a
+ * task of its own).
+ */
+export const afterPaint = (fn: () => void): void => {
+  document.visibilityState == 'hidden' ? setTimeout(fn) : requestAnimationFrame(() => setTimeout(fn));
+};
