@@ -185,9 +185,9 @@ export function splitCairnTags(page) {
 }
 
 /**
- * Copies the built SDK (cairn.js and the core chunk it names) into `dir`, so that the sync server serves
- * one build for the whole run even if the SDK is rebuilt meanwhile. A build caught half-written (the
- * head naming a core not there yet, or gone) is retried a few times.
+ * Copies the built SDK (cairn.js, the core chunk it names, and the chunks the core names) into `dir`,
+ * so that the sync server serves one build for the whole run even if the SDK is rebuilt meanwhile. A
+ * build caught half-written (a file naming a chunk not there yet, or gone) is retried a few times.
  * @returns {{ path: string, core: string | null, sha: string }}
  */
 export function snapshotSdk(dir, from = CAIRN_JS, tries = 20) {
@@ -197,7 +197,11 @@ export function snapshotSdk(dir, from = CAIRN_JS, tries = 20) {
     try {
       const head = readFileSync(from, 'utf8');
       const core = /cairn-core\.[0-9a-f]{8,64}\.js/.exec(head)?.[0] ?? null;
-      if (core) copyFileSync(join(dirname(from), core), join(dir, core));
+      if (core) {
+        copyFileSync(join(dirname(from), core), join(dir, core));
+        const named = readFileSync(join(dir, core), 'utf8').match(/cairn-[a-z]+\.[0-9a-f]{8,64}\.js/g) ?? [];
+        for (const chunk of named) copyFileSync(join(dirname(from), chunk), join(dir, chunk));
+      }
       writeFileSync(join(dir, 'cairn.js'), head);
       return { path: join(dir, 'cairn.js'), core, sha: createHash('sha256').update(head).digest('hex').slice(0, 12) };
     } catch (e) {

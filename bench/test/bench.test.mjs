@@ -469,7 +469,13 @@ test('the summary reads the new main-thread and bytes headlines', async () => {
   const text = headlines([
     {
       title: '1. Bytes',
-      headline: { cairnGzip: 8192, headGzip: 4096, coreGzip: 4096, peers: [{ name: 'A', gzip: 16384 }] },
+      headline: {
+        cairnGzip: 8192,
+        headGzip: 4096,
+        headBudget: 5000,
+        coreGzip: 4096,
+        peers: [{ name: 'A', gzip: 16384 }],
+      },
     },
     {
       title: '2. Main-thread cost',
@@ -496,7 +502,7 @@ test('the summary reads the new main-thread and bytes headlines', async () => {
   assert.equal(lines.length, 4);
   assert.match(
     lines[0],
-    /head \(cairn\.js\) is 4\.0 KB gzip -9 and its core 4\.0 KB, 8\.0 KB together.*2\.0× to 2\.0× that/,
+    /head \(cairn\.js, render-blocking\) is 4,096 B gzip -9 \(budget 5,000 B\) and its core 4\.0 KB, 8\.0 KB together.*2\.0× to 2\.0× that/,
   );
   assert.match(lines[1], /Cairn 30 ms render-blocking and 70 ms in all, GrowthBook auto 60 ms/);
   assert.match(lines[1], /0\.50, target ≤ 0\.5: met.*1\.17, target ≤ 1\.0: NOT met.*3, target 0: NOT met \(20 loads\)/);

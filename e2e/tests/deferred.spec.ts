@@ -178,6 +178,8 @@ test.describe('sync', () => {
     expect(landing.headAt, 'the head ran').not.toBeNull();
     expect(landing.coreAt, 'the core had not taken over when the visitor left').toBeNull();
     expect(landing.idbOpens).toEqual([]);
+    // The head asks for the core after first paint: that request is the one held.
+    await expect.poll(() => core.requests(), { message: 'the landing asked for its core' }).toBe(1);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Bedding', exact: true }).click();
     await expect(page).toHaveURL(/\/category\/bedding$/);

@@ -7,8 +7,8 @@
 //   dist/index.js (+ .d.ts)      ESM, unminified: a bundler minifies it with the application
 //
 // Type errors fail the build. Internal properties are `_`-prefixed in the source and mangled to the
-// short names pinned in mangle.json (a terser name cache), the same in both IIFEs, which share
-// objects (the head's hand-over to the core). A new `_` property fails the build until it is pinned:
+// short names pinned in mangle.json (a terser name cache), the same in every IIFE, which share
+// objects (the head's hand-over to the core, the core's to the prompts' UI). A new `_` property fails the build until it is pinned:
 // `node build.mjs --pin` adds it. Stored data never depends on these names (src/state/device-state.ts).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -79,7 +79,8 @@ async function iife(input, extraPlugins = [], replace = {}) {
 // carrying its own copy. Only functions and classes go over; constants stay in each bundle, where
 // terser inlines them. Which ones: every function export that the unminified bundles of both render,
 // found in a first pass. (A function the core alone renders keeps its own copies of what it calls
-// in its module: a pure copy, since nothing shared holds state but warn's once-per-code memory.)
+// in its module: a pure copy, since nothing shared holds state but warn's once-per-code memory, and
+// the source tables that fill() fills, which stays in both: see KEEP_IN_BOTH.)
 // The array starts with a token of the list: a core meets a head of another build only when a page
 // mixes builds (two tags, or a self-hosted head beside another build's core), and then it finds no
 // stub (src/entry/handover.ts) and does nothing, rather than call the wrong functions.
@@ -122,10 +123,11 @@ async function analyse(input) {
 }
 
 /**
- * Functions each bundle keeps a copy of: measured one by one, handing these over makes the head bigger
- * (terser can no longer inline them there) by more than the core saves.
+ * Functions each bundle keeps a copy of. `refused`: measured, handing it over makes the head bigger
+ * (terser can no longer inline it there) by more than the core saves. `fill`: it fills its own
+ * module's tables (src/touch/sources.ts), so a core given the head's would leave its own empty.
  */
-const KEEP_IN_BOTH = ['refused'];
+const KEEP_IN_BOTH = ['refused', 'fill'];
 
 /** [module id, export name, local name] for each function the core takes from the head. */
 async function sharedFunctions() {

@@ -3,7 +3,7 @@ import type { CairnOptions } from './core/options.js';
 import type { PageProps } from './core/page-view.js';
 import { startCore } from './core/start-core.js';
 import { startHead } from './head/start-head.js';
-import { showPrompt } from './prompts/ui.js';
+import { promptUi } from './prompts/index.js';
 import type { Consent, History, Profile, Touches } from './types.js';
 import { showDebug } from './variants/debug.js';
 
@@ -43,5 +43,5 @@ export interface Cairn {
 
 /** The SDK: the head and the core at once (the script tag runs the core after first paint instead: src/entry). */
 export function createCairn(options: CairnOptions = {}): Cairn {
-  return startCore(startHead(options, showDebug), showPrompt);
+  return startCore(startHead(options, showDebug), promptUi);
 }

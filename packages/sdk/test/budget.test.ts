@@ -30,11 +30,15 @@ import { expect, test } from 'vitest';
 //   first time a prompt is to show: 1,125 B less on the wire for every page without one. A page that
 //   shows a prompt downloads 650 B more than before: the file's own copies of its helpers, and its
 //   wrapper.
+// - Raised again, by 47 B in the head and 55 B in all, for what an adversarial review of those two
+//   changes found: a page hidden before its first frame must still ask for its core; a head without a
+//   config asks at once, as its slots wait hidden for the config the core fetches; and the core finds
+//   its own tag, beside which the prompts' UI is, without document.currentScript.
 const HEAD_TARGET = 5000;
-const HEAD_RATCHET = 8374;
+const HEAD_RATCHET = 8421;
 const WIRE_HEAD_TARGET = 6000;
 const WIRE_TOTAL_TARGET = 13_000;
-const WIRE_RATCHET = 15_881;
+const WIRE_RATCHET = 15_936;
 
 const dist = new URL('../dist/', import.meta.url);
 const head = () => readFileSync(new URL('cairn.js', dist));
@@ -117,7 +121,7 @@ test('a function both bundles use ships once, in the head: the core takes it fro
 });
 
 test('zod stays out of the browser bundles', () => {
-  for (const js of [head().toString(), core().toString()]) expect(js).not.toMatch(/zod|ZodError|safeParse/);
+  for (const js of [head(), core(), prompts()].map(String)) expect(js).not.toMatch(/zod|ZodError|safeParse/);
 });
 
 test('the embedded-config literal survives minification, once, in double quotes', () => {

@@ -28,28 +28,57 @@ beforeEach(() => {
   document.head.innerHTML = '';
 });
 
-test('the head names the core by its content hash, and asks for it from beside itself after first paint', async () => {
-  expect(head.split('"' + coreFile + '"')).toHaveLength(2);
+/** Runs the head as a tag `<script data-site="shop" src=".../v1/sdk.js?site=shop">` would, the config embedded or not. */
+function runHead(config?: object) {
   document.body.innerHTML = '';
   const s = document.createElement('script');
   s.setAttribute('data-site', 'shop');
   Object.defineProperty(s, 'src', { get: () => 'https://sync.test/v1/sdk.js?site=shop' });
   document.body.append(s);
   Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
+  const code = config
+    ? head.replace('"__CAIRN_EMBEDDED_CONFIG__"', () => JSON.stringify(JSON.stringify(config)))
+    : head;
   try {
     // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
-    window.eval(head);
+    window.eval(code);
   } finally {
     delete (document as { currentScript?: unknown }).currentScript;
   }
+}
+const coreTag = () => document.head.querySelector('script');
+
+test('the head names the core by its content hash, and asks for it from beside itself after first paint', async () => {
+  expect(head.split('"' + coreFile + '"')).toHaveLength(2);
+  runHead({ site: 'shop' });
   // Not before first paint: the request would hold it up.
-  expect(document.head.querySelector('script')).toBeNull();
+  expect(coreTag()).toBeNull();
   await new Promise((painted) => requestAnimationFrame(() => setTimeout(painted)));
-  const loaded = document.head.querySelector('script');
-  expect(loaded?.getAttribute('src') ?? (loaded as HTMLScriptElement | null)?.src).toBe(
-    'https://sync.test/v1/' + coreFile,
-  );
-  expect((loaded as HTMLScriptElement).async).toBe(true);
+  expect(coreTag()?.getAttribute('src') ?? coreTag()?.src).toBe('https://sync.test/v1/' + coreFile);
+  expect(coreTag()?.async).toBe(true);
+});
+
+test('without a config the head asks for the core at once: the slots wait, hidden, for the config it fetches', () => {
+  runHead();
+  expect(coreTag()?.getAttribute('src') ?? coreTag()?.src).toBe('https://sync.test/v1/' + coreFile);
+});
+
+test('a page hidden before its first frame still gets its core', async () => {
+  const visibility = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('visible');
+  // No frame comes: the page went to the background first (where the head also beacons what it held).
+  vi.spyOn(window, 'requestAnimationFrame').mockImplementation(() => 0);
+  const beacon = vi.fn(() => true);
+  vi.stubGlobal('navigator', Object.assign(Object.create(navigator), { sendBeacon: beacon }));
+  runHead({ site: 'shop' });
+  await new Promise((r) => setTimeout(r));
+  expect(coreTag()).toBeNull();
+  visibility.mockReturnValue('hidden');
+  document.dispatchEvent(new Event('visibilitychange'));
+  await new Promise((r) => setTimeout(r));
+  expect(coreTag()?.getAttribute('src') ?? coreTag()?.src).toBe('https://sync.test/v1/' + coreFile);
+  expect(beacon).toHaveBeenCalled();
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
 });
 
 test('dist/cairn.js applies the embedded config before first paint; the core then takes over and syncs', async () => {

@@ -59,7 +59,7 @@ test('a profile whose body arrives after a logout is dropped', async () => {
 test('a denial in another tab between this tab’s head and core: the core writes nothing back', async () => {
   const { startHead } = await import('../src/head/start-head');
   const { startCore } = await import('../src/core/start-core');
-  const { showPrompt } = await import('../src/prompts/ui');
+  const { promptUi } = await import('../src/prompts');
   const other = createCairn(O);
   await other.ready;
   await settle(10);
@@ -72,7 +72,7 @@ test('a denial in another tab between this tab’s head and core: the core write
   await settle(20);
   expect(readState()).toBeUndefined();
   // This tab's core takes over after first paint.
-  const c = startCore(head, showPrompt);
+  const c = startCore(head, promptUi);
   await c.ready;
   await settle(10);
   expect(readState()?._deviceId).toBeUndefined();

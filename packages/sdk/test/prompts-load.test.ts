@@ -4,7 +4,8 @@ import { loadPrompts } from '../src/prompts/load';
 import type { ShowPrompt } from '../src/prompts/decide';
 
 // The script tag's core asks for the prompts' UI the first time a prompt is to show, from beside its
-// own tag and with its nonce; every prompt waits for the one file, and none shows if it cannot load.
+// own tag and with its nonce; every prompt waits for the one file, and a file that cannot be had
+// rejects, so that nothing is claimed (test/prompts-ui.test.ts).
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -19,52 +20,62 @@ function setup() {
     appended.push(...(nodes as HTMLScriptElement[]));
   });
   let receive: ((show: ShowPrompt) => void) | undefined;
-  const show = loadPrompts(core, (r) => (receive = r));
-  return { show, appended, arrive: (ui: ShowPrompt) => receive?.(ui) };
+  const ui = loadPrompts(core, (r) => (receive = r));
+  return { ui, appended, arrive: (show: ShowPrompt) => receive?.(show) };
 }
 
-const args = (id: string) => [{} as never, { id } as never, 'prompts', false] as Parameters<ShowPrompt>;
+const show: ShowPrompt = () => {};
 
-test('the first prompt asks for the UI from beside the core, with its nonce; later ones wait for the same file', async () => {
-  const { show, appended, arrive } = setup();
+test('the first call asks for the UI from beside the core, with its nonce; every call gets that one file', async () => {
+  const { ui, appended, arrive } = setup();
   expect(appended).toHaveLength(0);
-  show(...args('a'));
-  show(...args('b'));
+  const first = ui();
+  const second = ui();
   expect(appended).toHaveLength(1);
   const tag = appended[0]!;
   // Its name is the build's (dist/cairn-prompts.<hash>.js, test/budget.test.ts); here, the source's.
   expect(tag.src).toBe('https://sync.test/v1/__CAIRN_PROMPTS_FILE__');
   expect(tag.async).toBe(true);
   expect(tag.nonce).toBe('n0nce');
-
-  const rendered: string[] = [];
-  arrive(((_ctx, prompt) => void rendered.push(prompt.id)) as ShowPrompt);
-  await Promise.resolve();
-  expect(rendered).toEqual(['a', 'b']);
-  show(...args('c'));
-  await Promise.resolve();
-  expect(rendered).toEqual(['a', 'b', 'c']);
+  arrive(show);
+  // The file ran, and then the browser fires load: it changes nothing.
+  tag.onload?.(new Event('load'));
+  expect(await first).toBe(show);
+  expect(await second).toBe(show);
+  expect(await ui()).toBe(show);
   expect(appended).toHaveLength(1);
 });
 
-test('a UI that cannot load shows nothing and throws nothing into the page', async () => {
+test('a file that cannot load rejects the calls that waited for it, and the next call asks again', async () => {
   const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
-  const { show, appended, arrive } = setup();
-  show(...args('a'));
+  const { ui, appended, arrive } = setup();
+  const first = ui();
+  const second = ui();
   appended[0]!.onerror?.(new Event('error'));
-  const rendered: string[] = [];
-  arrive(((_ctx, prompt) => void rendered.push(prompt.id)) as ShowPrompt);
-  await new Promise((r) => setTimeout(r));
-  expect(rendered).toEqual([]);
-  expect(warned).toHaveBeenCalled();
+  await expect(first).rejects.toMatchObject({ name: 'CairnError', code: 'network' });
+  await expect(second).rejects.toMatchObject({ code: 'network' });
+  expect(appended).toHaveLength(1);
+  expect(warned).toHaveBeenCalledTimes(1);
+  // A later prompt (an SPA's next page) asks again, and gets it.
+  const third = ui();
+  expect(appended).toHaveLength(2);
+  arrive(show);
+  expect(await third).toBe(show);
 });
 
-test('without the core’s tag (not run as a script) nothing is asked for and nothing throws', async () => {
+test('a file that ran without handing the UI over rejects, rather than leave prompts waiting', async () => {
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const { ui, appended } = setup();
+  const first = ui();
+  appended[0]!.onload?.(new Event('load'));
+  await expect(first).rejects.toMatchObject({ code: 'internal' });
+});
+
+test('without the core’s tag (not run as a script) nothing is asked for, and the call rejects', async () => {
   vi.spyOn(console, 'warn').mockImplementation(() => {});
   const appended: Node[] = [];
   vi.spyOn(document.head, 'append').mockImplementation((...nodes) => void appended.push(...(nodes as Node[])));
-  const show = loadPrompts(null, () => {});
-  expect(() => show(...args('a'))).not.toThrow();
-  await Promise.resolve();
+  const ui = loadPrompts(null, () => {});
+  await expect(ui()).rejects.toBeInstanceOf(Error);
   expect(appended).toHaveLength(0);
 });

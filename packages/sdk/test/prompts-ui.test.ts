@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { siteConfigSchema, type SiteConfig, type Touch } from '@cairn/schema';
 import type { Kv, PromptContext } from '../src/types';
 import { startPrompts, validEmail, withReturn, isSafeUrl, type PromptState } from '../src/prompts';
+import { decidePrompt } from '../src/prompts/decide';
 
 /** Memory storage whose update is atomic like the real one: updates run one at a time, on copies. */
 function memoryKv(): Kv & { data: Map<string, unknown> } {
@@ -136,6 +137,23 @@ describe('startPrompts: trigger and state', () => {
       expect(events).toEqual([]);
     }
     expect(hosts()).toHaveLength(0);
+  });
+
+  it('has the UI before it claims: a UI that cannot be had claims, shows and counts nothing', async () => {
+    const kv = memoryKv();
+    const { ctx, events } = context({ kv });
+    let asked = 0;
+    const failing = () => (asked++, Promise.reject(new Error('blocked')));
+    expect(await decidePrompt(ctx, undefined, failing)).toBe(null);
+    expect(asked).toBe(1);
+    expect(await state(ctx)).toEqual({});
+    expect(hosts()).toHaveLength(0);
+    expect(events).toEqual([]);
+    // A later page whose UI loads shows it: the failed one took nothing.
+    expect((await startPrompts(ctx))?.id).toBe('guide');
+    // No prompt due: the UI is not even asked for.
+    expect(await decidePrompt(ctx, undefined, failing)).toBe(null);
+    expect(asked).toBe(1);
   });
 
   it('never throws into the page, even when storage fails', async () => {

@@ -346,7 +346,7 @@ export function openApiDocument(): Json {
       '/v1/{file}': {
         get: {
           summary:
-            'A deferred part of the SDK that /v1/sdk.js loads: `cairn-<name>.<hex content hash>.js`, from beside the built dist/cairn.js.',
+            "A deferred part of the SDK, loaded from beside /v1/sdk.js: `cairn-<name>.<hex content hash>.js` (the core, which the head loads after first paint, and the prompts' UI, which the core loads when a prompt is to show), from beside the built dist/cairn.js.",
           description:
             'Immutable (`Cache-Control: public, max-age=31536000, immutable`), with an ETag and `Cross-Origin-Resource-Policy: cross-origin`.',
           parameters: [

@@ -15,7 +15,7 @@ import { guard, toError, warn } from '../errors.js';
 import type { Head } from '../head/start-head.js';
 import { addPage, addTouch, migrate, toHistory, type StoredHistory } from '../history/history.js';
 import { lsGet, lsSet } from '../json.js';
-import { decidePrompt, type ShowPrompt } from '../prompts/decide.js';
+import { decidePrompt, type PromptUi } from '../prompts/decide.js';
 import { deviceOf, readState } from '../state/device-state.js';
 import { enter, touchesOf } from '../state/session.js';
 import { spilled, unspill, WIPE_KEY } from '../state/spill.js';
@@ -40,10 +40,11 @@ import { uuid } from '../uuid.js';
 export type AutoPage = (props?: PageProps) => Promise<void>;
 
 /**
- * Takes over from the head: stores and sends what it held, and runs the rest. `showPrompt` renders a
- * prompt: at hand in the ESM build, asked for when first needed by the script tag's (src/prompts/load.ts).
+ * Takes over from the head: stores and sends what it held, and runs the rest. `promptUi` has the
+ * prompts' UI: at hand in the ESM build, asked for when first needed by the script tag's core
+ * (src/prompts/load.ts).
  */
-export function startCore(head: Head, showPrompt: ShowPrompt): Cairn & { _autoPage: AutoPage } {
+export function startCore(head: Head, promptUi: PromptUi): Cairn & { _autoPage: AutoPage } {
   const options = head._options;
   const doc = document;
   const site = head._site;
@@ -161,7 +162,7 @@ export function startCore(head: Head, showPrompt: ShowPrompt): Cairn & { _autoPa
   const prompts = () =>
     config &&
     lastPage &&
-    decidePrompt({ ...lastPage, identified: !!device._state._userId, config }, promptState, showPrompt);
+    decidePrompt({ ...lastPage, identified: !!device._state._userId, config }, promptState, promptUi);
 
   const page = async (props: PageProps = {}, id = uuid(), at = Date.now()) => {
     core._act(at);

@@ -10,8 +10,9 @@ import { headStub } from './handover.js';
 import type { Call } from './stub.js';
 
 const stub = headStub();
-// This file's own tag, while it runs: the prompts' UI is beside it.
-const script = document.currentScript as HTMLScriptElement | null;
+// This file's tag, as the head made it, or as the page wrote it (an inline head): the prompts' UI
+// is beside it. Not document.currentScript alone, which a script loader may leave unset.
+const script = stub?._coreTag || (document.currentScript as HTMLScriptElement | null);
 
 if (stub?._head && !stub._started) {
   stub._started = 1;

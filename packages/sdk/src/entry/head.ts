@@ -172,21 +172,20 @@ try {
   // The core, from beside this script (the sync server serves both), asynchronously. An inline
   // head with no server has nowhere to load it from: the page brings it. It is asked for after
   // first paint, where it runs: starting the request was a tenth of the head's time before first
-  // paint (V8's sampling profiler, 4× CPU), which the first paint need not wait for.
+  // paint (V8's sampling profiler, 4× CPU), which the first paint need not wait for. Without a
+  // config, though, at once: the slots stay hidden until the core has fetched one.
   const base = src || (options.server && serverOf(options) + '/v1/');
-  if (base)
-    afterPaint(
-      guard(() => {
-        const core = doc.createElement('script');
-        core.src = new URL(CORE_FILE, base).href;
-        core.async = true;
-        core.nonce = script?.nonce || '';
-        // Blocked (CSP, an ad blocker, offline): calls must not wait forever. `ready` resolves, and
-        // every call made through the stub, now or later, rejects.
-        core.onerror = () => stub._fail(new CairnError('network'));
-        doc.head.append(core);
-      }),
-    );
+  const load = guard(() => {
+    const core = (stub._coreTag = doc.createElement('script'));
+    core.src = new URL(CORE_FILE, base!).href;
+    core.async = true;
+    core.nonce = script?.nonce || '';
+    // Blocked (CSP, an ad blocker, offline): calls must not wait forever. `ready` resolves, and
+    // every call made through the stub, now or later, rejects.
+    core.onerror = () => stub._fail(new CairnError('network'));
+    doc.head.append(core);
+  });
+  if (base) head._config ? afterPaint(load) : load();
 } catch (e) {
   warn(e);
 }

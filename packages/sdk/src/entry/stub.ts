@@ -35,6 +35,8 @@ export interface Stub {
   _left?: 1;
   /** The core could not be loaded: `ready` resolves, and every call settles (the ones awaited for a value reject). */
   _fail(error: Error): void;
+  /** The core's tag, as the head made it: the prompts' UI is beside it, with its nonce. */
+  _coreTag?: HTMLScriptElement;
   /** Takes the prompts' UI from its file, once the core asked for it (src/prompts/load.ts). */
   _receivePrompts?: (show: ShowPrompt) => void;
   [method: string]: unknown;

@@ -1,19 +1,21 @@
 // Account and opt-in prompts: decides with pickPrompt, claims the right to show atomically in kv
-// (so two tabs never both show it), then has `show` render it. Never throws into the host page.
-// The rendering is passed in: the script tag's core asks for it from a file of its own, the first
-// time a prompt is to show (src/prompts/load.ts), as most pages show none.
+// (so two tabs never both show it), then renders it. Never throws into the host page. The UI is
+// passed in: the script tag's core asks for it from a file of its own, the first time a prompt is to
+// show (src/prompts/load.ts), as most pages show none.
 import type { Prompt, PromptContext } from '../types.js';
 import { HOLDOUT, promptArm } from '../variants/holdout.js';
 import { pickPrompt, promptContent, type PickInput, type PromptState } from './pick.js';
 import type { showPrompt } from './ui.js';
 import { PROMPTS_KEY } from '../storage/keys.js';
 
-/** Renders a prompt (src/prompts/ui.ts), or has it rendered once its file is there. */
+/** Renders a prompt (src/prompts/ui.ts). */
 export type ShowPrompt = typeof showPrompt;
+/** The UI, at hand or once its file is there; rejects when it cannot be had. */
+export type PromptUi = () => Promise<ShowPrompt>;
 
 /**
  * Runs once per page view, after the core has recorded it and the DOM is ready. Resolves to the
- * prompt shown, or null. The decision is read first (`state`: the prompts' state as read in the
+ * prompt claimed and rendered, or null. The decision is read first (`state`: the prompts' state as read in the
  * page view's storage batch), so a page with nothing to show writes nothing; a prompt to show is
  * then claimed inside one atomic update, so only the tab whose write claims it shows it.
  *
@@ -24,13 +26,16 @@ export type ShowPrompt = typeof showPrompt;
 export async function decidePrompt(
   ctx: PromptContext,
   state: Promise<unknown> | undefined,
-  show: ShowPrompt,
+  ui: PromptUi,
 ): Promise<Prompt | null> {
   let p: Prompt | null = null;
   try {
     const o: PickInput = { ...ctx, now: Date.now() };
     if (!pickPrompt(ctx.config?.prompts, (await (state || ctx.kv.get(PROMPTS_KEY))) as PromptState | undefined, o))
       return null;
+    // The UI before the claim: a prompt claimed is one shown (or held out), never one whose UI failed
+    // to load, which would count as seen without having been.
+    const show = await ui();
     await ctx.kv.update<PromptState | undefined>(PROMPTS_KEY, (s) =>
       (p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s,
     );

@@ -12,6 +12,9 @@ export { isSafeUrl } from '../util/url.js';
 
 export { PROMPTS_KEY };
 
+/** The UI at hand. */
+export const promptUi = async () => showPrompt;
+
 /** decidePrompt (src/prompts/decide.ts) with the UI at hand. */
 export const startPrompts = (ctx: PromptContext, state?: Promise<unknown>): Promise<Prompt | null> =>
-  decidePrompt(ctx, state, showPrompt);
+  decidePrompt(ctx, state, promptUi);

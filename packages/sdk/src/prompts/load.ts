@@ -2,31 +2,36 @@
 // core), asked for the first time a prompt is to show. Most pages show none, and the UI is about a
 // seventh of the core's bytes on the wire.
 import { CairnError, warn } from '../errors.js';
-import type { ShowPrompt } from './decide.js';
+import type { PromptUi, ShowPrompt } from './decide.js';
 
 // The build replaces this literal with the UI's file name, e.g. cairn-prompts.0123abcd.js.
 const PROMPTS_FILE = '__CAIRN_PROMPTS_FILE__';
 
 /**
- * A ShowPrompt that loads the UI from beside `script` (the core's own tag), with its nonce for a
- * strict CSP, then renders. The file hands its showPrompt to the function given to `listen`. A UI
- * that cannot load (offline, blocked) shows nothing: no `prompt_shown` is sent, and it is warned.
+ * The UI from its file beside `script` (the core's tag), with its nonce for a strict CSP: asked for
+ * on the first call, and every call until one has it. The file hands its showPrompt to the function
+ * given to `listen`. A file that cannot load (offline, blocked) or hands nothing over rejects the
+ * calls that waited for it, and is warned: no prompt is claimed, shown or counted.
  */
 export function loadPrompts(
   script: HTMLScriptElement | null,
   listen: (receive: (show: ShowPrompt) => void) => void,
-): ShowPrompt {
+): PromptUi {
   let ui: Promise<ShowPrompt> | undefined;
-  return (...args) => {
-    ui ||= new Promise<ShowPrompt>((resolve, reject) => {
+  return () =>
+    (ui ||= new Promise<ShowPrompt>((resolve, reject) => {
       listen(resolve);
       const tag = document.createElement('script');
       tag.src = new URL(PROMPTS_FILE, script!.src).href;
       tag.async = true;
       tag.nonce = script!.nonce || '';
       tag.onerror = () => reject(new CairnError('network'));
+      // Ran without handing the UI over (another script took window.cairn): settled all the same.
+      tag.onload = () => reject(new CairnError('internal'));
       document.head.append(tag);
-    });
-    ui.then((show) => show(...args), warn);
-  };
+    }).catch((e) => {
+      ui = undefined;
+      warn(e);
+      throw e;
+    }));
 }

@@ -41,9 +41,12 @@ export const onReady = (doc: Document, fn: () => void): void =>
   doc.readyState == 'loading' ? doc.addEventListener('DOMContentLoaded', guard(fn)) : fn();
 
 /**
- * Runs `fn` after the next frame is painted; in a hidden page, which paints nothing, at once (in a
- * task of its own).
+ * Runs `fn` once, after the next frame is painted; in a hidden page, which paints nothing, at once
+ * (in a task of its own), and so too when the page is hidden before that frame came.
  */
 export const afterPaint = (fn: () => void): void => {
-  document.visibilityState == 'hidden' ? setTimeout(fn) : requestAnimationFrame(() => setTimeout(fn));
+  let done = 0;
+  const run = () => done || ((done = 1), setTimeout(fn));
+  if (document.visibilityState == 'hidden') run();
+  else requestAnimationFrame(run), document.addEventListener('visibilitychange', run, { once: true });
 };

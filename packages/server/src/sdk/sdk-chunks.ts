@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-// The SDK's deferred parts: files beside dist/cairn.js named `cairn-<name>.<content hash>.js`, which
-// the head loads by a URL relative to its own (/v1/sdk.js → /v1/cairn-body.<hash>.js).
+// The SDK's deferred parts: files beside dist/cairn.js named `cairn-<name>.<content hash>.js`, loaded
+// by a URL relative to the head's (/v1/sdk.js → /v1/cairn-core.<hash>.js, which loads
+// /v1/cairn-prompts.<hash>.js the same way).
 
 /** The only names served: no slash, no dot-dot, nothing but a chunk's own shape. */
 export const CHUNK_NAME = /^cairn-[a-z0-9-]+\.[0-9a-f]{8,64}\.js$/;
