@@ -199,7 +199,7 @@ export function snapshotSdk(dir, from = CAIRN_JS, tries = 20) {
       const core = /cairn-core\.[0-9a-f]{8,64}\.js/.exec(head)?.[0] ?? null;
       if (core) {
         copyFileSync(join(dirname(from), core), join(dir, core));
-        const named = readFileSync(join(dir, core), 'utf8').match(/cairn-[a-z]+\.[0-9a-f]{8,64}\.js/g) ?? [];
+        const named = readFileSync(join(dir, core), 'utf8').match(/cairn-[a-z0-9-]+\.[0-9a-f]{8,64}\.js/g) ?? [];
         for (const chunk of named) copyFileSync(join(dirname(from), chunk), join(dir, chunk));
       }
       writeFileSync(join(dir, 'cairn.js'), head);

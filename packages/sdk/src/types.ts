@@ -128,4 +128,6 @@ export interface PromptContext {
   _heldOut?(key: string, share: number): boolean | null;
   /** Whether the person's CRM traits match `want` (a prompt's `audience.traits`); left out, they never do. */
   _traits?(want: TraitsMatcher): boolean;
+  /** False once a later page view took over, whose own decision this one must not pre-empt; left out, always current. */
+  _current?(): boolean;
 }

@@ -67,18 +67,41 @@ test('a page hidden before its first frame still gets its core', async () => {
   const visibility = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('visible');
   // No frame comes: the page went to the background first (where the head also beacons what it held).
   vi.spyOn(window, 'requestAnimationFrame').mockImplementation(() => 0);
-  const beacon = vi.fn(() => true);
-  vi.stubGlobal('navigator', Object.assign(Object.create(navigator), { sendBeacon: beacon }));
-  runHead({ site: 'shop' });
-  await new Promise((r) => setTimeout(r));
+  vi.stubGlobal('navigator', Object.assign(Object.create(navigator), { sendBeacon: () => true }));
+  try {
+    runHead({ site: 'shop' });
+    await new Promise((r) => setTimeout(r));
+    expect(coreTag()).toBeNull();
+    visibility.mockReturnValue('hidden');
+    document.dispatchEvent(new Event('visibilitychange'));
+    await new Promise((r) => setTimeout(r));
+    expect(coreTag()?.getAttribute('src') ?? coreTag()?.src).toBe('https://sync.test/v1/' + coreFile);
+  } finally {
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+  }
+});
+
+test('a head that has nowhere to ask for its core settles every call instead of leaving it waiting', async () => {
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  document.body.innerHTML = '';
+  const s = document.createElement('script');
+  s.setAttribute('data-site', 'shop');
+  // A server that is no URL, and no src to fall back on (an inline head).
+  s.setAttribute('data-server', 'sync.example.com');
+  document.body.append(s);
+  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
+  try {
+    // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
+    window.eval(head);
+  } finally {
+    delete (document as { currentScript?: unknown }).currentScript;
+  }
+  const stub = (window as unknown as { cairn: { ready: Promise<void>; history(): Promise<unknown> } }).cairn;
+  await stub.ready;
+  await expect(stub.history()).rejects.toMatchObject({ code: 'network' });
   expect(coreTag()).toBeNull();
-  visibility.mockReturnValue('hidden');
-  document.dispatchEvent(new Event('visibilitychange'));
-  await new Promise((r) => setTimeout(r));
-  expect(coreTag()?.getAttribute('src') ?? coreTag()?.src).toBe('https://sync.test/v1/' + coreFile);
-  expect(beacon).toHaveBeenCalled();
   vi.restoreAllMocks();
-  vi.unstubAllGlobals();
 });
 
 test('dist/cairn.js applies the embedded config before first paint; the core then takes over and syncs', async () => {
@@ -182,4 +205,44 @@ test('a core from another build than the head on the page does nothing, and thro
   expect(Object.values(stub).includes(1)).toBe(false);
   expect(typeof (stub as { push: unknown }).push).toBe('function');
   expect(localStorage.length).toBe(0);
+});
+
+test('the core asks for the prompts’ UI beside the tag the head made for it, with its nonce, without currentScript', async () => {
+  const srv = fakeServer();
+  vi.stubGlobal('fetch', srv.fetch);
+  const config = {
+    site: 'shop',
+    prompts: [{ id: 'guide', kind: 'optin', trigger: { afterPages: 1 }, content: { title: 'Guide', cta: 'Send' } }],
+    measurement: { holdout: 0 },
+  };
+  document.body.innerHTML = '<main><h1>Shop</h1></main>';
+  const appended: string[] = [];
+  const append = document.head.append.bind(document.head);
+  vi.spyOn(document.head, 'append').mockImplementation((...nodes) => {
+    for (const n of nodes) if (n instanceof HTMLScriptElement) appended.push(`${n.src} ${n.nonce}`);
+    append(...nodes);
+  });
+  const s = document.createElement('script');
+  s.setAttribute('data-site', 'shop');
+  Object.defineProperty(s, 'src', { get: () => 'https://sync.test/v1/sdk.js?site=shop' });
+  s.nonce = 'n0nce';
+  document.body.append(s);
+  Object.defineProperty(document, 'currentScript', { configurable: true, get: () => s });
+  try {
+    // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
+    window.eval(head.replace('"__CAIRN_EMBEDDED_CONFIG__"', () => JSON.stringify(JSON.stringify(config))));
+  } finally {
+    delete (document as { currentScript?: unknown }).currentScript;
+  }
+  await new Promise((painted) => requestAnimationFrame(() => setTimeout(painted)));
+  expect(appended).toEqual([`https://sync.test/v1/${coreFile} n0nce`]);
+  // The core runs with document.currentScript unset, as under a script loader.
+  // biome-ignore lint/security/noGlobalEval: running the built bundle as a browser would is the test
+  window.eval(core);
+  await api().ready;
+  await settle();
+  const prompts = readdirSync(dist).find((f) => /^cairn-prompts\.[0-9a-f]{12}\.js$/.test(f))!;
+  expect(appended).toEqual([`https://sync.test/v1/${coreFile} n0nce`, `https://sync.test/v1/${prompts} n0nce`]);
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
 });

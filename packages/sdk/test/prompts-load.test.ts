@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, expect, test, vi } from 'vitest';
-import { loadPrompts } from '../src/prompts/load';
+import { loadPrompts, UI_TIMEOUT_MS } from '../src/prompts/load';
 import type { ShowPrompt } from '../src/prompts/decide';
 
 // The script tag's core asks for the prompts' UI the first time a prompt is to show, from beside its
@@ -78,4 +78,23 @@ test('without the core’s tag (not run as a script) nothing is asked for, and t
   const ui = loadPrompts(null, () => {});
   await expect(ui()).rejects.toBeInstanceOf(Error);
   expect(appended).toHaveLength(0);
+});
+
+test('a file that never answers (held back, or a hanging connection) rejects after UI_TIMEOUT_MS', async () => {
+  vi.useFakeTimers();
+  try {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { ui, appended } = setup();
+    const first = ui();
+    const settled = first.catch((e: { code?: string }) => e.code);
+    await vi.advanceTimersByTimeAsync(UI_TIMEOUT_MS - 1);
+    expect(await Promise.race([settled, 'waiting'])).toBe('waiting');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled).toBe('network');
+    // The next call asks again.
+    void ui().catch(() => {});
+    expect(appended).toHaveLength(2);
+  } finally {
+    vi.useRealTimers();
+  }
 });

@@ -156,6 +156,46 @@ describe('startPrompts: trigger and state', () => {
     expect(asked).toBe(1);
   });
 
+  it('decides only once the page is seen: a hidden tab uses no prompt up', async () => {
+    const visibility = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('hidden');
+    try {
+      const { ctx, events } = context();
+      let done = false;
+      const decided = startPrompts(ctx).then((p) => ((done = true), p));
+      await flush();
+      expect(done).toBe(false);
+      expect(await state(ctx)).toEqual({});
+      expect(hosts()).toHaveLength(0);
+      // Still hidden: nothing yet.
+      document.dispatchEvent(new Event('visibilitychange'));
+      await flush();
+      expect(done).toBe(false);
+      visibility.mockReturnValue('visible');
+      document.dispatchEvent(new Event('visibilitychange'));
+      expect((await decided)?.id).toBe('guide');
+      expect(hosts()).toHaveLength(1);
+      expect(types(events)).toEqual(['prompt_shown']);
+    } finally {
+      visibility.mockRestore();
+    }
+  });
+
+  it('a decision a later page view overtook while its UI loaded is dropped: nothing claimed or shown', async () => {
+    const { ctx, events } = context();
+    let current = true;
+    let arrive: (show: typeof import('../src/prompts/ui').showPrompt) => void = () => {};
+    const ui = () => new Promise<typeof import('../src/prompts/ui').showPrompt>((r) => (arrive = r));
+    const decided = decidePrompt({ ...ctx, _current: () => current }, undefined, ui);
+    await flush();
+    // The visitor moved on (an SPA route) before the file came.
+    current = false;
+    arrive((await import('../src/prompts/ui')).showPrompt);
+    expect(await decided).toBe(null);
+    expect(await state(ctx)).toEqual({});
+    expect(hosts()).toHaveLength(0);
+    expect(events).toEqual([]);
+  });
+
   it('never throws into the page, even when storage fails', async () => {
     const kv = memoryKv();
     kv.update = () => Promise.reject(new Error('quota'));

@@ -159,10 +159,15 @@ export function startCore(head: Head, promptUi: PromptUi): Cairn & { _autoPage: 
   // Prompts run after each page view is recorded, once the DOM is ready and a config is there.
   let lastPage: Omit<PromptContext, 'config' | 'identified'> | undefined;
   let promptState: Promise<unknown> | undefined;
-  const prompts = () =>
-    config &&
-    lastPage &&
-    decidePrompt({ ...lastPage, identified: !!device._state._userId, config }, promptState, promptUi);
+  const prompts = () => {
+    const view = lastPage;
+    if (config && view)
+      decidePrompt(
+        { ...view, identified: !!device._state._userId, config, _current: () => lastPage == view },
+        promptState,
+        promptUi,
+      );
+  };
 
   const page = async (props: PageProps = {}, id = uuid(), at = Date.now()) => {
     core._act(at);

@@ -5,7 +5,8 @@
 // Loaded from a sync server's /v1/sdk.js, the server defaults to that origin and the site to ?site=.
 //
 // It runs the head (src/head) before first paint and loads the core (src/entry/core.ts, a file named
-// by its content hash, beside this one, asked for after first paint), which takes over then. Until then
+// by its content hash, beside this one, asked for after first paint unless the slots wait for a
+// config), which takes over after first paint. Until then
 // `window.cairn` is a stub that queues calls (src/entry/stub.ts); if the visitor leaves first, the
 // head stores and beacons what it held, so nothing is lost.
 //
@@ -172,20 +173,28 @@ try {
   // The core, from beside this script (the sync server serves both), asynchronously. An inline
   // head with no server has nowhere to load it from: the page brings it. It is asked for after
   // first paint, where it runs: starting the request was a tenth of the head's time before first
-  // paint (V8's sampling profiler, 4× CPU), which the first paint need not wait for. Without a
-  // config, though, at once: the slots stay hidden until the core has fetched one.
+  // paint (V8's sampling profiler, 4× CPU), which the first paint need not wait for. At once,
+  // though, when the head hid the slots for want of a config (consent granted, no config): they stay
+  // hidden, 300 ms at most, until the core has fetched one.
   const base = src || (options.server && serverOf(options) + '/v1/');
-  const load = guard(() => {
-    const core = (stub._coreTag = doc.createElement('script'));
-    core.src = new URL(CORE_FILE, base!).href;
-    core.async = true;
-    core.nonce = script?.nonce || '';
-    // Blocked (CSP, an ad blocker, offline): calls must not wait forever. `ready` resolves, and
-    // every call made through the stub, now or later, rejects.
-    core.onerror = () => stub._fail(new CairnError('network'));
-    doc.head.append(core);
-  });
-  if (base) head._config ? afterPaint(load) : load();
+  // Blocked (CSP, an ad blocker, offline) or nowhere to ask (a server that is no URL): calls must
+  // not wait forever. `ready` resolves, and every call made through the stub, now or later, rejects.
+  const fail = () => stub._fail(new CairnError('network'));
+  const load = () => {
+    try {
+      const core = doc.createElement('script');
+      core.src = new URL(CORE_FILE, base!).href;
+      core.async = true;
+      core.nonce = script?.nonce || '';
+      core.onerror = fail;
+      doc.head.append(core);
+      stub._coreTag = core;
+    } catch (e) {
+      warn(e);
+      fail();
+    }
+  };
+  if (base) head._config || head._consent != 'granted' ? afterPaint(load) : load();
 } catch (e) {
   warn(e);
 }

@@ -14,7 +14,8 @@ export type ShowPrompt = typeof showPrompt;
 export type PromptUi = () => Promise<ShowPrompt>;
 
 /**
- * Runs once per page view, after the core has recorded it and the DOM is ready. Resolves to the
+ * Runs once per page view, after the core has recorded it and the DOM is ready, and once the page
+ * is seen: a prompt decided in a hidden tab would be used up, and counted, unseen. Resolves to the
  * prompt claimed and rendered, or null. The decision is read first (`state`: the prompts' state as read in the
  * page view's storage batch), so a page with nothing to show writes nothing; a prompt to show is
  * then claimed inside one atomic update, so only the tab whose write claims it shows it.
@@ -30,12 +31,22 @@ export async function decidePrompt(
 ): Promise<Prompt | null> {
   let p: Prompt | null = null;
   try {
+    const doc = ctx.doc;
+    if (doc.visibilityState == 'hidden')
+      await new Promise<void>((seen) =>
+        doc.addEventListener('visibilitychange', function shown() {
+          if (doc.visibilityState != 'hidden') doc.removeEventListener('visibilitychange', shown), seen();
+        }),
+      );
+    if (ctx._current?.() === false) return null;
     const o: PickInput = { ...ctx, now: Date.now() };
     if (!pickPrompt(ctx.config?.prompts, (await (state || ctx.kv.get(PROMPTS_KEY))) as PromptState | undefined, o))
       return null;
     // The UI before the claim: a prompt claimed is one shown (or held out), never one whose UI failed
     // to load, which would count as seen without having been.
     const show = await ui();
+    // A later page view (an SPA's next route) decides for itself: this one is stale.
+    if (ctx._current?.() === false) return null;
     await ctx.kv.update<PromptState | undefined>(PROMPTS_KEY, (s) =>
       (p = pickPrompt(ctx.config?.prompts, s, o)) ? { ...s, shown: { ...s?.shown, [p.id]: ctx.sessionId } } : s,
     );

@@ -6,12 +6,15 @@ import type { PromptUi, ShowPrompt } from './decide.js';
 
 // The build replaces this literal with the UI's file name, e.g. cairn-prompts.0123abcd.js.
 const PROMPTS_FILE = '__CAIRN_PROMPTS_FILE__';
+/** How long a prompt waits for its UI: the next page view asks again. */
+export const UI_TIMEOUT_MS = 10_000;
 
 /**
  * The UI from its file beside `script` (the core's tag), with its nonce for a strict CSP: asked for
  * on the first call, and every call until one has it. The file hands its showPrompt to the function
- * given to `listen`. A file that cannot load (offline, blocked) or hands nothing over rejects the
- * calls that waited for it, and is warned: no prompt is claimed, shown or counted.
+ * given to `listen`. A file that cannot load (offline, blocked), hands nothing over or takes over
+ * UI_TIMEOUT_MS rejects the calls that waited for it, and is warned: no prompt is claimed, shown or
+ * counted.
  */
 export function loadPrompts(
   script: HTMLScriptElement | null,
@@ -26,8 +29,10 @@ export function loadPrompts(
       tag.async = true;
       tag.nonce = script!.nonce || '';
       tag.onerror = () => reject(new CairnError('network'));
-      // Ran without handing the UI over (another script took window.cairn): settled all the same.
+      // Ran without handing the UI over (another script took window.cairn), or never ran (a consent
+      // tool that holds scripts back, a connection that hangs): settled all the same.
       tag.onload = () => reject(new CairnError('internal'));
+      setTimeout(() => reject(new CairnError('network')), UI_TIMEOUT_MS);
       document.head.append(tag);
     }).catch((e) => {
       ui = undefined;
