@@ -8,8 +8,9 @@
 //
 // Type errors fail the build. Internal properties are `_`-prefixed in the source and mangled to the
 // short names pinned in mangle.json (a terser name cache), the same in every IIFE, which share
-// objects (the head's hand-over to the core, the core's to the prompts' UI). A new `_` property fails the build until it is pinned:
-// `node build.mjs --pin` adds it. Stored data never depends on these names (src/state/device-state.ts).
+// objects (the head's hand-over to the core, the prompts' UI's to the core). A new `_` property
+// fails the build until it is pinned: `node build.mjs --pin` adds it. Stored data never depends on
+// these names (src/state/device-state.ts).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -16,9 +16,9 @@ export type PromptUi = () => Promise<ShowPrompt>;
 /**
  * Runs once per page view, after the core has recorded it and the DOM is ready, and once the page
  * is seen: a prompt decided in a hidden tab would be used up, and counted, unseen. Resolves to the
- * prompt claimed and rendered, or null. The decision is read first (`state`: the prompts' state as read in the
- * page view's storage batch), so a page with nothing to show writes nothing; a prompt to show is
- * then claimed inside one atomic update, so only the tab whose write claims it shows it.
+ * prompt claimed and rendered, or null. The decision is read first (`state`: the prompts' state as
+ * read in the page view's storage batch), so a page with nothing to show writes nothing; a prompt
+ * to show is then claimed inside one atomic update, so only the tab whose write claims it shows it.
  *
  * A visitor in the prompt's holdout (src/variants/holdout.ts) gets no prompt: the claim is the
  * same, and `prompt_held` is sent where `prompt_shown` would be. Resolves to null then.
