@@ -1,16 +1,11 @@
 // Logout on the server, and device tokens that expire: a device logged out (or unused for 13
 // months) reads and writes nothing, and is refused as a wrong token is.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Profile } from '@cairn/schema';
 import { DEVICE_TOKEN_TTL_MS } from '../src/identity/device-auth.js';
 import { hashToken } from '../src/identity/device-token.js';
 import { signIdentity } from '../src/identity/identity-token.js';
-import { pgMigrations, sqliteMigrations } from '../src/store/migrations.js';
-import { makeStores, PG_TEST_URL, type TestDb } from './helpers/db.js';
+import { atSchemaVersion, makeStores, type TestDb } from './helpers/db.js';
 import { bearer, clientToken, harness, id, pageEvent, SECRET, SITE, type Harness } from './helpers/http.js';
 
 const DAY = 86_400_000;
@@ -188,37 +183,10 @@ describe.each(makeStores())('POST /v1/logout on $name', (db: TestDb) => {
 describe.each(makeStores())('migration 2 on a database in use, on $name', (db: TestDb) => {
   afterAll(() => db.cleanup());
 
-  /** Runs SQL straight on the test database, as an older server version would have. */
-  async function raw(statements: string[]): Promise<void> {
-    if (db.name === 'sqlite') {
-      const sqlite = new Database(db.options.sqlitePath as string);
-      try {
-        for (const s of statements) sqlite.exec(s);
-      } finally {
-        sqlite.close();
-      }
-      return;
-    }
-    const schema = db.options.pgSchema as string;
-    const sql = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
-    try {
-      await sql.unsafe(`CREATE SCHEMA ${schema}`);
-      await sql.unsafe(`SET search_path TO ${schema}`);
-      for (const s of statements) await sql.unsafe(s).simple();
-    } finally {
-      await sql.end();
-    }
-  }
-
   it('counts the devices it finds as used now: a device made 2 years ago and used daily keeps its token', async () => {
-    const v1 = (db.name === 'sqlite' ? sqliteMigrations : pgMigrations).find((m) => m.version === 1)!;
-    if (db.name === 'sqlite') mkdirSync(dirname(db.options.sqlitePath as string), { recursive: true });
     const token = clientToken();
     const twoYearsAgo = Date.now() - 730 * DAY;
-    await raw([
-      'CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)',
-      v1.sql,
-      `INSERT INTO schema_migrations VALUES (1, 'initial tables', ${twoYearsAgo})`,
+    await atSchemaVersion(db, 1, [
       `INSERT INTO devices (site, device_id, token_hash, created_at) VALUES ('${SITE}', 'old-device-1', '${hashToken(token)}', ${twoYearsAgo})`,
     ]);
     const before = Date.now();

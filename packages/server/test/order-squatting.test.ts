@@ -1,12 +1,9 @@
-import Database from 'better-sqlite3';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CairnEvent } from '@cairn/schema';
 import { channelReport, experimentsReport, people, purchases } from '../src/reports/index.js';
-import { pgMigrations, sqliteMigrations } from '../src/store/migrations.js';
 import { orderIdOf } from '../src/store/order-id.js';
 import type { Store } from '../src/store/types.js';
-import { makeStores, PG_TEST_URL, postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
+import { atSchemaVersion, makeStores, postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
 import { admin, bearer, harness, type Harness } from './helpers/http.js';
 import { type ChannelsBody, type Device, newDevice, purchase, touchEvent } from './helpers/orders.js';
 
@@ -177,36 +174,20 @@ describe.each(makeStores())('order squatting on $name', (db: TestDb) => {
       device: `device-${i % 2}-000`,
       body: JSON.stringify({ orderId, value: i, currency: 'EUR' }),
     }));
-    // schema_migrations as each store's migrate() creates it.
-    const table = `CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at ${old.name === 'sqlite' ? 'INTEGER' : 'bigint'} NOT NULL)`;
+    // As SQL literals, any quote doubled.
+    const text = (v: string) => `'${v.replace(/'/g, "''")}'`;
     try {
-      if (old.name === 'sqlite') {
-        const store = await old.open({ migrate: false }); // creates the file
-        await store.close();
-        const raw = new Database(old.options.sqlitePath!);
-        raw.exec(`${table}; ${sqliteMigrations[0]!.sql}`);
-        raw.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(sqliteMigrations[0]!.name);
-        // Inserted in reverse id order: the insertion order, not the id, is the receive order.
-        for (const r of [...rows].reverse())
-          raw
-            .prepare(`INSERT INTO events (site, id, device_id, type, at, body) VALUES (?, ?, ?, 'purchase', ?, ?)`)
-            .run(site, r.id, r.device, T0, r.body);
-        raw.close();
-      } else {
-        const raw = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
-        try {
-          await raw.begin(async (tx) => {
-            await tx.unsafe(`CREATE SCHEMA ${old.options.pgSchema}; SET LOCAL search_path TO ${old.options.pgSchema}`);
-            await tx.unsafe(`${table}; ${pgMigrations[0]!.sql}`).simple();
-            await tx`INSERT INTO schema_migrations VALUES (1, ${pgMigrations[0]!.name}, 0)`;
-            for (const r of [...rows].reverse())
-              await tx`INSERT INTO events (site, id, device_id, type, at, body)
-                       VALUES (${site}, ${r.id}, ${r.device}, 'purchase', ${T0}, ${r.body}::text::jsonb)`;
-          });
-        } finally {
-          await raw.end();
-        }
-      }
+      // Inserted in reverse id order: the insertion order, not the id, is the receive order.
+      await atSchemaVersion(
+        old,
+        1,
+        [...rows]
+          .reverse()
+          .map(
+            (r) =>
+              `INSERT INTO events (site, id, device_id, type, at, body) VALUES (${text(site)}, ${text(r.id)}, ${text(r.device)}, 'purchase', ${T0}, ${text(r.body)})`,
+          ),
+      );
       const store = await old.open();
       await store.ingest(site, 'device-new-0', [purchase(T0, 'A-1', 99)], 'h');
       const claims = (await store.reportRows(site, T0 - D, T0 + D)).orderClaims;

@@ -9,9 +9,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CairnEvent } from '@cairn/schema';
 import { channelReport, LOOKBACK_MS } from '../src/reports/index.js';
-import { pgMigrations, sqliteMigrations } from '../src/store/migrations.js';
 import { REPORT_BODY_TYPES, type Store } from '../src/store/types.js';
-import { makeStores, PG_TEST_URL, type Row, type TestDb } from './helpers/db.js';
+import { atSchemaVersion, makeStores, PG_TEST_URL, type Row, type TestDb } from './helpers/db.js';
 import { DAY, seedShop, T0 } from './helpers/report-seed.js';
 
 const site = 'bounds';
@@ -118,48 +117,18 @@ describe.each(makeStores())('migration 10 on $name', (db: TestDb) => {
 
   it('backfills the bounds of devices stored before it, and swaps events_at for the new indexes', async () => {
     const DEVICES = 6;
-    const table = `CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at ${db.name === 'sqlite' ? 'INTEGER' : 'bigint'} NOT NULL)`;
-    const before = (db.name === 'sqlite' ? sqliteMigrations : pgMigrations).filter((m) => m.version < 10);
     // A database at version 9 with devices and events written by that version's collect.
-    const rows = (insert: (sql: string) => unknown) => {
-      for (let d = 0; d < DEVICES; d++) {
-        insert(
-          `INSERT INTO devices (site, device_id, token_hash, created_at, last_seen_at) VALUES ('m', 'd${d}', 'h', 0, 0)`,
+    const rows: string[] = [];
+    for (let d = 0; d < DEVICES; d++) {
+      rows.push(
+        `INSERT INTO devices (site, device_id, token_hash, created_at, last_seen_at) VALUES ('m', 'd${d}', 'h', 0, 0)`,
+      );
+      for (let i = 0; i <= d; i++)
+        rows.push(
+          `INSERT INTO events (site, id, device_id, type, at, body) VALUES ('m', 'e${d}-${i}', 'd${d}', 'page', ${T0 + (d + i * 7) * DAY}, '{}')`,
         );
-        for (let i = 0; i <= d; i++)
-          insert(
-            `INSERT INTO events (site, id, device_id, type, at, body) VALUES ('m', 'e${d}-${i}', 'd${d}', 'page', ${T0 + (d + i * 7) * DAY}, '{}')`,
-          );
-      }
-    };
-    if (db.name === 'sqlite') {
-      await (await db.open({ migrate: false })).close(); // creates the file
-      const raw = new Database(db.options.sqlitePath!);
-      raw.exec(table);
-      for (const m of before) {
-        raw.exec(m.sql);
-        raw.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-      }
-      rows((sql) => raw.exec(sql));
-      raw.close();
-    } else {
-      const raw = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
-      try {
-        await raw.begin(async (tx) => {
-          await tx.unsafe(`CREATE SCHEMA ${db.options.pgSchema}; SET LOCAL search_path TO ${db.options.pgSchema}`);
-          await tx.unsafe(table);
-          for (const m of before) {
-            await tx.unsafe(m.sql).simple();
-            await tx`INSERT INTO schema_migrations VALUES (${m.version}, ${m.name}, 0)`;
-          }
-          const statements: string[] = [];
-          rows((sql) => statements.push(sql));
-          await tx.unsafe(statements.join(';\n')).simple();
-        });
-      } finally {
-        await raw.end();
-      }
     }
+    await atSchemaVersion(db, 9, rows);
     const store = await db.open();
     const t = await db.tables();
     const devices = (t.devices ?? []).filter((d) => d.site === 'm');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { openStore, type OpenStoreOptions, type Store } from '../../src/store/index.js';
+import { pgMigrations, sqliteMigrations } from '../../src/store/migrations.js';
 
 export const PG_TEST_URL = process.env.CAIRN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -98,4 +99,43 @@ export function postgresDb(): TestDb {
       }
     },
   };
+}
+
+/**
+ * Leaves `db` as a server at schema version `version` would have: schema_migrations as each store's
+ * migrate() creates it, every migration up to `version` applied and recorded, then `rows` (SQL that
+ * runs on both dialects), all straight on the database. The next store opened there migrates the rest.
+ */
+export async function atSchemaVersion(db: TestDb, version: number, rows: string[] = []): Promise<void> {
+  const table = `CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at ${db.name === 'sqlite' ? 'INTEGER' : 'bigint'} NOT NULL)`;
+  const migrations = (db.name === 'sqlite' ? sqliteMigrations : pgMigrations).filter((m) => m.version <= version);
+  if (db.name === 'sqlite') {
+    await (await db.open({ migrate: false })).close(); // creates the file
+    const raw = new Database(db.options.sqlitePath!);
+    try {
+      raw.exec(table);
+      for (const m of migrations) {
+        raw.exec(m.sql);
+        raw.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
+      for (const row of rows) raw.exec(row);
+    } finally {
+      raw.close();
+    }
+    return;
+  }
+  const raw = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
+  try {
+    await raw.begin(async (tx) => {
+      await tx.unsafe(`CREATE SCHEMA ${db.options.pgSchema}; SET LOCAL search_path TO ${db.options.pgSchema}`);
+      await tx.unsafe(table);
+      for (const m of migrations) {
+        await tx.unsafe(m.sql).simple();
+        await tx`INSERT INTO schema_migrations VALUES (${m.version}, ${m.name}, 0)`;
+      }
+      if (rows.length) await tx.unsafe(rows.join(';\n')).simple();
+    });
+  } finally {
+    await raw.end();
+  }
 }
