@@ -160,3 +160,35 @@ test('the core never loads (blocked, CSP, offline): ready and the stub’s calls
   ]);
   expect(r).not.toBe('hung');
 });
+
+test('consent pending, the page hidden and shown before take-over: a later grant keeps the landing and the calls', async () => {
+  history.replaceState(null, '', '/landing?utm_source=pinterest&utm_medium=social');
+  const stub = await head({ ...ATTRS, 'data-consent': 'pending' });
+  stub.track('clicked_banner');
+  setVisibility('hidden');
+  setVisibility('visible');
+  delete (document as any).visibilityState;
+  const c = await core();
+  await c.consent('granted');
+  await c.flush();
+  await settle(10);
+  const h = await c.history();
+  const sent = [...srv.events.values()].map((e: any) => e.type);
+  expect({ touches: h.touches.map((t) => t.source), pages: h.pageViews.length, sent }).toEqual({
+    touches: ['pinterest'],
+    pages: 1,
+    sent: expect.arrayContaining(['touch', 'page', 'clicked_banner']),
+  });
+});
+
+test('a queued call with a value no consent can be (a Symbol) costs the leaving visitor nothing', async () => {
+  (window as Win).cairn = [
+    ['consent', Symbol('granted')],
+    ['track', 'added_to_cart'],
+  ];
+  await head(ATTRS);
+  dispatchEvent(new Event('pagehide'));
+  expect(beacons.flatMap((b) => b.body.events.map((e: any) => e.type))).toEqual(
+    expect.arrayContaining(['touch', 'page', 'added_to_cart']),
+  );
+});

@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, expect, test, vi } from 'vitest';
+import { CairnError, warn } from '../src/errors';
 import { loadPrompts, UI_TIMEOUT_MS } from '../src/prompts/load';
 import type { ShowPrompt } from '../src/prompts/decide';
 
@@ -15,9 +16,11 @@ function setup() {
   Object.defineProperty(core, 'src', { get: () => 'https://sync.test/v1/cairn-core.0123456789ab.js' });
   core.nonce = 'n0nce';
   const appended: HTMLScriptElement[] = [];
-  // Appended tags are kept, not loaded: the test plays the browser.
+  // Appended tags are kept in a detached element, not loaded: the test plays the browser.
+  const holder = document.createElement('div');
   vi.spyOn(document.head, 'append').mockImplementation((...nodes) => {
     appended.push(...(nodes as HTMLScriptElement[]));
+    holder.append(...nodes);
   });
   let receive: ((show: ShowPrompt) => void) | undefined;
   const ui = loadPrompts(core, (r) => (receive = r));
@@ -46,8 +49,10 @@ test('the first call asks for the UI from beside the core, with its nonce; every
   expect(appended).toHaveLength(1);
 });
 
-test('a file that cannot load rejects the calls that waited for it, and the next call asks again', async () => {
+test('a file that cannot load rejects the calls that waited for it, is warned and removed, and the next call asks again', async () => {
   const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  // The sync failed earlier on this page: its warning does not hide the UI's.
+  warn(new CairnError('network'));
   const { ui, appended, arrive } = setup();
   const first = ui();
   const second = ui();
@@ -55,7 +60,8 @@ test('a file that cannot load rejects the calls that waited for it, and the next
   await expect(first).rejects.toMatchObject({ name: 'CairnError', code: 'network' });
   await expect(second).rejects.toMatchObject({ code: 'network' });
   expect(appended).toHaveLength(1);
-  expect(warned).toHaveBeenCalledTimes(1);
+  expect(warned).toHaveBeenCalledTimes(2);
+  expect(appended[0]!.parentNode).toBeNull();
   // A later prompt (an SPA's next page) asks again, and gets it.
   const third = ui();
   expect(appended).toHaveLength(2);

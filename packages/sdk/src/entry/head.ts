@@ -84,9 +84,19 @@ try {
   const cookies = idCookie(false, options.cookieDomain || undefined);
   const leave = () => {
     if (head._record != holding) return;
-    let consent = head._consent;
     /** What a queued consent call said last: the visitor's word, which outlasts the page. */
     let said: Consent | undefined;
+    for (const call of queue)
+      try {
+        if (call?.[0] == 'consent') said = validConsent(call[1]) || said;
+      } catch {}
+    const consent = said || head._consent;
+    // A denial leaves the refusal's cookie, a grant lifts it (as cairn.consent does in the core).
+    if (said && said != 'pending') cookies._refuse(said == 'denied');
+    // Pending, or denied from the start (the core would have wiped): nothing to store, send or wipe,
+    // and nothing taken from the core, which a page hidden and shown again still starts (a later
+    // grant keeps what it holds).
+    if (consent == 'pending' || (consent == 'denied' && head._consent == 'denied')) return;
     let forget = 0;
     const events = head._held.splice(0);
     if (autoPage && !stub._left)
@@ -98,8 +108,7 @@ try {
     for (const call of queue) {
       const [name, first, second] = call || [];
       try {
-        if (name == 'consent') said = validConsent(first) || said;
-        else if (name == 'reset') forget = 1;
+        if (name == 'reset') forget = 1;
         else if (!forget && (name == 'track' || name == 'page')) {
           events.push(
             name == 'track'
@@ -121,11 +130,6 @@ try {
         }
       } catch {}
     }
-    consent = said || consent;
-    // A denial leaves the refusal's cookie, a grant lifts it (as cairn.consent does in the core).
-    if (said && said != 'pending') cookies._refuse(said == 'denied');
-    // Pending, or denied from the start (the core would have wiped): nothing to store, send or wipe.
-    if (consent == 'pending' || (consent == 'denied' && head._consent == 'denied')) return;
     let state = overStored(readState(), head._state);
     // With a cookie domain the cookie names the device (another subdomain may have moved it).
     const cookieId = options.cookieDomain && readCookie(COOKIE);

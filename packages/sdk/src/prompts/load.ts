@@ -1,7 +1,7 @@
 // The prompts' UI for the script tag: a file of its own (dist/cairn-prompts.<hash>.js, beside the
 // core), asked for the first time a prompt is to show. Most pages show none, and the UI is about a
 // seventh of the core's bytes on the wire.
-import { CairnError, warn } from '../errors.js';
+import { CairnError } from '../errors.js';
 import type { PromptUi, ShowPrompt } from './decide.js';
 
 // The build replaces this literal with the UI's file name, e.g. cairn-prompts.0123abcd.js.
@@ -21,10 +21,14 @@ export function loadPrompts(
   listen: (receive: (show: ShowPrompt) => void) => void,
 ): PromptUi {
   let ui: Promise<ShowPrompt> | undefined;
+  let tag: HTMLScriptElement | undefined;
+  // Warned once for the page, on its own: warn()'s once-per-code memory would hide it behind an
+  // earlier `network` warning from the sync.
+  let warned = 0;
   return () =>
     (ui ||= new Promise<ShowPrompt>((resolve, reject) => {
       listen(resolve);
-      const tag = document.createElement('script');
+      tag = document.createElement('script');
       tag.src = new URL(PROMPTS_FILE, script!.src).href;
       tag.async = true;
       tag.nonce = script!.nonce || '';
@@ -35,8 +39,10 @@ export function loadPrompts(
       setTimeout(() => reject(new CairnError('network')), UI_TIMEOUT_MS);
       document.head.append(tag);
     }).catch((e) => {
+      // The next attempt adds a tag of its own: a page that retries does not pile up failed ones.
+      tag?.remove();
       ui = undefined;
-      warn(e);
+      warned++ || console.warn('[cairn] prompts', e);
       throw e;
     }));
 }
