@@ -147,7 +147,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     now,
     maxLoginTtlSeconds: deps.maxLoginTtlSeconds ?? MAX_LOGIN_TTL_SECONDS,
     sdk,
-    sdkChunks: createSdkChunks(() => sdk.path()),
+    // The store's archive: the chunks other instances' builds shipped (startServer keeps this one's).
+    sdkChunks: createSdkChunks(() => sdk.path(), deps.store),
     insecureCookies: deps.insecureCookies ?? false,
   };
   for (const c of deps.knownConfigs ?? []) for (const o of c.origins) ctx.configs.knownOrigins.add(o);

@@ -20,6 +20,8 @@ import { createLogger, silentLog, type Log, type LogLevel } from './log.js';
 import { createMetrics } from './metrics.js';
 import { openLimitStore, type LimitStore } from './shared-limits.js';
 import { startRetention, type Retention } from './retention.js';
+import { resolveSdkPath } from './sdk/sdk-bundle.js';
+import { startSdkArchive, type SdkArchive } from './sdk/sdk-chunks.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import type { BucketOptions } from './rate-limit.js';
@@ -292,6 +294,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   server.timeout = opts.requestTimeoutMs ?? 30_000;
 
   const port = (server.address() as AddressInfo).port;
+  // This build's chunks into the database, for the other instances (and this one's successors) to
+  // serve: after the current tick, never awaited here; a failure is a warning (sdk/sdk-chunks.ts).
+  const archive: SdkArchive = startSdkArchive({
+    store,
+    sdkPath: () => opts.sdkPath ?? resolveSdkPath(),
+    log: logger === false ? silentLog : logger,
+  });
   let delivery: Delivery | undefined;
   const deliveryLog = logger === false ? silentLog : logger;
   if (opts.triggers !== false) {
@@ -322,6 +331,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       });
     } catch (e) {
       await new Promise<void>((ok) => server.close(() => ok()));
+      await archive.stop();
       await limitStore?.close().catch(() => {});
       await store.close().catch(() => {});
       throw new StartupError(`cannot start webhook delivery (${where}): ${oneLine(e)}`);
@@ -346,6 +356,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         // Before the store closes: attempts in flight record their outcome.
         await delivery?.stop();
         await retention?.stop();
+        await archive.stop();
         await limitStore?.close();
         await store.close();
       })()),

@@ -58,6 +58,7 @@ describe('opening a postgres store', () => {
         'optins',
         'order_confirmations',
         'schema_migrations',
+        'sdk_chunks',
         'sequences',
         'server_cookies',
         'trigger_episodes',

@@ -35,6 +35,14 @@ const MIGRATION_10_WHY = `-- Collect writes less, reports read less. A time-orde
 -- Its WHERE clause is REPORT_INDEX_WHERE (above): a query must say it word for word for the
 -- planners to take the partial index.`;
 
+/** Migration 11's reasons, the same in both dialects. */
+const MIGRATION_11_WHY = `-- The SDK's chunks (cairn-<name>.<content hash>.js) that this deployment's instances shipped: each
+-- instance keeps its installed build's at start and daily (seen_at), so that any instance serves a
+-- chunk another one's head named, across a rolling deploy, a restart or a long-lived tab, for 30
+-- days after the last instance shipping it (sdk/sdk-chunks.ts). A name holds its bytes' hash: a
+-- row is never rewritten but for seen_at. Public code, no personal data: nothing to export or
+-- erase. A few rows a build: no index but the name's.`;
+
 // STRICT tables make SQLite refuse a wrongly typed value instead of storing it, as Postgres does.
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -289,6 +297,19 @@ CREATE INDEX events_report ON events (site, at, id) WHERE ${REPORT_INDEX_WHERE};
 CREATE INDEX events_day ON events ((${EVENT_DAY}));
 `,
   },
+  {
+    version: 11,
+    name: 'SDK chunks archive',
+    sql: `
+${MIGRATION_11_WHY}
+CREATE TABLE sdk_chunks (
+  name TEXT PRIMARY KEY,
+  bytes BLOB NOT NULL,
+  first_seen_at INTEGER NOT NULL,
+  seen_at INTEGER NOT NULL
+) STRICT;
+`,
+  },
 ];
 
 export const pgMigrations: readonly Migration[] = [
@@ -539,6 +560,19 @@ CREATE INDEX devices_activity ON devices (site, last_event_at) WHERE last_event_
 DROP INDEX IF EXISTS events_at;
 CREATE INDEX events_report ON events (site, at) WHERE ${REPORT_INDEX_WHERE};
 CREATE INDEX events_day ON events ((${EVENT_DAY}));
+`,
+  },
+  {
+    version: 11,
+    name: 'SDK chunks archive',
+    sql: `
+${MIGRATION_11_WHY}
+CREATE TABLE sdk_chunks (
+  name text PRIMARY KEY,
+  bytes bytea NOT NULL,
+  first_seen_at bigint NOT NULL,
+  seen_at bigint NOT NULL
+);
 `,
   },
 ];

@@ -32,6 +32,8 @@ import {
   type ReportRowsRead,
   jsonColumn,
   profileVersionOf,
+  bytesColumn,
+  bytesParam,
 } from './rows.js';
 import { readReportDataPg } from './report-queries.js';
 import { reportWorker, type ReportWorker } from './report-worker.js';
@@ -82,6 +84,7 @@ import {
   type ReportData,
   type ReportExposures,
   type ReportRows,
+  type SdkChunkFile,
   type Store,
   type StoredConfig,
   type UserExport,
@@ -666,6 +669,27 @@ class PgStore implements Store {
   }
   async deleteClosedEpisodesBefore(cutoff: number, limit: number): Promise<number> {
     return deleteClosedEpisodesPg(this.sql, cutoff, limit);
+  }
+
+  // SDK chunks (migration 11).
+  async keepSdkChunks(chunks: SdkChunkFile[], at: number): Promise<void> {
+    // Name order: two instances keeping the same build lock its rows in the same order.
+    const sorted = [...chunks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    await this.sql.begin(async (tx) => {
+      for (const c of sorted)
+        await tx`
+          INSERT INTO sdk_chunks (name, bytes, first_seen_at, seen_at) VALUES (${c.name}, ${bytesParam(c.bytes)}, ${at}, ${at})
+          ON CONFLICT (name) DO UPDATE SET seen_at = GREATEST(sdk_chunks.seen_at, excluded.seen_at)`;
+    });
+  }
+
+  async sdkChunk(name: string): Promise<Uint8Array<ArrayBuffer> | null> {
+    const [r] = await this.sql<{ bytes: Buffer }[]>`SELECT bytes FROM sdk_chunks WHERE name = ${name}`;
+    return r ? bytesColumn(r.bytes) : null;
+  }
+
+  async pruneSdkChunks(before: number): Promise<number> {
+    return (await this.sql`DELETE FROM sdk_chunks WHERE seen_at < ${before}`).count;
   }
 }
 

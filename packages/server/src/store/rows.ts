@@ -315,3 +315,16 @@ export function profileVersionOf(deletions: string | null, traits: unknown, devi
       .sort(([a], [b]) => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0)),
   ]);
 }
+
+/**
+ * A chunk's bytes as both drivers bind a BLOB / bytea: a Buffer (better-sqlite3 refuses a plain
+ * Uint8Array, postgres.js would send it as text), over the same memory.
+ */
+export function bytesParam(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A BLOB / bytea column's value (a Buffer from either driver), copied into bytes of its own. */
+export function bytesColumn(value: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(value);
+}

@@ -61,6 +61,8 @@ import {
   touchFromRow,
   uniqueById,
   userExportFromRows,
+  bytesColumn,
+  bytesParam,
   type ConfigRow,
   type DeviceRow,
   type EventRow,
@@ -84,6 +86,7 @@ import {
   type ReportData,
   type ReportExposures,
   type ReportRows,
+  type SdkChunkFile,
   type Store,
   type StoredConfig,
   type UserExport,
@@ -711,6 +714,30 @@ class SqliteStore implements Store {
   }
   async deleteClosedEpisodesBefore(cutoff: number, limit: number): Promise<number> {
     return deleteClosedEpisodesSqlite(this.db, cutoff, limit);
+  }
+
+  // SDK chunks (migration 11). Prepared at each call, not with the rest: a chunk is read from here only
+  // when neither memory nor the installed build has it, and kept at start and daily.
+  async keepSdkChunks(chunks: SdkChunkFile[], at: number): Promise<void> {
+    const db = this.db;
+    const keep = db.prepare(
+      `INSERT INTO sdk_chunks (name, bytes, first_seen_at, seen_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET seen_at = max(seen_at, excluded.seen_at)`,
+    );
+    db.transaction(() => {
+      for (const c of chunks) keep.run(c.name, bytesParam(c.bytes), at, at);
+    }).immediate();
+  }
+
+  async sdkChunk(name: string): Promise<Uint8Array<ArrayBuffer> | null> {
+    const bytes = this.db.prepare('SELECT bytes FROM sdk_chunks WHERE name = ?').pluck().get(name) as
+      | Buffer
+      | undefined;
+    return bytes ? bytesColumn(bytes) : null;
+  }
+
+  async pruneSdkChunks(before: number): Promise<number> {
+    return this.db.prepare('DELETE FROM sdk_chunks WHERE seen_at < ?').run(before).changes;
   }
 
   /** Inserts the device if missing (true), else refreshes its kind. Call inside a write transaction. */

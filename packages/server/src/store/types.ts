@@ -384,6 +384,14 @@ export interface EpisodeRecord extends Episode {
   updatedAt: number;
 }
 
+// The SDK's chunks (sdk/sdk-chunks.ts): every one this deployment's instances shipped, kept in the database.
+
+/** One of the SDK's chunk files: its name (`cairn-<name>.<content hash>.js`, checked by the caller) and bytes. */
+export interface SdkChunkFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending versioned migrations. Safe when several instances start at once. */
@@ -589,4 +597,17 @@ export interface Store {
    * `cutoff`, every site, in one statement; resolves to how many. Open and undelivered ones stay.
    */
   deleteClosedEpisodesBefore(cutoff: number, limit: number): Promise<number>;
+
+  // SDK chunks
+
+  /**
+   * Records chunks as shipped at `at`, in one transaction: a name not stored yet is inserted with its
+   * bytes; a stored one keeps its bytes (a name holds their hash) and only its `seen_at` moves
+   * forward. Names are not checked here: the caller passes only CHUNK_NAME's.
+   */
+  keepSdkChunks(chunks: SdkChunkFile[], at: number): Promise<void>;
+  /** A kept chunk's bytes, or null when none of that name is kept. */
+  sdkChunk(name: string): Promise<Uint8Array<ArrayBuffer> | null>;
+  /** Deletes the chunks last seen before `before` (epoch ms); resolves to how many. */
+  pruneSdkChunks(before: number): Promise<number>;
 }
