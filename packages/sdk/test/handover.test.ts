@@ -192,3 +192,28 @@ test('a queued call with a value no consent can be (a Symbol) costs the leaving 
     expect.arrayContaining(['touch', 'page', 'added_to_cart']),
   );
 });
+
+test('anything pushed onto the queue (a number) costs the leaving visitor nothing', async () => {
+  (window as Win).cairn = [5, ['track', 'added_to_cart']];
+  await head(ATTRS);
+  dispatchEvent(new Event('pagehide'));
+  expect(beacons.flatMap((b) => b.body.events.map((e: any) => e.type))).toEqual(
+    expect.arrayContaining(['touch', 'page', 'added_to_cart']),
+  );
+});
+
+test('a denial wiped at a first hide: a grant before a second hide never brings the old device back', async () => {
+  storedAlice();
+  const stub = await head(ATTRS);
+  stub.consent('denied');
+  setVisibility('hidden');
+  setVisibility('visible');
+  stub.consent('granted');
+  stub.track('clicked');
+  setVisibility('hidden');
+  delete (document as any).visibilityState;
+  expect(beacons.map((b) => [b.url.replace(/\?.*/, ''), b.body.deviceId])).toEqual([
+    ['http://sync.test/v1/logout', 'device-alice-0001'],
+  ]);
+  expect(readState()).toBeUndefined();
+});

@@ -82,8 +82,10 @@ try {
   // beacon, with the device token in its body. Calls handled here are emptied: the core skips them.
   // Removals, and the refusal, which is never Secure-only: no https flag needed.
   const cookies = idCookie(false, options.cookieDomain || undefined);
+  /** This page wiped the visitor (a denial, a logout): the head stores nothing more, the core replays the calls. */
+  let wiped: 1 | undefined;
   const leave = () => {
-    if (head._record != holding) return;
+    if (head._record != holding || wiped) return;
     /** What a queued consent call said last: the visitor's word, which outlasts the page. */
     let said: Consent | undefined;
     for (const call of queue)
@@ -105,9 +107,10 @@ try {
         type: 'page',
       });
     stub._left = 1;
-    for (const call of queue) {
-      const [name, first, second] = call || [];
+    for (const call of queue)
       try {
+        // Anything may have been pushed (cairn.push(5)): a call that is no array is skipped here.
+        const [name, first, second] = call || [];
         if (name == 'reset') forget = 1;
         else if (!forget && (name == 'track' || name == 'page')) {
           events.push(
@@ -129,7 +132,6 @@ try {
           call._settle?.[0](undefined);
         }
       } catch {}
-    }
     let state = overStored(readState(), head._state);
     // With a cookie domain the cookie names the device (another subdomain may have moved it).
     const cookieId = options.cookieDomain && readCookie(COOKIE);
@@ -163,6 +165,7 @@ try {
       for (const key of [STATE_KEY, SPILL_KEY]) lsRemove(key);
       cookies.remove();
       lsSet(WIPE_KEY, 1);
+      wiped = 1;
       return;
     }
     writeState(state);
