@@ -148,7 +148,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     maxLoginTtlSeconds: deps.maxLoginTtlSeconds ?? MAX_LOGIN_TTL_SECONDS,
     sdk,
     // The store's archive: the chunks other instances' builds shipped (startServer keeps this one's).
-    sdkChunks: createSdkChunks(() => sdk.path(), deps.store),
+    sdkChunks: createSdkChunks(() => sdk.path(), deps.store, log),
     insecureCookies: deps.insecureCookies ?? false,
   };
   for (const c of deps.knownConfigs ?? []) for (const o of c.origins) ctx.configs.knownOrigins.add(o);
@@ -208,8 +208,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (unavailable(err) || (err instanceof StoreError && err.code === 'unavailable')) {
       metrics.error('unavailable');
       log.error({ route: routeLabel(c), code: (err as { code?: string }).code }, 'database unavailable');
+      // no-store: a cache in front (a CDN keeping errors a while) must not answer for the database later.
       return c.json({ error: 'unavailable', message: 'the database is unavailable; retry later' }, 503, {
         'Retry-After': '1',
+        'Cache-Control': 'no-store',
       });
     }
     metrics.error('internal');

@@ -346,7 +346,7 @@ export function openApiDocument(): Json {
       '/v1/{file}': {
         get: {
           summary:
-            "A deferred part of the SDK, loaded from beside /v1/sdk.js: `cairn-<name>.<hex content hash>.js` (the core, which the head loads after first paint, and the prompts' UI, which the core loads when a prompt is to show), from beside the built dist/cairn.js, else from the database, which keeps every chunk this deployment's instances shipped in the last 30 days.",
+            "A deferred part of the SDK, loaded from beside /v1/sdk.js: `cairn-<name>.<hex content hash>.js` (the core, which the head loads after first paint, and the prompts' UI, which the core loads when a prompt is to show), from beside the built dist/cairn.js, else from the database, where each instance records its build's chunks at start and daily (after a failure, sooner; builds from before this version were never recorded) and keeps them 30 days after the last record.",
           description:
             'Immutable (`Cache-Control: public, max-age=31536000, immutable`), with an ETag and `Cross-Origin-Resource-Policy: cross-origin`.',
           parameters: [
@@ -364,9 +364,9 @@ export function openApiDocument(): Json {
               content: { 'application/javascript': { schema: { type: 'string' } } },
             },
             '304': { description: 'Not modified.' },
-            '404': err('No such chunk.'),
+            '404': err('No such chunk (`Cache-Control: no-store`: another instance may record it soon).'),
             '503': err(
-              'The SDK bundle is not built and the database keeps no such chunk, or the database is unavailable.',
+              'The SDK bundle is not built and the database keeps no such chunk, or the database is unavailable (`Cache-Control: no-store`).',
             ),
           },
         },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,20 +9,23 @@ import { startServer } from '../src/server.js';
 import { makeStores, sqliteDb, type TestDb } from './helpers/db.js';
 import { admin, bearer, config, harness, id, pageEvent, SITE, type Harness } from './helpers/http.js';
 
-const CHUNK = 'cairn-body.00112233445566778899aabb.js';
+const CODE = Array.from(
+  { length: 150 },
+  (_, i) => `function f${i}(a,b){return a.getAttribute("data-cairn-${i}")||b}`,
+).join(';');
+const CHUNK_CODE = `export default function(){${CODE}}`;
+/** Named by its bytes' hash, as the SDK's build names it: a chunk that does not match is not served. */
+const CHUNK = `cairn-body.${createHash('sha256').update(CHUNK_CODE).digest('hex').slice(0, 24)}.js`;
 
 /** An SDK of realistic size: a head carrying the placeholder and naming its chunk, and the chunk. */
 function sdkDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-sdk-'));
-  const code = Array.from(
-    { length: 150 },
-    (_, i) => `function f${i}(a,b){return a.getAttribute("data-cairn-${i}")||b}`,
-  ).join(';');
+  const code = CODE;
   writeFileSync(
     join(dir, 'cairn.js'),
     `!function(){var c="__CAIRN_EMBEDDED_CONFIG__";${code};import("./${CHUNK}")}();`,
   );
-  writeFileSync(join(dir, CHUNK), `export default function(){${code}}`);
+  writeFileSync(join(dir, CHUNK), CHUNK_CODE);
   return dir;
 }
 

@@ -6,20 +6,27 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { Hono } from 'hono';
+import postgres from 'postgres';
+import { afterAll, afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createApp } from '../src/app.js';
+import type { AppCtx, Env } from '../src/context.js';
+import { HttpError } from '../src/errors.js';
 import type { Log } from '../src/log.js';
+import { sdkRoutes } from '../src/routes/sdk.js';
 import {
   archiveSdkChunks,
   CHUNK_NAME,
   createSdkChunks,
+  SDK_ARCHIVE_INTERVAL_MS,
   SDK_CHUNK_DAYS,
+  type SdkChunk,
   startSdkArchive,
 } from '../src/sdk/sdk-chunks.js';
 import { startServer } from '../src/server.js';
 import { StoreError } from '../src/store/errors.js';
 import type { SdkChunkFile, Store } from '../src/store/types.js';
-import { atSchemaVersion, makeStores, postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
+import { atSchemaVersion, makeStores, PG_TEST_URL, postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
 import { harness } from './helpers/http.js';
 
 const DAY = 86_400_000;
@@ -176,6 +183,84 @@ describe.each(makeStores())('the SDK chunks archive on $name', (db: TestDb) => {
     expect(Object.keys(row).sort()).toEqual(['bytes', 'first_seen_at', 'name', 'seen_at']);
     expect(text(await h.store.sdkChunk(name))).toBe('public code');
   });
+
+  it('serves only bytes that match their name: a bad dist file falls through to the archive, a bad row is missing', async () => {
+    const store = await db.open();
+    const log = capture();
+    const WHOLE = 'window.__chunk = "written whole";';
+    const name = named('cairn-core', WHOLE);
+    // A rebuild half-way through writing the file: not served, not remembered, and not in the archive yet.
+    const head = dist({ [name]: WHOLE.slice(0, 12) });
+    const chunks = createSdkChunks(() => head, store, log);
+    expect(await chunks.read(name)).toBeNull();
+    expect(await chunks.read(name)).toBeNull();
+    // Another instance archives the whole chunk: served from there, the file notwithstanding.
+    await store.keepSdkChunks([{ name, bytes: Buffer.from(WHOLE) }], Date.now());
+    expect(text(((await chunks.read(name)) as SdkChunk).bytes)).toBe(WHOLE);
+    // The file written whole, without an archive: memory held nothing of the half.
+    const other = 'window.__chunk = "only in this dist";';
+    const otherName = named('cairn-prompts', other);
+    writeFileSync(join(head, '..', otherName), other.slice(0, 5));
+    expect(await chunks.read(otherName)).toBeNull();
+    writeFileSync(join(head, '..', otherName), other);
+    expect(text(((await chunks.read(otherName)) as SdkChunk).bytes)).toBe(other);
+
+    // A row whose bytes are not its name's (written by hand, or damaged) counts as missing.
+    const forged = named('cairn-prompts', 'what the name says');
+    await store.keepSdkChunks([{ name: forged, bytes: Buffer.from('something else') }], Date.now());
+    expect(await chunks.read(forged)).toBeNull();
+    expect(await createSdkChunks(() => null, store).read(forged)).toBe('unbuilt');
+    // Warned about once a name and source, however often asked for.
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.obj)).toEqual([
+      { chunk: name, from: 'dist' },
+      { chunk: otherName, from: 'dist' },
+      { chunk: forged, from: 'archive' },
+    ]);
+
+    // Through HTTP: never the half file nor the forged row, and never cached.
+    const h = await harness(db, { sdkPath: head });
+    const res = await h.req('GET', `/v1/${name}`);
+    expect(await res.text()).toBe(WHOLE);
+    expect(res.headers.get('etag')).toBe(etagOf(WHOLE));
+    const refused = await h.req('GET', `/v1/${forged}`);
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it.skipIf(db.name !== 'postgres')(
+    'a prune skips the rows another transaction holds, and never waits for them',
+    async () => {
+      const own = another(db);
+      onTestFinished(() => own.cleanup());
+      const store = await own.open();
+      const [held, free] = [named('cairn-core', 'held'), named('cairn-core', 'free')];
+      await store.keepSdkChunks(
+        [held, free].map((name) => ({ name, bytes: Buffer.from(name) })),
+        Date.now() - 40 * DAY,
+      );
+      // Another instance keeping the old build again (a rollback): its upsert holds the row.
+      const raw = postgres(PG_TEST_URL, { max: 1, onnotice: () => undefined });
+      onTestFinished(() => raw.end());
+      let locked!: () => void;
+      const isLocked = new Promise<void>((ok) => (locked = ok));
+      let release!: () => void;
+      const released = new Promise<void>((ok) => (release = ok));
+      const keeping = raw.begin(async (tx) => {
+        await tx`UPDATE ${tx(own.options.pgSchema as string)}.sdk_chunks SET seen_at = ${Date.now()} WHERE name = ${held}`;
+        locked();
+        await released;
+      });
+      await isLocked;
+      const pruning = store.pruneSdkChunks(Date.now() - SDK_CHUNK_DAYS * DAY);
+      const first = await Promise.race([pruning, new Promise((ok) => setTimeout(ok, 3_000, 'waited'))]);
+      release();
+      await keeping;
+      await pruning;
+      expect(first).toBe(1);
+      expect(text(await store.sdkChunk(held))).toBe(held);
+      expect(await store.sdkChunk(free)).toBeNull();
+    },
+  );
 
   it('a database at the previous schema version gains the archive', async () => {
     const older = another(db);
@@ -348,10 +433,46 @@ describe('a failing store', () => {
     expect(log.lines).toEqual([
       {
         level: 'warn',
-        obj: { err: 'StoreError: connect ECONNREFUSED 127.0.0.1:5432' },
+        obj: { err: 'StoreError: connect ECONNREFUSED 127.0.0.1:5432', retryInMs: 30_000 },
         msg: expect.stringMatching(/^SDK chunks not archived/),
       },
     ]);
+  });
+
+  it.each([
+    [
+      'a statement timeout',
+      Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
+    ],
+    ['an I/O error', Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })],
+    ['an error of no known kind', new Error('something else')],
+  ])('on a read, %s: 503 to retry, never kept by a cache, not 500', async (_, failure) => {
+    const db = sqliteDb();
+    try {
+      const h = await harness(db);
+      const down: Store = Object.assign(Object.create(h.store) as Store, {
+        async sdkChunk() {
+          throw failure;
+        },
+      });
+      const app = createApp({ store: down, logger: false, rateLimit: { ip: false, device: false }, sdkPath: dist({}) });
+      const res = await app.request(`/v1/${named('cairn-core', 'elsewhere')}`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: 'unavailable' });
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      // The instance's own chunks need no database.
+      const own = named('cairn-core', 'own');
+      const app2 = createApp({
+        store: down,
+        logger: false,
+        rateLimit: { ip: false, device: false },
+        sdkPath: dist({ [own]: 'own' }),
+      });
+      expect((await app2.request(`/v1/${own}`)).status).toBe(200);
+    } finally {
+      await db.cleanup();
+    }
   });
 
   it('on a read: 503 to retry, not 404, for a chunk the build lacks', async () => {
@@ -366,9 +487,132 @@ describe('a failing store', () => {
       const app = createApp({ store: down, logger: false, rateLimit: { ip: false, device: false }, sdkPath: dist({}) });
       const res = await app.request(`/v1/${named('cairn-core', 'elsewhere')}`);
       expect(res.status).toBe(503);
+      expect(res.headers.get('cache-control')).toBe('no-store');
     } finally {
       await db.cleanup();
     }
+  });
+});
+
+describe('the chunk route’s refusals', () => {
+  it('503 for an unbuilt SDK is never kept by a cache either', async () => {
+    const app = new Hono<Env>();
+    app.route('/', sdkRoutes({ sdkChunks: createSdkChunks(() => null, { sdkChunk: async () => null }) } as AppCtx));
+    // As app.ts renders an HttpError.
+    app.onError((err, c) => (err instanceof HttpError ? c.json(err.body(), err.status, err.headers) : c.text('', 500)));
+    const res = await app.request(`/v1/${named('cairn-core', 'nowhere')}`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: 'sdk_unavailable' });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+describe('the archive’s timer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** An archive whose passes (no SDK built: a prune each) fail while `failing` says so; `passes` counts them. */
+  function timed(failing: () => boolean) {
+    const log = capture();
+    const passes: number[] = [];
+    const archive = startSdkArchive({
+      store: {
+        async keepSdkChunks() {},
+        async pruneSdkChunks() {
+          passes.push(Date.now());
+          if (failing()) throw Object.assign(new Error('sorry, too many clients already'), { code: '53300' });
+          return 0;
+        },
+      },
+      sdkPath: () => null,
+      log,
+    });
+    return { archive, passes, log };
+  }
+  const S = 1_000;
+  const H = 3_600_000;
+
+  it('runs daily after a pass that succeeded', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { archive, passes } = timed(() => false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(passes).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(SDK_ARCHIVE_INTERVAL_MS - 1);
+    expect(passes).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(passes).toEqual([0, SDK_ARCHIVE_INTERVAL_MS]);
+    await vi.advanceTimersByTimeAsync(5 * SDK_ARCHIVE_INTERVAL_MS);
+    expect(passes).toHaveLength(7);
+    await archive.stop();
+  });
+
+  it('retries a failed pass after 30 s, doubling up to an hour, then daily again after a success', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let failures = 9;
+    const { archive, passes, log } = timed(() => failures-- > 0);
+    await vi.advanceTimersByTimeAsync(30 * H);
+    const gaps = passes.slice(1).map((t, i) => t - (passes[i] as number));
+    // 9 failed passes, then one that succeeded, then the daily rhythm.
+    expect(gaps.slice(0, 9)).toEqual([30 * S, 60 * S, 120 * S, 240 * S, 480 * S, 960 * S, 1920 * S, H, H]);
+    expect(gaps.slice(9)).toEqual([SDK_ARCHIVE_INTERVAL_MS]);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => (l.obj as { retryInMs: number }).retryInMs)).toEqual([
+      30 * S,
+      60 * S,
+      120 * S,
+      240 * S,
+      480 * S,
+      960 * S,
+      1920 * S,
+      H,
+      H,
+    ]);
+    // A failure after a success starts again from 30 s.
+    failures = 1;
+    const before = passes.length;
+    await vi.advanceTimersByTimeAsync(SDK_ARCHIVE_INTERVAL_MS + 30 * S);
+    expect(passes.length - before).toBe(2);
+    expect((passes.at(-1) as number) - (passes.at(-2) as number)).toBe(30 * S);
+    await archive.stop();
+  });
+
+  it('stop() clears a retry waiting, and a pass that fails while stopping schedules none', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { archive, passes } = timed(() => true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(passes).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(1); // the retry
+    await archive.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(2 * SDK_ARCHIVE_INTERVAL_MS);
+    expect(passes).toHaveLength(1);
+
+    // Stopped while a pass is under way, which then fails: stop() waits for it, and no retry is left.
+    let release!: () => void;
+    const held = new Promise<void>((ok) => (release = ok));
+    let entered = false;
+    const log = capture();
+    const slow = startSdkArchive({
+      store: {
+        async keepSdkChunks() {},
+        async pruneSdkChunks() {
+          entered = true;
+          await held;
+          throw new Error('connection terminated');
+        },
+      },
+      sdkPath: () => null,
+      log,
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(entered).toBe(true);
+    let stopped = false;
+    const stopping = slow.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 

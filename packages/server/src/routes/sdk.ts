@@ -17,8 +17,21 @@ const JAVASCRIPT = {
 /** A chunk's name holds its content hash: a new build is a new URL, so a copy can be kept for good. */
 export const CHUNK_CACHE = 'public, max-age=31536000, immutable';
 
-const unbuilt = () =>
-  new HttpError(503, 'sdk_unavailable', 'the SDK bundle is not built: run `pnpm --filter @cairn/sdk build`');
+/**
+ * On the chunk route's 404 and 503: another instance may archive that chunk a moment later, so no
+ * cache (a CDN keeping errors a while) may keep the refusal. The database's 503 (app.ts) has it too.
+ */
+const NOT_KEPT = { 'Cache-Control': 'no-store' };
+
+const unbuilt = (headers?: Record<string, string>) =>
+  new HttpError(
+    503,
+    'sdk_unavailable',
+    'the SDK bundle is not built: run `pnpm --filter @cairn/sdk build`',
+    undefined,
+    undefined,
+    headers,
+  );
 
 /**
  * GET /v1/sdk.js?site=: the SDK's head with the site's config embedded, so one script tag is enough;
@@ -45,8 +58,8 @@ export function sdkRoutes(ctx: AppCtx): Hono<Env> {
   app.get('/v1/:file{cairn-[a-z0-9-]+\\.[0-9a-f]+\\.js}', async (c) => {
     const name = c.req.param('file');
     const chunk = await ctx.sdkChunks.read(name);
-    if (chunk === 'unbuilt') throw unbuilt();
-    if (!chunk) throw new HttpError(404, 'not_found', `no SDK chunk named ${name}`);
+    if (chunk === 'unbuilt') throw unbuilt(NOT_KEPT);
+    if (!chunk) throw new HttpError(404, 'not_found', `no SDK chunk named ${name}`, undefined, undefined, NOT_KEPT);
     const headers = {
       ...JAVASCRIPT,
       ETag: quote(chunk.etag),

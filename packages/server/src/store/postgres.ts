@@ -34,6 +34,7 @@ import {
   profileVersionOf,
   bytesColumn,
   bytesParam,
+  chunksByName,
 } from './rows.js';
 import { readReportDataPg } from './report-queries.js';
 import { reportWorker, type ReportWorker } from './report-worker.js';
@@ -674,9 +675,8 @@ class PgStore implements Store {
   // SDK chunks (migration 11).
   async keepSdkChunks(chunks: SdkChunkFile[], at: number): Promise<void> {
     // Name order: two instances keeping the same build lock its rows in the same order.
-    const sorted = [...chunks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     await this.sql.begin(async (tx) => {
-      for (const c of sorted)
+      for (const c of chunksByName(chunks))
         await tx`
           INSERT INTO sdk_chunks (name, bytes, first_seen_at, seen_at) VALUES (${c.name}, ${bytesParam(c.bytes)}, ${at}, ${at})
           ON CONFLICT (name) DO UPDATE SET seen_at = GREATEST(sdk_chunks.seen_at, excluded.seen_at)`;
@@ -689,7 +689,14 @@ class PgStore implements Store {
   }
 
   async pruneSdkChunks(before: number): Promise<number> {
-    return (await this.sql`DELETE FROM sdk_chunks WHERE seen_at < ${before}`).count;
+    // Rows locked in name order, as keepSdkChunks locks them, and never waited for: a row another
+    // instance is keeping right now (a rollback to a build unseen for 30 days) is being refreshed, so
+    // it stays, and neither side can hold a lock the other waits for (no deadlock).
+    return (
+      await this.sql`
+        DELETE FROM sdk_chunks WHERE name IN (
+          SELECT name FROM sdk_chunks WHERE seen_at < ${before} ORDER BY name FOR UPDATE SKIP LOCKED)`
+    ).count;
   }
 }
 

@@ -328,3 +328,11 @@ export function bytesParam(bytes: Uint8Array): Buffer {
 export function bytesColumn(value: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(value);
 }
+
+/**
+ * Chunks in name order, as both stores write them: two instances keeping the same build, or one
+ * keeping while another prunes, lock its rows in the same order (no deadlock on PostgreSQL).
+ */
+export function chunksByName<T extends { name: string }>(chunks: readonly T[]): T[] {
+  return [...chunks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

@@ -63,6 +63,7 @@ import {
   userExportFromRows,
   bytesColumn,
   bytesParam,
+  chunksByName,
   type ConfigRow,
   type DeviceRow,
   type EventRow,
@@ -725,7 +726,7 @@ class SqliteStore implements Store {
        ON CONFLICT (name) DO UPDATE SET seen_at = max(seen_at, excluded.seen_at)`,
     );
     db.transaction(() => {
-      for (const c of chunks) keep.run(c.name, bytesParam(c.bytes), at, at);
+      for (const c of chunksByName(chunks)) keep.run(c.name, bytesParam(c.bytes), at, at);
     }).immediate();
   }
 

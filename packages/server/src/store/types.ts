@@ -601,13 +601,16 @@ export interface Store {
   // SDK chunks
 
   /**
-   * Records chunks as shipped at `at`, in one transaction: a name not stored yet is inserted with its
-   * bytes; a stored one keeps its bytes (a name holds their hash) and only its `seen_at` moves
-   * forward. Names are not checked here: the caller passes only CHUNK_NAME's.
+   * Records chunks as shipped at `at`, in one transaction, in name order: a name not stored yet is
+   * inserted with its bytes; a stored one keeps its bytes (a name holds their hash) and only its
+   * `seen_at` moves forward. Names are not checked here: the caller passes only CHUNK_NAME's.
    */
   keepSdkChunks(chunks: SdkChunkFile[], at: number): Promise<void>;
   /** A kept chunk's bytes, or null when none of that name is kept. */
   sdkChunk(name: string): Promise<Uint8Array<ArrayBuffer> | null>;
-  /** Deletes the chunks last seen before `before` (epoch ms); resolves to how many. */
+  /**
+   * Deletes the chunks last seen before `before` (epoch ms); resolves to how many. A row another
+   * transaction holds (being kept right now) is skipped, not waited for.
+   */
   pruneSdkChunks(before: number): Promise<number>;
 }
