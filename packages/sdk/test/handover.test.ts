@@ -202,18 +202,103 @@ test('anything pushed onto the queue (a number) costs the leaving visitor nothin
   );
 });
 
-test('a denial wiped at a first hide: a grant before a second hide never brings the old device back', async () => {
+test('a denial wiped at a first hide: a grant before a second hide is a new device, never the old one back', async () => {
   storedAlice();
   const stub = await head(ATTRS);
   stub.consent('denied');
   setVisibility('hidden');
   setVisibility('visible');
   stub.consent('granted');
-  stub.track('clicked');
+  stub.page({ product: 'SKU-2' });
   setVisibility('hidden');
   delete (document as any).visibilityState;
-  expect(beacons.map((b) => [b.url.replace(/\?.*/, ''), b.body.deviceId])).toEqual([
-    ['http://sync.test/v1/logout', 'device-alice-0001'],
+  const sent = beacons.map((b) => [b.url.replace(/\?.*/, ''), b.body.deviceId, b.body.events?.map((e: any) => e.type)]);
+  // In a session of its own, as after the core's reset.
+  expect(beacons[1].body.events[0].session).toEqual(expect.any(String));
+  expect(beacons[1].body.events[0].session).not.toBe('s1');
+  expect(sent).toEqual([
+    ['http://sync.test/v1/logout', 'device-alice-0001', undefined],
+    ['http://sync.test/v1/collect', expect.not.stringMatching(/alice/), ['page']],
+  ]);
+  const state = readState()!;
+  expect({ user: state._userId, device: state._deviceId ?? state._newDeviceId, granted: state._granted }).toEqual({
+    user: undefined,
+    device: sent[1]![1],
+    granted: 1,
+  });
+});
+
+const refusal = () => /(?:^|; )cairn_consent=denied/.test(document.cookie);
+const beaconed = () => beacons.map((b) => [b.url.replace(/\?.*/, ''), b.body.deviceId, b.body.reason]);
+
+test('a logout at a first hide, then a denial before a second: the refusal is kept, and no new device is told', async () => {
+  storedAlice();
+  const stub = await head(ATTRS);
+  stub.reset();
+  setVisibility('hidden');
+  setVisibility('visible');
+  stub.consent('denied');
+  dispatchEvent(new Event('pagehide'));
+  delete (document as any).visibilityState;
+  expect(refusal()).toBe(true);
+  expect(beaconed().filter(([url]) => url.endsWith('logout'))).toEqual([
+    ['http://sync.test/v1/logout', 'device-alice-0001', undefined],
   ]);
   expect(readState()).toBeUndefined();
+});
+
+test('a logout before take-over revokes the old device at the server after its events, so nothing recovers it', async () => {
+  storedAlice();
+  const stub = await head(ATTRS);
+  stub.track('viewed_account');
+  stub.reset();
+  dispatchEvent(new Event('pagehide'));
+  expect(beaconed()).toEqual([
+    ['http://sync.test/v1/collect', 'device-alice-0001', undefined],
+    ['http://sync.test/v1/logout', 'device-alice-0001', undefined],
+  ]);
+});
+
+test('a new visitor whose page the head sent at a hide, then denied: the server hears the denial', async () => {
+  const stub = await head(ATTRS);
+  setVisibility('hidden');
+  setVisibility('visible');
+  stub.consent('denied');
+  dispatchEvent(new Event('pagehide'));
+  delete (document as any).visibilityState;
+  const [collect, logout] = beaconed();
+  expect(collect![0]).toBe('http://sync.test/v1/collect');
+  expect(logout).toEqual(['http://sync.test/v1/logout', collect![1], 'denied']);
+  expect(readState()).toBeUndefined();
+});
+
+test('a grant queued on a pending page left before take-over is kept for the next pages', async () => {
+  const stub = await head({ ...ATTRS, 'data-consent': 'pending' });
+  stub.consent('granted');
+  dispatchEvent(new Event('pagehide'));
+  expect(readState()?._granted).toBe(1);
+});
+
+test('the core started after the head wiped for a logout records the rest of the page', async () => {
+  storedAlice();
+  const stub = await head(ATTRS);
+  stub.reset();
+  setVisibility('hidden');
+  setVisibility('visible');
+  delete (document as any).visibilityState;
+  const c = await core();
+  c.track('after_logout');
+  await c.flush();
+  await settle(10);
+  const stored = [...srv.events.values()].filter((e: any) => e.type === 'after_logout');
+  expect(stored.map((e: any) => e.deviceId)).toEqual([expect.not.stringMatching(/alice/)]);
+});
+
+test('anything pushed onto the queue (a number) costs the core nothing either: the calls after it run, ready resolves', async () => {
+  (window as Win).cairn = [5, ['track', 'after_five']];
+  await head(ATTRS);
+  const c = await core();
+  await c.flush();
+  await settle(10);
+  expect([...srv.events.values()].map((e: any) => e.type)).toContain('after_five');
 });

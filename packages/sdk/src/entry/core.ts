@@ -25,9 +25,10 @@ if (stub?._head && !stub._started) {
       stub._showDebug = showDebug;
       if (stub._debug) showDebug(...stub._debug);
       const call = (queued: Call) => {
-        const [name, ...args] = queued || [];
         const settle = queued?._settle;
         try {
+          // Anything may have been pushed (cairn.push(5)): what is no call is skipped, not thrown.
+          const [name, ...args] = queued || [];
           if (!name) return;
           const result = (api[name as keyof typeof api] as (...a: unknown[]) => unknown)(...args);
           // A call pushed without the stub has no caller to take its rejection (identify offline,

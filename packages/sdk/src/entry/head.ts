@@ -29,7 +29,7 @@ import { CairnError, guard, warn } from '../errors.js';
 import { startHead } from '../head/start-head.js';
 import { lsRemove, lsSet, parse } from '../json.js';
 import { deviceOf, overStored, readState, STATE_KEY, writeState } from '../state/device-state.js';
-import { touchesOf } from '../state/session.js';
+import { enter, touchesOf } from '../state/session.js';
 import { SPILL_KEY, spill, WIPE_KEY } from '../state/spill.js';
 import type { Consent } from '../types.js';
 import { afterPaint } from '../util/dom.js';
@@ -82,10 +82,8 @@ try {
   // beacon, with the device token in its body. Calls handled here are emptied: the core skips them.
   // Removals, and the refusal, which is never Secure-only: no https flag needed.
   const cookies = idCookie(false, options.cookieDomain || undefined);
-  /** This page wiped the visitor (a denial, a logout): the head stores nothing more, the core replays the calls. */
-  let wiped: 1 | undefined;
   const leave = () => {
-    if (head._record != holding || wiped) return;
+    if (head._record != holding) return;
     /** What a queued consent call said last: the visitor's word, which outlasts the page. */
     let said: Consent | undefined;
     for (const call of queue)
@@ -145,31 +143,40 @@ try {
         _tokenKnown: undefined,
         _traits: undefined,
       };
+    // The server may know this device: an earlier page kept it, or this one sent it.
+    const known = !head._made && deviceOf(state);
     deviceOf(state) || ((state._token = uuid()), (state._newDeviceId = uuid()));
     const server = serverOf(options);
-    // A denial after a grant, of a device earlier pages kept (so the server may hold its history):
-    // the server hears it, as from the core (a logout with reason 'denied').
-    const denial = consent == 'denied' && head._consent == 'granted' && !head._made;
-    if (server && head._site && (denial || (consent == 'granted' && events[0])))
+    const send = (path: string, body: object) =>
+      server &&
+      head._site &&
       navigator.sendBeacon?.(
-        apiUrl(server, head._site, denial ? 'logout' : 'collect'),
-        JSON.stringify({
-          site: head._site,
-          deviceId: deviceOf(state),
-          deviceToken: state._token,
-          ...(denial ? { reason: 'denied' } : { events }),
-        }),
+        apiUrl(server, head._site, path),
+        JSON.stringify({ site: head._site, deviceId: deviceOf(state), deviceToken: state._token, ...body }),
       );
+    // What was done before a logout is the old device's: it goes first. A denial keeps nothing.
+    const sent = consent == 'granted' && events[0] && send('collect', { events });
+    // A denial after a grant, or a logout, of a device the server may know: it hears it, as from the
+    // core (a logout, with reason 'denied' for a denial), and revokes the token, so that its
+    // server-set cookie recovers nothing on the next page.
+    if (known && (consent == 'denied' ? head._consent == 'granted' : forget))
+      send('logout', consent == 'denied' ? { reason: 'denied' } : {});
+    head._consent = consent;
     if (consent != 'granted' || forget) {
       // Denied, or logged out: the visitor's state, spill and cookies go now, the rest at the next page.
       for (const key of [STATE_KEY, SPILL_KEY]) lsRemove(key);
       cookies.remove();
       lsSet(WIPE_KEY, 1);
-      wiped = 1;
+      // Nothing of them stays in this page either: a later hide, or the core, starts a new device, in
+      // a session of its own (as the core's reset does).
+      enter((head._state = {}), null, Date.now());
       return;
     }
+    // A grant queued here is the visitor's word, kept for the next pages as the core keeps it.
+    if (said) state._granted = 1;
     writeState(state);
     head._state = state;
+    if (sent) head._made = false;
     spill(deviceOf(state)!, events);
   };
   addEventListener('pagehide', guard(leave));
