@@ -207,7 +207,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     if (unavailable(err) || (err instanceof StoreError && err.code === 'unavailable')) {
       metrics.error('unavailable');
-      log.error({ route: routeLabel(c), code: (err as { code?: string }).code }, 'database unavailable');
+      // The message too: a StoreError('unavailable') wraps what failed (sdk/sdk-chunks.ts) and says it there.
+      log.error(
+        {
+          route: routeLabel(c),
+          code: (err as { code?: string }).code,
+          err: String((err as Error)?.message).slice(0, 300),
+        },
+        'database unavailable',
+      );
       // no-store: a cache in front (a CDN keeping errors a while) must not answer for the database later.
       return c.json({ error: 'unavailable', message: 'the database is unavailable; retry later' }, 503, {
         'Retry-After': '1',

@@ -56,6 +56,14 @@ describe.skipIf(!resolveSdkPath())('GET /v1/sdk.js with the built @cairn/sdk bun
     expect(js).not.toContain('</script>');
   });
 
+  it('answers an unknown site 404, which no cache may keep: its config may be saved a moment later', async () => {
+    const h = await harness(db, { sdkPath: undefined, defaultConfig: () => null });
+    const res = await h.req('GET', '/v1/sdk.js?site=not-yet');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: 'unknown_site', field: 'site' });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('serves every chunk the head names, and those they name, byte for byte, from beside it', async () => {
     const h = await harness(db, { sdkPath: undefined });
     await h.req('PUT', '/v1/config', { body: hostile, headers: admin });

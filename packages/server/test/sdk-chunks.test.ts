@@ -119,14 +119,16 @@ describe('createSdkChunks().read', () => {
     mkdirSync(dist);
     writeFileSync(join(dist, 'cairn.js'), 'head');
     writeFileSync(join(dist, BODY_NAME), BODY);
-    // Would match a looser check, one directory up.
-    writeFileSync(join(root, 'cairn-up.0123456789abcdef.js'), 'outside');
+    // Would match a looser check, one directory up, and its bytes match its name: only the name's
+    // check keeps it out.
+    const up = hashed('cairn-up', 'outside');
+    writeFileSync(join(root, up), 'outside');
     const chunks = createSdkChunks(() => join(dist, 'cairn.js'));
     try {
       expect(await chunks.read(BODY_NAME)).toMatchObject({ bytes: new TextEncoder().encode(BODY) });
       for (const name of [
         'cairn.js',
-        '../cairn-up.0123456789abcdef.js',
+        `../${up}`,
         `${BODY_NAME}/../cairn.js`,
         `x/../${BODY_NAME}`,
         'cairn-body.0123456.js',

@@ -18,8 +18,9 @@ const JAVASCRIPT = {
 export const CHUNK_CACHE = 'public, max-age=31536000, immutable';
 
 /**
- * On the chunk route's 404 and 503: another instance may archive that chunk a moment later, so no
- * cache (a CDN keeping errors a while) may keep the refusal. The database's 503 (app.ts) has it too.
+ * On the SDK's 404s and 503s: another instance may archive that chunk a moment later, the site's
+ * config be saved or the SDK built, so no cache (a CDN keeping errors a while) may keep the refusal.
+ * The database's 503 (app.ts) has it too.
  */
 const NOT_KEPT = { 'Cache-Control': 'no-store' };
 
@@ -43,9 +44,9 @@ export function sdkRoutes(ctx: AppCtx): Hono<Env> {
     const { site } = parseQuery(c, siteQuery);
     c.set('site', site);
     const bundle = ctx.sdk.read();
-    if (!bundle) throw unbuilt();
+    if (!bundle) throw unbuilt(NOT_KEPT);
     const loaded = await ctx.configs.get(site);
-    if (!loaded) throw new HttpError(404, 'unknown_site', `no config for site "${site}"`, 'site');
+    if (!loaded) throw new HttpError(404, 'unknown_site', `no config for site "${site}"`, 'site', undefined, NOT_KEPT);
     // The head's text names its chunks by their hashed names, so a rebuilt chunk changes bundle.hash too.
     const etag = createHash('sha256').update(`${bundle.hash}:${loaded.etag}`).digest('base64url').slice(0, 22);
     const headers = { ...JAVASCRIPT, ETag: quote(etag), 'Cache-Control': CONFIG_CACHE };
