@@ -82,6 +82,8 @@ try {
   // beacon, with the device token in its body. Calls handled here are emptied: the core skips them.
   // Removals, and the refusal, which is never Secure-only: no https flag needed.
   const cookies = idCookie(false, options.cookieDomain || undefined);
+  /** The server may know the device this page has now: an earlier page kept it, or this one sent it. */
+  let told: unknown;
   const leave = () => {
     if (head._record != holding) return;
     /** What a queued consent call said last: the visitor's word, which outlasts the page. */
@@ -97,6 +99,8 @@ try {
     // and nothing taken from the core, which a page hidden and shown again still starts (a later
     // grant keeps what it holds).
     if (consent == 'pending' || (consent == 'denied' && head._consent == 'denied')) return;
+    const earlier = readState();
+    told ??= !head._made || earlier;
     let forget = 0;
     const events = head._held.splice(0);
     if (autoPage && !stub._left)
@@ -105,12 +109,16 @@ try {
         type: 'page',
       });
     stub._left = 1;
+    // Every call obeyed here is emptied, so that a core that starts later in this page (the tab
+    // shown again) does not do it twice: the events, the consent calls, the first logout. What comes
+    // after a logout stays queued: a later hide, or the core, records it for the new device.
     for (const call of queue)
       try {
         // Anything may have been pushed (cairn.push(5)): a call that is no array is skipped here.
         const [name, first, second] = call || [];
+        if (name != 'consent' && (forget || !/^(track|page|reset)$/.test(name as string))) continue;
         if (name == 'reset') forget = 1;
-        else if (!forget && (name == 'track' || name == 'page')) {
+        else if (name != 'consent')
           events.push(
             name == 'track'
               ? customEvent(first as string, second as Record<string, unknown>)
@@ -126,11 +134,10 @@ try {
                   type: 'page',
                 },
           );
-          call.length = 0;
-          call._settle?.[0](undefined);
-        }
+        call.length = 0;
+        call._settle?.[0](undefined);
       } catch {}
-    let state = overStored(readState(), head._state);
+    let state = overStored(earlier, head._state);
     // With a cookie domain the cookie names the device (another subdomain may have moved it).
     const cookieId = options.cookieDomain && readCookie(COOKIE);
     if (cookieId && cookieId != deviceOf(state))
@@ -143,23 +150,29 @@ try {
         _tokenKnown: undefined,
         _traits: undefined,
       };
-    // The server may know this device: an earlier page kept it, or this one sent it.
-    const known = !head._made && deviceOf(state);
     deviceOf(state) || ((state._token = uuid()), (state._newDeviceId = uuid()));
+    const device = deviceOf(state);
     const server = serverOf(options);
-    const send = (path: string, body: object) =>
-      server &&
-      head._site &&
-      navigator.sendBeacon?.(
-        apiUrl(server, head._site, path),
-        JSON.stringify({ site: head._site, deviceId: deviceOf(state), deviceToken: state._token, ...body }),
-      );
-    // What was done before a logout is the old device's: it goes first. A denial keeps nothing.
-    const sent = consent == 'granted' && events[0] && send('collect', { events });
+    const send = (path: string, body: object) => {
+      try {
+        return (
+          server &&
+          head._site &&
+          navigator.sendBeacon?.(
+            apiUrl(server, head._site, path),
+            JSON.stringify({ site: head._site, deviceId: device, deviceToken: state._token, ...body }),
+          )
+        );
+      } catch {}
+    };
+    // A denial keeps nothing; what was done before a logout is the old device's.
+    if (consent == 'granted' && events[0] && send('collect', { events })) told = 1;
+    told ||= cookieId;
     // A denial after a grant, or a logout, of a device the server may know: it hears it, as from the
     // core (a logout, with reason 'denied' for a denial), and revokes the token, so that its
-    // server-set cookie recovers nothing on the next page.
-    if (known && (consent == 'denied' ? head._consent == 'granted' : forget))
+    // server-set cookie recovers nothing on the next page. (After the events: should the server
+    // take the logout first, it refuses them.)
+    if (told && (consent == 'denied' ? head._consent == 'granted' : forget))
       send('logout', consent == 'denied' ? { reason: 'denied' } : {});
     head._consent = consent;
     if (consent != 'granted' || forget) {
@@ -167,17 +180,21 @@ try {
       for (const key of [STATE_KEY, SPILL_KEY]) lsRemove(key);
       cookies.remove();
       lsSet(WIPE_KEY, 1);
+      told = 0;
       // Nothing of them stays in this page either: a later hide, or the core, starts a new device, in
-      // a session of its own (as the core's reset does).
+      // a session of its own, as the core's reset does.
       enter((head._state = {}), null, Date.now());
+      // Other tabs hear of a denial, as from the core (the storage event is the message: the key goes
+      // at once). An explicit grant outlasts a logout.
+      if (consent != 'granted') lsSet(DENIED_KEY, 1), lsRemove(DENIED_KEY);
+      else if (state._granted || said) (head._state._granted = 1), writeState(head._state);
       return;
     }
     // A grant queued here is the visitor's word, kept for the next pages as the core keeps it.
     if (said) state._granted = 1;
     writeState(state);
     head._state = state;
-    if (sent) head._made = false;
-    spill(deviceOf(state)!, events);
+    spill(device!, events);
   };
   addEventListener('pagehide', guard(leave));
   doc.addEventListener(
