@@ -410,3 +410,58 @@ test('a beacon that throws (a server URL the browser refuses) still leaves the d
   dispatchEvent(new Event('pagehide'));
   expect({ state: readState(), refusal: refusal() }).toEqual({ state: undefined, refusal: true });
 });
+
+test('a login queued before a logout the head obeyed is not replayed by the core for the new device', async () => {
+  storedAlice();
+  const stub = await head(ATTRS);
+  const login = stub.identify('bob', 'signed:bob');
+  stub.reset();
+  setVisibility('hidden');
+  setVisibility('visible');
+  delete (document as any).visibilityState;
+  await core();
+  await settle(10);
+  await expect(login).rejects.toMatchObject({ name: 'CairnError' });
+  expect({ user: readState()?._userId, links: [...srv.links.values()] }).toEqual({ user: undefined, links: [] });
+});
+
+test('a logout the head obeyed stores the new device at once, for the other tabs to follow', async () => {
+  storedAlice();
+  const stub = await head(ATTRS);
+  stub.reset();
+  dispatchEvent(new Event('pagehide'));
+  const state = readState();
+  expect(state?._newDeviceId).toEqual(expect.any(String));
+  expect(state?._newDeviceId).not.toBe('device-alice-0001');
+  expect({ user: state?._userId, token: state?._token === 'tok-alice-secret-0000000000000000000' }).toEqual({
+    user: undefined,
+    token: false,
+  });
+});
+
+test('a denial heard from another tab, then a grant here before the core: never the denied device back', async () => {
+  storedAlice();
+  const stub = await head(ATTRS);
+  localStorage.removeItem('cairn');
+  dispatchEvent(new StorageEvent('storage', { key: 'cairn.denied', newValue: '1' }));
+  stub.consent('granted');
+  dispatchEvent(new Event('pagehide'));
+  expect(beacons.map((b) => b.body.deviceId)).not.toContain('device-alice-0001');
+  expect(readState()?._userId).toBeUndefined();
+});
+
+test('another tab denied between this head and its core: a grant after brings no old device back', async () => {
+  storedAlice();
+  document.cookie = 'cairn_id=device-alice-0001; path=/';
+  await head(ATTRS);
+  // The other tab's denial: its wipe, without the event (it came before this core listened).
+  localStorage.removeItem('cairn');
+  document.cookie = 'cairn_id=; path=/; max-age=0';
+  const c = await core();
+  await c.consent('granted');
+  await settle(10);
+  expect({ user: readState()?._userId, alice: readState()?._deviceId === 'device-alice-0001' }).toEqual({
+    user: undefined,
+    alice: false,
+  });
+});

@@ -56,10 +56,11 @@ export function startCore(head: Head, promptUi: PromptUi): Cairn & { _autoPage: 
   const kv = storage.kv;
   const cookie = idCookie(location.protocol == 'https:', options.cookieDomain || undefined);
   // Another tab denied between this page's head and now: the state and the cookie the head saw are
-  // gone (a reset would have stored a new device). Nothing of this visitor is written back.
+  // gone (a reset would have stored a new device). Nothing of this visitor is written back, nor kept
+  // in this page for a later grant.
   // (A device id the head made for a new visitor was never stored.)
   if (head._consent == 'granted' && !head._made && deviceOf(head._state) && !readState() && !cookie.get())
-    head._consent = 'denied';
+    (head._consent = 'denied'), enter((head._state = {}), null, Date.now());
   // The parts are made below, each with what it needs of the others.
   const core = {
     _site: site,

@@ -72,8 +72,16 @@ try {
   const stub: Stub | undefined = (w.cairn = createStub(queue, head, () => touchesOf(head._state), autoPage));
   stub._debug = early;
 
-  // A denial in another tab before this one's core runs: nothing of this visitor is stored here.
-  addEventListener('storage', (e) => e.key == DENIED_KEY && e.newValue && (head._consent = 'denied'));
+  /** The server may know the device this page has now: an earlier page kept it, or this one sent it. */
+  let told: unknown;
+  /** Nothing of the visitor stays in this page: a later hide, or the core, starts a new device, in a session of its own. */
+  const forgetHere = () => {
+    told = 0;
+    enter((head._state = {}), null, Date.now());
+  };
+  // A denial in another tab before this one's core runs: nothing of this visitor is stored here, nor
+  // kept in this page for a later grant.
+  addEventListener('storage', (e) => e.key == DENIED_KEY && e.newValue && ((head._consent = 'denied'), forgetHere()));
 
   // The visitor leaves before the core took over. The calls queued meanwhile are the visitor's too,
   // in order: a denial or a logout there is their last word, so nothing is kept and the next page
@@ -82,8 +90,6 @@ try {
   // beacon, with the device token in its body. Calls handled here are emptied: the core skips them.
   // Removals, and the refusal, which is never Secure-only: no https flag needed.
   const cookies = idCookie(false, options.cookieDomain || undefined);
-  /** The server may know the device this page has now: an earlier page kept it, or this one sent it. */
-  let told: unknown;
   const leave = () => {
     if (head._record != holding) return;
     /** What a queued consent call said last: the visitor's word, which outlasts the page. */
@@ -100,7 +106,7 @@ try {
     // grant keeps what it holds).
     if (consent == 'pending' || (consent == 'denied' && head._consent == 'denied')) return;
     const earlier = readState();
-    told ??= !head._made || earlier;
+    told ??= !head._made || (earlier && deviceOf(earlier));
     let forget = 0;
     const events = head._held.splice(0);
     if (autoPage && !stub._left)
@@ -116,6 +122,13 @@ try {
       try {
         // Anything may have been pushed (cairn.push(5)): a call that is no array is skipped here.
         const [name, first, second] = call || [];
+        // A login before a logout or a denial this page obeys is undone by it: the core must not
+        // replay it for the new device.
+        if (name == 'identify' && !forget && (consent != 'granted' || queue.some((c) => c?.[0] == 'reset'))) {
+          call.length = 0;
+          call._settle?.[1](new CairnError('consent'));
+          continue;
+        }
         if (name != 'consent' && (forget || !/^(track|page|reset)$/.test(name as string))) continue;
         if (name == 'reset') forget = 1;
         else if (name != 'consent')
@@ -180,14 +193,19 @@ try {
       for (const key of [STATE_KEY, SPILL_KEY]) lsRemove(key);
       cookies.remove();
       lsSet(WIPE_KEY, 1);
-      told = 0;
-      // Nothing of them stays in this page either: a later hide, or the core, starts a new device, in
-      // a session of its own, as the core's reset does.
-      enter((head._state = {}), null, Date.now());
-      // Other tabs hear of a denial, as from the core (the storage event is the message: the key goes
-      // at once). An explicit grant outlasts a logout.
-      if (consent != 'granted') lsSet(DENIED_KEY, 1), lsRemove(DENIED_KEY);
-      else if (state._granted || said) (head._state._granted = 1), writeState(head._state);
+      forgetHere();
+      // Other tabs hear of a denial, as from the core: the storage event is the message (a value of
+      // its own, so that it fires, and the key goes at once).
+      if (consent != 'granted') lsSet(DENIED_KEY, Date.now()), lsRemove(DENIED_KEY);
+      else {
+        // A logout moves to a new device at once, stored unsettled, as the core's reset does: other
+        // tabs follow it instead of writing the old one back. An explicit grant outlasts it.
+        const fresh = head._state;
+        fresh._token = uuid();
+        fresh._newDeviceId = uuid();
+        if (state._granted || said) fresh._granted = 1;
+        writeState(fresh);
+      }
       return;
     }
     // A grant queued here is the visitor's word, kept for the next pages as the core keeps it.
