@@ -38,7 +38,7 @@ import { expect, test } from 'vitest';
 //   when a later page view overtook it while its UI loaded, which gives up after 10 s. The final
 //   build's head against the first: 0.95–0.97× on a landing (not significant, p = 0.15 and 0.30)
 //   and 0.75× on the pages after it (p = 0.002).
-// - Raised by 187 B in the head and 218 B in all, for what a visitor must not lose, nor keep against
+// - Raised by 204 B in the head and 233 B in all, for what a visitor must not lose, nor keep against
 //   their word, when a page is hidden before the core runs. With consent pending, a page hidden (not
 //   left) gave up the landing's touch and the queued calls, which a later grant never kept. A value
 //   pushed onto the queue that is no call (a number) threw the handler out, losing the page. The
@@ -54,10 +54,10 @@ import { expect, test } from 'vitest';
 //   the prompts' UI that failed to load left its tag in the page, and was not warned when the sync
 //   had warned of the network before.
 const HEAD_TARGET = 5000;
-const HEAD_RATCHET = 8625;
+const HEAD_RATCHET = 8642;
 const WIRE_HEAD_TARGET = 6000;
 const WIRE_TOTAL_TARGET = 13_000;
-const WIRE_RATCHET = 16_244;
+const WIRE_RATCHET = 16_259;
 
 const dist = new URL('../dist/', import.meta.url);
 const head = () => readFileSync(new URL('cairn.js', dist));

@@ -80,8 +80,12 @@ try {
     enter((head._state = {}), null, Date.now());
   };
   // A denial in another tab before this one's core runs: nothing of this visitor is stored here, nor
-  // kept in this page for a later grant.
-  addEventListener('storage', (e) => e.key == DENIED_KEY && e.newValue && ((head._consent = 'denied'), forgetHere()));
+  // kept in this page for a later grant (a page that started without consent holds only its own).
+  addEventListener(
+    'storage',
+    (e) =>
+      e.key == DENIED_KEY && e.newValue && (head._consent == 'granted' && forgetHere(), (head._consent = 'denied')),
+  );
 
   // The visitor leaves before the core took over. The calls queued meanwhile are the visitor's too,
   // in order: a denial or a logout there is their last word, so nothing is kept and the next page
@@ -205,6 +209,9 @@ try {
         fresh._newDeviceId = uuid();
         if (state._granted || said) fresh._granted = 1;
         writeState(fresh);
+        // Not stored (storage refused): the core makes its own, rather than take one no tab knows
+        // for another tab's denial.
+        readState() || (fresh._token = fresh._newDeviceId = undefined);
       }
       return;
     }
