@@ -53,11 +53,13 @@ import { expect, test } from 'vitest';
 //   from another tab leaves nothing of the old device in the page for a later grant. In the core,
 //   the prompts' UI that failed to load left its tag in the page, and was not warned when the sync
 //   had warned of the network before.
+// - One function makes a new device (newDevice, in src/state/device-state.ts), where four places each
+//   wrote its two assignments: 1 B more in the head (gzip), 15 B less on the wire in all.
 const HEAD_TARGET = 5000;
-const HEAD_RATCHET = 8642;
+const HEAD_RATCHET = 8643;
 const WIRE_HEAD_TARGET = 6000;
 const WIRE_TOTAL_TARGET = 13_000;
-const WIRE_RATCHET = 16_259;
+const WIRE_RATCHET = 16_244;
 
 const dist = new URL('../dist/', import.meta.url);
 const head = () => readFileSync(new URL('cairn.js', dist));

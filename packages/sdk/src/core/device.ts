@@ -1,9 +1,8 @@
 import { warn } from '../errors.js';
-import { deviceOf, overStored, readState, writeState, type DeviceState } from '../state/device-state.js';
+import { deviceOf, newDevice, overStored, readState, writeState, type DeviceState } from '../state/device-state.js';
 import type { IdCookie } from '../storage/device-id.js';
 import { DEVICE_KEYS } from '../storage/keys.js';
 import type { Kv } from '../types.js';
-import { uuid } from '../uuid.js';
 
 // The device and its state across tabs. The sync state in localStorage is shared by the site's
 // tabs: each change is made on top of the latest stored state, so no tab's write is lost, and a tab
@@ -90,7 +89,7 @@ export function createDevice(o: DeviceOptions): Device {
       }
       state._token ||= cookie.token();
     },
-    _create: () => ((device._state._token = uuid()), (device._state._newDeviceId = uuid())),
+    _create: () => newDevice(device._state),
     _keepId() {
       if (!granted()) return;
       device._load();

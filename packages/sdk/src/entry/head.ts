@@ -28,7 +28,7 @@ import { COOKIE, idCookie, readCookie, TOKEN_COOKIE } from '../storage/device-id
 import { CairnError, guard, warn } from '../errors.js';
 import { startHead } from '../head/start-head.js';
 import { lsRemove, lsSet, parse } from '../json.js';
-import { deviceOf, overStored, readState, STATE_KEY, writeState } from '../state/device-state.js';
+import { deviceOf, newDevice, overStored, readState, STATE_KEY, writeState } from '../state/device-state.js';
 import { enter, touchesOf } from '../state/session.js';
 import { SPILL_KEY, spill, WIPE_KEY } from '../state/spill.js';
 import type { Consent } from '../types.js';
@@ -167,7 +167,7 @@ try {
         _tokenKnown: undefined,
         _traits: undefined,
       };
-    deviceOf(state) || ((state._token = uuid()), (state._newDeviceId = uuid()));
+    deviceOf(state) || newDevice(state);
     const device = deviceOf(state);
     const server = serverOf(options);
     const send = (path: string, body: object) => {
@@ -205,8 +205,7 @@ try {
         // A logout moves to a new device at once, stored unsettled, as the core's reset does: other
         // tabs follow it instead of writing the old one back. An explicit grant outlasts it.
         const fresh = head._state;
-        fresh._token = uuid();
-        fresh._newDeviceId = uuid();
+        newDevice(fresh);
         if (state._granted || said) fresh._granted = 1;
         writeState(fresh);
         // Not stored (storage refused): the core makes its own, rather than take one no tab knows

@@ -2,7 +2,7 @@ import { startConfig } from '../core/config.js';
 import { startConsent } from '../core/consent.js';
 import type { CairnOptions } from '../core/options.js';
 import { deviceKind } from '../device-kind.js';
-import { deviceOf, readState, type DeviceState } from '../state/device-state.js';
+import { deviceOf, newDevice, readState, type DeviceState } from '../state/device-state.js';
 import { enter, touchesOf } from '../state/session.js';
 import { COOKIE, readCookie } from '../storage/device-id.js';
 import { resolveTouch } from '../touch/index.js';
@@ -94,7 +94,7 @@ export function startHead(options: CairnOptions, debug?: VariantContext['debug']
   // The holdouts are decided with the device id this visitor keeps: a new visitor's is made now,
   // before first paint (the core stores it, as it would have made it).
   const known = deviceOf(state) || (consent == 'granted' && readCookie(COOKIE));
-  const id = known || ((state._token = uuid()), (state._newDeviceId = uuid()));
+  const id = known || newDevice(state);
   const head: Head = {
     _options: options,
     _site: site,

@@ -1,5 +1,6 @@
 import { lsGet, lsSet } from '../json.js';
 import type { Touch, Traits } from '../types.js';
+import { uuid } from '../uuid.js';
 
 // What the SDK keeps synchronously about the device: one JSON value in localStorage under `cairn`,
 // shared by the site's tabs. It exists so that the session, the touches and the variant are decided
@@ -89,6 +90,9 @@ export const writeState = (s: DeviceState): void =>
 
 /** The device this state names: settled, else just made. */
 export const deviceOf = (s: DeviceState): string | undefined => s._deviceId || s._newDeviceId;
+
+/** Makes a new device on `s`: an unsettled id, with the token the server will adopt it with. Returns the id. */
+export const newDevice = (s: DeviceState): string => ((s._token = uuid()), (s._newDeviceId = uuid()));
 
 /**
  * This page's state laid over the latest stored one, when the page first writes it (after first
